@@ -1,0 +1,56 @@
+"""``python -m aiges <command>``: run, schema, render, check, serve, build.
+
+Each command lives in its own module exposing ``configure(parser)`` and ``main(args) -> int``;
+modules are imported only when their command runs, so ``run`` needs nothing beyond the standard
+library even when grpcio or the docker SDK are missing.
+"""
+import argparse
+import importlib
+import sys
+from typing import List, Optional
+
+from aiges import __version__
+
+COMMANDS = {
+    "run": ("aiges.localrun.cli", "run the plugin locally in the loader's call order and check its output"),
+    "schema": ("aiges.localrun.schema_cli", "print the plugin's schema (complete or legacy form)"),
+    "render": ("aiges.render.cli", "render schema.json, aiges.toml and xtest.toml from wrapper.py"),
+    "check": ("aiges.render.check_cli", "fail when schema.json, aiges.toml or xtest.toml are stale"),
+    "serve": ("aiges.serve", "serve the plugin over gRPC as the loader's python mode does"),
+    "build": ("aiges.build", "build the athena_serving image with Docker"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m aiges", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version="aiges %s" % __version__)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, summary) in COMMANDS.items():
+        commands.add_parser(name, help=summary, description=summary, add_help=False)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS:
+        parser = build_parser()
+        if not argv:
+            parser.print_help(sys.stderr)
+            return 2
+        parser.parse_args(argv)  # prints --help/--version or the "invalid choice" error
+        return 2
+    name, rest = argv[0], argv[1:]
+    module_name, summary = COMMANDS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        print("python -m aiges %s: %s\n(this command needs an optional dependency; see the project README)"
+              % (name, error), file=sys.stderr)
+        return 2
+    parser = argparse.ArgumentParser(prog="python -m aiges %s" % name, description=summary)
+    module.configure(parser)
+    return int(module.main(parser.parse_args(rest)) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

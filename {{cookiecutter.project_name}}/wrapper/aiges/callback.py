@@ -1,0 +1,54 @@
+"""Where asynchronous and session results go.
+
+Both ``aiges.callback.callback(resp, tag, sid)`` (the vendor's gRPC-mode function) and
+``aiges.dto.callback(resp, tag)`` (what wrappers import) end here, so a wrapper reaches the loader
+whichever it uses. The party running the wrapper installs a sink; the vendor sent results from
+``aiges.dto.callback`` nowhere in gRPC mode (spec 10.1 item 5).
+"""
+import threading
+from typing import Any, Callable, Optional
+
+Sink = Callable[[Any, str], None]
+
+_lock = threading.Lock()
+_sink: Optional[Sink] = None
+
+
+def install_sink(sink: Optional[Sink]) -> Optional[Sink]:
+    """Route every delivered response to ``sink(response, tag)``; returns the previous sink."""
+    global _sink
+    with _lock:
+        previous, _sink = _sink, sink
+    return previous
+
+
+def current_sink() -> Optional[Sink]:
+    return _sink
+
+
+def deliver(resp: Any, tag: Any = "") -> int:
+    """Hand ``resp`` to the installed sink (or the default queue). Returns 0 like ``aiges_embed.callback``."""
+    sink = _sink
+    tag_text = tag if isinstance(tag, str) else ("" if tag is None else str(tag))
+    if sink is not None:
+        sink(resp, tag_text)
+        return 0
+    from aiges import dto
+
+    dto.rq.put((tag_text, resp))
+    return 0
+
+
+def callback(user_resp: Any, handle: Any = "", sid: Any = "", *_: Any) -> int:
+    """Vendor signature: ``callback(user_resp, handle, sid)``; the second argument is the tag."""
+    return deliver(user_resp, handle if handle not in (None, "") else sid)
+
+
+def callback_metric(usrTag: Any, meterKey: str, count: int) -> int:  # noqa: N803 (loader API)
+    """Accepted and ignored outside the loader (the C wrapper forwards it to metering)."""
+    return 0
+
+
+def callback_trace(usrTag: Any, key: str, value: str) -> int:  # noqa: N803 (loader API)
+    """Accepted and ignored outside the loader (the C wrapper forwards it to tracing)."""
+    return 0

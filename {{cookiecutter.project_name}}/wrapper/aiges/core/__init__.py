@@ -1,0 +1,1 @@
+"""Core definitions of the runtime (standard library only)."""

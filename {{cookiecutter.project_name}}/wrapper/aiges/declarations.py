@@ -1,0 +1,135 @@
+"""What a wrapper declares, independent of how it was read (imported class or static ``ast`` parse).
+
+Schema, aiges.toml and xtest.toml are all rendered from a :class:`Declarations`; the importing path
+(:func:`from_wrapper_class`) and the static reader (``aiges.render.static``) both produce one, so
+both give identical output by construction.
+"""
+import dataclasses
+from typing import Any, Dict, FrozenSet, List, Optional
+
+from aiges.errors import DeclarationError, DeclarationErrors
+from aiges.fields import Field, ParamField, PayloadField
+
+DEFAULT_SUB = "ase"
+DEFAULT_CALL = "atmos"
+DEFAULT_HOSTS = "api.xf-yun.com"
+
+# Methods whose presence in the user's class decides the loader configuration.
+SESSION_METHODS = ("wrapperCreate", "wrapperWrite")
+ASYNC_METHODS = ("wrapperOnceExecAsync",)
+
+
+@dataclasses.dataclass
+class ServiceMeta:
+    """The ``meta`` block of the schema: who the service is and where the gateway routes it."""
+
+    service_id: str
+    version: str
+    route: str = ""
+    sub: str = DEFAULT_SUB
+    call: str = DEFAULT_CALL
+    call_type: Any = 0
+    hosts: str = DEFAULT_HOSTS
+    webgate_type: Any = 0
+
+    def __post_init__(self) -> None:
+        if not self.route and isinstance(self.version, str) and isinstance(self.service_id, str):
+            self.route = "/%s/private/%s" % (self.version, self.service_id)
+
+
+@dataclasses.dataclass
+class Declarations:
+    """Everything a wrapper declares: service meta, fields, init config, implemented methods."""
+
+    meta: ServiceMeta
+    params: List[ParamField]
+    inputs: List[PayloadField]
+    accepts: List[PayloadField]
+    config: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    methods: FrozenSet[str] = frozenset()
+    class_name: str = "Wrapper"
+    source: str = ""
+    lines: Dict[str, int] = dataclasses.field(default_factory=dict)
+
+    @property
+    def is_session(self) -> bool:
+        """True when the user's class implements the session calls (Create/Write)."""
+        return any(name in self.methods for name in SESSION_METHODS)
+
+    @property
+    def is_async(self) -> bool:
+        """True when the user's class implements ``wrapperOnceExecAsync`` (loader asyncMode)."""
+        return any(name in self.methods for name in ASYNC_METHODS)
+
+    def field_line(self, key: str) -> Optional[int]:
+        return self.lines.get(key)
+
+    def all_fields(self) -> List[Field]:
+        return [*self.params, *self.inputs, *self.accepts]
+
+    def validate(self, check_samples: bool = True) -> "Declarations":
+        """Raise :class:`DeclarationErrors` listing every problem; return self when sound."""
+        errors: List[DeclarationError] = []
+
+        def add(message: str, field: Optional[str] = None, line: Optional[int] = None) -> None:
+            errors.append(DeclarationError(message, file=self.source or None,
+                                           line=line or (self.lines.get(field) if field else None) or
+                                           self.lines.get("__class__"), field=field))
+
+        for name, value in (("serviceId", self.meta.service_id), ("version", self.meta.version)):
+            if not isinstance(value, str) or not value.strip():
+                add("%s.%s is missing or empty: declare it as a class attribute, e.g. %s = \"my-service\""
+                    % (self.class_name, name, name), line=self.lines.get(name))
+        if not self.inputs:
+            add("%s declares no input field: UserRequest needs at least one body field "
+                "(StringBodyField, ImageBodyField, AudioBodyField, VideoBodyField or JsonBodyField)" % self.class_name,
+                line=self.lines.get("requestCls"))
+        if not self.accepts:
+            add("%s declares no output field: UserResponse needs at least one body field" % self.class_name,
+                line=self.lines.get("responseCls"))
+        seen: Dict[str, str] = {}
+        for group, fields in (("param", self.params), ("input", self.inputs), ("accept", self.accepts)):
+            for field in fields:
+                key = field.key if isinstance(field.key, str) else repr(field.key)
+                for problem in field.problems():
+                    add(problem, field=key)
+                if group == "input" and check_samples:
+                    for problem in field.input_problems():  # type: ignore[attr-defined]
+                        add(problem, field=key)
+                # an accept may share its key with nothing; params and inputs share one namespace
+                scope = "output" if group == "accept" else "request"
+                previous = seen.get(scope + ":" + key)
+                if previous:
+                    add("duplicate key %r: already declared as a %s" % (key, previous), field=key)
+                seen[scope + ":" + key] = group
+        if errors:
+            raise DeclarationErrors(errors)
+        return self
+
+
+def from_wrapper_class(cls: type, source: str = "") -> Declarations:
+    """Read the declarations of an imported Wrapper class (the import path of rendering)."""
+    from aiges import discovery
+
+    found = discovery.discover(cls)
+    lines: Dict[str, int] = {}
+    if found.request_error:
+        raise DeclarationErrors([DeclarationError(found.request_error, file=source or None)])
+    if found.response_error:
+        raise DeclarationErrors([DeclarationError(found.response_error, file=source or None)])
+    meta = ServiceMeta(
+        service_id=getattr(cls, "serviceId", ""),
+        version=getattr(cls, "version", ""),
+        route=getattr(cls, "route", "") or "",
+        sub=getattr(cls, "sub", DEFAULT_SUB),
+        call=getattr(cls, "call", DEFAULT_CALL),
+        call_type=getattr(cls, "call_type", 0),
+        hosts=getattr(cls, "hosts", DEFAULT_HOSTS),
+        webgate_type=getattr(cls, "webgate_type", 0),
+    )
+    config = getattr(cls, "config", {}) or {}
+    return Declarations(
+        meta=meta, params=found.params, inputs=found.inputs, accepts=found.accepts,
+        config=dict(config) if isinstance(config, dict) else {},
+        methods=discovery.user_methods(cls), class_name=cls.__name__, source=source, lines=lines,
+    )

@@ -1,0 +1,51 @@
+"""Find and import a plugin's ``wrapper.py`` the way the loader does (module ``wrapper``, class ``Wrapper``)."""
+import importlib
+import os
+import sys
+from typing import Optional, Tuple
+
+WRAPPER_MODULE = "wrapper"
+WRAPPER_CLASS = "Wrapper"
+
+
+def find_wrapper_file(location: Optional[str] = None) -> str:
+    """Path of wrapper.py: ``location`` may be the file, its folder, or a project root with ``wrapper/``."""
+    start = os.path.abspath(location or os.getcwd())
+    candidates = [start] if start.endswith(".py") else [
+        os.path.join(start, "wrapper.py"), os.path.join(start, "wrapper", "wrapper.py")]
+    for candidate in candidates:
+        if os.path.isfile(candidate):
+            return candidate
+    raise FileNotFoundError("no wrapper.py found at %s (looked for %s)" % (start, ", ".join(candidates)))
+
+
+def project_root(wrapper_file: str) -> str:
+    """The generated project's root: the parent of ``wrapper/``, or the wrapper folder itself."""
+    folder = os.path.dirname(os.path.abspath(wrapper_file))
+    parent = os.path.dirname(folder)
+    if os.path.basename(folder) == "wrapper" and (
+            os.path.isfile(os.path.join(parent, "pyproject.toml")) or os.path.isdir(os.path.join(parent, "tests"))):
+        return parent
+    return folder
+
+
+def import_wrapper(location: Optional[str] = None, class_name: str = WRAPPER_CLASS) -> Tuple[type, str]:
+    """Import wrapper.py as module ``wrapper`` (its folder first on sys.path) and return (class, path).
+
+    Changes the working directory to the wrapper's folder, as in the image (``/home/aiges``), so
+    relative paths inside user code behave as they will in production.
+    """
+    path = find_wrapper_file(location)
+    folder = os.path.dirname(path)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    os.chdir(folder)
+    existing = sys.modules.get(WRAPPER_MODULE)
+    if existing is not None and os.path.abspath(getattr(existing, "__file__", "") or "") != path:
+        del sys.modules[WRAPPER_MODULE]
+    module = importlib.import_module(WRAPPER_MODULE)
+    cls = getattr(module, class_name, None)
+    if not isinstance(cls, type):
+        raise AttributeError("%s defines no class %r: the loader instantiates %s.%s()"
+                             % (path, class_name, WRAPPER_MODULE, class_name))
+    return cls, path

@@ -1,0 +1,186 @@
+"""``WrapperBase`` and the field classes: the API that every ``wrapper.py`` is written against.
+
+Drop-in for the vendor SDK 0.16.0 (spec sections 1-3): same names, same field discovery, same
+legacy schema. Differences are fixes: every attribute the loader's C wrapper looks up exists (so no
+plugin aborts the loader at start), default methods do something sensible instead of raising,
+``wrapperOnceExecAsync`` works through the callback, nothing is printed to stdout (it carries the
+gRPC handshake), and ``run()`` follows the platform's real call order and reports failure through
+its exit status.
+"""
+import json
+import sys
+import threading
+from typing import Any, Dict, List, Optional
+
+from aiges import calling
+from aiges.core.types import *  # noqa: F401,F403  (vendor module re-exported these)
+from aiges.declarations import Declarations, from_wrapper_class
+from aiges.discovery import legacy_mappings
+from aiges.dto import DataListCls, Response, SessionCreateResponse
+from aiges.fields import (AudioBodyField, BooleanParamField, Field, ImageBodyField,  # noqa: F401
+                          IntegerParamField, JsonBodyField, NumberParamField, ParamField, PayloadField,
+                          StringBodyField, StringParamField, VideoBodyField)
+from aiges.schema import dumps, gateway_schema, legacy_schema
+from aiges.stream import SessionManager  # noqa: F401  (part of the vendor's sdk namespace)
+from aiges.utils.log import log
+
+SESSION_NOT_SUPPORTED = 10905  # the loader's "create failed" code, returned when sessions are not implemented
+
+
+class Metaclass(type):
+    """Keeps the vendor's ``__mappings__`` class attribute (inputs/accepts/params) up to date."""
+
+    def __new__(mcs, name: str, bases: tuple, attrs: Dict[str, Any]) -> "Metaclass":
+        cls = super().__new__(mcs, name, bases, attrs)
+        cls.__mappings__ = legacy_mappings(cls) if name != "WrapperBase" else {"inputs": [], "accepts": [], "params": []}
+        return cls
+
+
+class WrapperBase(metaclass=Metaclass):
+    """Base class of a plugin's ``Wrapper``. Subclasses declare ``serviceId``, ``version``,
+    ``requestCls``/``responseCls`` instances, and implement at least ``wrapperOnceExec`` (once
+    mode) or ``wrapperCreate``/``wrapperWrite`` (session mode)."""
+
+    config: Dict[str, Any] = {}
+    requestCls: Any = None
+    responseCls: Any = None
+
+    def __init__(self, legacy: bool = True, is_aipaas: bool = True, keep_schema_default_value: bool = True,
+                 *args: Any, **kwargs: Any) -> None:
+        self.legacy = legacy
+        self.is_aipaas = is_aipaas
+        self.keep_schema_default_value = keep_schema_default_value
+        self.inputs_test_values: Dict[str, Any] = {}
+        self.params_test_values: Dict[str, Any] = {}
+        self.respData: List[Any] = []
+        self.session = SessionManager()
+        self._schema: Optional[str] = None
+        self._declarations: Optional[Declarations] = None
+
+    # --- declarations and schema ------------------------------------------------------------------
+    def declarations(self, check_samples: bool = False) -> Declarations:
+        """The validated declarations of this wrapper (raises DeclarationErrors naming each problem)."""
+        if self._declarations is None:
+            source = getattr(sys.modules.get(type(self).__module__), "__file__", "") or ""
+            self._declarations = from_wrapper_class(type(self), source=source)
+        return self._declarations.validate(check_samples=check_samples)
+
+    def schema(self) -> str:
+        """The schema as a JSON string: the vendor's legacy form when ``legacy`` (the default), else the
+        complete gateway form (what the gRPC server sends to the loader)."""
+        declarations = self.declarations()
+        self.params_test_values = {field.key: field.test_value for field in declarations.params}
+        document = legacy_schema(declarations) if self.legacy else gateway_schema(declarations)
+        self._schema = dumps(document)
+        return self._schema
+
+    def schema_dict(self, form: str = "gateway") -> Dict[str, Any]:
+        """The schema as a dict; ``form`` is ``"gateway"`` (complete) or ``"legacy"``."""
+        declarations = self.declarations()
+        return legacy_schema(declarations) if form == "legacy" else gateway_schema(declarations)
+
+    # --- local debug run ----------------------------------------------------------------------------
+    def run(self, stream: Optional[bool] = None, argv: Optional[List[str]] = None, exit: Optional[bool] = None,  # noqa: A002
+            **options: Any) -> int:
+        """Run the plugin locally in the loader's call order and check what it returns.
+
+        ``stream`` forces session mode (default: session mode when the class implements
+        wrapperCreate/wrapperWrite). Options are those of ``python -m aiges run``; when called
+        from a script's ``__main__`` block the script's command line is read and the process exits
+        with the run's status, so ``python wrapper.py`` fails visibly.
+        """
+        from aiges.localrun import cli as run_cli
+
+        called_as_script = _caller_is_main()
+        if argv is None:
+            argv = sys.argv[1:] if called_as_script else []
+        code = run_cli.run_instance(self, argv=argv, stream=stream, **options)
+        if exit if exit is not None else called_as_script:
+            sys.exit(code)
+        return code
+
+    # --- the loader interface: defaults --------------------------------------------------------------
+    def wrapperInit(self, config: Dict[str, Any]) -> int:  # noqa: N802
+        return 0
+
+    def wrapperFini(self) -> int:  # noqa: N802
+        self.session.stop()
+        return 0
+
+    def wrapperOnceExec(self, params: Dict[str, Any], reqData: DataListCls, usrTag: str = "",  # noqa: N802,N803
+                        persId: int = 0) -> Response:  # noqa: N803
+        raise NotImplementedError("%s.wrapperOnceExec is not implemented: a once-mode plugin must "
+                                  "implement it and return a Response" % type(self).__name__)
+
+    def wrapperOnceExecAsync(self, params: Dict[str, Any], reqData: DataListCls, usrTag: str = "",  # noqa: N802,N803
+                             persId: int = 0, *args: Any) -> int:  # noqa: N803
+        """Async once (CGO ``asyncMode=true``): runs ``wrapperOnceExec`` off the loader's thread and
+        delivers its Response through the callback, so sync wrappers also work in async mode."""
+        worker = threading.Thread(target=self._exec_and_deliver, args=(params, reqData, usrTag, persId),
+                                  name="aiges-async-%s" % usrTag, daemon=True)
+        worker.start()
+        return 0
+
+    def _exec_and_deliver(self, params: Any, reqData: Any, usrTag: str, persId: int) -> None:  # noqa: N803
+        try:
+            result = calling.call_flexibly(self.wrapperOnceExec, [("params", params), ("reqData", reqData),
+                                                                 ("usrTag", usrTag), ("persId", persId)])
+        except Exception:  # noqa: BLE001 - must always answer the loader
+            log.exception("wrapperOnceExec raised for request %s", usrTag)
+            result = Response().response_err(-1)
+        if not isinstance(result, Response) and not hasattr(result, "list"):
+            result = Response().response_err(-1)
+        _embedded_callback()(result, usrTag)
+
+    def wrapperError(self, ret: int) -> str:  # noqa: N802
+        return "wrapper error %d" % ret
+
+    def wrapperLoadRes(self, reqData: DataListCls, resId: Any) -> int:  # noqa: N802,N803
+        return 0
+
+    def wrapperUnloadRes(self, resId: Any) -> int:  # noqa: N802,N803
+        return 0
+
+    def wrapperCreate(self, params: Dict[str, Any], sid: str, persId: int = 0, usrTag: str = "",  # noqa: N802,N803
+                      userTag: str = "") -> SessionCreateResponse:  # noqa: N803
+        log.error("%s does not implement wrapperCreate: it is not a session (stream) plugin", type(self).__name__)
+        return SessionCreateResponse(handle="", error_code=SESSION_NOT_SUPPORTED)
+
+    def wrapperWrite(self, handle: str, req: DataListCls, sid: str = "") -> int:  # noqa: N802
+        log.error("%s does not implement wrapperWrite: it is not a session (stream) plugin", type(self).__name__)
+        return SESSION_NOT_SUPPORTED
+
+    def wrapperRead(self, handle: str, sid: str = "") -> Response:  # noqa: N802
+        return Response()
+
+    def wrapperDestroy(self, handle: str) -> int:  # noqa: N802
+        return 0
+
+    def wrapperTestFunc(self, data: Any = None, respData: Any = None) -> int:  # noqa: N802,N803
+        """Looked up (never called) by the loader's C wrapper: it aborts at start when missing."""
+        return 0
+
+
+def _embedded_callback() -> Any:
+    """``aiges_embed.callback`` inside the loader's C wrapper, else the runtime's delivery."""
+    embedded = sys.modules.get("aiges_embed")
+    if embedded is None:
+        try:
+            import aiges_embed as embedded  # type: ignore[import-not-found,no-redef]  # noqa: F811
+        except ImportError:
+            embedded = None
+    if embedded is not None and hasattr(embedded, "callback"):
+        return embedded.callback
+    from aiges.callback import deliver
+
+    return deliver
+
+
+def _caller_is_main() -> bool:
+    frame = sys._getframe(2)
+    return frame is not None and frame.f_globals.get("__name__") == "__main__"
+
+
+def schema_json(wrapper: WrapperBase) -> str:
+    """The complete schema of a wrapper instance as compact JSON (what ``wrapperSchema`` answers)."""
+    return json.dumps(wrapper.schema_dict("gateway"), ensure_ascii=False)

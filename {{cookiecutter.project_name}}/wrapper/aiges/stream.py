@@ -1,0 +1,177 @@
+"""Session helpers used by real stream (session) wrappers: a pool of handles bound to worker threads.
+
+API as in the vendor SDK (spec 1.4): ``self.session`` is a :class:`SessionManager`;
+``init_handle_pool("thread", n, MyThreadCls)`` pre-creates ``n`` workers named
+``Process-0-Thread-<i>``, each running one ``MyThreadCls(worker, in_q, out_q)``;
+``get_idle_handle()`` reserves one, ``get_session(handle)`` returns its worker, whose
+``setup_sid``/``setup_params``/``setup_callback_fn``/``in_q``/``reset()`` the wrapper uses.
+
+Fixed: threads are daemons (the vendor used deprecated ``setDaemon`` and could keep the process
+alive), handle reservation is atomic, ``stop()`` ends every worker, and ``is_stopping`` exists.
+"""
+import queue
+import threading
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from aiges.core.types import PROCESS_MODE, THREAD_MODE
+
+_reserve_lock = threading.Lock()
+
+
+class StreamHandleThread(threading.Thread):
+    """Base class of the per-session processing thread; subclasses override ``run``.
+
+    A typical ``run`` loops ``while not self.is_stopping``, takes requests from ``self.in_q`` with
+    a timeout, and delivers results with ``self.session_thread.callback_fn(response, sid)``.
+    """
+
+    def __init__(self, session_thread: "WorkerThread", in_q: "queue.Queue[Any]", out_q: "queue.Queue[Any]") -> None:
+        super().__init__(name=getattr(session_thread, "handle", None), daemon=True)
+        self.session_thread = session_thread
+        self.in_q = in_q
+        self.out_q = out_q
+
+    @property
+    def is_stopping(self) -> bool:
+        return self.session_thread.stopping.is_set()
+
+    def run(self) -> None:  # pragma: no cover - meant to be overridden
+        self.session_thread.stopping.wait()
+
+
+class WorkerThread(threading.Thread):
+    """Holds one session's context (sid, params, callback, queues) and runs its handler thread."""
+
+    def __init__(self, handle: str) -> None:
+        super().__init__(name=handle, daemon=True)
+        self.handle = handle
+        self.sid = ""
+        self.in_q: "queue.Queue[Any]" = queue.Queue()
+        self.out_q: "queue.Queue[Any]" = queue.Queue()
+        self.is_idle = True
+        self.params: Any = {}
+        self.callback_fn: Optional[Callable[..., Any]] = None
+        self.StreamHandleThreadClass: type = StreamHandleThread
+        self.stopping = threading.Event()
+
+    @property
+    def idle(self) -> bool:
+        return self.is_idle
+
+    def setup_sid(self, sid: str) -> None:
+        self.sid = sid
+
+    def setup_params(self, params: Any) -> None:
+        self.params = params
+        self.is_idle = False
+
+    def setup_callback_fn(self, callback: Callable[..., Any]) -> None:
+        self.callback_fn = callback
+
+    def reset(self) -> None:
+        """Forget the session and return the handle to the pool."""
+        self.sid = ""
+        self.params = {}
+        for pending in (self.in_q, self.out_q):
+            with pending.mutex:
+                pending.queue.clear()
+        self.is_idle = True
+
+    def setStreamHandleThreadClass(self, cls: type) -> None:  # noqa: N802 (vendor API)
+        if not (isinstance(cls, type) and issubclass(cls, threading.Thread)):
+            raise TypeError("the stream handler class must subclass aiges.stream.StreamHandleThread, got %r" % (cls,))
+        self.StreamHandleThreadClass = cls
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        handler = self.StreamHandleThreadClass(self, self.in_q, self.out_q)
+        handler.daemon = True
+        handler.start()
+        handler.join()
+
+
+class Pool:
+    """Handles bound to workers."""
+
+    def __init__(self) -> None:
+        self.workers: Dict[str, WorkerThread] = {}
+
+    def get_thread(self, handle: str) -> Optional[WorkerThread]:
+        return self.workers.get(handle)
+
+    def get_idle_thread_handle(self) -> Tuple[Optional[str], Optional[WorkerThread]]:
+        with _reserve_lock:
+            for handle, worker in self.workers.items():
+                if worker.idle:
+                    worker.is_idle = False
+                    return handle, worker
+        return None, None
+
+    def reset_thread(self, handle: str) -> None:
+        worker = self.workers.get(handle)
+        if worker is not None:
+            worker.reset()
+
+    def set_idle(self, handle: str) -> None:
+        worker = self.workers.get(handle)
+        if worker is not None:
+            worker.is_idle = True
+
+    def stop(self) -> None:
+        for worker in self.workers.values():
+            worker.stop()
+
+
+class ThreadPool(Pool):
+    def __init__(self, handler_cls: type, process_no: int = 0, nums: int = 10) -> None:
+        super().__init__()
+        for index in range(nums):
+            handle = "Process-%s-Thread-%d" % (process_no, index)
+            worker = WorkerThread(handle)
+            worker.setStreamHandleThreadClass(handler_cls)
+            self.workers[handle] = worker
+            worker.start()
+
+
+class SessionManager:
+    """What ``self.session`` of a wrapper is: the handle pool of a stream wrapper."""
+
+    def __init__(self, config: Optional[Dict[str, Any]] = None, mode: str = THREAD_MODE, nums: int = 0) -> None:
+        self.initialized = False
+        self.code = 0
+        self.wrapperConfig: Dict[str, Any] = dict(config or {})
+        self.handle_pool: Pool = Pool()
+        self.lock = threading.Lock()
+
+    def init_wrapper_config(self, config: Optional[Dict[str, Any]] = None) -> None:
+        self.wrapperConfig = dict(config or {})
+
+    def init_handle_pool(self, mode: str, nums: int, ReqThreadCls: type) -> None:  # noqa: N803 (vendor API)
+        """Start ``nums`` workers. Process mode never worked in the vendor SDK; threads are used."""
+        if mode not in (THREAD_MODE, PROCESS_MODE):
+            raise ValueError("handle pool mode must be %r or %r, got %r" % (THREAD_MODE, PROCESS_MODE, mode))
+        self.handle_pool.stop()
+        self.handle_pool = ThreadPool(ReqThreadCls, 0, nums)
+        self.initialized = True
+
+    def get_session(self, handle: str) -> Optional[WorkerThread]:
+        return self.handle_pool.get_thread(handle)
+
+    def get_idle_handle(self) -> Optional[str]:
+        handle, _ = self.handle_pool.get_idle_thread_handle()
+        return handle
+
+    def set_idle_session(self, handle: str) -> None:
+        self.handle_pool.set_idle(handle)
+
+    def reset_session(self, handle: str) -> None:
+        self.handle_pool.reset_thread(handle)
+
+    def push_back(self, handle: str) -> None:
+        self.reset_session(handle)
+
+    def stop(self) -> None:
+        """Stop every worker (at wrapperFini or server shutdown)."""
+        self.handle_pool.stop()
