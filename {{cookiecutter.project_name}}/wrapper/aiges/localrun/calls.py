@@ -1,0 +1,238 @@
+"""The call orders of the loader, run against a wrapper with every call guarded and timed.
+
+once:    wrapperInit(config) -> wrapperOnceExec (or wrapperOnceExecAsync + callback) -> wrapperFini
+session: wrapperInit -> wrapperCreate -> wrapperWrite x N (begin/continue/end frames) -> results by
+         wrapperRead or by callback -> wrapperDestroy -> wrapperFini
+
+A call that raises, returns the wrong thing or never returns is a failure of its phase; the run
+goes on to Fini where that still makes sense, and never hangs (every wait has a timeout).
+"""
+import dataclasses
+import queue
+import threading
+import time
+import traceback
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from aiges import calling
+from aiges.callback import install_sink
+from aiges.declarations import Declarations
+from aiges.fields import PayloadField
+from aiges.localrun import checks
+from aiges.localrun.inputs import Sample, once_request, session_frames
+
+
+class PhaseFailed(Exception):
+    """A phase of the call order failed; the message says which and why."""
+
+    def __init__(self, phase: str, message: str, details: str = "") -> None:
+        super().__init__("%s: %s" % (phase, message))
+        self.phase = phase
+        self.message = message
+        self.details = details
+
+
+@dataclasses.dataclass
+class Context:
+    """Everything one run needs: the wrapper, what to send, and how to behave like the loader."""
+
+    wrapper: Any
+    declarations: Declarations
+    config: Dict[str, Any]
+    params: Dict[str, Any]
+    samples: List[Sample]
+    emulate: str
+    asynchronous: bool
+    timeout: float
+    slice_size: int = 1280
+    on_callback: Optional[Callable[[str, Any], None]] = None
+
+    @property
+    def accepts(self) -> Dict[str, PayloadField]:
+        return {field.key: field for field in self.declarations.accepts}
+
+    @property
+    def bytes_only(self) -> bool:
+        return self.emulate != "off"
+
+    def params_for(self, sid: str) -> Dict[str, Any]:
+        params = dict(self.params)
+        if "sid" in params:
+            params["sid"] = sid
+        return params
+
+
+class Collector:
+    """Receives results delivered through ``callback`` and routes them to waiters by tag."""
+
+    def __init__(self) -> None:
+        self._queues: Dict[str, "queue.Queue[Any]"] = {}
+        self._lock = threading.Lock()
+        self._previous: Any = None
+        self.listener: Optional[Callable[[str, Any], None]] = None
+
+    def queue_for(self, tag: str) -> "queue.Queue[Any]":
+        with self._lock:
+            return self._queues.setdefault(tag, queue.Queue())
+
+    def __call__(self, response: Any, tag: str) -> None:
+        if self.listener is not None:
+            self.listener(tag, response)
+        self.queue_for(tag).put(response)
+
+    def __enter__(self) -> "Collector":
+        self._previous = install_sink(self)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        install_sink(self._previous)
+
+
+def guarded(phase: str, timeout: float, function: Callable[[], Any]) -> Tuple[Any, float]:
+    """Run ``function`` in a daemon thread; raise PhaseFailed on exception or after ``timeout`` s."""
+    outcome: Dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function()
+        except BaseException as error:  # noqa: BLE001 - reported as the phase's failure
+            outcome["error"] = error
+            outcome["trace"] = traceback.format_exc()
+
+    started = time.perf_counter()
+    worker = threading.Thread(target=target, name="aiges-run-" + phase, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    elapsed = time.perf_counter() - started
+    if worker.is_alive():
+        raise PhaseFailed(phase, "did not return within %.0f s (--timeout)" % timeout)
+    if "error" in outcome:
+        error = outcome["error"]
+        raise PhaseFailed(phase, "raised %s: %s" % (type(error).__name__, error), outcome["trace"])
+    return outcome.get("value"), elapsed
+
+
+def _expect_zero(phase: str, wrapper: Any, result: Any) -> None:
+    if isinstance(result, bool) or not isinstance(result, int):
+        raise PhaseFailed(phase, "returned %r; it must return an int (0 = success)" % (result,))
+    if result != 0:
+        raise PhaseFailed(phase, "returned error code %d: %s" % (result, calling.error_text(wrapper, result)))
+
+
+def init(context: Context) -> float:
+    result, elapsed = guarded("wrapperInit", context.timeout, lambda: calling.call_flexibly(
+        context.wrapper.wrapperInit, [("config", context.config)]))
+    _expect_zero("wrapperInit", context.wrapper, result)
+    return elapsed
+
+
+def fini(context: Context) -> float:
+    result, elapsed = guarded("wrapperFini", context.timeout, lambda: calling.call_flexibly(
+        context.wrapper.wrapperFini, []))
+    _expect_zero("wrapperFini", context.wrapper, result)
+    return elapsed
+
+
+def execute_once(context: Context, collector: Collector, sid: str) -> Tuple[Any, float]:
+    """One once request; returns the checked Response and its latency. Raises PhaseFailed."""
+    request = once_request(context.samples)
+    canonical = [("params", context.params_for(sid)), ("reqData", request), ("usrTag", sid), ("persId", 0)]
+    wrapper = context.wrapper
+    if context.asynchronous:
+        waiting = collector.queue_for(sid)
+        started = time.perf_counter()
+        result, _ = guarded("wrapperOnceExecAsync", context.timeout,
+                            lambda: calling.call_flexibly(wrapper.wrapperOnceExecAsync, canonical))
+        _expect_zero("wrapperOnceExecAsync", wrapper, result)
+        try:
+            response = waiting.get(timeout=context.timeout)
+        except queue.Empty:
+            raise PhaseFailed("wrapperOnceExecAsync", "returned 0 but no result reached callback(resp, usrTag=%r) "
+                              "within %.0f s" % (sid, context.timeout)) from None
+        elapsed = time.perf_counter() - started
+        phase = "wrapperOnceExecAsync"
+    else:
+        response, elapsed = guarded("wrapperOnceExec", context.timeout,
+                                    lambda: calling.call_flexibly(wrapper.wrapperOnceExec, canonical))
+        phase = "wrapperOnceExec"
+    problems = checks.response_problems(response, context.accepts, context.bytes_only, once=True)
+    if problems:
+        raise PhaseFailed(phase, "its response would be rejected by the loader:\n- " + "\n- ".join(problems))
+    code = checks.error_code_of(response)
+    if code:
+        raise PhaseFailed(phase, "answered with error code %d: %s" % (code, calling.error_text(wrapper, code)))
+    return response, elapsed
+
+
+@dataclasses.dataclass
+class SessionResult:
+    handle: str
+    nodes: List[Any]
+    timings: Dict[str, float]
+
+
+def execute_session(context: Context, collector: Collector, sid: str) -> SessionResult:
+    """One whole session: Create, Write every frame, gather results until End, Destroy."""
+    wrapper = context.wrapper
+    params = context.params_for(sid)
+    timings: Dict[str, float] = {}
+    created, timings["wrapperCreate"] = guarded("wrapperCreate", context.timeout, lambda: calling.call_flexibly(
+        wrapper.wrapperCreate, [("params", params), ("sid", sid), ("persId", 0), ("usrTag", sid)]))
+    handle, code = calling.session_handle(created)
+    if code or not handle:
+        raise PhaseFailed("wrapperCreate", "returned %r: no session handle (error %d: %s)"
+                          % (created, code, calling.error_text(wrapper, code or -1)))
+    nodes: List[Any] = []
+    arrivals = collector.queue_for(sid)
+    reads = "wrapperRead" in context.declarations.methods
+    finished = False
+    try:
+        timings["wrapperWrite"] = 0.0
+        for frame in session_frames(context.samples, context.slice_size):
+            result, elapsed = guarded("wrapperWrite", context.timeout, lambda frame=frame: calling.call_flexibly(
+                wrapper.wrapperWrite, [("handle", handle), ("reqData", frame), ("sid", sid)]))
+            timings["wrapperWrite"] += elapsed
+            _expect_zero("wrapperWrite", wrapper, result)
+            finished = _gather(context, arrivals, nodes, handle, sid, reads, wait=0.0) or finished
+        deadline = time.monotonic() + context.timeout
+        while not finished and time.monotonic() < deadline:
+            finished = _gather(context, arrivals, nodes, handle, sid, reads, wait=0.05)
+        if not finished:
+            raise PhaseFailed("results", "no result with status End (2) arrived within %.0f s after the last "
+                              "frame (got %d result nodes); the loader would wait until its timeout"
+                              % (context.timeout, len(nodes)))
+    finally:
+        result, timings["wrapperDestroy"] = guarded("wrapperDestroy", context.timeout, lambda: calling.call_flexibly(
+            wrapper.wrapperDestroy, [("handle", handle)]))
+    _expect_zero("wrapperDestroy", wrapper, result)
+    return SessionResult(handle, nodes, timings)
+
+
+def _gather(context: Context, arrivals: "queue.Queue[Any]", nodes: List[Any], handle: str, sid: str,
+            reads: bool, wait: float) -> bool:
+    """Collect results from callbacks (and wrapperRead when implemented); True once a final node came."""
+    responses = []
+    if reads:
+        response, _ = guarded("wrapperRead", context.timeout, lambda: calling.call_flexibly(
+            context.wrapper.wrapperRead, [("handle", handle), ("sid", sid)]))
+        if response is not None and (getattr(response, "list", None) or checks.error_code_of(response)):
+            responses.append(response)
+    try:
+        responses.append(arrivals.get(timeout=wait) if wait else arrivals.get_nowait())
+        while True:
+            responses.append(arrivals.get_nowait())
+    except queue.Empty:
+        pass
+    final = False
+    for response in responses:
+        code = checks.error_code_of(response)
+        if code:
+            raise PhaseFailed("results", "the session answered with error code %d: %s"
+                              % (code, calling.error_text(context.wrapper, code)))
+        problems = checks.response_problems(response, context.accepts, context.bytes_only, once=False)
+        if problems:
+            raise PhaseFailed("results", "a session result would be rejected by the loader:\n- " + "\n- ".join(problems))
+        for node in response.list:
+            nodes.append(node)
+            final = final or checks.is_final(node)
+    return final

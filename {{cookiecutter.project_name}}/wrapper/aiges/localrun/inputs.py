@@ -1,0 +1,123 @@
+"""What the local run sends: config, params and input nodes, as the chosen loader mode would.
+
+``emulate="cgo"``/``"grpc"`` reproduces production: every config value and param is a string,
+``params["sid"]`` is set, data is bytes. ``emulate="off"`` reproduces the vendor's local run: typed
+test values and no sid, which lets code pass locally that fails in production (spec 10.1 item 12).
+"""
+import dataclasses
+import os
+from typing import Any, Dict, List, Optional, Tuple
+
+from aiges import tomlread
+from aiges.declarations import Declarations
+from aiges.dto import DataListCls, DataListNode
+from aiges.fields import to_wire_string
+
+EMULATION_MODES = ("cgo", "grpc", "off")
+DEFAULT_SID = "test-111111"
+
+
+@dataclasses.dataclass
+class Sample:
+    """One input's sample data, as read from its file or overridden on the command line."""
+
+    key: str
+    data: bytes
+    data_type: int
+    source: str
+
+
+def build_config(declared: Dict[str, Any], project_root: str, overrides: Dict[str, str], emulate: str) -> Dict[str, Any]:
+    """Init config: the wrapper's ``config`` < aiges.toml ``[wrapper]`` < ``--config`` overrides."""
+    config: Dict[str, Any] = dict(declared or {})
+    for candidate in (os.path.join(project_root, "aiges.toml"), os.path.join(project_root, "wrapper", "aiges.toml")):
+        if os.path.isfile(candidate):
+            section = tomlread.load_file(candidate).get("wrapper", {})
+            config.update(section if isinstance(section, dict) else {})
+            break
+    config.update(overrides)
+    if emulate != "off":
+        config = {str(key): to_wire_string(value) for key, value in config.items()}
+    return config
+
+
+def build_params(declarations: Declarations, overrides: Dict[str, str], emulate: str, sid: str) -> Dict[str, Any]:
+    """Business params from the declared test values, overridden by ``--param key=value``."""
+    params: Dict[str, Any] = {}
+    by_key = {field.key: field for field in declarations.params}
+    for field in declarations.params:
+        value = field.test_value
+        if emulate != "off":
+            if value in (None, ""):
+                continue  # an unset optional param is simply absent in a real request
+            params[field.key] = field.wire_value()
+        else:
+            params[field.key] = value
+    for key, text in overrides.items():
+        field = by_key.get(key)
+        params[key] = text if emulate != "off" or field is None else field.from_wire(text)
+    if emulate != "off":
+        params["sid"] = sid
+    return params
+
+
+def load_samples(declarations: Declarations, overrides: Dict[str, str]) -> List[Sample]:
+    """Each input's data: ``--input key=path`` or the field's own sample."""
+    samples = []
+    for field in declarations.inputs:
+        path = overrides.get(field.key)
+        if path:
+            with open(path, "rb") as handle:
+                data = handle.read()
+            source = path
+        else:
+            data = field.test_value
+            source = field.resolve_path() or "inline value"
+        samples.append(Sample(field.key, bytes(data), field.data_type, source))
+    unknown = sorted(set(overrides) - {field.key for field in declarations.inputs})
+    if unknown:
+        raise KeyError("--input names undeclared inputs: %s (declared: %s)"
+                       % (", ".join(unknown), ", ".join(field.key for field in declarations.inputs)))
+    return samples
+
+
+def once_request(samples: List[Sample]) -> DataListCls:
+    return DataListCls([DataListNode(sample.key, sample.data, len(sample.data), sample.data_type, 3)
+                        for sample in samples])
+
+
+def session_frames(samples: List[Sample], slice_size: int) -> List[DataListCls]:
+    """Slice every input into begin/continue/end frames, as the load-test client does.
+
+    Frame ``i`` carries chunk ``i`` of every input that still has data; an input's last chunk has
+    status End (2), its first Begin (0), the others Continue (1). An input that fits in one chunk is
+    sent as Begin and followed by an empty End frame, so the wrapper always sees a begin and an end.
+    """
+    chunked: List[Tuple[Sample, List[bytes]]] = []
+    for sample in samples:
+        size = max(1, slice_size)
+        chunks = [sample.data[start:start + size] for start in range(0, len(sample.data), size)] or [b""]
+        if len(chunks) == 1:
+            chunks.append(b"")
+        chunked.append((sample, chunks))
+    frames = []
+    for index in range(max(len(chunks) for _, chunks in chunked)):
+        nodes = []
+        for sample, chunks in chunked:
+            if index >= len(chunks):
+                continue
+            status = 0 if index == 0 else (2 if index == len(chunks) - 1 else 1)
+            nodes.append(DataListNode(sample.key, chunks[index], len(chunks[index]), sample.data_type, status))
+        frames.append(DataListCls(nodes))
+    return frames
+
+
+def parse_assignments(pairs: Optional[List[str]], what: str) -> Dict[str, str]:
+    """``["k=v", ...]`` from the command line into a dict, with a clear error on a malformed pair."""
+    parsed: Dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError("%s expects key=value, got %r" % (what, pair))
+        parsed[key.strip()] = value
+    return parsed
