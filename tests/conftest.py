@@ -1,0 +1,31 @@
+"""Shared test setup: where the template and its vendored runtime live, and how to run them."""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+TEMPLATE = REPO / "{{cookiecutter.project_name}}"
+RUNTIME_PARENT = TEMPLATE / "wrapper"  # the folder that contains the `aiges` package
+REFERENCE = SHARED / "reference"
+
+if str(RUNTIME_PARENT) not in sys.path:
+    sys.path.insert(0, str(RUNTIME_PARENT))
+
+
+def runtime_env(**extra: str) -> dict:
+    """Environment for a subprocess that must import the template's runtime."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(RUNTIME_PARENT), env.get("PYTHONPATH", "")) if p)
+    env.pop("AIGES_LOG_LEVEL", None)
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def reference_dir() -> Path:
+    if not REFERENCE.is_dir():
+        pytest.skip("../shared/reference is not beside this checkout")
+    return REFERENCE
