@@ -102,7 +102,7 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
         reporter.failure("the wrapper's declarations are wrong:\n%s" % error)
         return EXIT_USAGE
     except (OSError, KeyError, ValueError) as error:
-        reporter.failure(str(error).strip("'\""))
+        reporter.failure(str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error))
         return EXIT_USAGE
     session = declarations.is_session if args.stream is None else args.stream
     reporter.line("aiges run: %s %s (%s call order, %s emulation%s)" % (
