@@ -1,0 +1,81 @@
+#!/usr/bin/env -S python3 -m nox -f
+"""Developer and CI tasks for aiges-template. ``nox -l`` lists them.
+
+- ``tests``: the whole suite (template bakes, runtime, render, gRPC, Docker, docs snippets), then the
+  runtime's own tests again on Python 3.9, the Python of the official images, when it is installed.
+- ``lint``: ruff on this repository and on a baked project.
+- ``demo``: bake a project with default answers into ./demo and run its local debug run.
+- ``docs``: build the documentation site in strict mode.
+- ``bench``: benchmarks against the vendor SDK, measured in the same run.
+"""
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.3.2"
+nox.options.default_venv_backend = "virtualenv"
+nox.options.error_on_missing_interpreters = False
+
+ROOT = Path(__file__).resolve().parent
+PY39 = Path("/root/.pyenv/versions/3.9.18/bin/python")
+TEST_GROUP = nox.project.dependency_groups(nox.project.load_toml("pyproject.toml"), "test")
+DOCS_GROUP = nox.project.dependency_groups(nox.project.load_toml("pyproject.toml"), "docs")
+
+
+@nox.session(default=True)
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite (pass pytest arguments after --)."""
+    session.install(*TEST_GROUP, *DOCS_GROUP)
+    session.run("python", "-m", "pytest", *session.posargs)
+    if not session.posargs:
+        session.notify("runtime39")
+
+
+@nox.session(python=str(PY39) if PY39.exists() else "3.9", default=False)
+def runtime39(session: nox.Session) -> None:
+    """The runtime's unit tests on Python 3.9 (the official images' Python)."""
+    session.install("pytest>=8", "jsonschema>=4", "tomli>=2", "tomli-w>=1")
+    session.run("python", "-m", "pytest", "tests/runtime", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(default=True)
+def lint(session: nox.Session) -> None:
+    """ruff on the repository (the template tree is checked through a bake in the tests)."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "check", "--target-version", "py39", "{{cookiecutter.project_name}}/wrapper/aiges")
+
+
+@nox.session(default=False)
+def demo(session: nox.Session) -> None:
+    """Bake ./demo with the default answers and run its local debug run."""
+    session.install("cookiecutter>=2.6", "tomli-w>=1.0")
+    target = ROOT / "demo"
+    if target.exists():
+        shutil.rmtree(target)
+    session.run("cookiecutter", "--no-input", "--output-dir", str(ROOT), str(ROOT), "project_name=demo")
+    session.chdir(str(target))
+    session.run("python", "-m", "aiges", "run")
+    session.log("Your demo project is in %s: see its README.md for what to do next." % target)
+
+
+@nox.session(default=False)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with mkdocs in strict mode into ./site."""
+    session.install(*DOCS_GROUP)
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"))
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks: our gRPC server vs the vendor's vs a bare grpcio floor; image size vs the vendor pattern."""
+    session.install("grpcio>=1.48", "protobuf>=3.20", "docker>=7", "cookiecutter>=2.6", "tomli-w>=1.0")
+    session.run("python", "benchmarks/grpc_bench.py", *session.posargs)
+    if os.environ.get("AIGES_BENCH_DOCKER", "1") != "0":
+        session.run("python", "benchmarks/docker_bench.py")
+
+
+if __name__ == "__main__":
+    nox.main()
