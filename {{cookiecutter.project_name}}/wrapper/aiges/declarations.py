@@ -76,10 +76,11 @@ class Declarations:
                                            line=line or (self.lines.get(field) if field else None) or
                                            self.lines.get("__class__"), field=field))
 
-        for name, value in (("serviceId", self.meta.service_id), ("version", self.meta.version)):
+        for name, value, example in (("serviceId", self.meta.service_id, '"my-service"'),
+                                     ("version", self.meta.version, '"v1"')):
             if not isinstance(value, str) or not value.strip():
-                add("%s.%s is missing or empty: declare it as a class attribute, e.g. %s = \"my-service\""
-                    % (self.class_name, name, name), line=self.lines.get(name))
+                add("%s.%s is missing or empty: declare it as a class attribute, e.g. %s = %s"
+                    % (self.class_name, name, name, example), line=self.lines.get(name))
         if not self.inputs:
             add("%s declares no input field: UserRequest needs at least one body field "
                 "(StringBodyField, ImageBodyField, AudioBodyField, VideoBodyField or JsonBodyField)" % self.class_name,

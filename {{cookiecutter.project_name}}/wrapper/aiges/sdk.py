@@ -86,8 +86,8 @@ class WrapperBase(metaclass=Metaclass):
 
         ``stream`` forces session mode (default: session mode when the class implements
         wrapperCreate/wrapperWrite). Options are those of ``python -m aiges run``; when called
-        from a script's ``__main__`` block the script's command line is read and the process exits
-        with the run's status, so ``python wrapper.py`` fails visibly.
+        from a script's ``__main__`` block the script's command line is read and a failed run exits
+        with its status, so ``python wrapper.py`` fails visibly.
         """
         from aiges.localrun import cli as run_cli
 
@@ -95,8 +95,8 @@ class WrapperBase(metaclass=Metaclass):
         if argv is None:
             argv = sys.argv[1:] if called_as_script else []
         code = run_cli.run_instance(self, argv=argv, stream=stream, **options)
-        if exit if exit is not None else called_as_script:
-            sys.exit(code)
+        if code and (exit if exit is not None else called_as_script):
+            sys.exit(code)  # a failing ``python wrapper.py`` must fail; a passing one lets the script go on
         return code
 
     # --- the loader interface: defaults --------------------------------------------------------------

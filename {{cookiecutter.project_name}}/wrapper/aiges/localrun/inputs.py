@@ -91,14 +91,12 @@ def session_frames(samples: List[Sample], slice_size: int) -> List[DataListCls]:
 
     Frame ``i`` carries chunk ``i`` of every input that still has data; an input's last chunk has
     status End (2), its first Begin (0), the others Continue (1). An input that fits in one chunk is
-    sent as Begin and followed by an empty End frame, so the wrapper always sees a begin and an end.
+    sent in one frame with status End: the whole data in a single write, as the vendor's local run did.
     """
     chunked: List[Tuple[Sample, List[bytes]]] = []
     for sample in samples:
         size = max(1, slice_size)
         chunks = [sample.data[start:start + size] for start in range(0, len(sample.data), size)] or [b""]
-        if len(chunks) == 1:
-            chunks.append(b"")
         chunked.append((sample, chunks))
     frames = []
     for index in range(max(len(chunks) for _, chunks in chunked)):
@@ -106,7 +104,7 @@ def session_frames(samples: List[Sample], slice_size: int) -> List[DataListCls]:
         for sample, chunks in chunked:
             if index >= len(chunks):
                 continue
-            status = 0 if index == 0 else (2 if index == len(chunks) - 1 else 1)
+            status = 2 if index == len(chunks) - 1 else (0 if index == 0 else 1)
             nodes.append(DataListNode(sample.key, chunks[index], len(chunks[index]), sample.data_type, status))
         frames.append(DataListCls(nodes))
     return frames
