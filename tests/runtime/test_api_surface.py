@@ -5,16 +5,33 @@ import pytest
 
 
 def test_every_vendor_import_used_by_real_wrappers_works():
+    import aiges.callback
+    import aiges.errors  # noqa: F401
     from aiges.core.types import DataText  # noqa: F401
-    from aiges.dto import (Once, callback, init_rq, DataListCls, DataListNode, Response,  # noqa: F401
-                           ResponseData, SessionCreateResponse)
-    from aiges.sdk import (AudioBodyField, BooleanParamField, ImageBodyField, IntegerParamField,  # noqa: F401
-                           JsonBodyField, NumberParamField, SessionManager, StringBodyField, StringParamField,
-                           WrapperBase)
+    from aiges.dto import (  # noqa: F401
+        DataListCls,
+        DataListNode,
+        Once,
+        Response,
+        ResponseData,
+        SessionCreateResponse,
+        callback,
+        init_rq,
+    )
+    from aiges.sdk import (  # noqa: F401
+        AudioBodyField,
+        BooleanParamField,
+        ImageBodyField,
+        IntegerParamField,
+        JsonBodyField,
+        NumberParamField,
+        SessionManager,
+        StringBodyField,
+        StringParamField,
+        WrapperBase,
+    )
     from aiges.stream import StreamHandleThread  # noqa: F401
     from aiges.utils.log import getFileLogger, log  # noqa: F401
-    import aiges.callback  # noqa: F401
-    import aiges.errors  # noqa: F401
 
 
 def test_video_body_field_exists_although_the_vendor_lacks_it():
@@ -31,7 +48,7 @@ def test_enum_values_are_those_of_the_loader(module):
 
 
 def test_string_and_status_names_match_the_vendor_dicts():
-    from aiges.core.types import STRING, AUDIO, IMAGE, VIDEO, Status, Types
+    from aiges.core.types import AUDIO, IMAGE, STRING, VIDEO, Status, Types
 
     assert (STRING, AUDIO, IMAGE, VIDEO) == (0, 1, 2, 3)
     assert Types == {0: "text", 1: "audio", 2: "image", 3: "video"}

@@ -1,6 +1,5 @@
 """Every host-call arity of spec 1.2 reaches the method with what it accepts (compatibility check 8)."""
 import pytest
-
 from aiges.calling import arguments_for, call_flexibly, session_handle
 from aiges.dto import SessionCreateResponse
 

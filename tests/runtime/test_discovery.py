@@ -1,12 +1,17 @@
 """Field discovery as the vendor does it (reference 16), plus the blind spots it had, fixed."""
 import pytest
-
 from aiges.errors import DeclarationErrors
-from aiges.sdk import (ImageBodyField, IntegerParamField, NumberParamField, StringBodyField, StringParamField,
-                       WrapperBase)
+from aiges.sdk import (
+    ImageBodyField,
+    IntegerParamField,
+    NumberParamField,
+    StringBodyField,
+    StringParamField,
+    WrapperBase,
+)
 
 
-class Base(object):
+class Base:
     inherited_in = StringBodyField(key="inh", value=b"x")
 
 
@@ -15,7 +20,7 @@ class Req(Base):
     bar = StringBodyField(key="bar_key", value=b"b")  # no 'input' prefix
 
 
-class Resp(object):
+class Resp:
     out = StringBodyField(key="out_key")  # no 'accept' prefix
 
 
@@ -71,7 +76,7 @@ def test_a_class_instead_of_an_instance_is_a_clear_error():
         requestCls = Req
         responseCls = Resp
 
-    with pytest.raises(DeclarationErrors, match=r"W2.requestCls is the class Req, not an instance: write `requestCls = Req\(\)`"):
+    with pytest.raises(DeclarationErrors, match=r"W2.requestCls is the class Req, not an instance"):
         W2().schema()
 
 
@@ -87,7 +92,7 @@ def test_missing_service_id_and_version_are_named():
 
 
 def test_no_inputs_is_a_clear_error():
-    class NoInput(object):
+    class NoInput:
         p = StringParamField(key="p")
 
     class W5(WrapperBase):
@@ -101,7 +106,7 @@ def test_no_inputs_is_a_clear_error():
 
 
 def test_duplicate_keys_are_named():
-    class Dup(object):
+    class Dup:
         a = StringBodyField(key="same", value=b"1")
         b = ImageBodyField(key="same", path="x.png")
 
@@ -124,7 +129,7 @@ def test_duplicate_keys_are_named():
     (StringParamField(key="bad key"), "must not contain spaces"),
 ])
 def test_bad_param_declarations_are_named(field, message):
-    class Req2(object):
+    class Req2:
         p = field
         i = StringBodyField(key="in", value=b"x")
 

@@ -25,7 +25,7 @@ def edge_project(tmp_path, reference_dir):
 
     def with_mode(mode):
         source = (tmp_path / "wrapper.py").read_text()
-        lines = [("MODE = %r" % mode) if line.startswith("MODE =") else line for line in source.splitlines()]
+        lines = [(f"MODE = {mode!r}") if line.startswith("MODE =") else line for line in source.splitlines()]
         (tmp_path / "wrapper.py").write_text("\n".join(lines) + "\n")
         return tmp_path
 
@@ -84,7 +84,8 @@ def test_an_exception_shows_the_phase_the_traceback_and_the_loaders_message(edge
 
 def test_call_order_is_init_exec_fini(edge_project):
     result = run(edge_project("ok"), "--no-output")
-    order = [line.split()[0] for line in result.stdout.splitlines() if line.split()[:1] in (["INIT"], ["EXEC"], ["FINI"])]
+    words = [line.split()[0] for line in result.stdout.splitlines() if line.split()]
+    order = [word for word in words if word in ("INIT", "EXEC", "FINI")]
     assert order == ["INIT", "EXEC", "FINI"]
 
 
@@ -140,7 +141,7 @@ def test_params_inputs_and_config_can_be_overridden(edge_project, tmp_path):
     folder = edge_project("ok")
     other = tmp_path / "other.txt"
     other.write_bytes(b"a different text")
-    result = run(folder, "--no-output", "--param", "s=b", "--input", "txt=%s" % other, "--config", "k=v")
+    result = run(folder, "--no-output", "--param", "s=b", "--input", f"txt={other}", "--config", "k=v")
     assert result.returncode == 0, result.stderr
     assert "'s': 'b'" in result.stdout and "key=txt type=0 status=3 len=16" in result.stdout
     assert "INIT config= {'k': 'v'}" in result.stdout
@@ -207,7 +208,7 @@ def test_vendor_stream_wrapper_runs_unchanged_with_the_vendor_output(tmp_path, r
                             env=runtime_env(), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("sid ")]
-    assert lines == ["sid test-111111, get callback: result: len 36, type: text, status: %s" % status
+    assert lines == [f"sid test-111111, get callback: result: len 36, type: text, status: {status}"
                      for status in ("begin", "continue", "end")]
     assert "DESTROY called Process-0-Thread-0" in result.stdout and "FINI called" in result.stdout
 

@@ -5,7 +5,6 @@ import sys
 
 import jsonschema
 import pytest
-
 from aiges.schema.gateway import sample_request
 
 HERE = __import__("pathlib").Path(__file__).parent
@@ -13,7 +12,7 @@ HERE = __import__("pathlib").Path(__file__).parent
 
 def load_wrapper(path, name, argv=None):
     if argv is not None:
-        sys.argv = [str(path)] + argv
+        sys.argv = [str(path), *argv]
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

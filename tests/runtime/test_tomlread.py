@@ -1,6 +1,5 @@
 """The standard-library TOML reader understands the files we render and the settings we read."""
 import pytest
-
 from aiges import tomlread
 
 SAMPLE = '''

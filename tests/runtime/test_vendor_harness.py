@@ -42,7 +42,8 @@ def test_jsonbodyfield_script_runs_and_its_v2_schema_no_longer_crashes(harness_c
     result = run_script(harness_copy, "jsonbodyfield.py")
     assert result.returncode == 0, result.stderr
     # deliberate fix: JSON body data arrives as bytes like every other body (the vendor gave a str)
-    assert "JsonBodyField node: type=0 data=b'{\"a\":1}' (bytes) len=7 params={'n': '2', 'sid': 'test-111111'}" in result.stdout
+    expected = "JsonBodyField node: type=0 data=b'{\"a\":1}' (bytes) len=7 params={'n': '2', 'sid': 'test-111111'}"
+    assert expected in result.stdout
     assert "legacy param n: {'type': 'integer', 'maximum': 5}" in result.stdout
     assert "v2 ->" not in result.stdout  # the vendor's V2 schema raised AttributeError here
 
@@ -51,7 +52,8 @@ def test_jsonbodyfield_script_runs_and_its_v2_schema_no_longer_crashes(harness_c
 def test_stream_wrappers_run_locally(harness_copy, script):
     result = run_script(harness_copy, script, "--no-output")
     assert result.returncode == 0, result.stderr
-    assert [line for line in result.stderr.splitlines() if line.startswith("sid test-111111")][-1].endswith("status: end")
+    callbacks = [line for line in result.stderr.splitlines() if line.startswith("sid test-111111")]
+    assert callbacks[-1].endswith("status: end")
 
 
 def test_edge_wrapper_runs_as_a_script(harness_copy):

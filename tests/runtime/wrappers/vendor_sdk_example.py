@@ -1,8 +1,15 @@
 """The declarations of the example wrapper.py shipped inside the vendor package (aiges/wrapper.py)."""
-from aiges.sdk import BooleanParamField, ImageBodyField, NumberParamField, StringBodyField, StringParamField, WrapperBase
+from aiges.sdk import (
+    BooleanParamField,
+    ImageBodyField,
+    NumberParamField,
+    StringBodyField,
+    StringParamField,
+    WrapperBase,
+)
 
 
-class UserRequest(object):
+class UserRequest:
     params1 = StringParamField(key="param1", enums=["3", "eee"], value='3')
     params2 = BooleanParamField(key="param2", default=True)
     params3 = NumberParamField(key="param3", maximum=44, value=3)
@@ -11,7 +18,7 @@ class UserRequest(object):
     input3 = StringBodyField(key="data3", value=b"")
 
 
-class UserResponse(object):
+class UserResponse:
     accept1 = StringBodyField(key="boxes")
     accept2 = StringBodyField(key="boxes2")
 

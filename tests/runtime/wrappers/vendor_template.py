@@ -2,7 +2,7 @@
 from aiges.sdk import ImageBodyField, StringBodyField, StringParamField, WrapperBase
 
 
-class UserRequest(object):
+class UserRequest:
     params1 = StringParamField(key="p1", enums=["3", "eee"], value='3')
     params2 = StringParamField(key="p2", maxLength=44, required=True)
     params3 = StringParamField(key="p3", maxLength=44, required=False)
@@ -11,7 +11,7 @@ class UserRequest(object):
     input2 = StringBodyField(key="switch", value=b"ctrl")
 
 
-class UserResponse(object):
+class UserResponse:
     accept1 = ImageBodyField(key="result")
 
 
