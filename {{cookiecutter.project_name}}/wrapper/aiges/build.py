@@ -1,0 +1,412 @@
+"""``python -m aiges build``: build the plugin's athena_serving image with the Docker engine.
+
+Why a command and not only ``docker build .``: it tags the image ``<serviceId>:<version>`` as read from
+wrapper.py, labels it with schema.json's digest, can prepare a wheelhouse so the build runs with the
+network off, shows the build as it happens and ends with the image size, and says plainly what went
+wrong (no engine, a failing ``pip install``) instead of printing a stack trace.
+
+The docker SDK is imported only here and only when a build runs (``pip install docker``); it drives the
+classic builder, which is why the generated Dockerfile avoids BuildKit-only syntax.
+"""
+import argparse
+import ast
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import time
+from typing import IO, Any, Dict, Iterable, List, Optional, Tuple
+
+from aiges import loading, project
+
+EXIT_FAILED = 1
+EXIT_NO_ENGINE = 3
+WHEELHOUSE = "wheelhouse"
+DEFAULT_PYTHON = "3.9"  # the official aiges images
+DEFAULT_PLATFORM = "manylinux2014_x86_64"
+CLIENT_TIMEOUT = 3600  # seconds a silent build step (compiling a wheel) may take before the SDK gives up
+
+
+_NOISE = re.compile(r"^( ---> Running in |Removing intermediate container )")  # classic-builder bookkeeping
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the classic builder paints a step's stderr red
+
+
+class BuildError(Exception):
+    """A build that cannot go on; the message is meant for a person."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Plan:
+    """Everything the build needs, worked out before the engine is contacted (so it can be shown/tested)."""
+
+    def __init__(self, root: str, tag: str, buildargs: Dict[str, str], base_image: Optional[str],
+                 nocache: bool, offline: bool, python_version: Optional[str], platforms: List[str]) -> None:
+        self.root = root
+        self.tag = tag
+        self.buildargs = buildargs
+        self.base_image = base_image
+        self.nocache = nocache
+        self.offline = offline
+        self.python_version = python_version
+        self.platforms = platforms
+
+    @property
+    def network_mode(self) -> Optional[str]:
+        return "none" if self.offline else None
+
+    @property
+    def wheelhouse(self) -> str:
+        return os.path.join(self.root, WHEELHOUSE)
+
+    def describe(self) -> List[str]:
+        lines = [f"context    {self.root}", f"tag        {self.tag}",
+                 f"base       {self.base_image or '(Dockerfile default)'}"]
+        lines += [f"build-arg  {key}={value}" for key, value in sorted(self.buildargs.items())]
+        lines.append(f"network    {self.network_mode or 'default'}")
+        if self.offline:
+            python = self.python_version or "(from the base image)"
+            lines.append(f"wheels     python {python}, {', '.join(self.platforms)} -> {self.wheelhouse}")
+        return lines
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", nargs="?", default=".",
+                        help="project root (the folder with Dockerfile and wrapper/); default: current folder")
+    parser.add_argument("--tag", "-t", help="image tag (default: <serviceId>:<version> from wrapper.py)")
+    parser.add_argument("--base-image", help="base image (default: BASE_IMAGE in the Dockerfile)")
+    parser.add_argument("--pip-index-url", default=None,
+                        help="index for requirements.txt; '' = the base image's configured index "
+                             "(default: PIP_INDEX_URL in the Dockerfile)")
+    parser.add_argument("--no-cache", action="store_true", help="rebuild every layer")
+    parser.add_argument("--offline", action="store_true",
+                        help="download wheels into wheelhouse/ first, then build with the network disabled")
+    parser.add_argument("--python-version", default=None,
+                        help="Python of the base image for --offline wheels (default: asked from the base image, "
+                             f"else [tool.aiges] python_version, else {DEFAULT_PYTHON})")
+    parser.add_argument("--platform", action="append", default=None, dest="platforms",
+                        help=f"wheel platform for --offline, repeatable (default: {DEFAULT_PLATFORM})")
+    parser.add_argument("--dry-run", action="store_true", help="show what would be built and exit")
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        plan = make_plan(args)
+        if args.dry_run:
+            print("\n".join(plan.describe()))
+            return 0
+        client = connect()
+        if plan.offline:
+            prepare_wheelhouse(client, plan, sys.stderr)
+        else:
+            _warn_about_wheelhouse(plan, sys.stderr)
+        _say(sys.stderr, f"building {plan.tag} from {plan.root}")
+        image_id = build_image(client, plan, sys.stderr)
+        print(summary(client, plan, image_id))
+        return 0
+    except BuildError as error:
+        print(f"python -m aiges build: {error}", file=sys.stderr)
+        return error.code
+
+
+# -- the plan --------------------------------------------------------------------------------------
+
+def make_plan(args: argparse.Namespace) -> Plan:
+    root = os.path.abspath(args.project)
+    dockerfile = os.path.join(root, "Dockerfile")
+    if not os.path.isfile(dockerfile):
+        raise BuildError(f"no Dockerfile in {root} (run from the generated project's root or pass its path)")
+    schema = os.path.join(root, "schema.json")
+    if not os.path.isfile(schema):
+        raise BuildError(f"no schema.json in {root}: run `python -m aiges render` first")
+    service_id, version = read_identity(root)
+    buildargs = {"SCHEMA_DIGEST": schema_digest(schema)}
+    if service_id:
+        buildargs["SERVICE_ID"] = service_id
+    if version:
+        buildargs["SERVICE_VERSION"] = version
+    if args.base_image:
+        buildargs["BASE_IMAGE"] = args.base_image
+    if args.pip_index_url is not None:
+        buildargs["PIP_INDEX_URL"] = args.pip_index_url
+    tag = args.tag or default_tag(service_id, version)
+    if not tag:
+        raise BuildError("cannot read serviceId/version from wrapper.py: pass --tag")
+    base = args.base_image or dockerfile_arg_default(dockerfile, "BASE_IMAGE")
+    python_version = args.python_version
+    if python_version is None and args.offline:
+        configured = _tool_setting(root, "python_version")
+        python_version = str(configured) if configured else None
+    return Plan(root, tag, buildargs, base, bool(args.no_cache), bool(args.offline), python_version,
+                list(args.platforms or [DEFAULT_PLATFORM]))
+
+
+def read_identity(root: str) -> Tuple[Optional[str], Optional[str]]:
+    """``(serviceId, version)`` of the ``Wrapper`` class, read without running wrapper.py when possible."""
+    try:
+        wrapper_file = loading.find_wrapper_file(root)
+    except FileNotFoundError as error:
+        raise BuildError(str(error)) from None
+    found = _identity_from_render(wrapper_file) or _identity_from_source(wrapper_file)
+    if found and all(found):
+        return found
+    return _identity_from_import(wrapper_file)
+
+
+def _identity_from_render(wrapper_file: str) -> Optional[Tuple[Optional[str], Optional[str]]]:
+    """The render package's static reader, when this runtime has it."""
+    try:
+        from aiges.render import reader  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    read = getattr(reader, "read_identity", None)
+    if read is None:
+        return None
+    try:
+        service_id, version = read(wrapper_file)
+    except Exception:  # noqa: BLE001 - any failure means: fall back to the next reader
+        return None
+    return (str(service_id) if service_id else None, str(version) if version else None)
+
+
+def _identity_from_source(wrapper_file: str) -> Tuple[Optional[str], Optional[str]]:
+    """String constants ``serviceId``/``version`` assigned in class ``Wrapper`` (or ``self.x = ...`` in it)."""
+    with open(wrapper_file, encoding="utf-8") as source:
+        try:
+            tree = ast.parse(source.read(), wrapper_file)
+        except SyntaxError as error:
+            raise BuildError(f"wrapper.py does not parse: {error.msg} (line {error.lineno})") from None
+    values: Dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == loading.WRAPPER_CLASS:
+            for item in ast.walk(node):
+                for name, value in _string_assignments(item):
+                    values.setdefault(name, value)
+    return values.get("serviceId"), values.get("version")
+
+
+def _string_assignments(node: ast.AST) -> Iterable[Tuple[str, str]]:
+    targets: List[ast.expr] = []
+    value: Optional[ast.expr] = None
+    if isinstance(node, ast.Assign):
+        targets, value = list(node.targets), node.value
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        targets, value = [node.target], node.value
+    if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+        return
+    for target in targets:
+        if isinstance(target, ast.Name):
+            yield target.id, value.value
+        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+            yield target.attr, value.value
+
+
+def _identity_from_import(wrapper_file: str) -> Tuple[Optional[str], Optional[str]]:
+    """Last resort: import wrapper.py (needs its dependencies on this machine)."""
+    here = os.getcwd()
+    try:
+        cls, _ = loading.import_wrapper(wrapper_file)
+    except Exception as error:  # noqa: BLE001 - user code may raise anything at import
+        raise BuildError("serviceId/version are not plain strings in wrapper.py and importing it failed "
+                         f"({type(error).__name__}: {error}); pass --tag") from None
+    finally:
+        os.chdir(here)
+    service_id, version = getattr(cls, "serviceId", None), getattr(cls, "version", None)
+    return (str(service_id) if service_id else None, str(version) if version else None)
+
+
+def default_tag(service_id: Optional[str], version: Optional[str]) -> Optional[str]:
+    """``serviceId:version`` made valid for Docker (lower-case repository, restricted tag characters)."""
+    if not service_id:
+        return None
+    repository = re.sub(r"[^a-z0-9._/-]+", "-", service_id.lower()).strip("._/-") or "aiges-plugin"
+    tag = re.sub(r"[^A-Za-z0-9_.-]+", "-", version or "latest").lstrip(".-")[:128] or "latest"
+    return f"{repository}:{tag}"
+
+
+def schema_digest(path: str) -> str:
+    with open(path, "rb") as schema:
+        return "sha256:" + hashlib.sha256(schema.read()).hexdigest()
+
+
+def dockerfile_arg_default(dockerfile: str, name: str) -> Optional[str]:
+    """The default of ``ARG <name>=...`` (first occurrence), without quotes."""
+    pattern = re.compile(rf"^\s*ARG\s+{re.escape(name)}\s*=\s*(\S*)\s*$", re.IGNORECASE)
+    with open(dockerfile, encoding="utf-8") as lines:
+        for line in lines:
+            match = pattern.match(line)
+            if match:
+                return match.group(1).strip("\"'") or None
+    return None
+
+
+def _tool_setting(root: str, key: str) -> Any:
+    try:
+        return project.tool_settings(root).get(key)
+    except (OSError, ValueError):
+        return None
+
+
+# -- the engine ------------------------------------------------------------------------------------
+
+def connect() -> Any:
+    """A docker SDK client for the engine in the environment (DOCKER_HOST or the default socket)."""
+    try:
+        import docker
+        from docker.errors import DockerException
+    except ImportError:
+        raise BuildError("the docker SDK is not installed: pip install docker") from None
+    try:
+        client = docker.from_env(timeout=CLIENT_TIMEOUT)
+        client.ping()
+    except DockerException as error:
+        where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+        raise BuildError(f"no Docker engine reachable at {where} ({_first_line(error)}).\n"
+                         "Start one (dockerd, Docker Desktop) or point DOCKER_HOST at it.", EXIT_NO_ENGINE) from None
+    return client
+
+
+def build_image(client: Any, plan: Plan, out: IO[str]) -> str:
+    """Run the build, echoing the builder's steps and pip's output; returns the image id."""
+    from docker.errors import APIError
+
+    started = time.monotonic()
+    image_id = None
+    step = ""
+    last_status: Dict[str, str] = {}
+    colour = bool(getattr(out, "isatty", lambda: False)())
+    try:
+        for chunk in client.api.build(path=plan.root, tag=plan.tag, buildargs=plan.buildargs, nocache=plan.nocache,
+                                      rm=True, forcerm=True, pull=False, decode=True,
+                                      network_mode=plan.network_mode):
+            if "error" in chunk:
+                raise BuildError(_failure(str(chunk["error"]), step))
+            if "stream" in chunk:
+                text = str(chunk["stream"])
+                if not colour:
+                    text = _ANSI.sub("", text)
+                if _NOISE.match(text):
+                    continue
+                if text.startswith("Step "):
+                    step = text.strip()
+                    text = f"[{time.monotonic() - started:6.1f}s] {text}"
+                out.write(text)
+                out.flush()
+                match = re.match(r"Successfully built ([0-9a-f]+)", str(chunk["stream"]))
+                if match:
+                    image_id = match.group(1)
+            elif "status" in chunk:  # pulling a missing base image
+                key = str(chunk.get("id", ""))
+                status = str(chunk["status"])
+                if last_status.get(key) != status:
+                    last_status[key] = status
+                    out.write(f"{key} {status}\n" if key else status + "\n")
+            elif "aux" in chunk and isinstance(chunk["aux"], dict) and chunk["aux"].get("ID"):
+                image_id = str(chunk["aux"]["ID"])
+    except APIError as error:
+        raise BuildError(f"the engine refused the build: {_first_line(error)}") from None
+    if image_id is None:
+        raise BuildError("the build ended without an image (see the output above)")
+    return image_id
+
+
+def _failure(error: str, step: str) -> str:
+    """Name the failing step briefly; the builder's own message repeats the whole RUN line."""
+    code = re.search(r"returned a non-zero code: (\d+)", error)
+    if code and step:
+        shown = step if len(step) <= 100 else step[:97] + "..."
+        return f"the build failed at {shown}\n  (exit code {code.group(1)}; its output is above)"
+    return f"the build failed: {error.strip()}"
+
+
+def summary(client: Any, plan: Plan, image_id: str) -> str:
+    """One line for the person: tag, id, size, and how much the plugin adds above the base."""
+    image = client.images.get(plan.tag)
+    size = int(image.attrs.get("Size") or 0)
+    text = f"built {plan.tag} ({image.short_id}, {human_size(size)}"
+    base = plan.buildargs.get("BASE_IMAGE") or plan.base_image
+    if base:
+        try:
+            base_size = int(client.images.get(base).attrs.get("Size") or 0)
+            text += f", {human_size(size - base_size)} above {base}"
+        except Exception:  # noqa: BLE001, S110 - the size above the base is a nicety
+            pass
+    return text + ")"
+
+
+def human_size(size: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(size) < 1000 or unit == "GB":
+            return f"{size:.0f} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000.0
+    return f"{size:.1f} GB"  # pragma: no cover
+
+
+# -- offline builds --------------------------------------------------------------------------------
+
+def prepare_wheelhouse(client: Any, plan: Plan, out: IO[str]) -> None:
+    """Fill wheelhouse/ with wheels for the base image's Python and platform, so no network is needed."""
+    requirements = os.path.join(plan.root, "requirements.txt")
+    os.makedirs(plan.wheelhouse, exist_ok=True)
+    for name in os.listdir(plan.wheelhouse):  # wheels for another Python or old pins would be used blindly
+        if name.endswith(".whl"):
+            os.remove(os.path.join(plan.wheelhouse, name))
+    if not _has_requirements(requirements):
+        _say(out, "requirements.txt lists nothing: no wheels to download")
+        return
+    version = plan.python_version or base_python_version(client, plan.base_image) or DEFAULT_PYTHON
+    command = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--only-binary=:all:",
+               "--python-version", version, "--dest", plan.wheelhouse, "--requirement", requirements]
+    for platform in plan.platforms:
+        command += ["--platform", platform]
+    index = plan.buildargs.get("PIP_INDEX_URL")
+    if index:
+        command += ["--index-url", index]
+    _say(out, f"downloading wheels for Python {version} ({', '.join(plan.platforms)}) into {WHEELHOUSE}")
+    result = subprocess.run(command, stdout=out, stderr=out, check=False)
+    if result.returncode != 0:
+        raise BuildError(f"pip download failed (exit {result.returncode}, see above): every requirement needs "
+                         f"a wheel for Python {version} on {', '.join(plan.platforms)}")
+    count = len([name for name in os.listdir(plan.wheelhouse) if name.endswith(".whl")])
+    _say(out, f"{count} wheels in {WHEELHOUSE}/; building with the network disabled")
+
+
+def base_python_version(client: Any, base_image: Optional[str]) -> Optional[str]:
+    """``major.minor`` of ``python3`` in the base image, if that image is present locally."""
+    if not base_image:
+        return None
+    try:
+        client.images.get(base_image)
+        probe = ["python3", "-c", "import sys; print('.'.join(map(str, sys.version_info[:2])))"]
+        output = client.containers.run(base_image, probe, remove=True, network_disabled=True, entrypoint=[])
+    except Exception:  # noqa: BLE001 - not present or no python3: use the other sources
+        return None
+    text = output.decode("utf-8", "replace").strip() if isinstance(output, bytes) else str(output).strip()
+    return text if re.match(r"^\d+\.\d+$", text) else None
+
+
+def _has_requirements(path: str) -> bool:
+    if not os.path.isfile(path):
+        raise BuildError(f"no requirements.txt in {os.path.dirname(path)} "
+                         "(the Dockerfile installs it; it may be empty)")
+    with open(path, encoding="utf-8") as lines:
+        return any(line.split("#", 1)[0].strip() for line in lines)
+
+
+def _warn_about_wheelhouse(plan: Plan, out: IO[str]) -> None:
+    if os.path.isdir(plan.wheelhouse) and any(name.endswith(".whl") for name in os.listdir(plan.wheelhouse)):
+        _say(out, f"note: {WHEELHOUSE}/ has wheels, so the image installs requirements from them only (--no-index); "
+                  "empty it to use the index again")
+
+
+def _say(out: IO[str], message: str) -> None:
+    out.write(f"==> {message}\n")
+    out.flush()
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
