@@ -37,3 +37,21 @@ def test_file_logger_creates_its_directory(tmp_path):
         handler.flush()
     assert "written" in (tmp_path / "deep" / "logs" / "wrapper.log").read_text()
     assert logger.level == logging.INFO
+
+
+def test_inside_the_loaders_image_the_wrapper_creates_the_log_folders(tmp_path, monkeypatch):
+    from tests.runtime.test_cgo_contract import SyncOnly
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AIGES_PLUGIN_MODE", "c")
+    SyncOnly()
+    assert (tmp_path / "log" / "server").is_dir()
+
+
+def test_outside_the_loader_no_log_folders_are_created(tmp_path, monkeypatch):
+    from tests.runtime.test_cgo_contract import SyncOnly
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AIGES_PLUGIN_MODE", raising=False)
+    SyncOnly()
+    assert not (tmp_path / "log").exists()

@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m aiges", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version="aiges %s" % __version__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module_name, summary) in COMMANDS.items():
+    for name, (_, summary) in COMMANDS.items():
         commands.add_parser(name, help=summary, description=summary, add_help=False)
     return parser
 

@@ -9,7 +9,7 @@ import json
 import queue
 from typing import Any, Iterable, List, Optional
 
-from aiges.core.types import *  # noqa: F401,F403  (wrappers do ``from aiges.dto import Once``)
+from aiges.core.types import *  # noqa: F403  (wrappers do ``from aiges.dto import Once``)
 from aiges.core.types import DataOnce, DataText, Status, Types
 
 _VALID_TYPES = (0, 1, 2, 3)

@@ -8,21 +8,33 @@ gRPC handshake), and ``run()`` follows the platform's real call order and report
 its exit status.
 """
 import json
+import os
 import sys
 import threading
 from typing import Any, Dict, List, Optional
 
 from aiges import calling
-from aiges.core.types import *  # noqa: F401,F403  (vendor module re-exported these)
+from aiges.core.types import *  # noqa: F403  (vendor module re-exported these)
 from aiges.declarations import Declarations, from_wrapper_class
 from aiges.discovery import legacy_mappings
 from aiges.dto import DataListCls, Response, SessionCreateResponse
-from aiges.fields import (AudioBodyField, BooleanParamField, Field, ImageBodyField,  # noqa: F401
-                          IntegerParamField, JsonBodyField, NumberParamField, ParamField, PayloadField,
-                          StringBodyField, StringParamField, VideoBodyField)
+from aiges.fields import (  # noqa: F401
+    AudioBodyField,
+    BooleanParamField,
+    Field,
+    ImageBodyField,
+    IntegerParamField,
+    JsonBodyField,
+    NumberParamField,
+    ParamField,
+    PayloadField,
+    StringBodyField,
+    StringParamField,
+    VideoBodyField,
+)
 from aiges.schema import dumps, gateway_schema, legacy_schema
-from aiges.stream import SessionManager  # noqa: F401  (part of the vendor's sdk namespace)
-from aiges.utils.log import log
+from aiges.stream import SessionManager
+from aiges.utils.log import ensure_log_dirs, log
 
 SESSION_NOT_SUPPORTED = 10905  # the loader's "create failed" code, returned when sessions are not implemented
 
@@ -32,7 +44,8 @@ class Metaclass(type):
 
     def __new__(mcs, name: str, bases: tuple, attrs: Dict[str, Any]) -> "Metaclass":
         cls = super().__new__(mcs, name, bases, attrs)
-        cls.__mappings__ = legacy_mappings(cls) if name != "WrapperBase" else {"inputs": [], "accepts": [], "params": []}
+        empty: Dict[str, Any] = {"inputs": [], "accepts": [], "params": []}
+        cls.__mappings__ = legacy_mappings(cls) if name != "WrapperBase" else empty
         return cls
 
 
@@ -42,8 +55,8 @@ class WrapperBase(metaclass=Metaclass):
     mode) or ``wrapperCreate``/``wrapperWrite`` (session mode)."""
 
     config: Dict[str, Any] = {}
-    requestCls: Any = None
-    responseCls: Any = None
+    requestCls: Any = None  # noqa: N815 (vendor API name)
+    responseCls: Any = None  # noqa: N815 (vendor API name)
 
     def __init__(self, legacy: bool = True, is_aipaas: bool = True, keep_schema_default_value: bool = True,
                  *args: Any, **kwargs: Any) -> None:
@@ -56,6 +69,11 @@ class WrapperBase(metaclass=Metaclass):
         self.session = SessionManager()
         self._schema: Optional[str] = None
         self._declarations: Optional[Declarations] = None
+        if os.environ.get("AIGES_PLUGIN_MODE"):  # inside the loader's image: its log folders must exist (#70)
+            try:
+                ensure_log_dirs()
+            except OSError as error:
+                log.warning("cannot create the loader's log folders in %s: %s", os.getcwd(), error)
 
     # --- declarations and schema ------------------------------------------------------------------
     def declarations(self, check_samples: bool = False) -> Declarations:
@@ -166,7 +184,7 @@ def _embedded_callback() -> Any:
     embedded = sys.modules.get("aiges_embed")
     if embedded is None:
         try:
-            import aiges_embed as embedded  # type: ignore[import-not-found,no-redef]  # noqa: F811
+            import aiges_embed as embedded  # type: ignore[import-not-found,no-redef]
         except ImportError:
             embedded = None
     if embedded is not None and hasattr(embedded, "callback"):

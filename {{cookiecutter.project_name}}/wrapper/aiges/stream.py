@@ -46,8 +46,8 @@ class WorkerThread(threading.Thread):
         super().__init__(name=handle, daemon=True)
         self.handle = handle
         self.sid = ""
-        self.in_q: "queue.Queue[Any]" = queue.Queue()
-        self.out_q: "queue.Queue[Any]" = queue.Queue()
+        self.in_q: queue.Queue[Any] = queue.Queue()
+        self.out_q: queue.Queue[Any] = queue.Queue()
         self.is_idle = True
         self.params: Any = {}
         self.callback_fn: Optional[Callable[..., Any]] = None

@@ -32,8 +32,23 @@ Status = {DataBegin: "begin", DataContinue: "continue", DataEnd: "end", DataOnce
 type_map = {name: number for number, name in Types.items()}
 
 __all__ = [
-    "DataText", "DataAudio", "DataImage", "DataVideo", "DataPer",
-    "STRING", "AUDIO", "IMAGE", "VIDEO",
-    "DataBegin", "DataContinue", "DataEnd", "DataOnce", "Once",
-    "THREAD_MODE", "PROCESS_MODE", "Types", "Status", "type_map",
+    "AUDIO",
+    "IMAGE",
+    "PROCESS_MODE",
+    "STRING",
+    "THREAD_MODE",
+    "VIDEO",
+    "DataAudio",
+    "DataBegin",
+    "DataContinue",
+    "DataEnd",
+    "DataImage",
+    "DataOnce",
+    "DataPer",
+    "DataText",
+    "DataVideo",
+    "Once",
+    "Status",
+    "Types",
+    "type_map",
 ]

@@ -66,7 +66,7 @@ class Collector:
     """Receives results delivered through ``callback`` and routes them to waiters by tag."""
 
     def __init__(self) -> None:
-        self._queues: Dict[str, "queue.Queue[Any]"] = {}
+        self._queues: Dict[str, queue.Queue[Any]] = {}
         self._lock = threading.Lock()
         self._previous: Any = None
         self.listener: Optional[Callable[[str, Any], None]] = None
@@ -231,7 +231,8 @@ def _gather(context: Context, arrivals: "queue.Queue[Any]", nodes: List[Any], ha
                               % (code, calling.error_text(context.wrapper, code)))
         problems = checks.response_problems(response, context.accepts, context.bytes_only, once=False)
         if problems:
-            raise PhaseFailed("results", "a session result would be rejected by the loader:\n- " + "\n- ".join(problems))
+            raise PhaseFailed("results", "a session result would be rejected by the loader:\n- "
+                              + "\n- ".join(problems))
         for node in response.list:
             nodes.append(node)
             final = final or checks.is_final(node)

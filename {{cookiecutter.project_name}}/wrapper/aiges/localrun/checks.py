@@ -66,7 +66,8 @@ def response_problems(result: Any, accepts: Dict[str, PayloadField], bytes_only:
         found.extend(node_problems(node, accepts, bytes_only))
         status = getattr(node, "status", None)
         if once and status != DataOnce:
-            found.append("key %r: status is %r, a once result needs status Once (3)" % (getattr(node, "key", None), status))
+            found.append("key %r: status is %r, a once result needs status Once (3)"
+                         % (getattr(node, "key", None), status))
         elif not once and status not in (0, 1, 2, 3):
             found.append("key %r: status %r is not 0..3" % (getattr(node, "key", None), status))
     return found

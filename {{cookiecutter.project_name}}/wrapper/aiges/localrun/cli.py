@@ -13,10 +13,15 @@ from aiges.core.types import Status, Types
 from aiges.declarations import Declarations
 from aiges.errors import AigesError
 from aiges.localrun import calls, load
-from aiges.localrun.inputs import (DEFAULT_SID, EMULATION_MODES, build_config, build_params, load_samples,
-                                   parse_assignments)
+from aiges.localrun.inputs import (
+    DEFAULT_SID,
+    EMULATION_MODES,
+    build_config,
+    build_params,
+    load_samples,
+    parse_assignments,
+)
 from aiges.localrun.report import Reporter, extension_for, write_json, write_output
-from aiges.utils.log import log
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -62,7 +67,8 @@ def main(args: argparse.Namespace) -> int:
     except Exception as error:  # noqa: BLE001 - user code at import time
         import traceback
 
-        reporter.failure("importing wrapper.py raised %s: %s\n%s" % (type(error).__name__, error, traceback.format_exc()))
+        reporter.failure("importing wrapper.py raised %s: %s\n%s"
+                         % (type(error).__name__, error, traceback.format_exc()))
         return EXIT_FAILED
     try:
         wrapper = cls() if emulate != "grpc" else cls(legacy=False, is_aipaas=True, keep_schema_default_value=True)

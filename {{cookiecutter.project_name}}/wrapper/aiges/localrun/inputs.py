@@ -27,7 +27,8 @@ class Sample:
     source: str
 
 
-def build_config(declared: Dict[str, Any], project_root: str, overrides: Dict[str, str], emulate: str) -> Dict[str, Any]:
+def build_config(declared: Dict[str, Any], project_root: str, overrides: Dict[str, str],
+                 emulate: str) -> Dict[str, Any]:
     """Init config: the wrapper's ``config`` < aiges.toml ``[wrapper]`` < ``--config`` overrides."""
     config: Dict[str, Any] = dict(declared or {})
     for candidate in (os.path.join(project_root, "aiges.toml"), os.path.join(project_root, "wrapper", "aiges.toml")):

@@ -11,4 +11,4 @@ def dumps(schema: Dict[str, Any]) -> str:
     return json.dumps(schema, indent=4, ensure_ascii=False)
 
 
-__all__ = ["legacy_schema", "gateway_schema", "dumps"]
+__all__ = ["dumps", "gateway_schema", "legacy_schema"]

@@ -10,8 +10,16 @@ as ``defaultVal``, the platform's keyword (AIservice renames it to ``default`` f
 from typing import Any, Dict
 
 from aiges.declarations import Declarations
-from aiges.fields import (COMPRESSIONS, KNOWN_ENCODINGS, MAX_PAYLOAD_CHARS, TEXT_FORMATS, AudioBodyField,
-                          ParamField, PayloadField, VideoBodyField)
+from aiges.fields import (
+    COMPRESSIONS,
+    KNOWN_ENCODINGS,
+    MAX_PAYLOAD_CHARS,
+    TEXT_FORMATS,
+    AudioBodyField,
+    ParamField,
+    PayloadField,
+    VideoBodyField,
+)
 from aiges.schema.legacy import as_int
 
 JSON_SCHEMA_DRAFT = "http://json-schema.org/draft-07/schema#"
