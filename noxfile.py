@@ -42,10 +42,16 @@ def runtime39(session: nox.Session) -> None:
 
 @nox.session(default=True)
 def lint(session: nox.Session) -> None:
-    """ruff on the repository (the template tree is checked through a bake in the tests)."""
-    session.install("ruff>=0.6")
+    """ruff on the repository, and on a project baked with the default answers (wrapper.py, runtime, tests)."""
+    session.install("ruff>=0.6", "cookiecutter>=2.6", "tomli-w>=1.0")
     session.run("ruff", "check", ".")
-    session.run("ruff", "check", "--target-version", "py39", "{{cookiecutter.project_name}}/wrapper/aiges")
+    baked = Path(session.create_tmp()) / "lint-bake"
+    if baked.exists():
+        shutil.rmtree(baked)
+    session.run("cookiecutter", "--no-input", "--output-dir", str(baked), str(ROOT), "project_name=lint-demo",
+                silent=True)
+    session.chdir(str(baked / "lint-demo"))
+    session.run("ruff", "check", ".")
 
 
 @nox.session(default=False)
@@ -58,7 +64,7 @@ def demo(session: nox.Session) -> None:
     session.run("cookiecutter", "--no-input", "--output-dir", str(ROOT), str(ROOT), "project_name=demo")
     session.chdir(str(target))
     session.run("python", "-m", "aiges", "run")
-    session.log("Your demo project is in %s: see its README.md for what to do next." % target)
+    session.log(f"Your demo project is in {target}: see its README.md for what to do next.")
 
 
 @nox.session(default=False)
