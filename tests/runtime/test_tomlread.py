@@ -23,6 +23,9 @@ plugin_mode = 'grpc'
 
 
 def test_subset_reader_matches_tomllib():
-    tomllib = pytest.importorskip("tomllib")
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        tomllib = pytest.importorskip("tomli")
 
     assert tomlread._loads_subset(SAMPLE) == tomllib.loads(SAMPLE)
