@@ -1,0 +1,104 @@
+"""Checks before anything is rendered: the fields' own rules plus what the loader and xtest need.
+
+``Declarations.validate()`` covers each field on its own. On top of that, the rendered files must
+work together: every xtest sample is inside the wrapper folder (only that folder is copied into the
+image) and is not empty (xtest refuses empty files, the loader rejects empty input), each param's
+test value satisfies the bounds the schema publishes, and the init config holds only values the
+loader can pass to ``wrapperInit``.
+"""
+import os
+import posixpath
+from typing import Any, List, Optional, Set
+
+from aiges.declarations import Declarations
+from aiges.errors import DeclarationError, DeclarationErrors
+from aiges.fields import ParamField, PayloadField
+from aiges.render import values
+
+# [wrapper] keys rendered from [tool.aiges]; declaring them in `config` too would give two sources.
+RESERVED_CONFIG_KEYS = {"http_listen": "http_listen", "log.level": "log_level"}
+
+
+def check(declarations: Declarations) -> Declarations:
+    """Raise DeclarationErrors with every problem (one per problem); return the declarations when sound."""
+    errors: List[DeclarationError] = []
+    try:
+        declarations.validate(check_samples=True)
+    except DeclarationErrors as found:
+        errors.extend(found.errors)
+    reported: Set[Optional[str]] = {error.field for error in errors}
+    errors.extend(error for error in render_problems(declarations) if error.field not in reported)
+    if errors:
+        raise DeclarationErrors(errors)
+    return declarations
+
+
+def render_problems(declarations: Declarations) -> List[DeclarationError]:
+    errors: List[DeclarationError] = []
+
+    def fail(message: str, field: Optional[str] = None, line: Optional[int] = None) -> None:
+        errors.append(DeclarationError(message, file=declarations.source or None, field=field,
+                                       line=line or (declarations.lines.get(field) if field else None)
+                                       or declarations.lines.get("__class__")))
+
+    if not isinstance(declarations.meta.sub, str) or not declarations.meta.sub.strip():
+        fail("%s.sub must be a non-empty string" % declarations.class_name, line=declarations.lines.get("sub"))
+    for field in declarations.params:
+        problem = param_value_problem(field)
+        if problem:
+            fail(problem, field.key)
+    for field in declarations.inputs:
+        problem = sample_problem(field)
+        if problem:
+            fail(problem, field.key)
+    for key, value in declarations.config.items():
+        problem = config_problem(key, value)
+        if problem:
+            fail("%s.config: %s" % (declarations.class_name, problem), line=declarations.lines.get("config"))
+    return errors
+
+
+def param_value_problem(field: ParamField) -> Optional[str]:
+    """Does the test value (sent by xtest and the local run) satisfy the bounds the schema publishes?"""
+    value = field.test_value
+    if value in (None, "") or isinstance(value, bool):
+        return None
+    if field.json_type == "string":
+        low, high = field.min_length, field.max_length  # type: ignore[attr-defined]
+        if isinstance(value, str) and not low <= len(value) <= high:
+            return "test value %r has length %d, outside minLength %d..maxLength %d" % (value, len(value), low, high)
+    elif field.json_type in ("number", "integer"):
+        low, high = field.minimum, field.maximum  # type: ignore[attr-defined]
+        if isinstance(value, (int, float)) and not low <= value <= high:
+            return "test value %r is outside minimum %r..maximum %r" % (value, low, high)
+    return None
+
+
+def sample_problem(field: PayloadField) -> Optional[str]:
+    """The sample xtest sends must be in the image (under the wrapper folder) and not empty."""
+    if field.inline_value() is None:
+        path = field.path.replace(os.sep, "/")
+        normal = posixpath.normpath(path)
+        if os.path.isabs(field.path) or posixpath.isabs(path) or normal == ".." or normal.startswith("../"):
+            return ("sample path %r is outside the wrapper folder: only that folder is copied into the image "
+                    "(/home/aiges), so xtest could not read it there; keep samples in wrapper/test_data/" % field.path)
+    try:
+        data = field.sample_bytes()
+    except (OSError, ValueError):
+        return None  # reported by the field's own checks
+    if not data:
+        return ("the sample is empty: the loader rejects empty input and xtest empty files; "
+                "give the field value=... or path=...")
+    return None
+
+
+def config_problem(key: Any, value: Any) -> Optional[str]:
+    if not isinstance(key, str) or not key.strip():
+        return "keys must be non-empty strings, got %r" % (key,)
+    if key in RESERVED_CONFIG_KEYS:
+        return ("%r is rendered from [tool.aiges] %s in pyproject.toml; set it there, not in config"
+                % (key, RESERVED_CONFIG_KEYS[key]))
+    if not values.is_scalar(value):
+        return ("%r must be a string, number or boolean (the loader passes [wrapper] values to wrapperInit as "
+                "strings), got %r" % (key, value))
+    return None

@@ -1,0 +1,101 @@
+"""Read a wrapper's declarations: statically when possible, else by importing it (and say why)."""
+import ast
+import dataclasses
+import os
+from typing import Dict, Optional, Tuple
+
+from aiges.declarations import Declarations
+from aiges.errors import DeclarationError, DeclarationErrors
+from aiges.render.evaluate import NotStatic
+from aiges.render.imported import ImportFailed, read_imported
+from aiges.render.raw import FIELD_GROUPS, RawDeclarations, build_declarations
+from aiges.render.static import read_source, read_static
+
+
+@dataclasses.dataclass
+class Reading:
+    """Declarations plus how they were read: ``"static"`` or ``"import"`` and, for imports, why."""
+
+    declarations: Declarations
+    how: str
+    reason: Optional[str] = None
+
+
+def read_declarations(wrapper_file: str, display: Optional[str] = None, force_import: bool = False) -> Reading:
+    """Build the declarations of wrapper.py; raise DeclarationErrors naming file, line and field."""
+    display = display or wrapper_file
+    wrapper_dir = os.path.dirname(os.path.abspath(wrapper_file))
+    try:
+        source = read_source(wrapper_file)
+    except (OSError, UnicodeDecodeError, SyntaxError) as error:
+        raise DeclarationErrors([DeclarationError("cannot read wrapper.py: %s" % error, file=display)]) from error
+    how, reason = "static", None
+    try:
+        if force_import:
+            how, reason = "import", "--import was given"
+            raw = _imported(wrapper_file, display)
+        else:
+            try:
+                raw = read_static(display, source)
+            except NotStatic as not_static:
+                how, reason = "import", _describe_reason(not_static, display)
+                raw = _imported(wrapper_file, display, not_static)
+    except DeclarationError as error:
+        raise DeclarationErrors([error]) from error
+    _fill_lines(raw, source)
+    return Reading(build_declarations(raw, display, wrapper_dir), how, reason)
+
+
+def _imported(wrapper_file: str, display: str, cause: Optional[NotStatic] = None) -> RawDeclarations:
+    try:
+        return read_imported(wrapper_file)
+    except ImportFailed as failure:
+        if cause is None:
+            raise DeclarationError("importing wrapper.py failed: %s" % failure, file=display,
+                                   line=failure.line) from failure
+        raise DeclarationError(
+            "%s, and importing wrapper.py to evaluate it failed: %s%s" % (
+                cause.reason, failure, " (line %d)" % failure.line if failure.line and cause.line else ""),
+            file=display, line=cause.line or failure.line, field=getattr(cause, "subject", None)) from failure
+
+
+def _describe_reason(error: NotStatic, display: str) -> str:
+    where = display + (":%d" % error.line if error.line else "")
+    subject = getattr(error, "subject", None)
+    return "%s: %s%s" % (where, "%s: " % subject if subject else "", error.reason)
+
+
+def _fill_lines(raw: RawDeclarations, source: str) -> None:
+    """Give imported declarations the line numbers of their statements (messages only)."""
+    index = _line_index(source)
+    raw.lines.setdefault("__class__", index.get((raw.class_name, "")) or 0)
+    if not raw.lines["__class__"]:
+        del raw.lines["__class__"]
+    for group in FIELD_GROUPS:
+        for item in getattr(raw, group):
+            if item.line is None:
+                item.line = index.get((item.owner, item.attribute))
+    for name in ("serviceId", "version", "config", "requestCls", "responseCls"):
+        line = index.get((raw.class_name, name))
+        if line and name not in raw.lines:
+            raw.lines[name] = line
+
+
+def _line_index(source: str) -> Dict[Tuple[str, str], int]:
+    """(class, attribute) -> line of its last assignment, and (class, "") -> line of the class."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    index: Dict[Tuple[str, str], int] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        index[(node.name, "")] = node.lineno
+        for statement in node.body:
+            targets = statement.targets if isinstance(statement, ast.Assign) else (
+                [statement.target] if isinstance(statement, ast.AnnAssign) else [])
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    index[(node.name, target.id)] = statement.lineno
+    return index

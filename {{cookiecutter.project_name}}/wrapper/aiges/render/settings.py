@@ -1,0 +1,122 @@
+"""Project settings for rendering: ``[tool.aiges]`` in the generated project's pyproject.toml.
+
+Everything the wrapper itself cannot say (how the loader runs it, where it listens) lives here; what
+the wrapper does say (service id, fields, session or once, async) is never repeated here, so the two
+cannot drift. A missing file or section means the defaults below. Unknown keys are errors, so a typo
+does not silently fall back to a default.
+
+Keys (all optional)::
+
+    [tool.aiges]
+    plugin_mode = "grpc"           # "grpc": the loader runs `python -m aiges.serve` (AIGES_PLUGIN_MODE=python);
+                                   # "cgo": the loader embeds Python through libwrapper.so
+    service_section = "svcName"    # the loader's service section in aiges.toml; must equal AIservice `-s`
+    port = 5090                    # xsf RPC port of that section (webgate and xtest talk to it)
+    http_listen = "0.0.0.0:1888"   # the loader's HTTP address, written to [wrapper] where the loader reads it
+    log_level = "info"             # debug | info | warn | error: [wrapper]."log.level", [log] and xtest's log
+    plugin_cmd = "python -m aiges.serve"  # [aiges].pythonPluginCmd in grpc mode (the images link `python`)
+    header_pass = ["sid"]          # request headers the loader copies into params ([aiges].headerPass)
+    real_time_result = true        # [aiges].realTimeRlt: session results are read as they come
+    concurrency = 1                # [fc].max: requests/sessions the loader admits at once (its licence)
+    xtest_timeout = 10000          # [svcMode].timeout of xtest.toml, in milliseconds
+    xtest_appid = "123456"         # [header].appid of xtest.toml
+    legacy_schema = false          # also render schema.legacy.json (the vendor SDK's schema form)
+
+Session mode (``sessMode``) and async mode (``asyncMode``) are derived from wrapper.py: see
+:func:`aiges.render.aiges_toml.loader_async_mode`.
+"""
+import dataclasses
+import os
+import re
+from typing import Any, Dict, List, Optional
+
+from aiges.errors import DeclarationError
+
+PLUGIN_MODES = ("grpc", "cgo")
+LOG_LEVELS = ("debug", "info", "warn", "error")
+# Sections the loader reads itself: the service section must not be one of them.
+RESERVED_SECTIONS = ("aiges", "wrapper", "log", "fc", "auth", "resource", "elog", "lbv2", "trace", "sonar",
+                     "pprof", "downAsync", "dataProcess", "ws")
+_SECTION_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_LISTEN = re.compile(r"^[^\s:]*:[0-9]{1,5}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The validated ``[tool.aiges]`` table (defaults for what it does not set)."""
+
+    plugin_mode: str = "grpc"
+    service_section: str = "svcName"
+    port: int = 5090
+    http_listen: str = "0.0.0.0:1888"
+    log_level: str = "info"
+    plugin_cmd: str = "python -m aiges.serve"
+    header_pass: List[str] = dataclasses.field(default_factory=lambda: ["sid"])
+    real_time_result: bool = True
+    concurrency: int = 1
+    xtest_timeout: int = 10000
+    xtest_appid: str = "123456"
+    legacy_schema: bool = False
+
+
+KNOWN_KEYS = tuple(field.name for field in dataclasses.fields(Settings))
+
+
+def load_settings(project_root: str) -> Settings:
+    """Read and validate ``[tool.aiges]`` of ``<project_root>/pyproject.toml``."""
+    from aiges.project import tool_settings
+
+    path = os.path.join(project_root, "pyproject.toml")
+    try:
+        table = tool_settings(project_root)
+    except (OSError, ValueError) as error:
+        raise DeclarationError("cannot read [tool.aiges]: %s" % error, file=path) from error
+    return settings_from_table(table, source=path)
+
+
+def settings_from_table(table: Dict[str, Any], source: Optional[str] = None) -> Settings:
+    """Validate a ``[tool.aiges]`` mapping; raise one DeclarationError naming the bad key."""
+    def fail(message: str) -> DeclarationError:
+        return DeclarationError("[tool.aiges] " + message, file=source)
+
+    unknown = sorted(set(table) - set(KNOWN_KEYS))
+    if unknown:
+        raise fail("unknown key %s; known keys: %s" % (", ".join(repr(k) for k in unknown), ", ".join(KNOWN_KEYS)))
+    defaults = Settings()
+    values = {name: table.get(name, getattr(defaults, name)) for name in KNOWN_KEYS}
+    for name in KNOWN_KEYS:
+        expected = type(getattr(defaults, name))
+        value = values[name]
+        if expected is int and (not isinstance(value, int) or isinstance(value, bool)):
+            raise fail("%s must be an integer, got %r" % (name, value))
+        if expected is not int and not isinstance(value, expected):
+            raise fail("%s must be a %s, got %r" % (name, _type_word(expected), value))
+    checks = (
+        (values["plugin_mode"] in PLUGIN_MODES, "plugin_mode must be one of %s" % ", ".join(PLUGIN_MODES)),
+        (bool(_SECTION_NAME.match(values["service_section"])) and values["service_section"] not in
+         RESERVED_SECTIONS, "service_section must be a plain name (letters, digits, _ or -) and not one of "
+         "the loader's own sections (%s)" % ", ".join(RESERVED_SECTIONS)),
+        (0 < values["port"] < 65536, "port must be between 1 and 65535"),
+        (bool(_LISTEN.match(values["http_listen"])), "http_listen must look like \"0.0.0.0:1888\""),
+        (values["log_level"] in LOG_LEVELS, "log_level must be one of %s" % ", ".join(LOG_LEVELS)),
+        (bool(values["plugin_cmd"].strip()), "plugin_cmd must not be empty"),
+        (all(isinstance(item, str) and item and ";" not in item for item in values["header_pass"]),
+         "header_pass must be a list of header names (no ';')"),
+        (values["concurrency"] > 0, "concurrency must be at least 1"),
+        (values["xtest_timeout"] > 0, "xtest_timeout must be a positive number of milliseconds"),
+        (bool(values["xtest_appid"]), "xtest_appid must not be empty"),
+    )
+    for ok, message in checks:
+        if not ok:
+            raise fail("%s (got %s)" % (message, _shown(values, message)))
+    values["header_pass"] = list(values["header_pass"])
+    return Settings(**values)
+
+
+def _type_word(expected: type) -> str:
+    return {str: "string", bool: "boolean (true or false)", list: "list"}.get(expected, expected.__name__)
+
+
+def _shown(values: Dict[str, Any], message: str) -> str:
+    name = message.split(" ", 1)[0]
+    return repr(values.get(name))
