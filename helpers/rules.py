@@ -1,0 +1,94 @@
+"""Rules every answer must follow, in one place for all three engines.
+
+cookiecutter and cruft have no validation, so ``hooks/pre_gen_project.py`` carries a verbatim copy
+of this module (between markers, refreshed by ``helpers/sync_copier.py``); copier calls
+:func:`answer_problem` from its ``validator:``s through ``helpers/extensions.py``. The copy must stay
+free of Jinja syntax because cookiecutter renders the hook before running it, and it must run on
+Python 3.9 with the standard library only.
+"""
+import json
+import keyword
+import re
+import sys
+from typing import Any, Dict, List, Optional, Tuple
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DOCKER_REFERENCE = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?/)?"  # optional registry host[:port]/
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"  # repository path
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"  # optional :tag and @digest
+)
+
+# question -> (pattern, human description of the pattern, maximum length)
+PATTERNS: Dict[str, Tuple[str, str, int]] = {
+    "project_name": (r"^[A-Za-z][A-Za-z0-9]*(?:[._-][A-Za-z0-9]+)*$",
+                     "start with a letter and use only letters, digits and single '-', '_' or '.' between them "
+                     "(it names the folder and the Python distribution)", 64),
+    "service_id": (r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$",
+                   "start with a lowercase letter and use only lowercase letters, digits and single '_' between "
+                   "them (the loader's serviceId: the route /<version>/private/<serviceId> and the image name)", 64),
+    "service_version": (r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                        "start with a letter or digit and use only letters, digits, '.', '_' or '-' "
+                        "(one path segment of the route /<version>/private/<serviceId>)", 32),
+    "pip_index_url": (r"^(?:https?://[^\s\"'\\<>`{}|^]+)?$",
+                      "be empty (the default index) or an http(s):// URL without spaces or quotes", 300),
+}
+FREE_TEXT = {"description": 300, "author": 200}
+KEYWORD_CHECKED = ("project_name", "service_id")
+
+
+def answer_problem(name: str, value: Any, choices: Optional[List[str]] = None) -> str:
+    """Why ``value`` is not acceptable for question ``name`` ('' when it is).
+
+    The message names the question, the bad value and the rule, so that both the pre-gen hook and
+    copier's validator can show it as is.
+    """
+    if choices is not None:
+        if value not in choices:
+            return f"{name} {value!r} is not one of the choices: {', '.join(choices)}"
+        return ""
+    if not isinstance(value, str):
+        return f"{name} must be a string, got {value!r}"
+    if name in PATTERNS:
+        pattern, rule, limit = PATTERNS[name]
+        if not re.match(pattern, value):
+            shown = "(empty)" if value == "" else repr(value)
+            return f"{name} {shown} is invalid: it must {rule}"
+        if len(value) > limit:
+            return f"{name} {value!r} is too long: at most {limit} characters"
+        if name in KEYWORD_CHECKED and keyword.iskeyword(value.replace("-", "_").replace(".", "_")):
+            return f"{name} {value!r} is a Python reserved word: choose another name"
+        return ""
+    if name in FREE_TEXT:
+        if _CONTROL.search(value):
+            return f"{name} {value!r} must be a single line without control characters"
+        if len(value) > FREE_TEXT[name]:
+            return f"{name} is too long: at most {FREE_TEXT[name]} characters"
+        return ""
+    if name == "base_image":
+        if not _DOCKER_REFERENCE.match(value) or len(value) > 255:
+            return (f"base_image {value!r} is invalid: it must be a Docker image reference such as "
+                    "'registry.example.com:5000/team/image:tag' (lowercase repository, no spaces)")
+        return ""
+    return ""
+
+
+def all_problems(answers: Dict[str, Any], choices: Dict[str, List[str]]) -> List[str]:
+    """Every problem with a full set of answers (choice questions checked against ``choices``)."""
+    found = []
+    for name in sorted(set(PATTERNS) | set(FREE_TEXT) | {"base_image"} | set(choices)):
+        if name in answers:
+            problem = answer_problem(name, answers[name], choices.get(name))
+            if problem:
+                found.append(problem)
+    return found
+
+
+def report(answers_json: str, choices: Dict[str, List[str]]) -> int:
+    """What the pre-gen hook does: print every problem to stderr; 1 when there is any, else 0."""
+    problems = all_problems(json.loads(answers_json), choices)
+    for problem in problems:
+        print(f"ERROR: {problem}", file=sys.stderr)
+    if problems:
+        print("The project was not generated: fix the answers above and run the template again.", file=sys.stderr)
+    return 1 if problems else 0
