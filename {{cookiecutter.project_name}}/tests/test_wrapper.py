@@ -26,7 +26,9 @@ import pytest
 {% if stream %}
 from aiges.callback import install_sink
 {% endif %}
-from aiges.core.types import {% if stream %}DataBegin, DataContinue, DataEnd, {% endif %}DataOnce, {{ {"text": "DataText", "image": "DataImage", "audio": "DataAudio"}[example] }}
+{% set data_type = {"text": "DataText", "image": "DataImage", "audio": "DataAudio"}[example] %}
+{% set statuses = ["DataBegin", "DataContinue", "DataEnd"] if stream else [] %}
+from aiges.core.types import {{ (statuses + ["DataOnce", data_type]) | sort(case_sensitive=true) | join(", ") }}
 from aiges.dto import DataListCls, DataListNode
 
 import wrapper
@@ -44,7 +46,7 @@ from wrapper import (
 
 KEY = "{{ example }}"
 ENUM_PARAM = "{{ {'text': 'mode', 'image': 'algorithm', 'audio': 'channel'}[example] }}"
-DATA_TYPE = {{ {"text": "DataText", "image": "DataImage", "audio": "DataAudio"}[example] }}
+DATA_TYPE = {{ data_type }}
 SAMPLE = Path(wrapper.__file__).parent / "test_data" / "{{ {"text": "sample.txt", "image": "sample.png", "audio": "sample.wav"}[example] }}"
 
 

@@ -1,0 +1,126 @@
+"""Every variant of the template bakes into a project that is fully rendered, lint clean and passes its
+own tests; the README's commands work as written."""
+import ast
+import re
+import shlex
+import shutil
+import sys
+from pathlib import Path
+from typing import Callable, List
+
+import pytest
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11
+    import tomli as tomllib
+
+from tests.template import support
+
+VARIANTS = sorted(support.variants())
+UNRENDERED = re.compile(r"\{\{|\{%|\{#|cookiecutter\.")
+BINARY_SAMPLES = {".png", ".wav"}
+SAMPLE_BY_EXAMPLE = {"text": "sample.txt", "image": "sample.png", "audio": "sample.wav"}
+
+
+def answers_of(variant: str) -> dict:
+    return support.variants()[variant]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_everything_is_rendered(bake: Callable[[str], Path], variant: str) -> None:
+    project = bake(variant)
+    leftovers = []
+    for path in sorted(project.rglob("*")):
+        if not path.is_file() or path.suffix in BINARY_SAMPLES or "__pycache__" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8").replace("${{", "")  # GitHub Actions expressions stay
+        for number, line in enumerate(text.splitlines(), 1):
+            if UNRENDERED.search(line):
+                leftovers.append(f"{path.relative_to(project)}:{number}: {line.strip()}")
+    assert not leftovers, "unrendered template syntax:\n" + "\n".join(leftovers)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_layout_and_answers_reach_the_files(bake: Callable[[str], Path], variant: str) -> None:
+    answers = {"plugin_mode": "grpc", "session_mode": "once", "example": "text", "ci": "github",
+               "python_version": "3.9", **answers_of(variant)}
+    project = bake(variant)
+    for name in ("wrapper/wrapper.py", "aiges/__init__.py", "wrapper/aiges/sdk.py", "pyproject.toml",
+                 "requirements.txt", "requirements-dev.txt", "README.md", ".gitignore", ".gitattributes",
+                 "schema.json", "aiges.toml", "xtest.toml", "tests/test_wrapper.py", "tests/test_local_run.py"):
+        assert (project / name).is_file(), name
+    assert sorted(path.name for path in (project / "wrapper" / "test_data").iterdir()) == [
+        SAMPLE_BY_EXAMPLE[answers["example"]]]
+    settings = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert settings["tool"]["aiges"] == {"plugin_mode": answers["plugin_mode"]}
+    assert settings["project"]["requires-python"] == ">=" + answers["python_version"]
+    requirements = (project / "requirements.txt").read_text(encoding="utf-8")
+    assert ("grpcio" in requirements) == (answers["plugin_mode"] == "grpc")
+    assert (project / ".github" / "workflows" / "ci.yml").is_file() == (answers["ci"] == "github")
+    assert (project / ".gitlab-ci.yml").is_file() == (answers["ci"] == "gitlab")
+    wrapper = (project / "wrapper" / "wrapper.py").read_text(encoding="utf-8")
+    assert ("def wrapperCreate" in wrapper) == (answers["session_mode"] == "stream")
+    aiges_toml = tomllib.loads((project / "aiges.toml").read_text(encoding="utf-8"))
+    assert aiges_toml["aiges"]["sessMode"] == (answers["session_mode"] == "stream")
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_samples_are_copied_byte_for_byte(bake: Callable[[str], Path], variant: str) -> None:
+    project = bake(variant)
+    (sample,) = (project / "wrapper" / "test_data").iterdir()
+    (source,) = [path for path in (support.REPO / "{{cookiecutter.project_name}}" / "wrapper" / "test_data").iterdir()
+                 if path.name.endswith(f"{sample.name}{{% endif %}}")]
+    assert sample.read_bytes() == source.read_bytes()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_python_files_compile(bake: Callable[[str], Path], variant: str) -> None:
+    project = bake(variant)
+    for path in project.rglob("*.py"):
+        ast.parse(path.read_text(encoding="utf-8"), filename=str(path), feature_version=(3, 9))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_ruff_passes(bake: Callable[[str], Path], variant: str) -> None:
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed")
+    result = support.run([ruff, "check", "--no-cache", "."], cwd=bake(variant))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_generated_test_suite_passes(bake: Callable[[str], Path], variant: str) -> None:
+    result = support.python("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=bake(variant))
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+
+
+def readme_commands(readme: str) -> List[str]:
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", readme, flags=re.S):
+        commands.extend(line.strip() for line in block.splitlines() if line.strip() and not line.startswith("#"))
+    return commands
+
+
+NEEDS_MORE_THAN_A_CHECKOUT = ("python -m pip install", "docker ", "copier ", "cruft ")  # network, engine, git
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["defaults", support.variant_id(support.PAIRWISE[0])])
+def test_readme_commands_work_from_the_project_root(bake: Callable[[str], Path], variant: str,
+                                                   tmp_path: Path) -> None:
+    project = shutil.copytree(bake(variant), tmp_path / "project")
+    commands = readme_commands((project / "README.md").read_text(encoding="utf-8"))
+    assert any(command.startswith("python -m aiges run") for command in commands)
+    ran = 0
+    for command in commands:
+        if command.startswith(NEEDS_MORE_THAN_A_CHECKOUT) or command == "python -m aiges build":
+            continue
+        words = shlex.split(command)
+        assert words[0] == "python", f"README command is not run with python: {command}"
+        result = support.python(*words[1:], cwd=project)
+        assert result.returncode == 0, f"`{command}` failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        ran += 1
+    assert ran >= 8
