@@ -6,6 +6,7 @@ field classes imported from ``aiges``, and ``UserRequest()`` instances of classe
 file. Anything else raises :class:`NotStatic`, which makes the caller import wrapper.py instead.
 """
 import ast
+import builtins
 import dataclasses
 import inspect
 import operator
@@ -177,6 +178,12 @@ def evaluate(node: ast.expr, scope: Scope) -> Any:
             return Lit(container[index])
         except (LookupError, TypeError) as error:
             raise NotStatic("%s fails: %s" % (describe(node), error), node.lineno) from error
+    if isinstance(node, ast.IfExp):
+        return evaluate(node.body if _literal(node.test, scope) else node.orelse, scope)
+    if isinstance(node, ast.BoolOp):
+        return Lit(_bool_op(node, scope))
+    if isinstance(node, ast.Compare):
+        return Lit(_compare(node, scope))
     if isinstance(node, ast.Call):
         return _call(node, scope)
     raise NotStatic("%s is not a literal" % describe(node), getattr(node, "lineno", None))
@@ -265,6 +272,19 @@ def _call(node: ast.Call, scope: Scope) -> Any:
     class_name = field_class_of(node.func, scope)
     if class_name is not None:
         return FieldCall(class_name, _arguments(class_name, node, scope), node.lineno)
+    function = _pure_function(node.func, scope)
+    if function is not None:
+        args = [_literal(argument, scope) for argument in node.args if not isinstance(argument, ast.Starred)]
+        kwargs = {keyword.arg: _literal(keyword.value, scope) for keyword in node.keywords if keyword.arg}
+        if len(args) != len(node.args) or len(kwargs) != len(node.keywords):
+            raise NotStatic("%s unpacks its arguments" % describe(node), node.lineno)
+        try:
+            value = function(*args, **kwargs)
+        except Exception as error:
+            raise NotStatic("%s fails: %s" % (describe(node), error), node.lineno) from error
+        if hasattr(value, "__len__") and len(value) > MAX_SEQUENCE:
+            raise NotStatic("%s builds a huge value" % describe(node), node.lineno)
+        return Lit(value)
     if isinstance(node.func, ast.Name):
         bound = scope.lookup(node.func.id)
         if isinstance(bound, ClassRef):
@@ -303,6 +323,60 @@ def _argument(class_name: str, name: str, node: ast.expr, scope: Scope) -> Any:
         refers = isinstance(node, (ast.Name, ast.Attribute, ast.Subscript, ast.BinOp, ast.JoinedStr))
         raise NotStatic("argument %s=%s is not a literal%s" % (
             name, describe(node), " (%s)" % error.reason if refers else ""), node.lineno) from error
+
+
+# Builtins and str/bytes methods without side effects: evaluated when their arguments are literals.
+PURE_BUILTINS: Dict[str, Callable[..., Any]] = {
+    name: getattr(builtins, name) for name in (
+        "list", "tuple", "set", "frozenset", "dict", "str", "int", "float", "bool", "sorted", "len",
+        "min", "max", "abs", "round", "reversed")}
+PURE_METHODS = ("upper", "lower", "title", "capitalize", "strip", "lstrip", "rstrip", "replace", "join", "split",
+                "rsplit", "encode", "decode", "startswith", "endswith", "format")
+
+
+def _pure_function(func: ast.expr, scope: Scope) -> Optional[Callable[..., Any]]:
+    if isinstance(func, ast.Name):
+        shadowed = scope.lookup(func.id) is not None or func.id in scope.imports.names
+        function = PURE_BUILTINS.get(func.id)
+        if function is None or shadowed:
+            return None
+        return (lambda *args, **kwargs: list(function(*args, **kwargs))) if func.id == "reversed" else function
+    if isinstance(func, ast.Attribute) and func.attr in PURE_METHODS:
+        try:
+            owner = _literal(func.value, scope)
+        except NotStatic:
+            return None
+        if isinstance(owner, (str, bytes)):
+            return getattr(owner, func.attr)
+    return None
+
+
+def _bool_op(node: ast.BoolOp, scope: Scope) -> Any:
+    value = None
+    for operand in node.values:
+        value = _literal(operand, scope)
+        if bool(value) is isinstance(node.op, ast.Or):
+            return value
+    return value
+
+
+_COMPARE: Dict[type, Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
+    ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
+    ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
+
+
+def _compare(node: ast.Compare, scope: Scope) -> bool:
+    left = _literal(node.left, scope)
+    for op, comparator in zip(node.ops, node.comparators):
+        right = _literal(comparator, scope)
+        try:
+            if not _COMPARE[type(op)](left, right):
+                return False
+        except TypeError as error:
+            raise NotStatic("%s fails: %s" % (describe(node), error), node.lineno) from error
+        left = right
+    return True
 
 
 _UNARY: Dict[type, Callable[[Any], Any]] = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_,

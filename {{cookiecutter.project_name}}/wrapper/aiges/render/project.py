@@ -67,7 +67,8 @@ def render(project: Project, force_import: bool = False, legacy: bool = False) -
     meta = declarations.meta
     header = ["Rendered by `python -m aiges render` from %s and [tool.aiges] in pyproject.toml." % source,
               "Do not edit: change those and render again (`python -m aiges check` fails while this is stale).",
-              "Service: serviceId=%s version=%s route=%s sub=%s" % (meta.service_id, meta.version, meta.route, meta.sub)]
+              "Service: serviceId=%s version=%s route=%s sub=%s"
+              % (meta.service_id, meta.version, meta.route, meta.sub)]
     sources = sample_sources(declarations)
     outputs = [
         Output(SCHEMA_FILE, render_schema(declarations)),

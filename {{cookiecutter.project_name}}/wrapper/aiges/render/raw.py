@@ -102,7 +102,7 @@ def build_declarations(raw: RawDeclarations, source: str, wrapper_dir: str) -> D
                 continue
             built[group].append(field)
     meta = _meta(raw, fail)
-    config = raw.config
+    config = {} if raw.config is None else raw.config  # `config = None` means none, as for the vendor
     if not isinstance(config, dict):
         fail("%s.config must be a dict of init settings, got %r" % (raw.class_name, config), raw.lines.get("config"))
         config = {}

@@ -173,6 +173,9 @@ class StaticReader:
                 return External(*self.imports.names[node.id])
             if bound is None and node.id == OBJECT:
                 return OBJECT
+            stars = [module for module in self.imports.star_modules if is_aiges_module(module)]
+            if bound is None and stars:
+                return External(stars[-1], node.id)  # `from aiges.sdk import *` brings WrapperBase
         elif isinstance(node, ast.Attribute):
             module = dotted_module(node.value, Scope(self.env, self.imports))
             if module:
@@ -199,7 +202,11 @@ class StaticReader:
             if isinstance(base, Deferred):
                 raise base.error
         bases = info.bases or [OBJECT]
-        sequences = [*[self.mro(base, (*trail, node)) for base in bases], list(bases)]
+        try:
+            sequences = [*[self.mro(base, (*trail, node)) for base in bases], list(bases)]
+        except NotStatic as error:
+            error.line = error.line or info.line  # name the class statement that lists the base
+            raise
         return [node, *_merge(sequences, node, info.line)]
 
     def attribute(self, mro: List[Any], name: str) -> Optional[Tuple[Any, str, Optional[int]]]:
