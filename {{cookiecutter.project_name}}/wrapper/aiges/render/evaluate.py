@@ -321,8 +321,9 @@ def _argument(class_name: str, name: str, node: ast.expr, scope: Scope) -> Any:
         return _literal(node, scope)
     except NotStatic as error:
         refers = isinstance(node, (ast.Name, ast.Attribute, ast.Subscript, ast.BinOp, ast.JoinedStr))
+        adds = refers and error.reason != "%s is not a literal" % describe(node)
         raise NotStatic("argument %s=%s is not a literal%s" % (
-            name, describe(node), " (%s)" % error.reason if refers else ""), node.lineno) from error
+            name, describe(node), " (%s)" % error.reason if adds else ""), node.lineno) from error
 
 
 # Builtins and str/bytes methods without side effects: evaluated when their arguments are literals.

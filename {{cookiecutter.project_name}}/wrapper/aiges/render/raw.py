@@ -6,6 +6,7 @@ methods. :func:`build_declarations` turns it into :class:`aiges.declarations.Dec
 ``aiges.fields.build_field``, so both readers yield identical fields and identical rendered files.
 """
 import dataclasses
+import re
 from typing import Any, Dict, List, Optional
 
 from aiges.declarations import DEFAULT_CALL, DEFAULT_HOSTS, DEFAULT_SUB, Declarations, ServiceMeta
@@ -128,7 +129,7 @@ def _build_one(item: RawField, wrapper_dir: str, fail: Any) -> Optional[Field]:
     try:
         return build_field(item.spec, origin_dir=wrapper_dir)
     except TypeError as error:
-        fail("%s(...): %s" % (name, str(error).replace("__init__() ", "")), item.line, item.label)
+        fail("%s(...): %s" % (name, re.sub(r"^\S*__init__\(\) ", "", str(error))), item.line, item.label)
     except Exception as error:  # noqa: BLE001 - a constructor may raise anything; report it with its line
         fail("%s(...) raised %s: %s" % (name, type(error).__name__, error), item.line, item.label)
     return None
