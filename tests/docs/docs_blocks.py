@@ -21,7 +21,7 @@ MARKER = re.compile(r"^\s*<!--\s*test:\s*(?P<body>.*?)\s*-->\s*$")
 PAGE_MARKER = re.compile(r"^\s*<!--\s*test-page:\s*(?P<body>.*?)\s*-->\s*$")
 
 FLAG_WORDS = {"run", "skip", "output", "continue"}
-OPTION_KEYS = {"reason", "needs", "exit", "timeout", "file", "insert", "after", "replace"}
+OPTION_KEYS = {"reason", "needs", "exit", "timeout", "file", "append", "insert", "after", "replace"}
 NEEDS = {"docker", "network", "gpu"}
 WORKDIRS = ("project", "empty", "none")
 SHELL_LANGS = {"console", "shell-session", "bash", "sh", "shell"}
@@ -107,13 +107,15 @@ class Block:
 
     @property
     def action(self) -> str:
-        """What the docs tests do with the block: skip, needs, write, insert, run, parse or none."""
+        """What the docs tests do with the block: skip, needs, write, append, insert, run, parse or none."""
         if self.has("skip"):
             return "skip"
         if self.option("needs"):
             return "needs"
         if self.option("file"):
             return "write"
+        if self.option("append"):
+            return "append"
         if self.option("insert"):
             return "insert"
         if self.kind == "python" or self.has("run"):
@@ -134,7 +136,7 @@ class Page:
         """Where the page's blocks start: a fresh generated project, an empty folder, or a scratch folder."""
         if "workdir" in self.settings:
             return self.settings["workdir"]
-        changes_project = any(block.action in ("write", "insert") for block in self.blocks)
+        changes_project = any(block.action in ("write", "append", "insert") for block in self.blocks)
         runs_shell = any(block.action in ("run", "needs") and block.kind == "shell" for block in self.blocks)
         return "project" if changes_project or runs_shell else "none"
 

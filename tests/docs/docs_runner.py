@@ -97,6 +97,7 @@ class PageRun:
             "HOME": str(self.home),
             "PYTHONDONTWRITEBYTECODE": "1",
             "NO_COLOR": "1",
+            "LC_ALL": "C.UTF-8",  # stable `ls` order and UTF-8 output
             "COLUMNS": "100",
             "GIT_AUTHOR_NAME": "Docs Test", "GIT_AUTHOR_EMAIL": "docs@example.invalid",
             "GIT_COMMITTER_NAME": "Docs Test", "GIT_COMMITTER_EMAIL": "docs@example.invalid",
@@ -110,6 +111,8 @@ class PageRun:
         action = block.action
         if action == "write":
             return self.write(block)
+        if action == "append":
+            return self.append(block)
         if action == "insert":
             return self.insert(block)
         if action == "parse":
@@ -130,6 +133,16 @@ class PageRun:
         path = self.target(block.option("file") or "")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(block.text, encoding="utf-8")
+        return ""
+
+    def append(self, block: Block) -> str:
+        """Add the block at the end of an existing file, separated by one blank line."""
+        name = block.option("append") or ""
+        path = self.target(name)
+        if not path.is_file():
+            raise BlockFailedError(f"{block.where}: append={name}, but there is no such file")
+        existing = path.read_text(encoding="utf-8").rstrip("\n")
+        path.write_text(existing + "\n\n\n" + block.text, encoding="utf-8")
         return ""
 
     def insert(self, block: Block) -> str:
