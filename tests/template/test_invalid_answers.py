@@ -1,0 +1,78 @@
+"""Bad answers stop generation in cookiecutter (pre-gen hook) and in copier (validators) alike, with a
+message naming the answer and the rule, and leave no project folder behind."""
+from pathlib import Path
+from typing import Dict
+
+import pytest
+from cookiecutter.exceptions import FailedHookException
+
+from tests.template import support
+
+# (answers, what the message must say: it starts with the question's name)
+INVALID = [
+    ({"project_name": "Bad Name"}, "project_name 'Bad Name' is invalid"),
+    ({"project_name": "1plugin"}, "project_name '1plugin' is invalid"),
+    ({"project_name": "a/b"}, "project_name 'a/b' is invalid"),
+    ({"project_name": "../escape"}, "project_name '../escape' is invalid"),
+    ({"project_name": "back\\slash"}, "project_name 'back\\\\slash' is invalid"),
+    ({"project_name": "trailing-"}, "project_name 'trailing-' is invalid"),
+    ({"project_name": 'say"hi'}, "project_name 'say\"hi' is invalid"),
+    ({"project_name": "naïve"}, "project_name 'naïve' is invalid"),
+    ({"project_name": "x" * 65}, "project_name '" + "x" * 65 + "' is too long: at most 64 characters"),
+    ({"project_name": "class"}, "project_name 'class' is a Python reserved word"),
+    ({"project_name": "import", "service_id": "svc"}, "project_name 'import' is a Python reserved word"),
+    ({"service_id": "def"}, "service_id 'def' is a Python reserved word"),
+    ({"service_id": "Bad-Id"}, "service_id 'Bad-Id' is invalid"),
+    ({"service_id": "None"}, "service_id 'None' is invalid"),
+    ({"service_id": "double__underscore"}, "service_id 'double__underscore' is invalid"),
+    ({"service_id": "9lives"}, "service_id '9lives' is invalid"),
+    ({"service_version": ""}, "service_version (empty) is invalid"),
+    ({"service_version": "v1/v2"}, "service_version 'v1/v2' is invalid"),
+    ({"service_version": "../v1"}, "service_version '../v1' is invalid"),
+    ({"service_version": "v 1"}, "service_version 'v 1' is invalid"),
+    ({"description": "two\nlines"}, "description 'two\\nlines' must be a single line"),
+    ({"author": "tab\there"}, "author 'tab\\there' must be a single line"),
+    ({"base_image": "Not An Image"}, "base_image 'Not An Image' is invalid"),
+    ({"base_image": "Upper/Case:tag"}, "base_image 'Upper/Case:tag' is invalid"),
+    ({"pip_index_url": "ftp://mirror.example/simple"}, "pip_index_url 'ftp://mirror.example/simple' is invalid"),
+    ({"pip_index_url": "https://mirror.example/a b"}, "pip_index_url 'https://mirror.example/a b' is invalid"),
+]
+IDS = [support.variant_id(answers)[:60] for answers, _ in INVALID]
+
+
+@pytest.mark.parametrize(("answers", "message"), INVALID, ids=IDS)
+def test_cookiecutter_refuses(cookies, template_repo: Path, capfd: pytest.CaptureFixture, tmp_path: Path,
+                              answers: Dict[str, str], message: str) -> None:
+    result = cookies.bake(extra_context=answers, template=str(template_repo))
+    assert result.exit_code != 0
+    assert isinstance(result.exception, FailedHookException), repr(result.exception)
+    assert result.project_path is None
+    stderr = capfd.readouterr().err
+    assert message in stderr, stderr
+    assert "The project was not generated" in stderr
+    output = Path(str(tmp_path)) / "cookies"
+    assert not (output / "bake00" / answers.get("project_name", support.PROJECT)).exists()
+    # No file at all; a name with '/' leaves its (empty) parent folder: cookiecutter makes the project
+    # folder, parents included, before any hook can run, and removes only the project folder itself.
+    assert not [path for path in output.rglob("*") if path.is_file()]
+
+
+@pytest.mark.parametrize(("answers", "message"), INVALID, ids=IDS)
+def test_copier_refuses(template_repo: Path, tmp_path: Path, answers: Dict[str, str], message: str) -> None:
+    destination = tmp_path / "out" / "project"
+    question = message.split(" ", 1)[0]
+    with pytest.raises(ValueError, match="Validation error for question") as raised:
+        support.bake_copier(template_repo, destination, answers)
+    assert f"'{question}'" in str(raised.value) and message in str(raised.value), str(raised.value)
+    assert not destination.exists() or not any(destination.iterdir())
+
+
+@pytest.mark.parametrize("value", ["my{{x}}", "my{%x"])
+def test_template_syntax_in_a_name_never_reaches_a_file(cookies, template_repo: Path, tmp_path: Path,
+                                                        value: str) -> None:
+    """cookiecutter treats --no-input/extra-context values as templates and stops on its own error before
+    any hook runs (typed answers are not rendered and meet the pre-gen rules); copier applies the rules."""
+    result = cookies.bake(extra_context={"project_name": value}, template=str(template_repo))
+    assert result.exit_code != 0 and result.project_path is None
+    with pytest.raises(ValueError, match=r"project_name .* is invalid"):
+        support.bake_copier(template_repo, tmp_path / "copier" / "project", {"project_name": value})
