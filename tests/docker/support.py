@@ -3,7 +3,6 @@
 Kept out of conftest.py so the benchmark can import them too.
 """
 import hashlib
-import json
 import os
 import re
 import shutil

@@ -76,3 +76,33 @@ def test_tags_are_valid_docker_references(service_id: str, version: str, tag: st
     from aiges.build import default_tag
 
     assert default_tag(service_id, version) == tag
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_refuses_to_build_stale_rendered_files(project: Path, tmp_path: Path) -> None:
+    copy = support.copy_project(project, tmp_path / "p")
+    version = support.template_answers()["service_version"]
+    edit(copy / "wrapper" / "wrapper.py", f'version = "{version}"', 'version = "v2"')
+    done = support.aiges_cli(copy, "build", "--dry-run")
+    assert done.returncode == 1
+    assert "out of date with wrapper.py: schema.json" in done.stderr and "python -m aiges render" in done.stderr
+    forced = plan(copy, "--no-check")
+    assert forced["tag"].endswith(":v2") and forced["args"]["SERVICE_VERSION"] == "v2"
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("AIGES_PLUGIN_MODE=python", "AIGES_PLUGIN_MODE=c", "the Dockerfile sets AIGES_PLUGIN_MODE=c but"),
+    ('"-s=svcName"', '"-s=other"', "the Dockerfile's CMD starts the loader with -s=other but"),
+])
+def test_refuses_a_dockerfile_that_contradicts_the_project_settings(project: Path, tmp_path: Path, old: str,
+                                                                    new: str, message: str) -> None:
+    copy = support.copy_project(project, tmp_path / "p")
+    edit(copy / "Dockerfile", old, new)
+    done = support.aiges_cli(copy, "build", "--dry-run")
+    assert done.returncode == 1 and message in done.stderr, done.stderr
+    assert support.aiges_cli(copy, "build", "--dry-run", "--no-check").returncode == 0

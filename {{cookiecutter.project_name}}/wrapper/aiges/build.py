@@ -9,14 +9,13 @@ The docker SDK is imported only here and only when a build runs (``pip install d
 classic builder, which is why the generated Dockerfile avoids BuildKit-only syntax.
 """
 import argparse
-import ast
 import hashlib
 import os
 import re
 import subprocess
 import sys
 import time
-from typing import IO, Any, Dict, Iterable, List, Optional, Tuple
+from typing import IO, Any, Dict, List, Optional, Tuple
 
 from aiges import loading, project
 
@@ -25,6 +24,7 @@ EXIT_NO_ENGINE = 3
 WHEELHOUSE = "wheelhouse"
 DEFAULT_PYTHON = "3.9"  # the official aiges images
 DEFAULT_PLATFORM = "manylinux2014_x86_64"
+LOADER_MODES = {"grpc": "python", "cgo": "c"}  # [tool.aiges] plugin_mode -> the loader's AIGES_PLUGIN_MODE
 CLIENT_TIMEOUT = 3600  # seconds a silent build step (compiling a wheel) may take before the SDK gives up
 
 
@@ -89,6 +89,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              f"else [tool.aiges] python_version, else {DEFAULT_PYTHON})")
     parser.add_argument("--platform", action="append", default=None, dest="platforms",
                         help=f"wheel platform for --offline, repeatable (default: {DEFAULT_PLATFORM})")
+    parser.add_argument("--no-check", action="store_true",
+                        help="build even when schema.json/aiges.toml/xtest.toml are stale or the Dockerfile's loader "
+                             "mode or service section disagree with [tool.aiges]")
     parser.add_argument("--dry-run", action="store_true", help="show what would be built and exit")
 
 
@@ -122,7 +125,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
     schema = os.path.join(root, "schema.json")
     if not os.path.isfile(schema):
         raise BuildError(f"no schema.json in {root}: run `python -m aiges render` first")
-    service_id, version = read_identity(root)
+    service_id, version = read_project(root, dockerfile, not args.no_check, sys.stderr)
     buildargs = {"SCHEMA_DIGEST": schema_digest(schema)}
     if service_id:
         buildargs["SERVICE_ID"] = service_id
@@ -144,74 +147,68 @@ def make_plan(args: argparse.Namespace) -> Plan:
                 list(args.platforms or [DEFAULT_PLATFORM]))
 
 
-def read_identity(root: str) -> Tuple[Optional[str], Optional[str]]:
-    """``(serviceId, version)`` of the ``Wrapper`` class, read without running wrapper.py when possible."""
+def read_project(root: str, dockerfile: str, verify: bool, out: IO[str]) -> Tuple[Optional[str], Optional[str]]:
+    """``(serviceId, version)`` from wrapper.py, read by the render package (statically when it can).
+
+    With ``verify`` it also refuses to build an image that would disagree with wrapper.py: stale
+    schema.json/aiges.toml/xtest.toml (the gateway and the loader would see an old interface), or a
+    Dockerfile whose loader mode or ``-s`` section no longer matches ``[tool.aiges]``.
+    """
     try:
-        wrapper_file = loading.find_wrapper_file(root)
+        from aiges.errors import DeclarationError, DeclarationErrors
+        from aiges.render import outputs, reading, tomlout
+        from aiges.render import project as render_project
+    except ImportError:  # a runtime without the render package: import wrapper.py instead
+        return _identity_from_import(loading.find_wrapper_file(root))
+    try:
+        located = render_project.locate(root)
+        if not verify:
+            meta = reading.read_declarations(located.wrapper_file).declarations.meta
+            return meta.service_id or None, meta.version or None
+        try:
+            rendered = render_project.render(located)
+        except tomlout.MissingDependency as missing:
+            _say(out, f"note: cannot check that the rendered files are current ({missing})")
+            meta = reading.read_declarations(located.wrapper_file).declarations.meta
+        else:
+            meta = rendered.reading.declarations.meta
+            stale = outputs.changes(located.root, rendered.outputs, rendered.owned_dirs)
+            if stale:
+                raise BuildError("out of date with wrapper.py: %s; run `python -m aiges render` first (or pass "
+                                 "--no-check)" % ", ".join(change.path for change in stale))
+        _check_dockerfile(dockerfile, located.settings.plugin_mode, located.settings.service_section)
     except FileNotFoundError as error:
         raise BuildError(str(error)) from None
-    found = _identity_from_render(wrapper_file) or _identity_from_source(wrapper_file)
-    if found and all(found):
-        return found
-    return _identity_from_import(wrapper_file)
+    except (DeclarationError, DeclarationErrors) as error:
+        raise BuildError(f"wrapper.py or [tool.aiges] has problems (`python -m aiges check` shows them):\n{error}"
+                         ) from None
+    return meta.service_id or None, meta.version or None
 
 
-def _identity_from_render(wrapper_file: str) -> Optional[Tuple[Optional[str], Optional[str]]]:
-    """The render package's static reader, when this runtime has it."""
-    try:
-        from aiges.render import reader  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    read = getattr(reader, "read_identity", None)
-    if read is None:
-        return None
-    try:
-        service_id, version = read(wrapper_file)
-    except Exception:  # noqa: BLE001 - any failure means: fall back to the next reader
-        return None
-    return (str(service_id) if service_id else None, str(version) if version else None)
-
-
-def _identity_from_source(wrapper_file: str) -> Tuple[Optional[str], Optional[str]]:
-    """String constants ``serviceId``/``version`` assigned in class ``Wrapper`` (or ``self.x = ...`` in it)."""
-    with open(wrapper_file, encoding="utf-8") as source:
-        try:
-            tree = ast.parse(source.read(), wrapper_file)
-        except SyntaxError as error:
-            raise BuildError(f"wrapper.py does not parse: {error.msg} (line {error.lineno})") from None
-    values: Dict[str, str] = {}
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == loading.WRAPPER_CLASS:
-            for item in ast.walk(node):
-                for name, value in _string_assignments(item):
-                    values.setdefault(name, value)
-    return values.get("serviceId"), values.get("version")
-
-
-def _string_assignments(node: ast.AST) -> Iterable[Tuple[str, str]]:
-    targets: List[ast.expr] = []
-    value: Optional[ast.expr] = None
-    if isinstance(node, ast.Assign):
-        targets, value = list(node.targets), node.value
-    elif isinstance(node, ast.AnnAssign) and node.value is not None:
-        targets, value = [node.target], node.value
-    if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
-        return
-    for target in targets:
-        if isinstance(target, ast.Name):
-            yield target.id, value.value
-        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
-            yield target.attr, value.value
+def _check_dockerfile(dockerfile: str, plugin_mode: str, service_section: str) -> None:
+    """The Dockerfile is the user's to edit; make sure it still starts the loader the way the configs expect."""
+    with open(dockerfile, encoding="utf-8") as source:
+        text = source.read()
+    expected_mode = LOADER_MODES.get(plugin_mode, plugin_mode)
+    modes = re.findall(r"\bAIGES_PLUGIN_MODE=\"?([A-Za-z]+)", text)
+    if modes and modes[-1] != expected_mode:
+        raise BuildError(f"the Dockerfile sets AIGES_PLUGIN_MODE={modes[-1]} but [tool.aiges] plugin_mode is "
+                         f"{plugin_mode!r} (the loader needs AIGES_PLUGIN_MODE={expected_mode}): fix one of them, "
+                         "or pass --no-check")
+    sections = re.findall(r"^CMD\s*\[.*\"-s=([^\"]+)\"", text, flags=re.M)
+    if sections and sections[-1] != service_section:
+        raise BuildError(f"the Dockerfile's CMD starts the loader with -s={sections[-1]} but aiges.toml names the "
+                         f"service section [{service_section}] ([tool.aiges] service_section): fix one of them, "
+                         "or pass --no-check")
 
 
 def _identity_from_import(wrapper_file: str) -> Tuple[Optional[str], Optional[str]]:
-    """Last resort: import wrapper.py (needs its dependencies on this machine)."""
+    """Import wrapper.py (needs its dependencies on this machine) and read the class attributes."""
     here = os.getcwd()
     try:
         cls, _ = loading.import_wrapper(wrapper_file)
     except Exception as error:  # noqa: BLE001 - user code may raise anything at import
-        raise BuildError("serviceId/version are not plain strings in wrapper.py and importing it failed "
-                         f"({type(error).__name__}: {error}); pass --tag") from None
+        raise BuildError(f"importing wrapper.py failed ({type(error).__name__}: {error}); pass --tag") from None
     finally:
         os.chdir(here)
     service_id, version = getattr(cls, "serviceId", None), getattr(cls, "version", None)
