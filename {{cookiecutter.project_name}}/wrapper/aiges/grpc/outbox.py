@@ -1,0 +1,88 @@
+"""Results on their way to the loader's ``communicate`` stream.
+
+Wrapper threads produce results at any time; each open ``communicate`` call is a generator on its
+own gRPC thread. A result goes to the most recently opened live stream (the loader opens one, and a
+new one after a reconnect); results produced while none is open wait in a backlog (the loader opens
+``communicate`` before ``wrapperInit``). When a stream's call ends (the host cancelled or went away)
+its generator is woken and returns, and whatever was still queued for it moves to another stream or
+the backlog, so no result is dropped while a host is connected. At shutdown every stream ends
+normally (the loader treats a stream error as fatal).
+"""
+import collections
+import queue
+import threading
+from typing import Any, Deque, Iterator, List
+
+_END = object()
+
+
+class _Stream:
+    __slots__ = ("queue",)
+
+    def __init__(self) -> None:
+        self.queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+
+
+class Outbox:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._streams: List[_Stream] = []
+        self._backlog: Deque[Any] = collections.deque()
+        self._closed = False
+
+    def put(self, message: Any) -> None:
+        """From any thread."""
+        with self._lock:
+            if not self._streams:
+                self._backlog.append(message)
+                return
+            target = self._streams[-1]
+        target.queue.put(message)
+
+    @property
+    def streams(self) -> int:
+        return len(self._streams)
+
+    def stream(self, context: Any = None) -> Iterator[Any]:
+        """What one ``communicate`` call yields, until the call ends or :meth:`close`."""
+        mine = _Stream()
+        with self._lock:
+            if self._closed:
+                return
+            while self._backlog:
+                mine.queue.put(self._backlog.popleft())
+            self._streams.append(mine)
+        if context is not None and not context.add_callback(lambda: mine.queue.put(_END)):
+            mine.queue.put(_END)  # the call already ended
+        try:
+            while True:
+                message = mine.queue.get()
+                if message is _END:
+                    return
+                yield message
+        finally:
+            self._detach(mine)
+
+    def _detach(self, stream: _Stream) -> None:
+        with self._lock:
+            if stream in self._streams:
+                self._streams.remove(stream)
+        leftovers = []
+        while True:
+            try:
+                message = stream.queue.get_nowait()
+            except queue.Empty:
+                break
+            if message is not _END:
+                leftovers.append(message)
+        if not self._closed:
+            for message in leftovers:
+                self.put(message)
+
+    def close(self) -> None:
+        """End every stream after the messages already queued for it."""
+        with self._lock:
+            self._closed = True
+            streams = list(self._streams)
+        for stream in streams:
+            stream.queue.put(_END)

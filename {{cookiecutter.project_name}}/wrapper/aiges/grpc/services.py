@@ -1,0 +1,152 @@
+"""The gRPC services a go-plugin host talks to, as generic handlers over the runtime-built messages.
+
+- ``aiges.WrapperService``: the loader's calls. ``wrapperOnceExec`` only queues the work for a
+  wrapper worker and answers at once; its result goes out on ``communicate``. Session calls run on
+  a worker too; init/schema run where they arrive (the loader makes them once, before any request).
+- ``grpc.health.v1.Health``: ``Check("plugin")`` / ``Check("")`` = SERVING until shutdown.
+- ``plugin.GRPCStdio``, ``plugin.GRPCBroker``: present so the host logs no "Unimplemented"
+  errors; they stay open and idle until shutdown (stdout/stderr already reach the host as pipes).
+- ``plugin.GRPCController.Shutdown``: asks the server to stop (wrapperFini, then exit).
+"""
+import threading
+from typing import Any, Callable, Dict, Iterator
+
+import grpc
+
+from aiges.grpc import wire
+from aiges.grpc.outbox import Outbox
+from aiges.grpc.runner import WrapperRunner
+from aiges.grpc.workers import Workers
+
+HEALTHY_SERVICES = ("", "plugin")
+
+
+class State:
+    """What the handlers share: the runner, the workers, the outbox and the stop signal."""
+
+    def __init__(self, runner: WrapperRunner, workers: Workers, outbox: Outbox,
+                 request_stop: Callable[[str], None]) -> None:
+        self.runner = runner
+        self.workers = workers
+        self.outbox = outbox
+        self.request_stop = request_stop
+        self.stopping = threading.Event()
+
+
+def _handler(method: wire.Method, behaviour: Callable[..., Any]) -> grpc.RpcMethodHandler:
+    factory = {
+        (False, False): grpc.unary_unary_rpc_method_handler,
+        (False, True): grpc.unary_stream_rpc_method_handler,
+        (True, False): grpc.stream_unary_rpc_method_handler,
+        (True, True): grpc.stream_stream_rpc_method_handler,
+    }[(method.client_streaming, method.server_streaming)]
+    return factory(behaviour, request_deserializer=method.request.FromString,
+                   response_serializer=method.response.SerializeToString)
+
+
+def _generic(service_name: str, behaviours: Dict[str, Callable[..., Any]]) -> grpc.GenericRpcHandler:
+    methods = wire.service(service_name)
+    return grpc.method_handlers_generic_handler(
+        service_name, {name: _handler(methods[name], behaviour) for name, behaviour in behaviours.items()})
+
+
+def wrapper_service(state: State) -> grpc.GenericRpcHandler:
+    messages = wire.protocol().messages
+    ret, response, handle_message, schema_message = (
+        messages["aiges.Ret"], messages["aiges.Response"], messages["aiges.Handle"], messages["aiges.Schema"])
+    runner, workers = state.runner, state.workers
+    submit = workers.submit
+    once = runner.once
+
+    def wrapper_init(request: Any, context: Any) -> Any:
+        return ret(ret=runner.init(dict(request.config)))
+
+    def wrapper_schema(request: Any, context: Any) -> Any:
+        return schema_message(data=runner.schema(request.serviceId))
+
+    def wrapper_once_exec(request: Any, context: Any) -> Any:
+        submit(once, request)
+        return response()
+
+    def wrapper_create(request: Any, context: Any) -> Any:
+        handle, code = workers.call(runner.create, request)
+        return handle_message(handle=handle, err_code=code)
+
+    def wrapper_write(request: Any, context: Any) -> Any:
+        return ret(ret=workers.call(runner.write, request))
+
+    def wrapper_destroy(request: Any, context: Any) -> Any:
+        return ret(ret=workers.call(runner.destroy, request.handle))
+
+    def test_stream(requests: Iterator[Any], context: Any) -> Iterator[Any]:
+        for _ in requests:
+            yield response()
+
+    def communicate(requests: Iterator[Any], context: Any) -> Iterator[Any]:
+        return state.outbox.stream(context)
+
+    return _generic("aiges.WrapperService", {
+        "wrapperInit": wrapper_init, "wrapperSchema": wrapper_schema, "wrapperOnceExec": wrapper_once_exec,
+        "wrapperCreate": wrapper_create, "wrapperWrite": wrapper_write, "wrapperDestroy": wrapper_destroy,
+        "testStream": test_stream, "communicate": communicate,
+    })
+
+
+def _wait_for_stop(state: State, context: Any) -> None:
+    """Block until shutdown or until the call ends, whichever comes first."""
+    ended = threading.Event()
+    if context.add_callback(ended.set):
+        while not ended.is_set() and not state.stopping.wait(0.5):
+            pass
+
+
+def health_service(state: State) -> grpc.GenericRpcHandler:
+    answer = wire.message("grpc.health.v1.HealthCheckResponse")
+
+    def status() -> int:
+        return answer.NOT_SERVING if state.stopping.is_set() else answer.SERVING
+
+    def check(request: Any, context: Any) -> Any:
+        if request.service not in HEALTHY_SERVICES:
+            context.abort(grpc.StatusCode.NOT_FOUND, "unknown service %r" % request.service)
+        return answer(status=status())
+
+    def watch(request: Any, context: Any) -> Iterator[Any]:
+        if request.service not in HEALTHY_SERVICES:
+            yield answer(status=answer.SERVICE_UNKNOWN)
+            return
+        yield answer(status=status())
+        _wait_for_stop(state, context)
+        if state.stopping.is_set():
+            yield answer(status=answer.NOT_SERVING)
+
+    return _generic("grpc.health.v1.Health", {"Check": check, "Watch": watch})
+
+
+def go_plugin_services(state: State) -> Dict[str, grpc.GenericRpcHandler]:
+    empty = wire.message("plugin.Empty")
+
+    def stream_stdio(request: Any, context: Any) -> Iterator[Any]:
+        _wait_for_stop(state, context)
+        return iter(())
+
+    def shutdown(request: Any, context: Any) -> Any:
+        state.request_stop("the host called GRPCController.Shutdown")
+        return empty()
+
+    def start_stream(requests: Iterator[Any], context: Any) -> Iterator[Any]:
+        _wait_for_stop(state, context)
+        return iter(())
+
+    return {
+        "plugin.GRPCStdio": _generic("plugin.GRPCStdio", {"StreamStdio": stream_stdio}),
+        "plugin.GRPCController": _generic("plugin.GRPCController", {"Shutdown": shutdown}),
+        "plugin.GRPCBroker": _generic("plugin.GRPCBroker", {"StartStream": start_stream}),
+    }
+
+
+def all_services(state: State) -> Dict[str, grpc.GenericRpcHandler]:
+    """Every service's handler by full service name."""
+    handlers = {"aiges.WrapperService": wrapper_service(state), "grpc.health.v1.Health": health_service(state)}
+    handlers.update(go_plugin_services(state))
+    return handlers

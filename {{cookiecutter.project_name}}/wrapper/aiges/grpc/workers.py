@@ -1,0 +1,80 @@
+"""The threads that run wrapper code: a fixed number, fed from one queue.
+
+Why not the gRPC server's own pool: that pool also serves the long-lived streams (``communicate``,
+stdio, broker) and health checks, which must never wait behind a slow wrapper, and a wrapper must
+never wait for a thread held by a stream (the vendor server deadlocked on one CPU, spec 10.1 item 6).
+Once requests are queued fire-and-forget (their results go to ``communicate``); session calls are
+queued too and their gRPC thread waits for the answer, so ``count`` bounds all wrapper concurrency.
+"""
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from typing import Any, Callable, Optional, Tuple
+
+log = logging.getLogger("aiges.serve")
+
+_STOP = None
+
+
+class Workers:
+    def __init__(self, count: int) -> None:
+        self.count = max(1, count)
+        self._queue: "queue.SimpleQueue[Optional[Tuple[Callable[..., Any], Tuple[Any, ...], Optional[Future]]]]" = (
+            queue.SimpleQueue())
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self._idle = threading.Event()
+        self._idle.set()
+        self._threads = [threading.Thread(target=self._run, name="aiges-worker-%d" % index, daemon=True)
+                         for index in range(self.count)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> None:
+        """Run ``function(*args)`` on a worker; nobody waits for it."""
+        self._count(1)
+        self._queue.put((function, args, None))
+
+    def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Run ``function(*args)`` on a worker and wait for its result (or exception)."""
+        future: Future = Future()
+        self._count(1)
+        self._queue.put((function, args, future))
+        return future.result()
+
+    def _count(self, step: int) -> None:
+        with self._lock:
+            self.in_flight += step
+            if self.in_flight > 0:
+                self._idle.clear()
+            else:
+                self._idle.set()
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is _STOP:
+                return
+            function, args, future = job
+            try:
+                result = function(*args)
+            except BaseException as error:  # noqa: BLE001 - handed to the waiting caller, or logged
+                if future is not None:
+                    future.set_exception(error)
+                else:
+                    log.exception("unexpected error in a worker")
+            else:
+                if future is not None:
+                    future.set_result(result)
+            finally:
+                self._count(-1)
+
+    def drain(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s until no job is queued or running; True when idle."""
+        return self._idle.wait(timeout)
+
+    def stop(self) -> None:
+        """Let the threads end after the jobs already queued (they are daemons: exit never waits)."""
+        for _ in self._threads:
+            self._queue.put(_STOP)

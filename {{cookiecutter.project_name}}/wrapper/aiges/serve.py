@@ -1,0 +1,158 @@
+"""``python -m aiges.serve`` (also ``python -m aiges serve``): the gRPC plugin server of python mode.
+
+The loader (AIservice with ``AIGES_PLUGIN_MODE=python``) starts ``[aiges].pythonPluginCmd`` with
+``bash -c`` in the folder of wrapper.py, as a hashicorp go-plugin: it sets ``BASIC_PLUGIN=hello``
+and ``PLUGIN_MIN_PORT``/``PLUGIN_MAX_PORT``, reads the handshake line from our stdout, then calls
+``aiges.WrapperService`` over gRPC (spec section 7). stdout carries only that line: logs go to
+stderr, and after the handshake anything the wrapper prints goes to stderr too (the loader mirrors
+both into its log). The options also accept the vendor's ``-w N`` and ``-c``; arguments after the
+options are what wrapper.py sees in ``sys.argv[1:]``.
+
+This module imports nothing heavy, so ``--help`` works without grpcio.
+"""
+import argparse
+import os
+import sys
+from typing import List, Optional, Tuple
+
+COOKIE_KEY = "BASIC_PLUGIN"
+COOKIE_VALUE = "hello"
+APP_PROTOCOL_VERSION = "1"
+DEFAULT_MAX_MESSAGE_MB = 256
+
+NOT_BY_HAND = """\
+This is the AIGES python-mode plugin server. It is meant to be started by the loader (AIservice
+with AIGES_PLUGIN_MODE=python, through [aiges].pythonPluginCmd), which sets {key}={value} and reads
+the handshake line this program prints on stdout.
+
+To start it by hand anyway (e.g. to talk to it with your own gRPC client):
+    {key}={value} python -m aiges.serve
+To debug your wrapper.py locally, without gRPC:
+    python -m aiges run
+"""
+
+
+def _default_workers() -> int:
+    return max(2, os.cpu_count() or 1)
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        return default
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=None,
+                        help="listen on this port of 127.0.0.1 (0: any); default: the first free port in "
+                             "PLUGIN_MIN_PORT..PLUGIN_MAX_PORT when the loader sets them, else any")
+    parser.add_argument("-w", "--workers", type=int, default=_env_int("AIGES_WORKERS", _default_workers()),
+                        help="wrapper calls run at the same time (env AIGES_WORKERS; default: CPU count, at "
+                             "least 2). Streams to the loader never use a worker")
+    parser.add_argument("--max-message-mb", type=int,
+                        default=_env_int("AIGES_MAX_MESSAGE_MB", DEFAULT_MAX_MESSAGE_MB),
+                        help="largest request or result in MB (env AIGES_MAX_MESSAGE_MB; default %(default)s)")
+    parser.add_argument("--wrapper", default=None, metavar="DIR",
+                        help="folder of wrapper.py (default: the working directory, as the loader runs it)")
+    parser.add_argument("--log-level", default=None, choices=("debug", "info", "warn", "warning", "error"),
+                        help="log level until wrapperInit applies the config's log.level (env AIGES_LOG_LEVEL)")
+    parser.add_argument("--grace", type=float, default=1.5,
+                        help="seconds allowed for a clean stop (go-plugin kills after 2)")
+    parser.add_argument("-c", dest="vendor_concurrent", action="store_true",
+                        help="accepted for the vendor's command line; one process serves concurrently anyway")
+    parser.add_argument("wrapper_args", nargs="*", metavar="ARG",
+                        help="arguments wrapper.py sees in sys.argv[1:] (put them after --)")
+
+
+def _port_range() -> Tuple[Optional[Tuple[int, int]], str]:
+    low, high = os.environ.get("PLUGIN_MIN_PORT", ""), os.environ.get("PLUGIN_MAX_PORT", "")
+    if not low and not high:
+        return None, ""
+    try:
+        first, last = int(low or high), int(high or low)
+    except ValueError:
+        return None, "PLUGIN_MIN_PORT/PLUGIN_MAX_PORT must be numbers, got %r/%r" % (low, high)
+    if not 0 < first <= last < 65536:
+        return None, "PLUGIN_MIN_PORT..PLUGIN_MAX_PORT = %d..%d is not a port range" % (first, last)
+    return (first, last), ""
+
+
+def main(args: argparse.Namespace) -> int:
+    if os.environ.get(COOKIE_KEY) != COOKIE_VALUE:
+        sys.stderr.write(NOT_BY_HAND.format(key=COOKIE_KEY, value=COOKIE_VALUE))
+        return 1
+    versions = os.environ.get("PLUGIN_PROTOCOL_VERSIONS", "").strip()
+    if versions and APP_PROTOCOL_VERSION not in [v.strip() for v in versions.split(",")]:
+        sys.stderr.write("the loader speaks plugin protocol version(s) %s; this plugin speaks %s\n"
+                         % (versions, APP_PROTOCOL_VERSION))
+        return 1
+    port_range, problem = _port_range()
+    if problem:
+        sys.stderr.write(problem + "\n")
+        return 1
+    if args.log_level:
+        from aiges.utils.log import set_level
+
+        set_level(args.log_level)
+    if args.vendor_concurrent:
+        sys.stderr.write("aiges.serve: -c (vendor multi-process mode) is not needed and ignored\n")
+    try:
+        from aiges.grpc.server import Settings, serve
+    except ImportError as error:
+        sys.stderr.write("python -m aiges.serve needs grpcio and protobuf (pip install grpcio protobuf): %s\n" % error)
+        return 2
+    settings = Settings(port=args.port, port_range=port_range, workers=args.workers,
+                        max_message_bytes=max(1, args.max_message_mb) * 1024 * 1024, wrapper=args.wrapper,
+                        wrapper_argv=[sys.argv[0], *args.wrapper_args], grace=args.grace)
+
+    def announce(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+        settings.watch_fd = _reserve_stdout()
+
+    try:
+        code = serve(settings, announce)
+    except OSError as error:
+        sys.stderr.write("aiges.serve: %s\n" % error)
+        return 1
+    _exit_watchdog(code, 2.0)
+    return code
+
+
+def _reserve_stdout() -> Optional[int]:
+    """After the handshake, point fd 1 at stderr so prints from wrapper code never block or garble the
+    loader's stdout; the original pipe is kept (returned) to notice when the loader goes away."""
+    try:
+        original = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:
+        return None
+    try:
+        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    except (AttributeError, ValueError):
+        pass
+    return original
+
+
+def _exit_watchdog(code: int, grace: float) -> None:
+    """Let the interpreter exit normally (atexit handlers run), but never hang on threads a wrapper
+    left running: after ``grace`` seconds the process ends anyway."""
+    import threading
+
+    def force() -> None:
+        threading.Event().wait(grace)
+        os._exit(code)
+
+    threading.Thread(target=force, name="aiges-exit", daemon=True).start()
+
+
+def run(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m aiges.serve", description=__doc__.splitlines()[0])
+    configure(parser)
+    return main(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(run())
