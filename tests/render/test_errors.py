@@ -32,6 +32,8 @@ CASES = {
                             ["the sample is empty"]),
     "test_value_outside_bounds": ("maximum=10, value=3", "maximum=10, value=30", "top = IntegerParamField", "top",
                                   ["outside minimum 1..maximum 10"]),
+    "output_key_equals_a_param_key": ('JsonBodyField(key="result"', 'JsonBodyField(key="top"', "accept_result =",
+                                      "top", ["output key 'top' is also a param's key", "parameter.text_demo"]),
     "config_value_not_scalar": ('"use_gpu": False}', '"use_gpu": [False]}', "config = {", None,
                                 ["Wrapper.config: 'use_gpu' must be a string, number or boolean"]),
 }

@@ -3,8 +3,9 @@
 ``Declarations.validate()`` covers each field on its own. On top of that, the rendered files must
 work together: every xtest sample is inside the wrapper folder (only that folder is copied into the
 image) and is not empty (xtest refuses empty files, the loader rejects empty input), each param's
-test value satisfies the bounds the schema publishes, and the init config holds only values the
-loader can pass to ``wrapperInit``.
+test value satisfies the bounds the schema publishes, no output shares its key with a param (both
+travel under ``parameter.<serviceId>``), and the init config holds only values the loader can pass to
+``wrapperInit``.
 """
 import os
 import posixpath
@@ -51,6 +52,12 @@ def render_problems(declarations: Declarations) -> List[DeclarationError]:
         problem = sample_problem(field)
         if problem:
             fail(problem, field.key)
+    param_keys = {field.key for field in declarations.params}
+    for field in declarations.accepts:
+        if field.key in param_keys:
+            fail("output key %r is also a param's key: an HTTP request names both under parameter.%s, so one would "
+                 "hide the other; rename one of them" % (field.key, declarations.meta.service_id), field.key,
+                 declarations.lines.get("output:" + field.key))
     for key, value in declarations.config.items():
         problem = config_problem(key, value)
         if problem:

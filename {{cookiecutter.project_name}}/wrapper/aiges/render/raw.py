@@ -115,6 +115,8 @@ def build_declarations(raw: RawDeclarations, source: str, wrapper_dir: str) -> D
         for item in getattr(raw, group):
             if item.key is not None and item.line:
                 lines.setdefault(item.key, item.line)
+                if group == "accepts":  # an output may share its key with an input: keep both lines
+                    lines.setdefault("output:" + item.key, item.line)
     return Declarations(meta=meta, params=built["params"], inputs=built["inputs"],  # type: ignore[arg-type]
                         accepts=built["accepts"], config=dict(config), methods=frozenset(raw.methods),
                         class_name=raw.class_name, source=source, lines=lines)
