@@ -1,0 +1,211 @@
+"""Generated projects build into images that work, proven with a real engine (marker ``docker``).
+
+The base is a stand-in (Debian bullseye, CPython 3.9, no AIservice): these tests prove the build
+mechanics and the packaging of wrapper.py and the runtime, by running the local debug run and, in
+grpc mode, the plugin server inside the container against this test's fake loader.
+"""
+import hashlib
+import itertools
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, NamedTuple
+
+import pytest
+
+from tests.conftest import runtime_env
+from tests.docker import support
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+MODES = list(itertools.product(support.PLUGIN_MODES, support.SESSION_MODES))
+FAKE_HOST = Path(__file__).with_name("fake_host.py")
+
+
+class Built(NamedTuple):
+    tag: str
+    project: Path
+    plugin_mode: str
+    session_mode: str
+    log: str
+
+
+def build(project: Path, base: str, tag: str, *extra: str) -> subprocess.CompletedProcess:
+    return support.aiges_cli(project, "build", "--base-image", base, "--tag", tag, *extra)
+
+
+@pytest.fixture(scope="module", params=MODES, ids=[f"{mode}-{session}" for mode, session in MODES])
+def image(request: pytest.FixtureRequest, docker_engine: str, bake_variant: Any, image_cleanup: Any) -> Built:
+    mode, session = request.param
+    project = bake_variant(plugin_mode=mode, session_mode=session)
+    tag = image_cleanup(f"{support.TEST_IMAGE_PREFIX}:{mode}-{session}")
+    done = build(project, docker_engine, tag)
+    assert done.returncode == 0, f"build failed:\n{done.stderr[-6000:]}"
+    return Built(tag, project, mode, session, done.stdout + done.stderr)
+
+
+def test_build_ends_with_the_image_and_its_size(image: Built) -> None:
+    assert re.search(rf"built {re.escape(image.tag)} \(\w+:[0-9a-f]+, [\d.]+ [kMG]?B, [-\d.]+ [kMG]?B above ",
+                     image.log), image.log[-2000:]
+
+
+def test_plugin_sits_in_the_loaders_working_directory(image: Built) -> None:
+    attrs = support.client().images.get(image.tag).attrs["Config"]
+    env = dict(item.split("=", 1) for item in attrs["Env"])
+    assert attrs["WorkingDir"] == "/home/aiges"
+    assert env["AIGES_PLUGIN_MODE"] == {"grpc": "python", "cgo": "c"}[image.plugin_mode]
+    assert env["PYTHONPATH"] == "/home/aiges"
+    assert attrs["Cmd"][:3] == ["./AIservice", "-m=0", "-c=aiges.toml"]
+    probe = ("import aiges, hashlib, json, os, wrapper; "
+             "print(aiges.__file__, wrapper.__file__); "
+             "print(hashlib.sha256(open('schema.json','rb').read()).hexdigest()); "
+             "print(json.dumps(sorted(os.listdir('.')))); print(json.dumps(sorted(os.listdir('log'))))")
+    code, output = support.run_in_image(image.tag, ["python3", "-c", probe])
+    assert code == 0, output
+    lines = output.splitlines()
+    assert lines[0] == "/home/aiges/aiges/__init__.py /home/aiges/wrapper.py"
+    assert "sha256:" + lines[1] == support.sha256_file(image.project / "schema.json")
+    listing = json.loads(lines[2])
+    for name in ("aiges", "aiges.toml", "xtest.toml", "schema.json", "wrapper.py", "test_data", "log"):
+        assert name in listing
+    assert not {"requirements.txt", "tests", "Dockerfile", "pyproject.toml"} & set(listing), listing
+    assert {"server", "app"} <= set(json.loads(lines[3]))
+
+
+def test_labels_name_service_version_and_schema(image: Built) -> None:
+    labels = support.client().images.get(image.tag).labels
+    schema = json.loads((image.project / "schema.json").read_text(encoding="utf-8"))
+    digest = "sha256:" + hashlib.sha256((image.project / "schema.json").read_bytes()).hexdigest()
+    assert labels["aiges.schema.sha256"] == digest
+    assert labels["aiges.plugin.mode"] == image.plugin_mode
+    meta = schema.get("meta", {})
+    if meta.get("serviceId"):
+        assert labels["aiges.service.id"] == meta["serviceId"]
+    if meta.get("version"):
+        assert labels["aiges.service.version"] == meta["version"]
+
+
+def test_local_debug_run_passes_inside_the_image(image: Built) -> None:
+    emulate = "cgo" if image.plugin_mode == "cgo" else "grpc"
+    code, output = support.run_in_image(image.tag, ["python3", "-m", "aiges", "run", "--emulate", emulate],
+                                        network_disabled=True)
+    assert code == 0, output
+    assert "verified" in output, output
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+GRPC_MODES = [(mode, session) for mode, session in MODES if mode == "grpc"]  # cgo: libwrapper.so in AIservice
+
+
+@pytest.mark.parametrize("image", GRPC_MODES, ids=[f"{mode}-{session}" for mode, session in GRPC_MODES],
+                         indirect=True)
+def test_grpc_plugin_server_answers_the_loader(image: Built) -> None:
+    port = free_port()
+    container = support.client().containers.run(
+        image.tag, ["python", "-m", "aiges.serve"], detach=True, network_mode="host",
+        environment={"BASIC_PLUGIN": "hello", "PLUGIN_MIN_PORT": str(port), "PLUGIN_MAX_PORT": str(port),
+                     "PLUGIN_PROTOCOL_VERSIONS": "1"})
+    try:
+        handshake = None
+        deadline = time.monotonic() + 60
+        while handshake is None and time.monotonic() < deadline:
+            container.reload()
+            first = container.logs(stdout=True, stderr=False).decode("utf-8", "replace").splitlines()
+            if first:
+                handshake = first[0]
+            elif container.status == "exited":
+                break
+            else:
+                time.sleep(0.2)
+        logs = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+        assert handshake, f"no go-plugin handshake on stdout:\n{logs}"
+        match = re.match(r"^1\|1\|tcp\|(127\.0\.0\.1:\d+)\|grpc$", handshake)
+        assert match, f"bad handshake {handshake!r}"
+        args = [sys.executable, str(FAKE_HOST), "--project", str(image.project), "--address", match.group(1)]
+        if image.session_mode == "stream":
+            args.append("--session")
+        host = subprocess.run(args, capture_output=True, text=True, timeout=180, env=runtime_env(), check=False)
+        logs = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+        assert host.returncode == 0, f"fake loader:\n{host.stdout}\n{host.stderr}\nplugin:\n{logs[-4000:]}"
+        report: Dict[str, Any] = json.loads(host.stdout)
+        assert report["health"] == 1 and report["init"] == 0  # SERVING, wrapperInit ok
+        assert report["schema_service_id"] == json.loads((image.project / "schema.json").read_bytes())["meta"][
+            "serviceId"]
+        last = report["results"][-1]
+        assert last["ret"] == 0 and last["list"], report
+        if image.session_mode == "stream":
+            assert report["create_err"] == 0 and set(report["write"]) == {0} and report["destroy"] == 0, report
+            assert any(node["status"] == 2 for node in last["list"]), "a session ends with status End (2)"
+        else:
+            assert all(node["status"] == 3 for node in last["list"]), "a once result has status Once (3)"
+    finally:
+        container.remove(force=True)
+
+
+# -- rebuilds, failures and offline builds (one variant is enough) ----------------------------------
+
+@pytest.fixture
+def grpc_project(bake_variant: Any, tmp_path: Path) -> Path:
+    return support.copy_project(bake_variant(plugin_mode="grpc", session_mode="once"), tmp_path / "project")
+
+
+def pip_layer(tag: str) -> str:
+    for layer in support.client().images.get(tag).history():
+        if "pip install" in layer.get("CreatedBy", ""):
+            return str(layer["Id"])
+    raise AssertionError(f"no pip layer in {tag}")
+
+
+def test_editing_wrapper_py_reuses_the_dependency_layer(docker_engine: str, grpc_project: Path,
+                                                        image_cleanup: Any) -> None:
+    first = image_cleanup(f"{support.TEST_IMAGE_PREFIX}:edit-1")
+    second = image_cleanup(f"{support.TEST_IMAGE_PREFIX}:edit-2")
+    done = build(grpc_project, docker_engine, first)
+    assert done.returncode == 0, done.stderr[-4000:]
+    with open(grpc_project / "wrapper" / "wrapper.py", "a", encoding="utf-8") as source:
+        source.write("\n# edited: only the plugin code changes\n")
+    done = build(grpc_project, docker_engine, second)
+    assert done.returncode == 0, done.stderr[-4000:]
+    pip_step = re.search(r"Step \d+/\d+ : RUN .*?python3 -m pip install.*?\n(.*?)\n", done.stderr)
+    assert pip_step and pip_step.group(1).strip() == "---> Using cache", done.stderr[-4000:]
+    wrapper_step = re.search(r"Step \d+/\d+ : COPY wrapper /home/aiges/\n(.*?)\n", done.stderr)
+    assert wrapper_step and "Using cache" not in wrapper_step.group(1), "the edited wrapper must be copied again"
+    assert pip_layer(first) == pip_layer(second)
+    assert support.client().images.get(first).id != support.client().images.get(second).id
+
+
+def test_uninstallable_requirements_fail_the_build_with_pips_message(docker_engine: str, grpc_project: Path,
+                                                                     image_cleanup: Any) -> None:
+    with open(grpc_project / "requirements.txt", "a", encoding="utf-8") as requirements:
+        requirements.write("\naiges-test-no-such-package==0.0.1\n")
+    done = build(grpc_project, docker_engine, image_cleanup(f"{support.TEST_IMAGE_PREFIX}:unbuildable"))
+    support.remove_failed_build(done.stderr)
+    assert done.returncode == 1
+    assert "No matching distribution found for aiges-test-no-such-package==0.0.1" in done.stderr
+    assert "the build failed at Step" in done.stderr and "pip install" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_offline_build_installs_from_the_wheelhouse_with_the_network_off(docker_engine: str, grpc_project: Path,
+                                                                         image_cleanup: Any) -> None:
+    tag = image_cleanup(f"{support.TEST_IMAGE_PREFIX}:offline")
+    done = build(grpc_project, docker_engine, tag, "--offline", "--no-cache")
+    assert done.returncode == 0, done.stderr[-6000:]
+    assert "building with the network disabled" in done.stderr
+    wheels = sorted(path.name for path in (grpc_project / "wheelhouse").glob("*.whl"))
+    requirements = [line.split("#")[0].strip() for line in
+                    (grpc_project / "requirements.txt").read_text(encoding="utf-8").splitlines()]
+    if any(requirements):
+        assert wheels, "requirements.txt lists packages, so wheels must have been downloaded"
+        assert "Looking in links: /tmp/aiges-requirements" in done.stderr, "pip must install from the wheels"
+    code, output = support.run_in_image(tag, ["python3", "-m", "aiges", "run", "--emulate", "grpc"],
+                                        network_disabled=True)
+    assert code == 0, output
