@@ -6,7 +6,9 @@ The convention (described for writers in docs/contributing-docs.md):
   nearest non-blank line before the opening fence). Words: ``run``, ``skip``, ``output``,
   ``continue``; keys: ``reason``, ``needs``, ``exit``, ``timeout``, ``file``, ``insert``,
   ``after``, ``replace``.
-* A page may carry ``<!-- test-page: workdir=project|empty|none -->`` anywhere outside code.
+* A page may carry ``<!-- test-page: workdir=project|empty|none template=checkout|clone -->``
+  anywhere outside code (``template=clone``: ``gh:org/aiges-template`` means a fresh ``git clone`` of
+  the checkout, i.e. its last commit, as copier and cruft updates need a clean template repository).
 
 Only the parsing lives here; docs_runner.py executes blocks.
 """
@@ -23,7 +25,7 @@ PAGE_MARKER = re.compile(r"^\s*<!--\s*test-page:\s*(?P<body>.*?)\s*-->\s*$")
 FLAG_WORDS = {"run", "skip", "output", "continue"}
 OPTION_KEYS = {"reason", "needs", "exit", "timeout", "file", "append", "insert", "after", "replace"}
 NEEDS = {"docker", "network", "gpu"}
-WORKDIRS = ("project", "empty", "none")
+PAGE_SETTINGS = {"workdir": ("project", "empty", "none"), "template": ("checkout", "clone")}
 SHELL_LANGS = {"console", "shell-session", "bash", "sh", "shell"}
 PYTHON_LANGS = {"python", "py", "python3"}
 DATA_LANGS = {"json", "toml", "yaml", "yml"}
@@ -149,8 +151,9 @@ def _page_settings(body: str, where: str) -> Dict[str, str]:
     settings = {}
     for word in shlex.split(body):
         key, sep, value = word.partition("=")
-        if not sep or key != "workdir" or value not in WORKDIRS:
-            raise MarkerError(f"{where}: test-page takes workdir={'|'.join(WORKDIRS)}, got {word!r}")
+        if not sep or value not in PAGE_SETTINGS.get(key, ()):
+            known = " ".join(f"{name}={'|'.join(values)}" for name, values in PAGE_SETTINGS.items())
+            raise MarkerError(f"{where}: test-page takes {known}, got {word!r}")
         settings[key] = value
     return settings
 

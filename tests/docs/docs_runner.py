@@ -31,9 +31,9 @@ class BlockFailedError(AssertionError):
     """A documentation block did not do what the page says it does."""
 
 
-def substitute(text: str) -> str:
+def substitute(text: str, template: Path = REPO) -> str:
     for url in TEMPLATE_URLS:
-        text = text.replace(url, str(REPO))
+        text = text.replace(url, str(template))
     return text
 
 
@@ -79,9 +79,10 @@ def _tail(text: str, lines: int = 60) -> str:
 class PageRun:
     """The state of one page being executed: its scratch folder and current directory."""
 
-    def __init__(self, scratch: Path, start: Path) -> None:
+    def __init__(self, scratch: Path, start: Path, template: Path = REPO) -> None:
         self.scratch = scratch
         self.cwd = start
+        self.template = template  # what gh:org/aiges-template stands for on this page
         self.home = scratch / "home"
         self.home.mkdir(parents=True, exist_ok=True)
         self.previous_python = ""
@@ -201,8 +202,9 @@ class PageRun:
             commands, expected = [block.text], []
         state = self.scratch / "cwd.state"
         script = "\n".join([
-            "set -e", "cd " + _quote(str(self.cwd)), *(substitute(command) for command in commands[:-1]),
-            "set +e", substitute(commands[-1]), "rc=$?", "pwd > " + _quote(str(state)), "exit $rc", "",
+            "set -e", "cd " + _quote(str(self.cwd)),
+            *(substitute(command, self.template) for command in commands[:-1]),
+            "set +e", substitute(commands[-1], self.template), "rc=$?", "pwd > " + _quote(str(state)), "exit $rc", "",
         ])
         output = self._execute(block, ["bash", "-c", script], self.env())
         if state.is_file():
@@ -228,6 +230,12 @@ class PageRun:
             raise BlockFailedError(f"{block.where}: exit status {done.returncode}, the page expects "
                                    f"{expected_status}\n{_tail(done.stdout)}")
         return done.stdout
+
+
+def clone_template(destination: Path) -> Path:
+    """A clean clone of the checkout's last commit (copier and cruft record and revisit commits)."""
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(destination)], check=True, timeout=300)
+    return destination
 
 
 def copy_project(source: Path, destination: Path) -> Path:

@@ -14,7 +14,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 from docs_blocks import Block, MarkerError, Page, all_pages
-from docs_runner import DOCS, BlockFailedError, PageRun, copy_project, needs_skip_reason
+from docs_runner import DOCS, REPO, BlockFailedError, PageRun, clone_template, copy_project, needs_skip_reason
 from docs_support import runtime_json, skip_unless_landed
 
 
@@ -74,7 +74,8 @@ def _page_run(page: Page, request: pytest.FixtureRequest, tmp_path_factory: pyte
             start.mkdir()
         else:
             start = scratch
-        _RUNS[key] = PageRun(scratch, start)
+        template = clone_template(scratch / "template") if page.settings.get("template") == "clone" else REPO
+        _RUNS[key] = PageRun(scratch, start, template)
     return _RUNS[key]
 
 
