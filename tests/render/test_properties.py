@@ -24,7 +24,7 @@ KEY = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 SCALAR = st.one_of(TEXT, st.integers(-10**6, 10**6), st.booleans(),
                    st.floats(allow_nan=False, allow_infinity=False, width=64))
-PROPERTIES = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTIES = settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 Call = Tuple[str, Dict[str, Any]]  # (field class, constructor arguments)
 
 
@@ -171,7 +171,7 @@ BREAKAGES = {
 }
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(declarations(), st.sampled_from(sorted(BREAKAGES)))
 def test_invalid_declarations_never_change_a_file(model, breakage):
     with tempfile.TemporaryDirectory() as folder:
@@ -187,7 +187,7 @@ def test_invalid_declarations_never_change_a_file(model, breakage):
         assert not [name for name in os.listdir(str(root)) if name.endswith(".tmp")]
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(declarations())
 def test_static_and_import_readers_render_identical_bytes(model):
     with tempfile.TemporaryDirectory() as folder:

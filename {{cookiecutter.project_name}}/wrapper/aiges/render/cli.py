@@ -8,6 +8,7 @@ import argparse
 import sys
 
 from aiges.render import outputs
+from aiges.render.aiges_toml import loader_async_mode
 from aiges.render.common import EXIT_OK, EXIT_PROBLEMS, add_arguments, render_or_explain
 
 
@@ -25,10 +26,10 @@ def main(args: argparse.Namespace) -> int:
     if not args.quiet:
         changed = {change.path: change for change in found}
         declarations = rendered.reading.declarations
-        print("rendered from %s (%s; %s mode, %s, %s):" % (
+        print("rendered from %s (%s read; %s mode; %s; asyncMode %s):" % (
             rendered.project.relative(rendered.project.wrapper_file), rendered.reading.how,
             rendered.project.settings.plugin_mode, "session" if declarations.is_session else "once",
-            "async" if declarations.is_async else "sync"), file=sys.stderr)
+            "true" if loader_async_mode(declarations) else "false"), file=sys.stderr)
         width = max(len(output.path) for output in rendered.outputs) + 2
         for output in rendered.outputs:
             state = "unchanged" if output.path not in changed else (
