@@ -67,7 +67,8 @@ def test_include_without_matches_says_how_to_produce_them(tmp_path: Path) -> Non
 
 def test_performance_page_includes_the_benchmark_results() -> None:
     text = (DOCS / "performance.md").read_text(encoding="utf-8")
-    assert "<!-- include: benchmarks/results/*.md" in text
+    included = load_hook().INCLUDE.findall(text)
+    assert any(arguments.startswith("benchmarks/results/") for arguments in included), included
 
 
 def test_published_performance_page_shows_every_results_file(site: Path) -> None:
