@@ -124,3 +124,20 @@ def test_readme_commands_work_from_the_project_root(bake: Callable[[str], Path],
         assert result.returncode == 0, f"`{command}` failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
         ran += 1
     assert ran >= 8
+
+
+def test_committed_samples_are_what_the_generator_makes() -> None:
+    result = support.python("helpers/make_test_data.py", "--check", cwd=support.REPO)
+    assert result.returncode == 0, result.stderr
+
+
+def test_binary_samples_are_copied_not_rendered_by_every_engine() -> None:
+    """cookiecutter copies what binaryornot calls binary; copier copies what is not UTF-8."""
+    from binaryornot.check import is_binary
+
+    folder = support.REPO / "{{cookiecutter.project_name}}" / "wrapper" / "test_data"
+    for path in folder.iterdir():
+        if path.name.endswith(("sample.png{% endif %}", "sample.wav{% endif %}")):
+            assert is_binary(str(path)), path.name
+            with pytest.raises(UnicodeDecodeError):
+                path.read_bytes().decode("utf-8")

@@ -76,3 +76,35 @@ def test_template_syntax_in_a_name_never_reaches_a_file(cookies, template_repo: 
     assert result.exit_code != 0 and result.project_path is None
     with pytest.raises(ValueError, match=r"project_name .* is invalid"):
         support.bake_copier(template_repo, tmp_path / "copier" / "project", {"project_name": value})
+
+
+@pytest.fixture(scope="module")
+def broken_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A template whose wrapper.py declares no output, so `python -m aiges render` refuses it."""
+    root = tmp_path_factory.mktemp("broken-template")
+    with support.isolated_git(root / ".gitconfig-home"):
+        template = support.copy_template(root / "template")
+        wrapper = template / "{{cookiecutter.project_name}}" / "wrapper" / "wrapper.py"
+        text = wrapper.read_text(encoding="utf-8")
+        wrapper.write_text(text.replace("responseCls = UserResponse()", "responseCls = None"), encoding="utf-8")
+        support.commit_all(template, "break the render")
+    return template
+
+
+@pytest.mark.slow
+def test_a_failing_render_stops_cookiecutter(cookies, broken_template: Path, capfd: pytest.CaptureFixture,
+                                             tmp_path: Path) -> None:
+    result = cookies.bake(template=str(broken_template))
+    assert isinstance(result.exception, FailedHookException) and result.project_path is None
+    assert "`python -m aiges render` failed" in capfd.readouterr().err
+    assert not (Path(str(tmp_path)) / "cookies" / "bake00" / support.PROJECT).exists()
+
+
+@pytest.mark.slow
+def test_a_failing_render_stops_copier(broken_template: Path, tmp_path: Path) -> None:
+    from copier.errors import TaskError
+
+    destination = tmp_path / "project"
+    with pytest.raises(TaskError):
+        support.bake_copier(broken_template, destination, {})
+    assert not destination.exists()
