@@ -19,9 +19,9 @@ turns them into schema.json, aiges.toml and xtest.toml, so edit the declarations
 re-render instead of editing those files. Params arrive as strings in production, so read them
 with ``read_param`` (it parses them with the field's ``from_wire``).
 
-Try it: ``python -m aiges run`` from the project root. Replace the example processing
-({% if example == "text" %}text statistics{% elif example == "image" %}image header parsing{% else %}WAV level measurement{% endif %}) with your model;
-load the model in ``wrapperInit``, never at import time.
+Try it: ``python -m aiges run`` from the project root. Your model replaces the example
+({% if example == "text" %}text statistics{% elif example == "image" %}image header parsing{% else %}WAV level measurement{% endif %}): load it in ``wrapperInit`` (never at import time) and call
+it from ``analyse``{% if stream %} and ``Analysis.frame``{% endif %}.
 """
 from __future__ import annotations
 
@@ -174,6 +174,10 @@ def read_param(params: Any, field: ParamField) -> Any:
         raise WrapperError(ERROR_BAD_PARAM, f"param {field.key!r}: cannot read {raw!r}") from None
     if field.enums and value not in field.enums:
         raise WrapperError(ERROR_BAD_PARAM, f"param {field.key!r}: {value!r} is not one of {field.enums}")
+    if isinstance(value, str) and hasattr(field, "max_length") and not (
+            field.min_length <= len(value) <= field.max_length):
+        raise WrapperError(ERROR_BAD_PARAM, f"param {field.key!r}: length {len(value)} is outside "
+                                            f"{field.min_length}..{field.max_length}")
     if getattr(field, "json_type", "") == "integer" and not isinstance(value, int):
         raise WrapperError(ERROR_BAD_PARAM, f"param {field.key!r}: {raw!r} is not an integer")
     minimum, maximum = getattr(field, "minimum", None), getattr(field, "maximum", None)
@@ -285,6 +289,7 @@ class Analysis:
 {% endif %}
 {% elif example == "image" %}
 # --- the example: image header parsing ------------------------------------------------------------
+HEADER_BYTES = 65536  # sessions look for the image size in this many first bytes
 JPEG_SIZE_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
@@ -332,6 +337,7 @@ class Analysis:
         self.options = options
         self.max_bytes = limits["max_bytes"]
         self.data = bytearray()
+        self.header: dict[str, Any] = {}
 
     def feed(self, data: bytes, final: bool) -> None:
         self.data += data
@@ -361,12 +367,13 @@ class Analysis:
         self.feed(data, final)
         if final:
             return self.summary()
-        document: dict[str, Any] = {"bytes_so_far": len(self.data)}
-        try:
-            document["format"], document["width"], document["height"] = image_size(bytes(self.data))
-        except (ValueError, IndexError):
-            pass  # the header has not fully arrived yet
-        return document
+        if not self.header and len(self.data) - len(data) < HEADER_BYTES:  # look until the size is known
+            try:
+                kind, width, height = image_size(bytes(self.data[:HEADER_BYTES]))
+                self.header = {"format": kind, "width": width, "height": height}
+            except (ValueError, IndexError, struct.error):
+                pass  # the header has not fully arrived yet
+        return {"bytes_so_far": len(self.data), **self.header}
 {% endif %}
 {% else %}
 # --- the example: WAV level measurement -----------------------------------------------------------
@@ -555,6 +562,8 @@ class Session:
 
 
 class Wrapper(WrapperBase):
+    """The plugin: the loader finds it as ``wrapper.Wrapper`` and builds it without arguments."""
+
     serviceId = "{{ cookiecutter.service_id }}"
     version = "{{ cookiecutter.service_version }}"
     requestCls = UserRequest()
