@@ -138,9 +138,8 @@ class WrapperRunner:
             self._refuse(tag, "wrapperOnceExec", errors.INIT_ERROR, str(problem))
             return
         except BaseException as error:  # noqa: BLE001 - every request gets an answer
-            log.error("wrapperOnceExec raised for tag %r", tag, exc_info=True)
             self._refuse(tag, "wrapperOnceExec", errors.USER_EXEC_ERROR, "raised %s: %s" % (type(error).__name__, error),
-                         logged=True)
+                         traceback=True)
             return
         self.outlet(message)
 
@@ -226,9 +225,8 @@ class WrapperRunner:
             raise NotReady("%s called before a successful wrapperInit" % name)
         return planner(name, names)
 
-    def _refuse(self, tag: str, where: str, code: int, message: str, logged: bool = False) -> None:
-        if not logged:
-            log.error("%s for tag %r answered with ret %d: %s", where, tag, code, message)
+    def _refuse(self, tag: str, where: str, code: int, message: str, traceback: bool = False) -> None:
+        log.error("%s for tag %r answered with ret %d: %s", where, tag, code, message, exc_info=traceback)
         self.outlet(convert.error_response(tag, code, "%s: %s" % (where, message)))
 
     def _code(self, where: str, result: Any) -> int:
