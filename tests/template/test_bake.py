@@ -54,7 +54,11 @@ def test_layout_and_answers_reach_the_files(bake: Callable[[str], Path], variant
         SAMPLE_BY_EXAMPLE[answers["example"]]]
     settings = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert settings["tool"]["aiges"] == {"plugin_mode": answers["plugin_mode"]}
-    assert settings["project"]["requires-python"] == ">=" + answers["python_version"]
+    assert settings["tool"]["ruff"]["target-version"] == "py" + answers["python_version"].replace(".", "")
+    assert settings["tool"]["ruff"]["extend-exclude"] == ["wrapper/aiges", "aiges", "output"]
+    from aiges import tomlread  # the runtime reads it on Python 3.9 without a TOML library
+
+    assert tomlread._loads_subset((project / "pyproject.toml").read_text(encoding="utf-8")) == settings
     requirements = (project / "requirements.txt").read_text(encoding="utf-8")
     assert ("grpcio" in requirements) == (answers["plugin_mode"] == "grpc")
     assert (project / ".github" / "workflows" / "ci.yml").is_file() == (answers["ci"] == "github")
@@ -141,3 +145,10 @@ def test_binary_samples_are_copied_not_rendered_by_every_engine() -> None:
             assert is_binary(str(path)), path.name
             with pytest.raises(UnicodeDecodeError):
                 path.read_bytes().decode("utf-8")
+
+
+def test_template_pyproject_is_valid_toml_and_hides_the_template_from_ruff() -> None:
+    """ruff and other tools find the template's pyproject.toml in this repository: it must parse, and it
+    must not make ruff lint the Jinja sources beside it."""
+    text = (support.REPO / "{{cookiecutter.project_name}}" / "pyproject.toml").read_text(encoding="utf-8")
+    assert tomllib.loads(text)["tool"]["ruff"]["extend-exclude"] == ["*"]
