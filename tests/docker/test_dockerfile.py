@@ -87,7 +87,8 @@ def test_dependencies_come_before_the_plugin_code(variant: Dict[str, Any]) -> No
     assert [item["value"] for item in items if item["instruction"] in ("COPY", "ADD")] == [
         items[copy_requirements]["value"], items[configs]["value"], items[wrapper]["value"]]
     labels = index_of(items, "LABEL", r"aiges\.schema\.sha256")
-    assert labels > wrapper, "per-build labels must come after the cached layers"
+    assert pip < labels < configs, "labels must not invalidate the dependencies, and a code edit must not rebuild them"
+    assert items[-1]["instruction"] == "COPY" and items[-1] is items[wrapper], "a code edit rebuilds one layer"
 
 
 def test_pip_step_works_online_offline_and_with_any_index(variant: Dict[str, Any]) -> None:
@@ -120,7 +121,7 @@ def test_plugin_lands_in_the_loaders_working_directory(variant: Dict[str, Any]) 
 def test_cmd_starts_the_loader_with_the_rendered_service_section(variant: Dict[str, Any]) -> None:
     items = instructions(parse(variant["project"]))
     cmd = [item for item in items if item["instruction"] == "CMD"]
-    assert len(cmd) == 1 and items[-1] is cmd[0]
+    assert len(cmd) == 1 and items.index(cmd[0]) < index_of(items, "COPY", "^requirements"), "CMD stays cached"
     argv = json.loads(cmd[0]["value"])  # JSON (exec) form: signals reach AIservice, no shell in between
     section = service_section(variant["project"])
     assert argv[:4] == ["./AIservice", "-m=0", "-c=aiges.toml", f"-s={section}"]
