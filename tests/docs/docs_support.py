@@ -39,3 +39,12 @@ def runtime_json(code: str) -> object:
 
 def page_text(relative: str) -> str:
     return (DOCS / relative).read_text(encoding="utf-8")
+
+
+def load_toml(text: str) -> dict:
+    """Parse TOML with tomllib (3.11+) or tomli (the test dependency on older Pythons)."""
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef]
+    return tomllib.loads(text)

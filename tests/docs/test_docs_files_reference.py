@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Dict, Iterator, Set, Tuple
 
 import pytest
-from docs_support import page_text, runtime_json, skip_unless_landed
+from docs_support import load_toml, page_text, runtime_json, skip_unless_landed
 
 PAGE = "reference/files.md"
 
@@ -108,9 +108,7 @@ def section(title: str) -> str:
 
 def toml_names(path: Path, user: Set[str]) -> Iterator[Tuple[str, str]]:
     """(section, key) pairs of a rendered TOML file, user-chosen names generalised."""
-    import tomllib
-
-    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    document = load_toml(path.read_text(encoding="utf-8"))
     for name, table in document.items():
         generic = re.sub(r"^(payload|expect)_.*$", r"\1_<key>", name)
         if name == SETTINGS[1]:
