@@ -152,3 +152,25 @@ def test_template_pyproject_is_valid_toml_and_hides_the_template_from_ruff() -> 
     must not make ruff lint the Jinja sources beside it."""
     text = (support.REPO / "{{cookiecutter.project_name}}" / "pyproject.toml").read_text(encoding="utf-8")
     assert tomllib.loads(text)["tool"]["ruff"]["extend-exclude"] == ["*"]
+
+
+@pytest.mark.parametrize("answers", [{"ci": "github", "pip_index_url": "https://mirror.example.com/simple"},
+                                     {"ci": "gitlab", "python_version": "3.11"}], ids=["github", "gitlab"])
+def test_ci_file_runs_lint_drift_check_and_tests(cookies, template_repo: Path, answers: dict) -> None:
+    import yaml
+
+    result = cookies.bake(extra_context=answers, template=str(template_repo))
+    assert result.exit_code == 0, repr(result.exception)
+    project = Path(result.project_path)
+    if answers["ci"] == "github":
+        workflow = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8"))
+        job = workflow["jobs"]["test"]
+        commands = [step["run"] for step in job["steps"] if "run" in step]
+        assert job["env"]["PIP_INDEX_URL"] == answers["pip_index_url"]
+        assert workflow["concurrency"]["group"] == "${{ github.workflow }}-${{ github.ref }}"
+    else:
+        job = yaml.safe_load((project / ".gitlab-ci.yml").read_text(encoding="utf-8"))["test"]
+        commands = job["script"]
+        assert job["image"] == "python:3.11-slim" and "PIP_INDEX_URL" not in job["variables"]
+    assert commands == ["python -m pip install -r requirements-dev.txt", "python -m ruff check .",
+                        "python -m aiges check", "python -m pytest"]
