@@ -5,6 +5,7 @@ Kept out of conftest.py so the benchmark can import them too.
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from tests.conftest import REPO, RUNTIME_PARENT, runtime_env
 
 BASE_IMAGE = os.environ.get("AIGES_TEST_BASE_IMAGE", "aiges-test/base:py39")
 TEST_IMAGE_PREFIX = "aiges-test/plugin"
+# Several test sessions may share one engine (CI jobs, developers): tags and cache-sensitive content get this.
+SESSION = f"{os.getpid()}-{secrets.token_hex(3)}"
 SETUP_SCRIPT = REPO / ".ci" / "docker-setup.sh"
 # hadolint rules we deliberately do not follow in the generated Dockerfile (keep this short, say why):
 HADOLINT_IGNORES: Tuple[str, ...] = ()
@@ -22,6 +25,22 @@ HADOLINT_IGNORES: Tuple[str, ...] = ()
 PLUGIN_MODES = ("grpc", "cgo")
 SESSION_MODES = ("once", "stream")
 EXAMPLES = ("text", "image", "audio")
+
+
+def test_tag(name: str) -> str:
+    """A tag private to this test session."""
+    return f"{TEST_IMAGE_PREFIX}:{name}-{SESSION}"
+
+
+def make_private(project: Path) -> Path:
+    """Give a project's requirements a comment no other session has, so its layers are this session's own.
+
+    The classic builder reuses the newest equivalent layer, which may be another session's build;
+    tests that compare layers need a dependency chain nobody else builds.
+    """
+    with open(project / "requirements.txt", "a", encoding="utf-8") as requirements:
+        requirements.write(f"\n# test session {SESSION}\n")
+    return project
 
 
 def template_answers(**answers: str) -> Dict[str, Any]:

@@ -41,7 +41,7 @@ def build(project: Path, base: str, tag: str, *extra: str) -> subprocess.Complet
 def image(request: pytest.FixtureRequest, docker_engine: str, bake_variant: Any, image_cleanup: Any) -> Built:
     mode, session = request.param
     project = bake_variant(plugin_mode=mode, session_mode=session)
-    tag = image_cleanup(f"{support.TEST_IMAGE_PREFIX}:{mode}-{session}")
+    tag = image_cleanup(support.test_tag(f"{mode}-{session}"))
     done = build(project, docker_engine, tag)
     assert done.returncode == 0, f"build failed:\n{done.stderr[-6000:]}"
     return Built(tag, project, mode, session, done.stdout + done.stderr)
@@ -154,7 +154,8 @@ def test_grpc_plugin_server_answers_the_loader(image: Built) -> None:
 
 @pytest.fixture
 def grpc_project(bake_variant: Any, tmp_path: Path) -> Path:
-    return support.copy_project(bake_variant(plugin_mode="grpc", session_mode="once"), tmp_path / "project")
+    project = support.copy_project(bake_variant(plugin_mode="grpc", session_mode="once"), tmp_path / "project")
+    return support.make_private(project)
 
 
 def pip_layer(tag: str) -> str:
@@ -166,8 +167,8 @@ def pip_layer(tag: str) -> str:
 
 def test_editing_wrapper_py_reuses_the_dependency_layer(docker_engine: str, grpc_project: Path,
                                                         image_cleanup: Any) -> None:
-    first = image_cleanup(f"{support.TEST_IMAGE_PREFIX}:edit-1")
-    second = image_cleanup(f"{support.TEST_IMAGE_PREFIX}:edit-2")
+    first = image_cleanup(support.test_tag("edit-1"))
+    second = image_cleanup(support.test_tag("edit-2"))
     done = build(grpc_project, docker_engine, first)
     assert done.returncode == 0, done.stderr[-4000:]
     with open(grpc_project / "wrapper" / "wrapper.py", "a", encoding="utf-8") as source:
@@ -186,7 +187,7 @@ def test_uninstallable_requirements_fail_the_build_with_pips_message(docker_engi
                                                                      image_cleanup: Any) -> None:
     with open(grpc_project / "requirements.txt", "a", encoding="utf-8") as requirements:
         requirements.write("\naiges-test-no-such-package==0.0.1\n")
-    done = build(grpc_project, docker_engine, image_cleanup(f"{support.TEST_IMAGE_PREFIX}:unbuildable"))
+    done = build(grpc_project, docker_engine, image_cleanup(support.test_tag("unbuildable")))
     support.remove_failed_build(done.stderr)
     assert done.returncode == 1
     assert "No matching distribution found for aiges-test-no-such-package==0.0.1" in done.stderr
@@ -196,7 +197,7 @@ def test_uninstallable_requirements_fail_the_build_with_pips_message(docker_engi
 
 def test_offline_build_installs_from_the_wheelhouse_with_the_network_off(docker_engine: str, grpc_project: Path,
                                                                          image_cleanup: Any) -> None:
-    tag = image_cleanup(f"{support.TEST_IMAGE_PREFIX}:offline")
+    tag = image_cleanup(support.test_tag("offline"))
     done = build(grpc_project, docker_engine, tag, "--offline", "--no-cache")
     assert done.returncode == 0, done.stderr[-6000:]
     assert "building with the network disabled" in done.stderr
