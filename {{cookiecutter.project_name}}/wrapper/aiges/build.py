@@ -17,7 +17,7 @@ import sys
 import time
 from typing import IO, Any, Dict, List, Optional, Tuple
 
-from aiges import loading, project
+from aiges import loading
 
 EXIT_FAILED = 1
 EXIT_NO_ENGINE = 3
@@ -86,7 +86,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="download wheels into wheelhouse/ first, then build with the network disabled")
     parser.add_argument("--python-version", default=None,
                         help="Python of the base image for --offline wheels (default: asked from the base image, "
-                             f"else [tool.aiges] python_version, else {DEFAULT_PYTHON})")
+                             f"else {DEFAULT_PYTHON})")
     parser.add_argument("--platform", action="append", default=None, dest="platforms",
                         help=f"wheel platform for --offline, repeatable (default: {DEFAULT_PLATFORM})")
     parser.add_argument("--no-check", action="store_true",
@@ -139,11 +139,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
     if not tag:
         raise BuildError("cannot read serviceId/version from wrapper.py: pass --tag")
     base = args.base_image or dockerfile_arg_default(dockerfile, "BASE_IMAGE")
-    python_version = args.python_version
-    if python_version is None and args.offline:
-        configured = _tool_setting(root, "python_version")
-        python_version = str(configured) if configured else None
-    return Plan(root, tag, buildargs, base, bool(args.no_cache), bool(args.offline), python_version,
+    return Plan(root, tag, buildargs, base, bool(args.no_cache), bool(args.offline), args.python_version,
                 list(args.platforms or [DEFAULT_PLATFORM]))
 
 
@@ -238,13 +234,6 @@ def dockerfile_arg_default(dockerfile: str, name: str) -> Optional[str]:
             if match:
                 return match.group(1).strip("\"'") or None
     return None
-
-
-def _tool_setting(root: str, key: str) -> Any:
-    try:
-        return project.tool_settings(root).get(key)
-    except (OSError, ValueError):
-        return None
 
 
 # -- the engine ------------------------------------------------------------------------------------
