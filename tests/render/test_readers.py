@@ -224,14 +224,13 @@ class Base(WrapperBase):
 @pytest.mark.parametrize("name", sorted(NON_STATIC_VARIANTS))
 def test_non_static_declarations_are_read_by_import_and_named(tmp_path, monkeypatch, name):
     text, marker, words = NON_STATIC_VARIANTS[name]
-    line = next((number for number, text_line in enumerate(text.splitlines(), 1) if marker in text_line), None) \
-        if marker else None
+    line = next(number for number, text_line in enumerate(text.splitlines(), 1) if marker in text_line)
     root = write_project(tmp_path / name, text, {"mybase.py": MYBASE})
     monkeypatch.chdir(root)  # messages name files relative to the current directory
     rendered = both_ways(root)
     assert rendered.reading.how == "import"
     reason = rendered.reading.reason
-    assert reason.startswith("wrapper/wrapper.py:%d: " % line if line else "wrapper/wrapper.py: "), reason
+    assert reason.startswith("wrapper/wrapper.py:%d: " % line), reason
     for word in words:
         assert word in reason
 
