@@ -9,6 +9,7 @@ The docker SDK is imported only here and only when a build runs (``pip install d
 classic builder, which is why the generated Dockerfile avoids BuildKit-only syntax.
 """
 import argparse
+import dataclasses
 import hashlib
 import os
 import re
@@ -26,8 +27,6 @@ DEFAULT_PYTHON = "3.9"  # the official aiges images
 DEFAULT_PLATFORM = "manylinux2014_x86_64"
 LOADER_MODES = {"grpc": "python", "cgo": "c"}  # [tool.aiges] plugin_mode -> the loader's AIGES_PLUGIN_MODE
 CLIENT_TIMEOUT = 3600  # seconds a silent build step (compiling a wheel) may take before the SDK gives up
-
-
 _NOISE = re.compile(r"^( ---> Running in |Removing intermediate container )")  # classic-builder bookkeeping
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the classic builder paints a step's stderr red
 
@@ -40,19 +39,18 @@ class BuildError(Exception):
         self.code = code
 
 
+@dataclasses.dataclass
 class Plan:
     """Everything the build needs, worked out before the engine is contacted (so it can be shown/tested)."""
 
-    def __init__(self, root: str, tag: str, buildargs: Dict[str, str], base_image: Optional[str],
-                 nocache: bool, offline: bool, python_version: Optional[str], platforms: List[str]) -> None:
-        self.root = root
-        self.tag = tag
-        self.buildargs = buildargs
-        self.base_image = base_image
-        self.nocache = nocache
-        self.offline = offline
-        self.python_version = python_version
-        self.platforms = platforms
+    root: str
+    tag: str
+    buildargs: Dict[str, str]
+    base_image: Optional[str]
+    nocache: bool
+    offline: bool
+    python_version: Optional[str]
+    platforms: List[str]
 
     @property
     def network_mode(self) -> Optional[str]:
@@ -155,7 +153,10 @@ def read_project(root: str, dockerfile: str, verify: bool, out: IO[str]) -> Tupl
         from aiges.render import outputs, reading, tomlout
         from aiges.render import project as render_project
     except ImportError:  # a runtime without the render package: import wrapper.py instead
-        return _identity_from_import(loading.find_wrapper_file(root))
+        try:
+            return _identity_from_import(loading.find_wrapper_file(root))
+        except FileNotFoundError as error:
+            raise BuildError(str(error)) from None
     try:
         located = render_project.locate(root)
         if not verify:
