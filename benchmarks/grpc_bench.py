@@ -101,14 +101,18 @@ def _sequential(plugins: Dict[str, fakehost.Plugin], results: Dict[str, Dict[str
     print("bench: sequential 1 KB", file=sys.stderr)
     latencies: Dict[str, List[float]] = {name: [] for name in plugins}
     walls = dict.fromkeys(plugins, 0.0)
+    cpu = dict.fromkeys(plugins, 0.0)
     batches = 10
     for batch in range(batches):
         for name, plugin in plugins.items():
+            before = measure.cpu_seconds(plugin.pid)
             found, wall = measure.sequential(plugin, counts["sequential"] // batches, 1024, "s%d-" % batch)
+            cpu[name] += measure.cpu_seconds(plugin.pid) - before
             latencies[name] += found
             walls[name] += wall
     for name, plugin in plugins.items():
         results[name]["sequential_1kb"] = measure.summary(latencies[name], walls[name])
+        results[name]["sequential_1kb"]["server_cpu_us_per_request"] = cpu[name] / len(latencies[name]) * 1e6
         results[name]["rss_mb_after"] = measure.rss_mb(plugin.pid)
         results[name]["rss_after_requests"] = counts["warmup"] + len(latencies[name])
 
@@ -160,6 +164,8 @@ def rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
         ("sequential 1 KB once, requests/s", "higher", ("sequential_1kb", "rps")),
         ("sequential 1 KB once, p50 latency (ms)", "lower", ("sequential_1kb", "p50_ms")),
         ("sequential 1 KB once, p99 latency (ms)", "lower", ("sequential_1kb", "p99_ms")),
+        ("sequential 1 KB once, server CPU per request (\u00b5s)", "lower",
+         ("sequential_1kb", "server_cpu_us_per_request")),
         ("10 MB payload, p50 latency (ms)", "lower", ("payload_10mb", "p50_ms")),
         ("cold start to handshake, median (ms)", "lower", ("cold_start", "median_ms")),
         ("cold start to first result (init + 1 request), median (ms)", "lower", ("cold_start", "ready_median_ms")),

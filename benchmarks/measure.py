@@ -115,6 +115,16 @@ def server_pid(pid: int) -> int:
         return pid
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the server process has used so far (all its threads)."""
+    try:
+        with open("/proc/%d/stat" % server_pid(pid)) as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> Optional[float]:
     try:
         with open("/proc/%d/status" % server_pid(pid)) as status:

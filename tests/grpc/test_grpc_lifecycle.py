@@ -140,3 +140,13 @@ def test_sigterm_and_sigint_stop_cleanly_through_wrapper_fini(wrapper_dir, spawn
     assert plugin.wait_exit(10) == 0
     assert marker.read_text() == "fini called"
     assert "stopping: received %s" % signal.Signals(signum).name in plugin.stderr()
+
+
+def test_the_wrapper_folder_can_be_named_instead_of_being_the_working_directory(wrapper_dir, spawn, tmp_path):
+    folder = wrapper_dir("echo")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    plugin = spawn(elsewhere, args=["--wrapper", str(folder)])
+    assert plugin.init({}) == 0
+    seen = json.loads(plugin.exec_once("w1", text(b"x"), {"mode": "describe"}).list[0].data)
+    assert seen["cwd"] == str(folder)  # relative paths in wrapper code resolve as in the image
