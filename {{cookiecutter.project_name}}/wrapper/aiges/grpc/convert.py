@@ -13,7 +13,7 @@ one text node keyed ``error`` (desc ``{"code": "<ret>"}``). The Go loader ignore
 ``ret != 0`` and shows its own text, so the message is also logged (stderr, mirrored into the
 loader's log) by the caller.
 """
-from typing import Any, Iterable, List
+from typing import Any, Dict, Iterable, List
 
 from aiges.core.types import DataEnd, DataOnce, DataText
 from aiges.dto import DataListCls, DataListNode
@@ -35,6 +35,11 @@ class Refusal(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def plain_dict(mapping: Any) -> Dict[str, str]:
+    """A protobuf map as a plain dict (wrappers json.dumps it; the vendor passed the map itself)."""
+    return {key: mapping[key] for key in mapping}
 
 
 def data_list(nodes: Iterable[Any]) -> DataListCls:

@@ -118,7 +118,7 @@ class WrapperRunner:
         try:
             if wrapper is None:
                 raise NotReady("wrapperOnceExec called before a successful wrapperInit")
-            params = dict(request.params)
+            params = convert.plain_dict(request.params)
             req_data = convert.data_list(request.list)
             if self._async_once:
                 code = self._plan("wrapperOnceExecAsync", calls.ONCE)(params, req_data, tag, 0)
@@ -146,7 +146,7 @@ class WrapperRunner:
     # --- sessions ------------------------------------------------------------------------------------
     def create(self, request: Any) -> Tuple[str, int]:
         """``wrapperCreate`` -> (handle, err_code); a str or a SessionCreateResponse both work."""
-        params = dict(request.params)
+        params = convert.plain_dict(request.params)
         sid = request.sid or params.get("sid", "") or request.tag
         tag = request.tag or sid
         wrapper = self.wrapper

@@ -97,16 +97,23 @@ class DeferredHandlers(grpc.GenericRpcHandler):
     def __init__(self) -> None:
         self._ready = threading.Event()
         self._by_service: Dict[str, grpc.GenericRpcHandler] = {}
+        self._by_method: Dict[str, Optional[grpc.RpcMethodHandler]] = {}  # resolved once per method path
 
     def install(self, handlers: Dict[str, grpc.GenericRpcHandler]) -> None:
         self._by_service = dict(handlers)
         self._ready.set()
 
     def service(self, handler_call_details: Any) -> Optional[grpc.RpcMethodHandler]:
+        method = handler_call_details.method
+        found = self._by_method.get(method)
+        if found is not None:
+            return found
         self._ready.wait()
-        handler = self._by_service.get(handler_call_details.method.split("/")[1] if "/" in
-                                       handler_call_details.method else "")
-        return handler.service(handler_call_details) if handler is not None else None
+        handler = self._by_service.get(method.split("/")[1] if method.count("/") == 2 else "")
+        found = handler.service(handler_call_details) if handler is not None else None
+        if found is not None:
+            self._by_method[method] = found
+        return found
 
 
 def _watch_parent(fd: Optional[int], on_gone: Callable[[str], None], interval: float = 0.5) -> None:

@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, Iterator
 
 import grpc
 
-from aiges.grpc import wire
+from aiges.grpc import convert, wire
 from aiges.grpc.outbox import Outbox
 from aiges.grpc.runner import WrapperRunner
 from aiges.grpc.workers import Workers
@@ -59,7 +59,7 @@ def wrapper_service(state: State) -> grpc.GenericRpcHandler:
     once = runner.once
 
     def wrapper_init(request: Any, context: Any) -> Any:
-        return ret(ret=runner.init(dict(request.config)))
+        return ret(ret=runner.init(convert.plain_dict(request.config)))
 
     def wrapper_schema(request: Any, context: Any) -> Any:
         return schema_message(data=runner.schema(request.serviceId))

@@ -9,6 +9,7 @@ queued too and their gRPC thread waits for the answer, so ``count`` bounds all w
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any, Callable, Optional, Tuple
 
@@ -22,10 +23,8 @@ class Workers:
         self.count = max(1, count)
         self._queue: "queue.SimpleQueue[Optional[Tuple[Callable[..., Any], Tuple[Any, ...], Optional[Future]]]]" = (
             queue.SimpleQueue())
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # a bare lock: the count is on every request's path
         self.in_flight = 0
-        self._idle = threading.Event()
-        self._idle.set()
         self._threads = [threading.Thread(target=self._run, name="aiges-worker-%d" % index, daemon=True)
                          for index in range(self.count)]
         for thread in self._threads:
@@ -46,10 +45,6 @@ class Workers:
     def _count(self, step: int) -> None:
         with self._lock:
             self.in_flight += step
-            if self.in_flight > 0:
-                self._idle.clear()
-            else:
-                self._idle.set()
 
     def _run(self) -> None:
         while True:
@@ -71,8 +66,11 @@ class Workers:
                 self._count(-1)
 
     def drain(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` s until no job is queued or running; True when idle."""
-        return self._idle.wait(timeout)
+        """Wait up to ``timeout`` s until no job is queued or running; True when idle (shutdown only)."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight > 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.in_flight <= 0
 
     def stop(self) -> None:
         """Let the threads end after the jobs already queued (they are daemons: exit never waits)."""
