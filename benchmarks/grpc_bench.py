@@ -221,11 +221,13 @@ def markdown(table: List[Dict[str, Any]], meta: Dict[str, Any]) -> str:
             _times(row["ours/vendor"]), _times(row["ours/floor"])))
     lines.append("")
     lines.append("Measured %s on %s, %d CPU(s); all three servers on Python %s, grpcio %s, protobuf %s; driven by "
-                 "the tests' fake loader (Python %s, grpcio %s) over loopback; %s run, %.0f s. Latency = sending "
-                 "wrapperOnceExec to the result arriving on communicate."
+                 "the tests' fake loader (Python %s, grpcio %s) over loopback; %s run, %.0f s, load average %.1f "
+                 "at the start and %.1f at the end. Latency = sending wrapperOnceExec to the result arriving on "
+                 "communicate."
                  % (meta["date"], meta["machine"], meta["cpus"], meta.get("servers_python", "?"),
                     meta.get("servers_grpcio", "?"), meta.get("servers_protobuf", "?"), meta["driver_python"],
-                    meta["driver_grpcio"], "quick" if meta["quick"] else "full", meta["seconds"]))
+                    meta["driver_grpcio"], "quick" if meta["quick"] else "full", meta["seconds"],
+                    meta["load_average"][0], meta["load_average"][1]))
     return "\n".join(lines) + "\n"
 
 
@@ -242,6 +244,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     problems: List[str] = []
     vendor_python = None if args.no_vendor else vendor_env.ensure(Path(args.vendor_venv), problems)
     started = time.time()
+    load_before = os.getloadavg()[0]
     python = args.python or vendor_python or sys.executable
     with tempfile.TemporaryDirectory(prefix="aiges-bench-") as scratch:
         wrapper_dir = os.path.join(scratch, "wrapper")
@@ -251,7 +254,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     meta = {"date": time.strftime("%Y-%m-%d"), "machine": platform.platform(), "cpus": os.cpu_count() or 1,
             "driver_python": platform.python_version(), "driver_grpcio": grpc.__version__,
-            "quick": args.quick, "seconds": round(time.time() - started, 1), "counts": counts}
+            "quick": args.quick, "seconds": round(time.time() - started, 1), "counts": counts,
+            "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
     meta.update(_versions(python, "servers_"))
     table = rows(results)
     text = markdown(table, meta)
