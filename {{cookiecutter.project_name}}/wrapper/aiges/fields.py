@@ -10,8 +10,10 @@ the current directory), ``StringBodyField`` accepts ``str``, no shared mutable d
 ``problems()`` reports bad declarations instead of failing later in obscure ways.
 """
 import base64
+import decimal
 import inspect
 import json
+import math
 import os
 import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -60,7 +62,9 @@ class Field:
             if name == "self" or name not in arguments:
                 continue
             value = arguments[name]
-            if parameter.default is inspect.Parameter.empty or value != parameter.default:
+            default = parameter.default
+            # keep 0.0 where the default is 0: equal values of another type render differently
+            if default is inspect.Parameter.empty or value != default or type(value) is not type(default):
                 kept[name] = value
         self.spec_kwargs = kept
 
@@ -449,13 +453,21 @@ def media_of(field: Field) -> str:
 
 
 def to_wire_string(value: Any) -> str:
-    """How a typed test value travels as a loader param: booleans as true/false, numbers plainly."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    """The string the loader passes for a typed value (Go ``strconv``, GO conf/configure.go): booleans
+    ``true``/``false``, floats without exponent or trailing ``.0``; used for params and init config alike."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "+Inf" if value > 0 else "-Inf"
+        text = format(decimal.Decimal(repr(value)), "f")  # shortest round-trip digits, no exponent
+        return text.rstrip("0").rstrip(".") if "." in text else text
     return str(value)
 
 

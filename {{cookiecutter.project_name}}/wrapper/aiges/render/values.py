@@ -6,9 +6,9 @@
   receives (Go ``strconv``: bools ``true``/``false``, floats without exponent or trailing ``.0``).
 """
 import base64
-import decimal
-import math
 from typing import Any
+
+from aiges.fields import to_wire_string as loader_string  # noqa: F401 (one rule for every value)
 
 
 class Opaque:
@@ -68,21 +68,3 @@ def _hashable(value: Any) -> Any:
 def is_scalar(value: Any) -> bool:
     """What a ``[wrapper]`` entry may hold: the loader stringifies only these."""
     return isinstance(value, (str, bool, int, float))
-
-
-def loader_string(value: Any) -> str:
-    """The string the loader passes to ``wrapperInit`` for a ``[wrapper]`` value (GO conf/configure.go)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "+Inf" if value > 0 else "-Inf"
-        text = format(decimal.Decimal(repr(value)), "f")  # shortest round-trip digits, no exponent
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return text
-    return str(value)
