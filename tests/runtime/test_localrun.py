@@ -272,3 +272,28 @@ def test_a_session_that_never_ends_is_reported(tmp_path):
     '''))
     result = run(tmp_path, "--no-output", "--timeout", "1")
     assert result.returncode == 1 and "no result with status End (2) arrived" in result.stderr
+
+
+def test_input_paths_are_relative_to_where_the_command_runs(edge_project, tmp_path):
+    folder = edge_project("ok")
+    (folder / "mine.txt").write_bytes(b"relative")
+    result = subprocess.run([sys.executable, "-m", "aiges", "run", str(folder), "--no-output", "--input",
+                             "txt=mine.txt"], cwd=folder, env=runtime_env(), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "key=txt type=0 status=3 len=8" in result.stdout
+
+
+def test_inline_values_are_labelled_as_such(edge_project):
+    assert "-> txt: text, 5 bytes from inline value" in run(edge_project("ok"), "--no-output").stderr
+
+
+def test_quiet_still_shows_the_load_figures(edge_project):
+    result = run(edge_project("ok"), "--no-output", "--quiet", "--repeat", "5")
+    assert "load: 5 requests" in result.stderr and "wrapperInit" not in result.stderr
+
+
+def test_inside_the_image_the_emulated_mode_follows_aiges_plugin_mode(edge_project):
+    folder = edge_project("ok")
+    result = subprocess.run([sys.executable, "-m", "aiges", "run", "--no-output"], cwd=folder, capture_output=True,
+                            text=True, env=runtime_env(AIGES_PLUGIN_MODE="c"))
+    assert "cgo emulation" in result.stderr

@@ -425,6 +425,12 @@ class VideoBodyField(PayloadField):
         found["frame_rate"] = self.frame_rate
         return found
 
+    def problems(self) -> List[str]:
+        found = super().problems()
+        if not _is_int(self.frame_rate) or not 1 <= self.frame_rate <= 240:
+            found.append("frame_rate must be an integer from 1 to 240, got %r" % (self.frame_rate,))
+        return found
+
 
 FIELD_CLASSES = {cls.__name__: cls for cls in (
     StringParamField, NumberParamField, IntegerParamField, BooleanParamField,

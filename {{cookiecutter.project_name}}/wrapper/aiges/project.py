@@ -17,10 +17,19 @@ def tool_settings(root: str) -> Dict[str, Any]:
     return dict(section) if isinstance(section, dict) else {}
 
 
+# AIGES_PLUGIN_MODE as the loader's image sets it -> our plugin_mode names
+_IMAGE_MODES = {"python": "grpc", "c": "cgo"}
+
+
 def plugin_mode(root: str, default: str = "grpc") -> str:
-    """The loader mode the project targets: ``grpc`` (python plugin) or ``cgo`` (C wrapper)."""
+    """The loader mode the project targets: ``grpc`` (python plugin) or ``cgo`` (C wrapper).
+
+    From ``[tool.aiges]`` in the project; inside the image, where there is no pyproject.toml, from
+    the ``AIGES_PLUGIN_MODE`` the Dockerfile sets.
+    """
     try:
-        mode = tool_settings(root).get("plugin_mode", default)
+        settings = tool_settings(root)
     except (OSError, ValueError):
-        return default
+        settings = {}
+    mode = settings.get("plugin_mode") or _IMAGE_MODES.get(os.environ.get("AIGES_PLUGIN_MODE", ""), default)
     return mode if mode in PLUGIN_MODES else default

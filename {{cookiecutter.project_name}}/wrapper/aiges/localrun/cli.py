@@ -54,6 +54,7 @@ def main(args: argparse.Namespace) -> int:
     from aiges import loading
 
     reporter = Reporter(quiet=args.quiet)
+    args.input = _absolute_inputs(args.input)  # given relative to where the command runs, before any chdir
     try:
         wrapper_file = loading.find_wrapper_file(args.location)
         root = loading.project_root(wrapper_file)
@@ -116,8 +117,9 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
         ", async" if context.asynchronous and not session else ""))
     reporter.line("  params: %s" % (context.params,))
     for sample in context.samples:
+        source = _relative(sample.source, root) if os.path.isabs(sample.source) else sample.source
         reporter.line("  -> %s: %s, %d bytes from %s" % (sample.key, Types.get(sample.data_type), len(sample.data),
-                                                        _relative(sample.source, root)))
+                                                        source))
     output = None if args.no_output else (args.output or os.path.join(root, "output"))
     collector = calls.Collector()
     if session:
@@ -209,6 +211,14 @@ def _report_failure(reporter: Reporter, wrapper: Any, failure: "calls.PhaseFaile
     if "raised" in failure.message:
         reporter.line("  (the loader would report: %s)" % calling.error_text(wrapper, -1))
     summary.setdefault("failures", []).append(str(failure))
+
+
+def _absolute_inputs(pairs: Optional[List[str]]) -> Optional[List[str]]:
+    result = []
+    for pair in pairs or []:
+        key, sep, path = pair.partition("=")
+        result.append(key + sep + os.path.abspath(path) if sep and path else pair)
+    return result or pairs
 
 
 def _mode_to_emulation(plugin_mode: str) -> str:

@@ -65,7 +65,7 @@ def measure(context: "calls.Context", collector: "calls.Collector", session: boo
         "rss_before_mb": rss_before / 1e6, "rss_after_mb": rss_after / 1e6,
         "rss_growth_mb": (rss_after - rss_before) / 1e6,
     }
-    reporter.line("  load: %(requests)d requests, concurrency %(concurrency)d, %(per_second).1f req/s; latency "
+    reporter.always("  load: %(requests)d requests, concurrency %(concurrency)d, %(per_second).1f req/s; latency "
                   "p50 %(p50_ms).2f ms, p90 %(p90_ms).2f ms, p99 %(p99_ms).2f ms, max %(max_ms).2f ms; "
                   "RSS %(rss_before_mb).1f -> %(rss_after_mb).1f MB (%(rss_growth_mb)+.1f MB)" % result)
     return result

@@ -27,6 +27,10 @@ class Reporter:
     def phase(self, name: str, seconds: float, detail: str = "") -> None:
         self.line("  %-16s %9.2f ms  %s" % (name, seconds * 1000.0, detail))
 
+    def always(self, text: str) -> None:
+        """A line shown even with --quiet (results the user asked for)."""
+        print(text, file=self.stream, flush=True)
+
     def failure(self, text: str) -> None:
         print("  FAILED: " + text.replace("\n", "\n          "), file=self.stream, flush=True)
 

@@ -75,7 +75,8 @@ def request_schema(declarations: Declarations) -> Dict[str, Any]:
             },
             "payload": {
                 "type": "object",
-                "properties": {field.key: payload_schema(field, session) for field in declarations.inputs},
+                "properties": {field.key: payload_schema(field, session, is_input=True)
+                               for field in declarations.inputs},
                 "required": [field.key for field in declarations.inputs],
             },
         },
@@ -102,7 +103,8 @@ def response_schema(declarations: Declarations) -> Dict[str, Any]:
             },
             "payload": {
                 "type": ["object", "null"],
-                "properties": {field.key: payload_schema(field, session) for field in declarations.accepts},
+                "properties": {field.key: payload_schema(field, session, is_input=False)
+                               for field in declarations.accepts},
             },
         },
         "required": ["header"],
@@ -160,8 +162,12 @@ def _encoding_schema(field: PayloadField) -> Dict[str, Any]:
                            % (field.media, ", ".join(KNOWN_ENCODINGS.get(field.media, [])))}
 
 
-def payload_schema(field: PayloadField, session: bool) -> Dict[str, Any]:
-    """A body node: its data (base64 or text), status, and the attributes of its media type."""
+def payload_schema(field: PayloadField, session: bool, is_input: bool = True) -> Dict[str, Any]:
+    """A body node: its data, status, and the attributes of its media type.
+
+    The loader base64-decodes every request payload string, text included; in the response, text is
+    sent as is and other media as base64 (spec 4.5).
+    """
     properties: Dict[str, Any] = {"encoding": _encoding_schema(field)}
     defaults: Dict[str, Any] = {"encoding": field.encoding}
     if field.media == "text":
@@ -169,10 +175,11 @@ def payload_schema(field: PayloadField, session: bool) -> Dict[str, Any]:
         properties["format"] = {"type": "string", "enum": list(TEXT_FORMATS), "defaultVal": field.format}
         defaults.update(compress=field.compress, format=field.format)
     if isinstance(field, AudioBodyField):
-        properties["sample_rate"] = {"type": "integer", "enum": [8000, 16000, 22050, 24000, 44100, 48000],
-                                     "defaultVal": field.sample_rate}
+        rates = sorted({8000, 16000, 22050, 24000, 44100, 48000, field.sample_rate})
+        properties["sample_rate"] = {"type": "integer", "enum": rates, "defaultVal": field.sample_rate}
         properties["channels"] = {"type": "integer", "minimum": 1, "maximum": 8, "defaultVal": field.channels}
-        properties["bit_depth"] = {"type": "integer", "enum": [8, 16, 24, 32], "defaultVal": field.bit_depth}
+        depths = sorted({8, 16, 24, 32, field.bit_depth})
+        properties["bit_depth"] = {"type": "integer", "enum": depths, "defaultVal": field.bit_depth}
         defaults.update(sample_rate=field.sample_rate, channels=field.channels, bit_depth=field.bit_depth)
     if isinstance(field, VideoBodyField):
         properties["frame_rate"] = {"type": "integer", "minimum": 1, "maximum": 240, "defaultVal": field.frame_rate}
@@ -183,7 +190,8 @@ def payload_schema(field: PayloadField, session: bool) -> Dict[str, Any]:
     properties["seq"] = {"type": "integer", "minimum": 0, "maximum": 9999999}
     properties[field.media] = {
         "type": "string", "minLength": 1, "maxLength": MAX_PAYLOAD_CHARS,
-        "description": ("the text itself" if field.media == "text" else "base64 of the %s data" % field.media),
+        "description": ("the text itself (UTF-8)" if field.media == "text" and not is_input
+                        else "base64 of the %s data" % field.media),
     }
     defaults["status"] = field.status
     block: Dict[str, Any] = {"type": "object"}
@@ -222,8 +230,7 @@ def sample_request(declarations: Declarations) -> Dict[str, Any]:
     for field in declarations.inputs:
         data = field.sample_bytes()
         node: Dict[str, Any] = dict(payload_schema(field, declarations.is_session)["defaultVal"])
-        node[field.media] = (data.decode("utf-8") if field.media == "text"
-                             else base64.b64encode(data).decode("ascii"))
+        node[field.media] = base64.b64encode(data).decode("ascii")  # the loader decodes every input
         payload[field.key] = node
     return {"header": {"appid": "123456", "status": 3}, "parameter": {service_id: section}, "payload": payload}
 
