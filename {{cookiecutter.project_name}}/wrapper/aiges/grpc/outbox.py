@@ -20,7 +20,7 @@ class _Stream:
     __slots__ = ("queue",)
 
     def __init__(self) -> None:
-        self.queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
 
 class Outbox:

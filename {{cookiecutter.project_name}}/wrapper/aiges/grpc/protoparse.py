@@ -122,11 +122,11 @@ def _skip_statement(tokens: _Tokens) -> None:
     depth = 0
     while True:
         token = tokens.next()
-        if token == "{":
+        if token == "{":  # noqa: S105 - proto punctuation, not a password
             depth += 1
-        elif token == "}":
+        elif token == "}":  # noqa: S105
             depth -= 1
-        elif token == ";" and depth == 0:
+        elif token == ";" and depth == 0:  # noqa: S105
             return
 
 

@@ -58,13 +58,13 @@ class WrapperRunner:
                 cls, path = loading.import_wrapper(self.location)
                 log.info("imported %s from %s", cls.__name__, path)
                 wrapper = _instantiate(cls)
-            except BaseException:  # noqa: BLE001 - any import failure is reported as INIT_ERROR
+            except BaseException:
                 log.exception("cannot import and instantiate wrapper.Wrapper (ret %d)", errors.INIT_ERROR)
                 return errors.INIT_ERROR
             install_sink(self.sink)
             try:
                 result = calling.call_flexibly(wrapper.wrapperInit, [("config", dict(config))])
-            except BaseException:  # noqa: BLE001
+            except BaseException:
                 log.exception("wrapperInit raised (ret %d)", errors.USER_INIT_ERROR)
                 return errors.USER_INIT_ERROR
             if isinstance(result, bool) or not isinstance(result, int) or result != 0:
@@ -90,7 +90,7 @@ class WrapperRunner:
             text = wrapper.schema()
             json.loads(text)
             return text
-        except BaseException:  # noqa: BLE001 - the loader exits on a failed schema call
+        except BaseException:
             log.exception("cannot build the schema; answering a minimal one (the loader's HTTP routes will be "
                           "incomplete). Run `python -m aiges check` to see the declaration problems")
             return json.dumps(_minimal_schema(wrapper, service_id), ensure_ascii=False)
@@ -103,7 +103,7 @@ class WrapperRunner:
             self._fini_done = True
             try:
                 result = calling.call_flexibly(self.wrapper.wrapperFini, [])
-            except BaseException:  # noqa: BLE001
+            except BaseException:
                 log.exception("wrapperFini raised")
                 return errors.USER_EXEC_ERROR
             if result not in (0, None):
@@ -138,7 +138,8 @@ class WrapperRunner:
             self._refuse(tag, "wrapperOnceExec", errors.INIT_ERROR, str(problem))
             return
         except BaseException as error:  # noqa: BLE001 - every request gets an answer
-            self._refuse(tag, "wrapperOnceExec", errors.USER_EXEC_ERROR, "raised %s: %s" % (type(error).__name__, error),
+            self._refuse(tag, "wrapperOnceExec", errors.USER_EXEC_ERROR,
+                         "raised %s: %s" % (type(error).__name__, error),
                          traceback=True)
             return
         self.outlet(message)
@@ -156,7 +157,7 @@ class WrapperRunner:
         self.sessions.expect(sid, tag)
         try:
             result = self._plan("wrapperCreate", calls.CREATE)(params, sid, 0, tag)
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             log.error("wrapperCreate raised for sid %r", sid, exc_info=True)
             self.sessions.forget_sid(sid)
             return "", errors.USER_EXEC_ERROR
@@ -182,7 +183,7 @@ class WrapperRunner:
         sid = request.sid or (session.sid if session is not None else "")
         try:
             result = self._plan("wrapperWrite", calls.WRITE)(handle, convert.data_list(request.req.list), sid)
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             log.error("wrapperWrite raised for handle %r", handle, exc_info=True)
             return errors.USER_EXEC_ERROR
         return self._code("wrapperWrite", result)
@@ -193,7 +194,7 @@ class WrapperRunner:
             return errors.INIT_ERROR
         try:
             result = self._plan("wrapperDestroy", calls.DESTROY)(handle)
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             log.error("wrapperDestroy raised for handle %r", handle, exc_info=True)
             return errors.USER_EXEC_ERROR
         finally:

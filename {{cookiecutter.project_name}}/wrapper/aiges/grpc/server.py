@@ -87,7 +87,8 @@ def bind(server: Any, settings: Settings) -> int:
         if bound:
             return bound
     if settings.port_range is not None and settings.port is None:
-        raise OSError("no free port on %s in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT = %d..%d" % ((HOST,) + settings.port_range))
+        raise OSError("no free port on %s in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT = %d..%d"
+                      % (HOST, *settings.port_range))
     raise OSError("cannot listen on %s:%s" % (HOST, settings.port))
 
 
@@ -125,7 +126,8 @@ def _watch_parent(fd: Optional[int], on_gone: Callable[[str], None], interval: f
     pause = threading.Event()
     while True:
         if poller is not None:
-            if any(event & (select.POLLERR | select.POLLHUP | select.POLLNVAL) for _, event in poller.poll(interval * 1000)):
+            events = poller.poll(interval * 1000)
+            if any(event & (select.POLLERR | select.POLLHUP | select.POLLNVAL) for _, event in events):
                 on_gone("the loader closed its end of our stdout (it exited)")
                 return
         else:

@@ -68,7 +68,7 @@ def _message_class(pool: descriptor_pool.DescriptorPool, descriptor: object) -> 
     return message_factory.MessageFactory(pool).GetPrototype(descriptor)  # type: ignore[attr-defined]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def protocol(names: Tuple[str, ...] = PROTO_FILES) -> Protocol:
     """Load the protocol once per process (a private pool: no clash with generated modules)."""
     files = _load_files(names)

@@ -21,7 +21,7 @@ _STOP = None
 class Workers:
     def __init__(self, count: int) -> None:
         self.count = max(1, count)
-        self._queue: "queue.SimpleQueue[Optional[Tuple[Callable[..., Any], Tuple[Any, ...], Optional[Future]]]]" = (
+        self._queue: queue.SimpleQueue[Optional[Tuple[Callable[..., Any], Tuple[Any, ...], Optional[Future]]]] = (
             queue.SimpleQueue())
         self._lock = threading.Lock()  # a bare lock: the count is on every request's path
         self.in_flight = 0
@@ -54,7 +54,7 @@ class Workers:
             function, args, future = job
             try:
                 result = function(*args)
-            except BaseException as error:  # noqa: BLE001 - handed to the waiting caller, or logged
+            except BaseException as error:
                 if future is not None:
                     future.set_exception(error)
                 else:
