@@ -35,9 +35,13 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=str(PY39) if PY39.exists() else "3.9", default=False)
 def runtime39(session: nox.Session) -> None:
-    """The runtime's unit tests on Python 3.9 (the official images' Python)."""
-    session.install("pytest>=8", "jsonschema>=4", "tomli>=2", "tomli-w>=1")
-    session.run("python", "-m", "pytest", "tests/runtime", "-p", "no:cacheprovider", *session.posargs)
+    """The runtime on Python 3.9 (the official images' Python): its unit tests, the gRPC server over real
+    loopback gRPC, and bakes whose generated test suites run on 3.9."""
+    session.install("pytest>=8", "jsonschema>=4", "tomli>=2", "tomli-w>=1", "grpcio>=1.48", "protobuf>=3.20",
+                    "cookiecutter>=2.6", "pytest-cookies>=0.7", "ruff>=0.6", "pyyaml>=6")
+    session.run("python", "-m", "pytest", "tests/runtime", "tests/grpc", "-p", "no:cacheprovider", *session.posargs)
+    session.run("python", "-m", "pytest", "tests/template/test_bake.py", "-p", "no:cacheprovider",
+                "-k", "generated_test_suite or python_files_compile or everything_is_rendered", *session.posargs)
 
 
 @nox.session(default=True)
