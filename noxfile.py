@@ -91,6 +91,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/grpc_bench.py", *session.posargs)
     if os.environ.get("AIGES_BENCH_DOCKER", "1") != "0":
         session.run("python", "benchmarks/docker_bench.py")
+    session.run("python", "benchmarks/update_readme.py")
 
 
 if __name__ == "__main__":

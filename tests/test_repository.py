@@ -25,3 +25,12 @@ def test_ci_runs_the_readme_test_command():
 def test_every_text_file_uses_lf_line_endings():
     attributes = (REPO / ".gitattributes").read_text(encoding="utf-8")
     assert "* text=auto eol=lf" in attributes
+
+
+def test_readme_performance_section_shows_the_latest_benchmark_results():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "update_readme.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
