@@ -10,6 +10,7 @@
 """
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import nox
@@ -55,13 +56,16 @@ def lint(session: nox.Session) -> None:
                 "--select", "E,F,W,I,B,UP,N,A,BLE,S,RUF",
                 "--ignore", "UP006,UP007,UP035,UP045,UP031,S101,S603,S607,RUF012,N818",
                 "{{cookiecutter.project_name}}/wrapper/aiges", "{{cookiecutter.project_name}}/aiges")
-    baked = Path(session.create_tmp()) / "lint-bake"
-    if baked.exists():
-        shutil.rmtree(baked)
-    session.run("cookiecutter", "--no-input", "--output-dir", str(baked), str(ROOT), "project_name=lint-demo",
-                silent=True)
-    session.chdir(str(baked / "lint-demo"))
-    session.run("ruff", "check", ".")
+    # Bake outside .nox: ruff skips any path below a folder named .nox, and would check nothing.
+    baked = Path(tempfile.mkdtemp(prefix="aiges-lint-"))
+    try:
+        session.run("cookiecutter", "--no-input", "--output-dir", str(baked), str(ROOT), "project_name=lint-demo",
+                    silent=True)
+        session.chdir(str(baked / "lint-demo"))
+        session.run("ruff", "check", "--no-cache", ".")
+    finally:
+        session.chdir(str(ROOT))
+        shutil.rmtree(baked, ignore_errors=True)
 
 
 @nox.session(default=False)
