@@ -13,7 +13,10 @@ def test_after_the_wrapper_kills_the_process_a_new_plugin_serves_again(wrapper_d
     folder = wrapper_dir("echo")
     first = spawn(folder)
     assert first.init({}) == 0
-    first.once("crash", text(b"x"), {"mode": "exit"})  # os._exit(3) inside wrapperOnceExec
+    try:  # os._exit(3) inside wrapperOnceExec; the unary reply may or may not leave first (the loader ignores it)
+        first.once("crash", text(b"x"), {"mode": "exit"})
+    except fakehost.grpc.RpcError:
+        pass
     assert first.wait_exit(30) == 3
     first.router.done.wait(30)
     assert first.router.ended not in (None, "ok")  # the loader's communicate fails: it knows the plugin died

@@ -60,7 +60,8 @@ def test_layout_and_answers_reach_the_files(bake: Callable[[str], Path], variant
 
     assert tomlread._loads_subset((project / "pyproject.toml").read_text(encoding="utf-8")) == settings
     requirements = (project / "requirements.txt").read_text(encoding="utf-8")
-    assert ("grpcio" in requirements) == (answers["plugin_mode"] == "grpc")
+    assert ("protobuf>=" in requirements) == (answers["plugin_mode"] == "grpc")
+    assert "grpcio>=" not in requirements  # the built-in HTTP/2 transport needs only protobuf
     assert (project / ".github" / "workflows" / "ci.yml").is_file() == (answers["ci"] == "github")
     assert (project / ".gitlab-ci.yml").is_file() == (answers["ci"] == "gitlab")
     wrapper = (project / "wrapper" / "wrapper.py").read_text(encoding="utf-8")

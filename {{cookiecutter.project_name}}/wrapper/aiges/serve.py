@@ -8,12 +8,19 @@ stderr, and after the handshake anything the wrapper prints goes to stderr too (
 both into its log). The options also accept the vendor's ``-w N`` and ``-c``; arguments after the
 options are what wrapper.py sees in ``sys.argv[1:]``.
 
-This module imports nothing heavy, so ``--help`` works without grpcio.
+Start-up speed matters (the loader waits for the handshake): with the built-in transport this
+module binds the port and prints the handshake using only what the interpreter has already loaded,
+then imports the rest. ``--help`` works without grpcio or protobuf.
 """
-import argparse
+from __future__ import annotations
+
 import os
 import sys
-from typing import List, Optional, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing and argparse cost milliseconds; annotations here are never evaluated
+    import argparse
+    from typing import Any, List, Optional, Tuple
 
 COOKIE_KEY = "BASIC_PLUGIN"
 COOKIE_VALUE = "hello"
@@ -58,12 +65,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="folder of wrapper.py (default: the working directory, as the loader runs it)")
     parser.add_argument("--log-level", default=None, choices=("debug", "info", "warn", "warning", "error"),
                         help="log level until wrapperInit applies the config's log.level (env AIGES_LOG_LEVEL)")
+    parser.add_argument("--transport", choices=("h2", "grpcio"), default=_default_transport(),
+                        help="h2: the built-in HTTP/2 server (default); grpcio: grpcio's server "
+                             "(env AIGES_TRANSPORT)")
     parser.add_argument("--grace", type=float, default=1.5,
                         help="seconds allowed for a clean stop (go-plugin kills after 2)")
     parser.add_argument("-c", dest="vendor_concurrent", action="store_true",
                         help="accepted for the vendor's command line; one process serves concurrently anyway")
     parser.add_argument("wrapper_args", nargs="*", metavar="ARG",
                         help="arguments wrapper.py sees in sys.argv[1:] (put them after --)")
+
+
+def _default_transport() -> str:
+    return "grpcio" if os.environ.get("AIGES_TRANSPORT", "").strip().lower() == "grpcio" else "h2"
 
 
 def _port_range() -> Tuple[Optional[Tuple[int, int]], str]:
@@ -79,14 +93,59 @@ def _port_range() -> Tuple[Optional[Tuple[int, int]], str]:
     return (first, last), ""
 
 
-def main(args: argparse.Namespace) -> int:
+def _cookie_problem() -> str:
     if os.environ.get(COOKIE_KEY) != COOKIE_VALUE:
-        sys.stderr.write(NOT_BY_HAND.format(key=COOKIE_KEY, value=COOKIE_VALUE))
-        return 1
+        return NOT_BY_HAND.format(key=COOKIE_KEY, value=COOKIE_VALUE)
     versions = os.environ.get("PLUGIN_PROTOCOL_VERSIONS", "").strip()
     if versions and APP_PROTOCOL_VERSION not in [v.strip() for v in versions.split(",")]:
-        sys.stderr.write("the loader speaks plugin protocol version(s) %s; this plugin speaks %s\n"
-                         % (versions, APP_PROTOCOL_VERSION))
+        return ("the loader speaks plugin protocol version(s) %s; this plugin speaks %s\n"
+                % (versions, APP_PROTOCOL_VERSION))
+    return ""
+
+
+def _early_port(argv: List[str]) -> Tuple[bool, Optional[int]]:
+    """(usable, --port value) from a quick look at the options; not usable when anything calls for
+    argparse first (help, another transport, a malformed --port)."""
+    options = argv[:argv.index("--")] if "--" in argv else argv
+    port = None
+    for index, option in enumerate(options):
+        if option in ("-h", "--help") or option.startswith("--transport") or option.startswith("--tr"):
+            return False, None
+        value = None
+        if option == "--port" and index + 1 < len(options):
+            value = options[index + 1]
+        elif option.startswith("--port="):
+            value = option[len("--port="):]
+        if value is not None:
+            if not value.isdigit():
+                return False, None
+            port = int(value)
+    return _default_transport() == "h2", port
+
+
+def _announce_early(argv: List[str]) -> Optional[Tuple[Any, int, Optional[int]]]:
+    """Bind and print the handshake before anything else is imported: (listener, port, watch fd),
+    or None to leave everything to the regular start-up (which reports any problem)."""
+    usable, port = _early_port(argv)
+    if not usable or _cookie_problem():
+        return None
+    port_range, problem = _port_range()
+    if problem:
+        return None
+    from aiges.grpc.listen import handshake_line, listen, ports
+    try:
+        listener, bound = listen(ports(port, port_range))
+    except OSError:
+        return None
+    sys.stdout.write(handshake_line(bound) + "\n")
+    sys.stdout.flush()
+    return listener, bound, _reserve_stdout()
+
+
+def main(args: argparse.Namespace, early: Optional[Tuple[Any, int, Optional[int]]] = None) -> int:
+    problem = _cookie_problem()
+    if problem:
+        sys.stderr.write(problem)
         return 1
     port_range, problem = _port_range()
     if problem:
@@ -98,14 +157,22 @@ def main(args: argparse.Namespace) -> int:
         set_level(args.log_level)
     if args.vendor_concurrent:
         sys.stderr.write("aiges.serve: -c (vendor multi-process mode) is not needed and ignored\n")
+    needed = "protobuf" if args.transport == "h2" else "grpcio protobuf"
     try:
+        import google.protobuf  # noqa: F401 - every transport needs it (the messages)
+        if args.transport == "grpcio":
+            import grpc  # noqa: F401
         from aiges.grpc.server import Settings, serve
     except ImportError as error:
-        sys.stderr.write("python -m aiges.serve needs grpcio and protobuf (pip install grpcio protobuf): %s\n" % error)
+        sys.stderr.write("python -m aiges.serve --transport %s needs %s (pip install %s): %s\n"
+                         % (args.transport, needed, needed, error))
         return 2
     settings = Settings(port=args.port, port_range=port_range, workers=args.workers,
                         max_message_bytes=max(1, args.max_message_mb) * 1024 * 1024, wrapper=args.wrapper,
-                        wrapper_argv=[sys.argv[0], *args.wrapper_args], grace=args.grace)
+                        wrapper_argv=[sys.argv[0], *args.wrapper_args], grace=args.grace,
+                        transport=args.transport, listener=early[0] if early else None)
+    if early:
+        settings.watch_fd = early[2]
 
     def announce(line: str) -> None:
         sys.stdout.write(line + "\n")
@@ -149,9 +216,13 @@ def _exit_watchdog(code: int, grace: float) -> None:
 
 
 def run(argv: Optional[List[str]] = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    early = _announce_early(arguments)
+    import argparse
+
     parser = argparse.ArgumentParser(prog="python -m aiges.serve", description=__doc__.splitlines()[0])
     configure(parser)
-    return main(parser.parse_args(argv))
+    return main(parser.parse_args(arguments), early)
 
 
 if __name__ == "__main__":

@@ -7,20 +7,26 @@ new one after a reconnect); results produced while none is open wait in a backlo
 its generator is woken and returns, and whatever was still queued for it moves to another stream or
 the backlog, so no result is dropped while a host is connected. At shutdown every stream ends
 normally (the loader treats a stream error as fatal).
+
+A transport that can send from any thread (the built-in one) passes ``send``: results then leave
+from the thread that produced them, with no hand-over to the stream's own thread.
 """
 import collections
 import queue
 import threading
-from typing import Any, Deque, Iterator, List
+from typing import Any, Callable, Deque, Iterator, List, Optional
 
 _END = object()
 
+Send = Callable[[Any], bool]  # sends one message now; False when the stream is gone
+
 
 class _Stream:
-    __slots__ = ("queue",)
+    __slots__ = ("queue", "send")
 
-    def __init__(self) -> None:
+    def __init__(self, send: Optional[Send] = None) -> None:
         self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.send = send
 
 
 class Outbox:
@@ -32,26 +38,42 @@ class Outbox:
 
     def put(self, message: Any) -> None:
         """From any thread."""
-        with self._lock:
-            if not self._streams:
-                self._backlog.append(message)
+        while True:
+            with self._lock:
+                if not self._streams:
+                    self._backlog.append(message)
+                    return
+                target = self._streams[-1]
+            if target.send is None:
+                target.queue.put(message)
                 return
-            target = self._streams[-1]
-        target.queue.put(message)
+            if target.send(message):
+                return
+            self._detach(target)  # that stream is gone: try the next one, or keep it in the backlog
 
     @property
     def streams(self) -> int:
         return len(self._streams)
 
-    def stream(self, context: Any = None) -> Iterator[Any]:
-        """What one ``communicate`` call yields, until the call ends or :meth:`close`."""
-        mine = _Stream()
+    def stream(self, context: Any = None, send: Optional[Send] = None) -> Iterator[Any]:
+        """What one ``communicate`` call yields, until the call ends or :meth:`close`. With ``send``,
+        messages are sent through it instead (this generator then yields nothing, it only waits)."""
+        mine = _Stream(send)
         with self._lock:
             if self._closed:
                 return
-            while self._backlog:
-                mine.queue.put(self._backlog.popleft())
+            waiting = list(self._backlog)
+            self._backlog.clear()
+            if send is None:
+                for message in waiting:
+                    mine.queue.put(message)
+                waiting = []
             self._streams.append(mine)
+        for index, message in enumerate(waiting):
+            if not send(message):  # type: ignore[misc]
+                with self._lock:
+                    self._backlog.extendleft(reversed(waiting[index:]))
+                break
         if context is not None and not context.add_callback(lambda: mine.queue.put(_END)):
             mine.queue.put(_END)  # the call already ended
         try:
@@ -78,6 +100,17 @@ class Outbox:
         if not self._closed:
             for message in leftovers:
                 self.put(message)
+            if stream.send is not None:
+                self._flush_backlog()
+
+    def _flush_backlog(self) -> None:
+        """Messages parked while a direct stream was being replaced go to the newest stream."""
+        with self._lock:
+            waiting = list(self._backlog) if self._streams else []
+            if waiting:
+                self._backlog.clear()
+        for message in waiting:
+            self.put(message)
 
     def close(self) -> None:
         """End every stream after the messages already queued for it."""

@@ -1,8 +1,12 @@
 """The plugin server's life: bind a loopback port, announce it, serve, stop cleanly.
 
-Start-up announces the port as soon as the gRPC server listens, before the protocol tables and
-the runtime are loaded; calls that arrive meanwhile wait for them, so the host's connection set-up
-overlaps our remaining start-up work (the wrapper itself is imported only by ``wrapperInit``).
+Start-up announces the port as soon as it listens, before the protocol tables and the runtime are
+loaded (with the built-in transport, ``aiges.serve`` binds and announces before importing even
+this module); calls that arrive meanwhile wait for them, so the host's connection set-up overlaps
+our remaining start-up work (the wrapper itself is imported only by ``wrapperInit``).
+
+Two transports serve the same services (``services.py``): the built-in HTTP/2 server (``h2/``,
+the default: a fraction of grpcio's per-call cost and start-up time) and grpcio's.
 
 Stop happens on ``GRPCController.Shutdown``, SIGTERM/SIGINT, or when the loader disappears (its end
 of our stdout pipe closes, or we are re-parented; spec 10.2 item 26). Stopping marks health
@@ -14,20 +18,15 @@ import logging
 import os
 import select
 import signal
-import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
-import grpc
+from aiges.grpc.listen import HOST, handshake_line, ports
 
 log = logging.getLogger("aiges.serve")
 
-HOST = "127.0.0.1"
-# gRPC threads beyond the wrapper workers: the host's long-lived streams (communicate, stdio, broker)
-# hold one each, and session calls waiting for a worker hold one while they wait. Created on demand.
-STREAM_THREADS = 64
+TRANSPORTS = ("h2", "grpcio")
 
 
 class Settings:
@@ -35,7 +34,8 @@ class Settings:
 
     def __init__(self, port: Optional[int] = None, port_range: Optional[Tuple[int, int]] = None, workers: int = 2,
                  max_message_bytes: int = 256 * 1024 * 1024, wrapper: Optional[str] = None,
-                 wrapper_argv: Optional[List[str]] = None, grace: float = 1.5) -> None:
+                 wrapper_argv: Optional[List[str]] = None, grace: float = 1.5, transport: str = "h2",
+                 listener: Any = None) -> None:
         self.port = port  # fixed port (0: any); None: the first free one of port_range, else any
         self.port_range = port_range  # PLUGIN_MIN_PORT..PLUGIN_MAX_PORT
         self.workers = max(1, workers)
@@ -43,78 +43,28 @@ class Settings:
         self.wrapper = wrapper  # folder of wrapper.py; None: the working directory
         self.wrapper_argv = wrapper_argv  # sys.argv the wrapper sees
         self.grace = grace
+        self.transport = transport  # "h2" (built in) or "grpcio"
+        self.listener = listener  # h2 only: a socket already listening (bound before the handshake)
         self.watch_fd: Optional[int] = None  # the loader's stdout pipe (closed when the loader dies)
 
 
-def handshake_line(port: int) -> str:
-    """go-plugin's handshake: core protocol 1, app protocol 1, tcp address, grpc."""
-    return "1|1|tcp|%s:%d|grpc" % (HOST, port)
+def _transport(settings: Settings) -> Any:
+    if settings.transport == "grpcio":
+        from aiges.grpc.transport_grpcio import GrpcioTransport
+        return GrpcioTransport(settings.workers, settings.max_message_bytes)
+    from aiges.grpc.h2.transport import H2Transport
+    return H2Transport(settings.max_message_bytes, settings.listener)
 
 
-def _ports(settings: Settings) -> Iterable[int]:
-    if settings.port is not None:
-        return [settings.port]
-    if settings.port_range is not None:
-        low, high = settings.port_range
-        return range(low, high + 1)
-    return [0]
-
-
-def _looks_free(port: int) -> bool:
-    """Cheap pre-check so a busy range is scanned without asking gRPC to bind every port."""
-    if port == 0:
-        return True
-    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def bind(transport: Any, settings: Settings) -> int:
+    """Bind the first free port (127.0.0.1 only); raises OSError naming the range when there is none."""
     try:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((HOST, port))
-        return True
+        return transport.bind(ports(settings.port, settings.port_range))
     except OSError:
-        return False
-    finally:
-        probe.close()
-
-
-def bind(server: Any, settings: Settings) -> int:
-    """Bind the first free port (127.0.0.1 only); raises OSError when there is none."""
-    for port in _ports(settings):
-        if not _looks_free(port):
-            continue
-        try:
-            bound = server.add_insecure_port("%s:%d" % (HOST, port))
-        except RuntimeError:
-            continue
-        if bound:
-            return bound
-    if settings.port_range is not None and settings.port is None:
-        raise OSError("no free port on %s in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT = %d..%d"
-                      % (HOST, *settings.port_range))
-    raise OSError("cannot listen on %s:%s" % (HOST, settings.port))
-
-
-class DeferredHandlers(grpc.GenericRpcHandler):
-    """Routes calls to the real handlers once :meth:`install` has run; calls arriving earlier wait."""
-
-    def __init__(self) -> None:
-        self._ready = threading.Event()
-        self._by_service: Dict[str, grpc.GenericRpcHandler] = {}
-        self._by_method: Dict[str, Optional[grpc.RpcMethodHandler]] = {}  # resolved once per method path
-
-    def install(self, handlers: Dict[str, grpc.GenericRpcHandler]) -> None:
-        self._by_service = dict(handlers)
-        self._ready.set()
-
-    def service(self, handler_call_details: Any) -> Optional[grpc.RpcMethodHandler]:
-        method = handler_call_details.method
-        found = self._by_method.get(method)
-        if found is not None:
-            return found
-        self._ready.wait()
-        handler = self._by_service.get(method.split("/")[1] if method.count("/") == 2 else "")
-        found = handler.service(handler_call_details) if handler is not None else None
-        if found is not None:
-            self._by_method[method] = found
-        return found
+        if settings.port_range is not None and settings.port is None:
+            raise OSError("no free port on %s in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT = %d..%d"
+                          % (HOST, *settings.port_range)) from None
+        raise OSError("cannot listen on %s:%s" % (HOST, settings.port)) from None
 
 
 def _watch_parent(fd: Optional[int], on_gone: Callable[[str], None], interval: float = 0.5) -> None:
@@ -152,28 +102,22 @@ def serve(settings: Settings, announce: Callable[[str], None]) -> int:
             os._exit(128 + signum)  # a second signal while stopping: give up waiting
         request_stop("received %s" % signal.Signals(signum).name)
 
-    deferred = DeferredHandlers()
-    server = grpc.server(ThreadPoolExecutor(max_workers=settings.workers + STREAM_THREADS,
-                                            thread_name_prefix="aiges-grpc"), options=[
-        ("grpc.max_receive_message_length", settings.max_message_bytes),
-        ("grpc.max_send_message_length", settings.max_message_bytes),
-        ("grpc.so_reuseport", 0),  # never share a port with another plugin
-    ])
-    server.add_generic_rpc_handlers([deferred])
+    server = _transport(settings)
     port = bind(server, settings)
     server.start()
+    if settings.listener is None:  # else aiges.serve bound the socket and announced it before loading us
+        announce(handshake_line(port))
     previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
-        announce(handshake_line(port))
         try:
-            state = _install(deferred, settings, request_stop)
+            state = _install(server, settings, request_stop)
         except Exception:
             logging.getLogger("aiges.serve").exception("cannot load the gRPC runtime")
-            deferred.install({})
+            server.install({})
             server.stop(0)
             return 1
-        log.info("serving on %s:%d with %d worker(s), max message %d MB", HOST, port, settings.workers,
-                 settings.max_message_bytes // (1024 * 1024))
+        log.info("serving on %s:%d (%s transport) with %d worker(s), max message %d MB", HOST, port,
+                 settings.transport, settings.workers, settings.max_message_bytes // (1024 * 1024))
         threading.Thread(target=_watch_parent, name="aiges-parent-watch", daemon=True,
                          args=(settings.watch_fd, request_stop)).start()
         while not stop.wait(1.0):  # a timed wait keeps the main thread responsive to signals
@@ -187,7 +131,7 @@ def serve(settings: Settings, announce: Callable[[str], None]) -> int:
     return 0
 
 
-def _install(deferred: DeferredHandlers, settings: Settings, request_stop: Callable[[str], None]) -> Any:
+def _install(server: Any, settings: Settings, request_stop: Callable[[str], None]) -> Any:
     """Load the runtime and the protocol, then let waiting calls through."""
     import aiges.utils.log  # noqa: F401  (the runtime's stderr handler for every aiges.* logger)
     from aiges.grpc.outbox import Outbox
@@ -198,7 +142,7 @@ def _install(deferred: DeferredHandlers, settings: Settings, request_stop: Calla
     outbox = Outbox()
     state = State(WrapperRunner(outbox.put, settings.wrapper, settings.wrapper_argv), Workers(settings.workers),
                   outbox, request_stop)
-    deferred.install(all_services(state))
+    server.install(all_services(state))
     return state
 
 
@@ -213,5 +157,5 @@ def _stop(server: Any, state: Any, grace: float) -> None:
     if finishing.is_alive():
         log.warning("wrapperFini did not return within %.1f s", grace / 3)
     state.outbox.close()
-    server.stop(max(0.1, grace - (time.monotonic() - started))).wait()
+    server.stop(max(0.1, grace - (time.monotonic() - started)))
     state.workers.stop()

@@ -1,4 +1,4 @@
-"""The gRPC services a go-plugin host talks to, as generic handlers over the runtime-built messages.
+"""The gRPC services a go-plugin host talks to, as transport-neutral handlers over the runtime-built messages.
 
 - ``aiges.WrapperService``: the loader's calls. ``wrapperOnceExec`` only queues the work for a
   wrapper worker and answers at once; its result goes out on ``communicate``. Session calls run on
@@ -9,11 +9,9 @@
 - ``plugin.GRPCController.Shutdown``: asks the server to stop (wrapperFini, then exit).
 """
 import threading
-from typing import Any, Callable, Dict, Iterator
+from typing import Any, Callable, Dict, Iterator, NamedTuple
 
-import grpc
-
-from aiges.grpc import convert, wire
+from aiges.grpc import convert, status, wire
 from aiges.grpc.outbox import Outbox
 from aiges.grpc.runner import WrapperRunner
 from aiges.grpc.workers import Workers
@@ -33,24 +31,22 @@ class State:
         self.stopping = threading.Event()
 
 
-def _handler(method: wire.Method, behaviour: Callable[..., Any]) -> grpc.RpcMethodHandler:
-    factory = {
-        (False, False): grpc.unary_unary_rpc_method_handler,
-        (False, True): grpc.unary_stream_rpc_method_handler,
-        (True, False): grpc.stream_unary_rpc_method_handler,
-        (True, True): grpc.stream_stream_rpc_method_handler,
-    }[(method.client_streaming, method.server_streaming)]
-    return factory(behaviour, request_deserializer=method.request.FromString,
-                   response_serializer=method.response.SerializeToString)
+class Entry(NamedTuple):
+    """One rpc as both transports serve it: grpcio's handler shape, ``behaviour(request, context)``."""
+
+    method: wire.Method
+    behaviour: Callable[..., Any]
+    inline: bool  # never blocks (only queues work): may run on the transport's network thread
 
 
-def _generic(service_name: str, behaviours: Dict[str, Callable[..., Any]]) -> grpc.GenericRpcHandler:
+def _entries(service_name: str, behaviours: Dict[str, Callable[..., Any]],
+             inline: tuple = ()) -> Dict[str, Entry]:
     methods = wire.service(service_name)
-    return grpc.method_handlers_generic_handler(
-        service_name, {name: _handler(methods[name], behaviour) for name, behaviour in behaviours.items()})
+    return {methods[name].path: Entry(methods[name], behaviour, name in inline)
+            for name, behaviour in behaviours.items()}
 
 
-def wrapper_service(state: State) -> grpc.GenericRpcHandler:
+def wrapper_service(state: State) -> Dict[str, Entry]:
     messages = wire.protocol().messages
     ret, response, handle_message, schema_message = (
         messages["aiges.Ret"], messages["aiges.Response"], messages["aiges.Handle"], messages["aiges.Schema"])
@@ -83,13 +79,13 @@ def wrapper_service(state: State) -> grpc.GenericRpcHandler:
             yield response()
 
     def communicate(requests: Iterator[Any], context: Any) -> Iterator[Any]:
-        return state.outbox.stream(context)
+        return state.outbox.stream(context, getattr(context, "send_response", None))
 
-    return _generic("aiges.WrapperService", {
+    return _entries("aiges.WrapperService", {
         "wrapperInit": wrapper_init, "wrapperSchema": wrapper_schema, "wrapperOnceExec": wrapper_once_exec,
         "wrapperCreate": wrapper_create, "wrapperWrite": wrapper_write, "wrapperDestroy": wrapper_destroy,
         "testStream": test_stream, "communicate": communicate,
-    })
+    }, inline=("wrapperOnceExec",))
 
 
 def _wait_for_stop(state: State, context: Any) -> None:
@@ -100,30 +96,30 @@ def _wait_for_stop(state: State, context: Any) -> None:
             pass
 
 
-def health_service(state: State) -> grpc.GenericRpcHandler:
+def health_service(state: State) -> Dict[str, Entry]:
     answer = wire.message("grpc.health.v1.HealthCheckResponse")
 
-    def status() -> int:
+    def serving() -> int:
         return answer.NOT_SERVING if state.stopping.is_set() else answer.SERVING
 
     def check(request: Any, context: Any) -> Any:
         if request.service not in HEALTHY_SERVICES:
-            context.abort(grpc.StatusCode.NOT_FOUND, "unknown service %r" % request.service)
-        return answer(status=status())
+            raise status.Abort(status.NOT_FOUND, "unknown service %r" % request.service)
+        return answer(status=serving())
 
     def watch(request: Any, context: Any) -> Iterator[Any]:
         if request.service not in HEALTHY_SERVICES:
             yield answer(status=answer.SERVICE_UNKNOWN)
             return
-        yield answer(status=status())
+        yield answer(status=serving())
         _wait_for_stop(state, context)
         if state.stopping.is_set():
             yield answer(status=answer.NOT_SERVING)
 
-    return _generic("grpc.health.v1.Health", {"Check": check, "Watch": watch})
+    return _entries("grpc.health.v1.Health", {"Check": check, "Watch": watch}, inline=("Check",))
 
 
-def go_plugin_services(state: State) -> Dict[str, grpc.GenericRpcHandler]:
+def go_plugin_services(state: State) -> Dict[str, Entry]:
     empty = wire.message("plugin.Empty")
 
     def stream_stdio(request: Any, context: Any) -> Iterator[Any]:
@@ -138,15 +134,15 @@ def go_plugin_services(state: State) -> Dict[str, grpc.GenericRpcHandler]:
         _wait_for_stop(state, context)
         return iter(())
 
-    return {
-        "plugin.GRPCStdio": _generic("plugin.GRPCStdio", {"StreamStdio": stream_stdio}),
-        "plugin.GRPCController": _generic("plugin.GRPCController", {"Shutdown": shutdown}),
-        "plugin.GRPCBroker": _generic("plugin.GRPCBroker", {"StartStream": start_stream}),
-    }
+    entries = _entries("plugin.GRPCStdio", {"StreamStdio": stream_stdio})
+    entries.update(_entries("plugin.GRPCController", {"Shutdown": shutdown}, inline=("Shutdown",)))
+    entries.update(_entries("plugin.GRPCBroker", {"StartStream": start_stream}))
+    return entries
 
 
-def all_services(state: State) -> Dict[str, grpc.GenericRpcHandler]:
-    """Every service's handler by full service name."""
-    handlers = {"aiges.WrapperService": wrapper_service(state), "grpc.health.v1.Health": health_service(state)}
-    handlers.update(go_plugin_services(state))
-    return handlers
+def all_services(state: State) -> Dict[str, Entry]:
+    """Every rpc we serve, by full path ("/aiges.WrapperService/wrapperInit")."""
+    entries = wrapper_service(state)
+    entries.update(health_service(state))
+    entries.update(go_plugin_services(state))
+    return entries

@@ -1,0 +1,439 @@
+"""One HTTP/2 connection, server side: frames in, frames out, flow control, stream bookkeeping.
+
+A single reader thread per connection parses frames and hands stream events to a ``Handler``
+(the gRPC layer). Any thread may send: writes go out under one lock, in order, in as few
+``sendall`` calls as possible. Nothing here blocks on the peer's flow-control window: data that
+does not fit waits in its stream's queue and leaves when the peer's WINDOW_UPDATE arrives (read by
+the reader thread), so a sender never waits for a frame only it could read.
+
+Our receive windows are as large as HTTP/2 allows and are replenished in big steps: the gRPC layer
+bounds what it buffers by the maximum message size, so per-stream windows would only add round
+trips. What we send respects the peer's windows and frame size exactly.
+"""
+import collections
+import logging
+import socket
+import threading
+from typing import Any, Deque, Dict, List, Optional, Tuple
+
+from aiges.grpc.h2 import frames, hpack
+
+log = logging.getLogger("aiges.serve")
+
+READ_SIZE = 256 * 1024
+OUR_MAX_FRAME = frames.DEFAULT_MAX_FRAME  # we never raise SETTINGS_MAX_FRAME_SIZE
+RECEIVE_WINDOW = frames.MAX_WINDOW
+REPLENISH_AT = RECEIVE_WINDOW // 2
+
+_HEADERS, _DATA = 0, 1
+
+
+class Stream:
+    """One request stream: its send window and queue, and what the gRPC layer keeps on it."""
+
+    __slots__ = ("call", "id", "local_closed", "queue", "received", "remote_closed", "reset", "send_window")
+
+    def __init__(self, stream_id: int, send_window: int) -> None:
+        self.id = stream_id
+        self.send_window = send_window
+        self.queue: Deque[List[Any]] = collections.deque()  # [kind, payload, end_stream]
+        self.received = 0  # data bytes not yet given back with WINDOW_UPDATE
+        self.remote_closed = False
+        self.local_closed = False
+        self.reset = False
+        self.call: Any = None  # the gRPC layer's object for this stream
+
+
+class Handler:
+    """What the gRPC layer implements; called on the connection's reader thread."""
+
+    def on_headers(self, connection: "Connection", stream: Stream, headers: List[Tuple[str, str]],
+                   end_stream: bool) -> None:
+        raise NotImplementedError
+
+    def on_data(self, connection: "Connection", stream: Stream, data: bytes, end_stream: bool) -> None:
+        raise NotImplementedError
+
+    def on_reset(self, connection: "Connection", stream: Stream) -> None:
+        """The stream ended abnormally: the peer reset it, or the connection closed."""
+        raise NotImplementedError
+
+
+class Connection:
+    """See the module docstring. ``run()`` is the reader thread's body; it returns when the
+    connection is gone, after telling the handler about every stream still open."""
+
+    def __init__(self, sock: socket.socket, handler: Handler) -> None:
+        self.sock = sock
+        self.handler = handler
+        self.lock = threading.Lock()  # everything below, and the order of bytes on the socket
+        self.streams: Dict[int, Stream] = {}
+        self.blocked: Dict[int, Stream] = {}  # streams waiting for connection window (insertion order)
+        self.send_window = frames.DEFAULT_WINDOW
+        self.peer_initial_window = frames.DEFAULT_WINDOW
+        self.peer_max_frame = frames.DEFAULT_MAX_FRAME
+        self.received = 0
+        self.last_stream = 0
+        self.going_away = False
+        self.closed = False
+        self._decoder = hpack.Decoder()
+        self._continuing: Optional[Tuple[int, int, List[bytes]]] = None  # (stream, flags, fragments)
+
+    # --- reading ---------------------------------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            self._write(frames.settings([(frames.INITIAL_WINDOW_SIZE, RECEIVE_WINDOW),
+                                         (frames.ENABLE_PUSH, 0)])
+                        + frames.window_update(0, RECEIVE_WINDOW - frames.DEFAULT_WINDOW))
+            self._read_frames()
+        except frames.ConnectionError_ as error:
+            log.warning("HTTP/2 protocol error from the client, closing the connection: %s", error)
+            self._send_quietly(frames.goaway(self.last_stream, error.code, str(error).encode("utf-8", "replace")))
+        except hpack.HpackError as error:
+            log.warning("bad header compression from the client, closing the connection: %s", error)
+            self._send_quietly(frames.goaway(self.last_stream, frames.COMPRESSION_ERROR))
+        except OSError:
+            pass  # the peer went away
+        finally:
+            self.close()
+
+    def _read_frames(self) -> None:
+        buffer = bytearray()
+        preface_left = len(frames.PREFACE)
+        recv = self.sock.recv
+        while True:
+            chunk = recv(READ_SIZE)
+            if not chunk:
+                return
+            buffer += chunk
+            if preface_left:
+                if len(buffer) < preface_left:
+                    continue
+                if bytes(buffer[:preface_left]) != frames.PREFACE:
+                    raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "not an HTTP/2 client (bad preface)")
+                del buffer[:preface_left]
+                preface_left = 0
+            offset = 0
+            available = len(buffer)
+            while available - offset >= frames.HEADER_SIZE:
+                length, kind, flags, stream_id = frames.parse_header(buffer, offset)
+                if length > OUR_MAX_FRAME:
+                    raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "frame of %d bytes" % length)
+                end = offset + frames.HEADER_SIZE + length
+                if end > available:
+                    break
+                self._frame(kind, flags, stream_id, bytes(buffer[offset + frames.HEADER_SIZE:end]))
+                offset = end
+            if offset:
+                del buffer[:offset]
+
+    def _frame(self, kind: int, flags: int, stream_id: int, payload: bytes) -> None:
+        if self._continuing is not None and kind != frames.CONTINUATION:
+            raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "expected CONTINUATION")
+        if kind == frames.DATA:
+            self._on_data(flags, stream_id, payload)
+        elif kind == frames.HEADERS:
+            self._on_headers(flags, stream_id, payload)
+        elif kind == frames.CONTINUATION:
+            self._on_continuation(flags, stream_id, payload)
+        elif kind == frames.WINDOW_UPDATE:
+            self._on_window_update(stream_id, payload)
+        elif kind == frames.PING:
+            if len(payload) != 8 or stream_id:
+                raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "bad PING")
+            if not flags & frames.ACK:
+                self._write(frames.ping_ack(payload))
+        elif kind == frames.SETTINGS:
+            self._on_settings(flags, stream_id, payload)
+        elif kind == frames.RST_STREAM:
+            if len(payload) != 4 or not stream_id:
+                raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "bad RST_STREAM")
+            self._on_reset(stream_id)
+        elif kind == frames.GOAWAY:
+            self.going_away = True
+        elif kind == frames.PUSH_PROMISE:
+            raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "a client must not push")
+        # PRIORITY and unknown frame types are ignored (RFC 9113 5.5)
+
+    def _on_data(self, flags: int, stream_id: int, payload: bytes) -> None:
+        if not stream_id:
+            raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "DATA on stream 0")
+        self.received += len(payload)
+        if self.received >= REPLENISH_AT:
+            self._write(frames.window_update(0, self.received))
+            self.received = 0
+        stream = self.streams.get(stream_id)
+        if stream is None or stream.remote_closed:
+            if stream_id > self.last_stream:
+                raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "DATA on idle stream %d" % stream_id)
+            return  # a stream we already finished or reset: the data is dropped
+        data = payload if not flags & frames.PADDED else bytes(frames.strip_padding(memoryview(payload), flags))
+        stream.received += len(payload)
+        if stream.received >= REPLENISH_AT:
+            self._write(frames.window_update(stream_id, stream.received))
+            stream.received = 0
+        end = bool(flags & frames.END_STREAM)
+        if end:
+            stream.remote_closed = True
+        self.handler.on_data(self, stream, data, end)
+        if end:
+            self._forget_if_done(stream)
+
+    def _on_headers(self, flags: int, stream_id: int, payload: bytes) -> None:
+        if not stream_id:
+            raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "HEADERS on stream 0")
+        view = frames.strip_padding(memoryview(payload), flags)
+        if flags & frames.PRIORITY_FLAG:
+            if len(view) < 5:
+                raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "HEADERS too short for its priority")
+            view = view[5:]
+        if flags & frames.END_HEADERS:
+            self._header_block(stream_id, flags, bytes(view))
+        else:
+            self._continuing = (stream_id, flags, [bytes(view)])
+
+    def _on_continuation(self, flags: int, stream_id: int, payload: bytes) -> None:
+        if self._continuing is None or self._continuing[0] != stream_id:
+            raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "unexpected CONTINUATION")
+        fragments = self._continuing[2]
+        fragments.append(payload)
+        if sum(len(fragment) for fragment in fragments) > 1024 * 1024:
+            raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "header block over 1 MB")
+        if flags & frames.END_HEADERS:
+            first_flags = self._continuing[1]
+            self._continuing = None
+            self._header_block(stream_id, first_flags, b"".join(fragments))
+
+    def _header_block(self, stream_id: int, flags: int, block: bytes) -> None:
+        headers = self._decoder.decode(block)  # always: the decoder's table must see every block
+        end = bool(flags & frames.END_STREAM)
+        stream = self.streams.get(stream_id)
+        if stream is not None:  # trailers from the client: only the end of its stream matters
+            if not end:
+                raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "trailers without END_STREAM")
+            stream.remote_closed = True
+            self.handler.on_data(self, stream, b"", True)
+            self._forget_if_done(stream)
+            return
+        if stream_id <= self.last_stream or not stream_id % 2:
+            if stream_id <= self.last_stream:
+                return  # headers for a stream we already closed: ignore
+            raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "client stream id %d is even" % stream_id)
+        self.last_stream = stream_id
+        stream = Stream(stream_id, self.peer_initial_window)
+        stream.remote_closed = end
+        with self.lock:
+            self.streams[stream_id] = stream
+        self.handler.on_headers(self, stream, headers, end)
+        if end:
+            self._forget_if_done(stream)
+
+    def _on_settings(self, flags: int, stream_id: int, payload: bytes) -> None:
+        if stream_id:
+            raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "SETTINGS on a stream")
+        if flags & frames.ACK:
+            if payload:
+                raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "SETTINGS ACK with a payload")
+            return
+        grown = False
+        with self.lock:
+            for key, value in frames.parse_settings(payload):
+                if key == frames.INITIAL_WINDOW_SIZE:
+                    if value > frames.MAX_WINDOW:
+                        raise frames.ConnectionError_(frames.FLOW_CONTROL_ERROR, "initial window %d" % value)
+                    delta = value - self.peer_initial_window
+                    self.peer_initial_window = value
+                    for stream in self.streams.values():
+                        stream.send_window += delta
+                    grown = grown or delta > 0
+                elif key == frames.MAX_FRAME_SIZE:
+                    if not frames.DEFAULT_MAX_FRAME <= value <= 2 ** 24 - 1:
+                        raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "max frame size %d" % value)
+                    self.peer_max_frame = value
+            out = [frames.SETTINGS_ACK]
+            if grown:
+                for stream in list(self.streams.values()):
+                    self._drain(stream, out)
+            self.sock.sendall(b"".join(out))
+
+    def _on_window_update(self, stream_id: int, payload: bytes) -> None:
+        if len(payload) != 4:
+            raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "WINDOW_UPDATE of %d bytes" % len(payload))
+        increment = frames.parse_u32(payload)
+        with self.lock:
+            out: List[bytes] = []
+            if not stream_id:
+                if not increment:
+                    raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "WINDOW_UPDATE of 0")
+                self.send_window += increment
+                if self.send_window > frames.MAX_WINDOW:
+                    raise frames.ConnectionError_(frames.FLOW_CONTROL_ERROR, "connection window overflow")
+                waiting, self.blocked = list(self.blocked.values()), {}
+                for stream in waiting:
+                    self._drain(stream, out)
+            else:
+                stream = self.streams.get(stream_id)
+                if stream is None:
+                    return
+                if not increment or stream.send_window + increment > frames.MAX_WINDOW:
+                    self._reset_locked(stream, frames.PROTOCOL_ERROR if not increment else frames.FLOW_CONTROL_ERROR,
+                                       out)
+                else:
+                    stream.send_window += increment
+                    self._drain(stream, out)
+            if out:
+                self.sock.sendall(b"".join(out))
+
+    def _on_reset(self, stream_id: int) -> None:
+        with self.lock:
+            stream = self.streams.pop(stream_id, None)
+            self.blocked.pop(stream_id, None)
+            if stream is None:
+                return
+            stream.reset = True
+            stream.queue.clear()
+        self.handler.on_reset(self, stream)
+
+    def _forget_if_done(self, stream: Stream) -> None:
+        if stream.local_closed and stream.remote_closed:
+            with self.lock:
+                self.streams.pop(stream.id, None)
+
+    # --- writing (any thread) --------------------------------------------------------------------------
+    def send(self, stream: Stream, block: Optional[bytes], data: Optional[bytes], trailers: Optional[bytes]) -> bool:
+        """Queue, in order, response headers, a data payload and trailers (each optional; trailers end
+        the stream) and send what the peer's windows allow now. False when the stream is gone."""
+        with self.lock:
+            if stream.reset or stream.local_closed or self.closed:
+                return False
+            queue = stream.queue
+            if block is not None:
+                queue.append([_HEADERS, block, False])
+            if data is not None:
+                queue.append([_DATA, data, False])
+            if trailers is not None:
+                queue.append([_HEADERS, trailers, True])
+            out: List[bytes] = []
+            self._drain(stream, out)
+            if out:
+                try:
+                    self.sock.sendall(b"".join(out) if len(out) > 1 else out[0])
+                except OSError:
+                    return False
+            return True
+
+    def reset(self, stream: Stream, code: int) -> None:
+        """End a stream abnormally (RST_STREAM) from our side."""
+        with self.lock:
+            out: List[bytes] = []
+            self._reset_locked(stream, code, out)
+            if out:
+                self._sendall_quietly(b"".join(out))
+
+    def _reset_locked(self, stream: Stream, code: int, out: List[bytes]) -> None:
+        if stream.reset or self.streams.pop(stream.id, None) is None:
+            return
+        stream.reset = True
+        stream.queue.clear()
+        self.blocked.pop(stream.id, None)
+        out.append(frames.rst_stream(stream.id, code))
+
+    def _drain(self, stream: Stream, out: List[bytes]) -> None:
+        """Move what the windows allow from ``stream.queue`` to ``out`` (lock held)."""
+        queue = stream.queue
+        while queue:
+            item = queue[0]
+            if item[0] == _HEADERS:
+                out.append(frames.headers(stream.id, item[1], item[2], self.peer_max_frame))
+                queue.popleft()
+                if item[2]:
+                    self._finished_locally(stream, out)
+                continue
+            payload = item[1]
+            end = bool(len(queue) == 1 and item[2])
+            if not payload:
+                out.append(frames.header(0, frames.DATA, frames.END_STREAM if end else 0, stream.id))
+                queue.popleft()
+                continue
+            allowed = min(self.send_window, stream.send_window)
+            if allowed <= 0:
+                if self.send_window <= 0:
+                    self.blocked[stream.id] = stream
+                return
+            size = self.peer_max_frame
+            sent = 0
+            total = len(payload)
+            view = memoryview(payload)
+            while sent < total and allowed > 0:
+                chunk = min(size, allowed, total - sent)
+                out.append(frames.header(chunk, frames.DATA, 0, stream.id))
+                out.append(view[sent:sent + chunk])
+                sent += chunk
+                allowed -= chunk
+            self.send_window -= sent
+            stream.send_window -= sent
+            if sent < total:
+                item[1] = view[sent:]
+                if self.send_window <= 0:
+                    self.blocked[stream.id] = stream
+                return
+            queue.popleft()
+
+    def _finished_locally(self, stream: Stream, out: List[bytes]) -> None:
+        stream.local_closed = True
+        if stream.remote_closed:
+            self.streams.pop(stream.id, None)
+        else:  # we answered before the client finished sending: tell it to stop (RFC 9113 8.1)
+            self.streams.pop(stream.id, None)
+            stream.reset = True
+            out.append(frames.rst_stream(stream.id, frames.NO_ERROR))
+
+    def _write(self, data: bytes) -> None:
+        with self.lock:
+            self.sock.sendall(data)
+
+    def _send_quietly(self, data: bytes) -> None:
+        with self.lock:
+            self._sendall_quietly(data)
+
+    def _sendall_quietly(self, data: bytes) -> None:
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            pass
+
+    # --- ending ----------------------------------------------------------------------------------------
+    def goaway(self) -> None:
+        """Refuse new streams (the ones open go on); the client reconnects elsewhere if it must."""
+        with self.lock:
+            if self.going_away or self.closed:
+                return
+            self.going_away = True
+            self._sendall_quietly(frames.goaway(self.last_stream, frames.NO_ERROR))
+
+    def close(self) -> None:
+        """Close the socket and end every open stream (their calls see a cancellation)."""
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+            streams = list(self.streams.values())
+            self.streams.clear()
+            self.blocked.clear()
+            for stream in streams:
+                stream.reset = True
+                stream.queue.clear()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        for stream in streams:
+            try:
+                self.handler.on_reset(self, stream)
+            except Exception:
+                log.exception("error while ending a call")
+
+    @property
+    def open_streams(self) -> int:
+        return len(self.streams)
