@@ -1,7 +1,10 @@
 """One HTTP/2 connection, server side: frames in, frames out, flow control, stream bookkeeping.
 
-A single reader thread per connection parses frames and hands stream events to a ``Handler``
-(the gRPC layer). Any thread may send: writes go out under one lock, in order, in as few
+One thread at a time reads a connection, parses frames and hands stream events to a ``Handler``
+(the gRPC layer). Two threads take turns at it: when the handler queues wrapper work and a wrapper
+slot is free, the reading thread adopts the work and runs it itself while the other thread takes
+over the socket (leader/follower), so a request starts on the thread that read it, with no
+hand-over on its path. Any thread may send: writes go out under one lock, in order, in as few
 ``sendall`` calls as possible. Nothing here blocks on the peer's flow-control window: data that
 does not fit waits in its stream's queue and leaves when the peer's WINDOW_UPDATE arrives (read by
 the reader thread), so a sender never waits for a frame only it could read.
@@ -14,8 +17,9 @@ import collections
 import logging
 import socket
 import threading
-from typing import Any, Deque, Dict, List, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
+from aiges.grpc import workers
 from aiges.grpc.h2 import frames, hpack
 
 log = logging.getLogger("aiges.serve")
@@ -59,9 +63,9 @@ class Handler:
         raise NotImplementedError
 
 
-class Connection:
-    """See the module docstring. ``run()`` is the reader thread's body; it returns when the
-    connection is gone, after telling the handler about every stream still open."""
+class Connection(workers.Host):
+    """See the module docstring. ``start()`` starts it; when the connection is gone, the handler has
+    been told about every stream still open."""
 
     def __init__(self, sock: socket.socket, handler: Handler) -> None:
         self.sock = sock
@@ -78,14 +82,60 @@ class Connection:
         self.closed = False
         self._decoder = hpack.Decoder()
         self._continuing: Optional[Tuple[int, int, List[bytes]]] = None  # (stream, flags, fragments)
+        # reading: two threads take turns (see _turns); the parse state lives here between turns
+        self._baton = threading.Lock()
+        self._standby = 0
+        self._job: Optional[Callable[[], None]] = None
+        self._buffer = bytearray()
+        self._preface_left = len(frames.PREFACE)
+        self._pending_parse = False  # the buffer may hold whole frames the last reader left unparsed
 
     # --- reading ---------------------------------------------------------------------------------------
-    def run(self) -> None:
+    def start(self) -> None:
+        """Send our SETTINGS and start the connection's two reader threads."""
         try:
             self._write(frames.settings([(frames.INITIAL_WINDOW_SIZE, RECEIVE_WINDOW),
                                          (frames.ENABLE_PUSH, 0)])
                         + frames.window_update(0, RECEIVE_WINDOW - frames.DEFAULT_WINDOW))
-            self._read_frames()
+        except OSError:
+            self.close()
+            return
+        for turn in range(2):
+            threading.Thread(target=self._turns, name="aiges-conn-%d" % turn, daemon=True).start()
+
+    def adopt(self, job: Callable[[], None]) -> bool:
+        """Called by ``Workers.submit`` on the reading thread: run ``job`` on it once the other reader
+        has taken over the socket (only when that reader is standing by)."""
+        if self._standby and self._job is None and not self.closed:
+            self._job = job
+            return True
+        return False
+
+    def _turns(self) -> None:
+        """Body of both reader threads: whoever holds the baton reads; a reader that adopts a job hands
+        the baton to the other, runs the job, then stands by for its next turn."""
+        baton = self._baton
+        while True:
+            self._standby += 1
+            baton.acquire()
+            self._standby -= 1
+            if self.closed:
+                baton.release()
+                return
+            workers.hosting(self)
+            try:
+                job = self._read_until_job()
+            finally:
+                workers.hosting(None)
+                baton.release()
+            if job is None:
+                return
+            job()
+
+    def _read_until_job(self) -> Optional[Callable[[], None]]:
+        """Read and handle frames until a job is adopted (returned) or the connection ends (None)."""
+        try:
+            return self._read_frames()
         except frames.ConnectionError_ as error:
             log.warning("HTTP/2 protocol error from the client, closing the connection: %s", error)
             self._send_quietly(frames.goaway(self.last_stream, error.code, str(error).encode("utf-8", "replace")))
@@ -94,25 +144,27 @@ class Connection:
             self._send_quietly(frames.goaway(self.last_stream, frames.COMPRESSION_ERROR))
         except OSError:
             pass  # the peer went away
-        finally:
-            self.close()
+        self.close()
+        return None
 
-    def _read_frames(self) -> None:
-        buffer = bytearray()
-        preface_left = len(frames.PREFACE)
+    def _read_frames(self) -> Optional[Callable[[], None]]:
+        buffer = self._buffer
         recv = self.sock.recv
         while True:
-            chunk = recv(READ_SIZE)
-            if not chunk:
-                return
-            buffer += chunk
-            if preface_left:
-                if len(buffer) < preface_left:
+            if self._pending_parse:
+                self._pending_parse = False
+            else:
+                chunk = recv(READ_SIZE)
+                if not chunk:
+                    raise OSError("connection closed by the client")
+                buffer += chunk
+            if self._preface_left:
+                if len(buffer) < self._preface_left:
                     continue
-                if bytes(buffer[:preface_left]) != frames.PREFACE:
+                if bytes(buffer[:self._preface_left]) != frames.PREFACE:
                     raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "not an HTTP/2 client (bad preface)")
-                del buffer[:preface_left]
-                preface_left = 0
+                del buffer[:self._preface_left]
+                self._preface_left = 0
             offset = 0
             available = len(buffer)
             while available - offset >= frames.HEADER_SIZE:
@@ -124,6 +176,12 @@ class Connection:
                     break
                 self._frame(kind, flags, stream_id, bytes(buffer[offset + frames.HEADER_SIZE:end]))
                 offset = end
+                job = self._job
+                if job is not None:  # the other reader continues from here
+                    del buffer[:offset]
+                    self._pending_parse = len(buffer) >= frames.HEADER_SIZE
+                    self._job = None
+                    return job
             if offset:
                 del buffer[:offset]
 

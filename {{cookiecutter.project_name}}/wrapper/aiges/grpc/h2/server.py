@@ -1,4 +1,4 @@
-"""Accept connections on a listening socket and give each its reader thread.
+"""Accept connections on a listening socket and start each one's reader threads.
 
 The socket is bound (and the go-plugin handshake printed) before this module is even imported:
 connections the loader opens meanwhile wait in the kernel's backlog, so start-up work overlaps the
@@ -43,7 +43,7 @@ class Server:
                     sock.close()
                     return
                 self._connections = [c for c in self._connections if not c.closed] + [connection]
-            threading.Thread(target=connection.run, name="aiges-conn", daemon=True).start()
+            connection.start()
 
     @property
     def connections(self) -> int:
