@@ -1,0 +1,294 @@
+package main
+
+// bench and cold modes: load driving whose own cost per request is small next to the server's.
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/rand"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+type benchOptions struct {
+	count, size, warmup, concurrency int
+	raw                              bool
+	profile                          string
+	params, config                   map[string]string
+	timeout                          time.Duration
+}
+
+// benchWorker sends its share of once requests one after the other, like one loader goroutine.
+type benchWorker struct {
+	h       *host
+	id      int
+	payload []byte
+	params  map[string]string
+	timeout time.Duration
+	latency []time.Duration
+	errors  int
+	first   string
+	seq     int // tags are never reused, even across warm-up and measurement
+}
+
+func (w *benchWorker) fail(message string) {
+	w.errors++
+	if w.first == "" {
+		w.first = message
+	}
+}
+
+// request sends the next request and checks that the echo wrapper answered the same bytes;
+// false after a failure.
+func (w *benchWorker) request(record bool) bool {
+	w.seq++
+	tag := "b" + strconv.Itoa(w.id) + "-" + strconv.Itoa(w.seq)
+	if len(w.payload) >= 8 {
+		binary.LittleEndian.PutUint64(w.payload, uint64(w.seq)) // every request distinct
+	}
+	params := make(map[string]string, len(w.params)+1)
+	for k, v := range w.params {
+		params[k] = v
+	}
+	params["sid"] = tag
+	req := w.h.cfg.wire.newRequest(tag, params, []Node{{Key: "text", Data: w.payload}})
+	result, err := w.h.once(req, tag, w.timeout)
+	switch {
+	case err != nil:
+		w.fail(err.Error())
+	case getInt(result.msg, "ret") != 0:
+		w.fail(fmt.Sprintf("tag %s: ret %d", tag, getInt(result.msg, "ret")))
+	case !bytes.Equal(firstData(result.msg), w.payload):
+		w.fail(fmt.Sprintf("tag %s: the echo differs from the request", tag))
+	default:
+		if record {
+			w.latency = append(w.latency, result.latency)
+		}
+		return true
+	}
+	return false
+}
+
+// spread runs total requests over the workers at once; returns the wall time. A worker stops at its
+// first failure: the numbers are void anyway, and a wedged server must not cost count x timeout.
+func spread(workers []*benchWorker, total int, record bool) time.Duration {
+	var wg sync.WaitGroup
+	started := time.Now()
+	for n, w := range workers {
+		share := total / len(workers)
+		if n < total%len(workers) {
+			share++
+		}
+		wg.Add(1)
+		go func(w *benchWorker, share int) {
+			defer wg.Done()
+			for i := 0; i < share && w.request(record); i++ {
+			}
+		}(w, share)
+	}
+	wg.Wait()
+	return time.Since(started)
+}
+
+func percentile(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	index := int(p*float64(len(sorted))+0.999999) - 1
+	if index < 0 {
+		index = 0
+	}
+	if index >= len(sorted) {
+		index = len(sorted) - 1
+	}
+	return ms(sorted[index])
+}
+
+// ownCPU is gohost's own user+system CPU time (all threads): what driving the load costs.
+func ownCPU() time.Duration {
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		return 0
+	}
+	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
+}
+
+func startProfile(path string) (func(), error) {
+	file, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(file); err != nil {
+		file.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); file.Close() }, nil
+}
+
+// prepare does what the loader does before the first request: health, then wrapperInit.
+func prepare(h *host, config map[string]string) error {
+	status, err := h.health("plugin", 30*time.Second)
+	if err != nil {
+		return fmt.Errorf("health: %v", err)
+	}
+	if status != "SERVING" {
+		return fmt.Errorf("health: %s", status)
+	}
+	ret, err := h.init(config, 120*time.Second)
+	if err != nil {
+		return fmt.Errorf("wrapperInit: %v", err)
+	}
+	if ret != 0 {
+		return fmt.Errorf("wrapperInit answered ret %d", ret)
+	}
+	return nil
+}
+
+func runBench(cfg hostConfig, o benchOptions) (answer, int) {
+	h, err := startHost(cfg)
+	if err != nil {
+		return answer{"error": err.Error()}, 1
+	}
+	defer h.kill()
+	if err := prepare(h, o.config); err != nil {
+		return answer{"error": err.Error()}, 1
+	}
+	workers := make([]*benchWorker, o.concurrency)
+	random := rand.New(rand.NewSource(1))
+	for i := range workers {
+		payload := make([]byte, o.size)
+		random.Read(payload)
+		workers[i] = &benchWorker{h: h, id: i, payload: payload, params: o.params, timeout: o.timeout,
+			latency: make([]time.Duration, 0, o.count/o.concurrency+1)}
+	}
+	spread(workers, o.warmup, false)
+	for _, w := range workers {
+		if w.errors > 0 {
+			return answer{"error": "warm-up: " + w.first, "shutdown": h.kill()}, 1
+		}
+	}
+	if o.profile != "" {
+		stop, err := startProfile(o.profile)
+		if err != nil {
+			return answer{"error": err.Error()}, 1
+		}
+		defer stop()
+	}
+	cpuBefore := ownCPU()
+	wall := spread(workers, o.count, true)
+	cpu := ownCPU() - cpuBefore
+
+	var all []time.Duration
+	errors, first := 0, ""
+	for _, w := range workers {
+		all = append(all, w.latency...)
+		errors += w.errors
+		if first == "" {
+			first = w.first
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	var total time.Duration
+	for _, d := range all {
+		total += d
+	}
+	out := answer{"count": o.count, "completed": len(all), "concurrency": o.concurrency, "size": o.size, "warmup": o.warmup,
+		"seconds": wall.Seconds(), "rps": float64(len(all)) / wall.Seconds(),
+		"p50_ms": percentile(all, 0.50), "p90_ms": percentile(all, 0.90), "p99_ms": percentile(all, 0.99),
+		"min_ms": percentile(all, 0), "max_ms": percentile(all, 1), "errors": errors,
+		"startup_ms": ms(h.startup), "host_cpu_seconds": cpu.Seconds(), "procs": runtime.GOMAXPROCS(0),
+	}
+	if len(all) > 0 {
+		out["mean_ms"] = ms(total / time.Duration(len(all)))
+		out["host_cpu_us_per_request"] = float64(cpu.Microseconds()) / float64(len(all))
+	}
+	if first != "" {
+		out["first_error"] = first
+	}
+	if o.raw {
+		raw := make([]float64, len(all))
+		for i, d := range all {
+			raw[i] = ms(d)
+		}
+		out["latencies_ms"] = raw
+	}
+	out["shutdown"] = h.kill()
+	if errors > 0 {
+		return out, 1
+	}
+	return out, 0
+}
+
+// coldRun is one start: spawn to handshake, spawn to the first result, and the stop.
+type coldRun struct {
+	HandshakeMs   float64    `json:"handshake_ms"`
+	FirstResultMs float64    `json:"first_result_ms"`
+	Shutdown      killReport `json:"shutdown"`
+	Error         string     `json:"error,omitempty"`
+}
+
+func coldOnce(cfg hostConfig, config map[string]string) coldRun {
+	started := time.Now()
+	h, err := startHost(cfg)
+	if err != nil {
+		return coldRun{Error: err.Error()}
+	}
+	run := coldRun{HandshakeMs: ms(h.startup)}
+	err = prepare(h, config)
+	if err == nil {
+		req := cfg.wire.newRequest("cold", map[string]string{"sid": "cold"}, []Node{{Key: "text", Data: []byte("hello")}})
+		var result onceResult
+		result, err = h.once(req, "cold", 60*time.Second)
+		if err == nil && getInt(result.msg, "ret") != 0 {
+			err = fmt.Errorf("ret %d", getInt(result.msg, "ret"))
+		}
+	}
+	run.FirstResultMs = ms(time.Since(started))
+	if err != nil {
+		run.Error = err.Error()
+	}
+	run.Shutdown = h.kill()
+	return run
+}
+
+func median(values []float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
+	sorted := append([]float64(nil), values...)
+	sort.Float64s(sorted)
+	middle := len(sorted) / 2
+	if len(sorted)%2 == 1 {
+		return sorted[middle]
+	}
+	return (sorted[middle-1] + sorted[middle]) / 2
+}
+
+func runCold(cfg hostConfig, runs int, config map[string]string) (answer, int) {
+	results := make([]coldRun, 0, runs)
+	var handshakes, firsts []float64
+	errors := 0
+	for i := 0; i < runs; i++ {
+		run := coldOnce(cfg, config)
+		results = append(results, run)
+		if run.Error != "" {
+			errors++
+			continue
+		}
+		handshakes = append(handshakes, run.HandshakeMs)
+		firsts = append(firsts, run.FirstResultMs)
+	}
+	out := answer{"runs": results, "median_handshake_ms": median(handshakes),
+		"median_first_result_ms": median(firsts), "errors": errors}
+	if errors > 0 {
+		return out, 1
+	}
+	return out, 0
+}
