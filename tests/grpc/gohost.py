@@ -274,7 +274,7 @@ class GoHost:
 
 
 def _run_mode(mode: Sequence[str], command: str, cwd: Optional[str], env: Optional[Mapping[str, str]],
-              descriptors: Optional[Path], timeout: float) -> Dict[str, Any]:
+              descriptors: Optional[Path], timeout: float, check: bool = True) -> Dict[str, Any]:
     proc = subprocess.Popen(_arguments(command, cwd, descriptors, False) + list(mode),
                             env=dict(os.environ if env is None else env), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -289,7 +289,7 @@ def _run_mode(mode: Sequence[str], command: str, cwd: Optional[str], env: Option
     except ValueError:
         raise GoHostError("gohost %s printed no JSON (status %d)\n%s%s"
                           % (mode[0], proc.returncode, stdout, stderr)) from None
-    if proc.returncode != 0:
+    if proc.returncode != 0 and (check or "error" in result):
         raise GoHostError("gohost %s failed (status %d): %s\n%s"
                           % (mode[0], proc.returncode, result.get("error") or result.get("first_error"), stderr))
     return result
@@ -298,12 +298,13 @@ def _run_mode(mode: Sequence[str], command: str, cwd: Optional[str], env: Option
 def bench(command: str, cwd: Optional[str] = None, env: Optional[Mapping[str, str]] = None, count: int = 1000,
           size: int = 1024, warmup: int = 100, concurrency: int = 1, raw: bool = False,
           params: Optional[Mapping[str, str]] = None, config: Optional[Mapping[str, str]] = None,
-          descriptors: Optional[Path] = None, timeout: float = 1800.0) -> Dict[str, Any]:
-    """``gohost bench``: once requests against an echo wrapper; count, seconds, rps, p50_ms, p99_ms, mean_ms..."""
+          descriptors: Optional[Path] = None, timeout: float = 1800.0, check: bool = True) -> Dict[str, Any]:
+    """``gohost bench``: once requests against an echo wrapper; count, seconds, rps, p50_ms, p99_ms, mean_ms...
+    With ``check=False`` failed requests are reported (``errors``, ``first_error``) instead of raised."""
     mode = ["bench", "-count", str(count), "-size", str(size), "-warmup", str(warmup),
             "-concurrency", str(concurrency)] + (["-raw"] if raw else [])
     mode += _pairs("-param", params) + _pairs("-config", config)
-    return _run_mode(mode, command, cwd, env, descriptors, timeout)
+    return _run_mode(mode, command, cwd, env, descriptors, timeout, check)
 
 
 def cold(command: str, cwd: Optional[str] = None, env: Optional[Mapping[str, str]] = None, runs: int = 5,

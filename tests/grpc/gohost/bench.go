@@ -12,6 +12,7 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -181,9 +182,12 @@ func runBench(cfg hostConfig, o benchOptions) (answer, int) {
 		}
 		defer stop()
 	}
+	server := pluginProcess(h.pid)
+	serverBefore, serverOK := processCPU(server)
 	cpuBefore := ownCPU()
 	wall := spread(workers, o.count, true)
 	cpu := ownCPU() - cpuBefore
+	serverAfter, serverOK2 := processCPU(server)
 
 	var all []time.Duration
 	errors, first := 0, ""
@@ -208,6 +212,13 @@ func runBench(cfg hostConfig, o benchOptions) (answer, int) {
 	if len(all) > 0 {
 		out["mean_ms"] = ms(total / time.Duration(len(all)))
 		out["host_cpu_us_per_request"] = float64(cpu.Microseconds()) / float64(len(all))
+		if serverOK && serverOK2 {
+			out["server_cpu_us_per_request"] = float64((serverAfter - serverBefore).Microseconds()) / float64(len(all))
+		}
+	}
+	if rss, ok := processRSS(server); ok {
+		out["server_rss_mb"] = rss
+		out["server_requests"] = o.warmup + len(all)
 	}
 	if first != "" {
 		out["first_error"] = first
@@ -291,4 +302,68 @@ func runCold(cfg hostConfig, runs int, config map[string]string) (answer, int) {
 		return out, 1
 	}
 	return out, 0
+}
+
+// pluginProcess is the plugin's own process: bash -c usually execs the command, else it is bash's child.
+func pluginProcess(pid int) int {
+	if pid <= 0 {
+		return pid
+	}
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	if err == nil && !strings.HasSuffix(exe, "/bash") && !strings.HasSuffix(exe, "/sh") {
+		return pid
+	}
+	children, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		return pid
+	}
+	fields := strings.Fields(string(children))
+	if len(fields) == 0 {
+		return pid
+	}
+	child, err := strconv.Atoi(fields[0])
+	if err != nil {
+		return pid
+	}
+	return child
+}
+
+// processCPU is the user + system CPU time a process has used (all its threads), from /proc.
+func processCPU(pid int) (time.Duration, bool) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	text := string(stat)
+	fields := strings.Fields(text[strings.LastIndex(text, ")")+1:])
+	if len(fields) < 13 {
+		return 0, false
+	}
+	user, err1 := strconv.ParseInt(fields[11], 10, 64)
+	system, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	return time.Duration(user+system) * time.Second / ticksPerSecond, true
+}
+
+// processRSS is a process's resident memory in MB, from /proc.
+func processRSS(pid int) (float64, bool) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			fields := strings.Fields(line)
+			if len(fields) >= 2 {
+				kb, err := strconv.ParseFloat(fields[1], 64)
+				if err == nil {
+					return kb / 1024, true
+				}
+			}
+		}
+	}
+	return 0, false
 }
