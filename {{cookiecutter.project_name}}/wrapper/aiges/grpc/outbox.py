@@ -18,7 +18,9 @@ from typing import Any, Callable, Deque, Iterator, List, Optional
 
 _END = object()
 
-Send = Callable[[Any], bool]  # sends one message now; False when the stream is gone
+# Sends one message now; False when the stream is gone. If the stream ends before the message has wholly
+# left, the transport calls the second argument with the message, which goes to another stream.
+Send = Callable[[Any, Callable[[Any], None]], bool]
 
 
 class _Stream:
@@ -47,7 +49,7 @@ class Outbox:
             if target.send is None:
                 target.queue.put(message)
                 return
-            if target.send(message):
+            if target.send(message, self._requeue):
                 return
             self._detach(target)  # that stream is gone: try the next one, or keep it in the backlog
 
@@ -70,7 +72,7 @@ class Outbox:
                 waiting = []
             self._streams.append(mine)
         for index, message in enumerate(waiting):
-            if not send(message):  # type: ignore[misc]
+            if not send(message, self._requeue):  # type: ignore[misc]
                 with self._lock:
                     self._backlog.extendleft(reversed(waiting[index:]))
                 break
@@ -102,6 +104,11 @@ class Outbox:
                 self.put(message)
             if stream.send is not None:
                 self._flush_backlog()
+
+    def _requeue(self, message: Any) -> None:
+        """A message that never wholly left on a stream that ended: it goes to the newest stream."""
+        if not self._closed:
+            self.put(message)
 
     def _flush_backlog(self) -> None:
         """Messages parked while a direct stream was being replaced go to the newest stream."""

@@ -28,6 +28,7 @@ READ_SIZE = 256 * 1024
 OUR_MAX_FRAME = frames.DEFAULT_MAX_FRAME  # we never raise SETTINGS_MAX_FRAME_SIZE
 RECEIVE_WINDOW = frames.MAX_WINDOW
 REPLENISH_AT = RECEIVE_WINDOW // 2
+MAX_STREAMS = 1000  # SETTINGS_MAX_CONCURRENT_STREAMS: the loader keeps a handful; each stream may hold a thread
 
 _HEADERS, _DATA = 0, 1
 
@@ -35,12 +36,15 @@ _HEADERS, _DATA = 0, 1
 class Stream:
     """One request stream: its send window and queue, and what the gRPC layer keeps on it."""
 
-    __slots__ = ("call", "id", "local_closed", "queue", "received", "remote_closed", "reset", "send_window")
+    __slots__ = ("call", "headers_sent", "id", "local_closed", "queue", "received", "remote_closed", "reset",
+                 "send_window")
 
     def __init__(self, stream_id: int, send_window: int) -> None:
         self.id = stream_id
         self.send_window = send_window
-        self.queue: Deque[List[Any]] = collections.deque()  # [kind, payload, end_stream]
+        # [kind, payload, end_stream, dropped]: ``dropped`` is called if the stream ends before the item left
+        self.queue: Deque[List[Any]] = collections.deque()
+        self.headers_sent = False
         self.received = 0  # data bytes not yet given back with WINDOW_UPDATE
         self.remote_closed = False
         self.local_closed = False
@@ -78,13 +82,15 @@ class Connection(workers.Host):
         self.peer_max_frame = frames.DEFAULT_MAX_FRAME
         self.received = 0
         self.last_stream = 0
-        self.going_away = False
+        self.going_away = False  # the peer sent GOAWAY
+        self.goaway_sent = False  # we did: new streams are refused
         self.closed = False
         self._decoder = hpack.Decoder()
         self._continuing: Optional[Tuple[int, int, List[bytes]]] = None  # (stream, flags, fragments)
         # reading: two threads take turns (see _turns); the parse state lives here between turns
         self._baton = threading.Lock()
-        self._standby = 0
+        self._standby = 0  # threads waiting for the baton (0 or 1)
+        self._standby_lock = threading.Lock()
         self._job: Optional[Callable[[], None]] = None
         self._buffer = bytearray()
         self._preface_left = len(frames.PREFACE)
@@ -95,7 +101,7 @@ class Connection(workers.Host):
         """Send our SETTINGS and start the connection's two reader threads."""
         try:
             self._write(frames.settings([(frames.INITIAL_WINDOW_SIZE, RECEIVE_WINDOW),
-                                         (frames.ENABLE_PUSH, 0)])
+                                         (frames.ENABLE_PUSH, 0), (frames.MAX_CONCURRENT_STREAMS, MAX_STREAMS)])
                         + frames.window_update(0, RECEIVE_WINDOW - frames.DEFAULT_WINDOW))
         except OSError:
             self.close()
@@ -106,7 +112,7 @@ class Connection(workers.Host):
     def adopt(self, job: Callable[[], None]) -> bool:
         """Called by ``Workers.submit`` on the reading thread: run ``job`` on it once the other reader
         has taken over the socket (only when that reader is standing by)."""
-        if self._standby and self._job is None and not self.closed:
+        if self._job is None and not self.closed and self._standby:
             self._job = job
             return True
         return False
@@ -114,11 +120,13 @@ class Connection(workers.Host):
     def _turns(self) -> None:
         """Body of both reader threads: whoever holds the baton reads; a reader that adopts a job hands
         the baton to the other, runs the job, then stands by for its next turn."""
-        baton = self._baton
+        baton, count = self._baton, self._standby_lock
         while True:
-            self._standby += 1
+            with count:
+                self._standby += 1
             baton.acquire()
-            self._standby -= 1
+            with count:
+                self._standby -= 1
             if self.closed:
                 baton.release()
                 return
@@ -159,10 +167,11 @@ class Connection(workers.Host):
                     raise OSError("connection closed by the client")
                 buffer += chunk
             if self._preface_left:
+                seen = bytes(buffer[:self._preface_left])
+                if seen != frames.PREFACE[:len(seen)]:
+                    raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "not an HTTP/2 client (bad preface)")
                 if len(buffer) < self._preface_left:
                     continue
-                if bytes(buffer[:self._preface_left]) != frames.PREFACE:
-                    raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "not an HTTP/2 client (bad preface)")
                 del buffer[:self._preface_left]
                 self._preface_left = 0
             offset = 0
@@ -197,8 +206,10 @@ class Connection(workers.Host):
         elif kind == frames.WINDOW_UPDATE:
             self._on_window_update(stream_id, payload)
         elif kind == frames.PING:
-            if len(payload) != 8 or stream_id:
-                raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "bad PING")
+            if stream_id:
+                raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "PING on a stream")
+            if len(payload) != 8:
+                raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "PING of %d bytes" % len(payload))
             if not flags & frames.ACK:
                 self._write(frames.ping_ack(payload))
         elif kind == frames.SETTINGS:
@@ -273,10 +284,14 @@ class Connection(workers.Host):
             self.handler.on_data(self, stream, b"", True)
             self._forget_if_done(stream)
             return
-        if stream_id <= self.last_stream or not stream_id % 2:
-            if stream_id <= self.last_stream:
-                return  # headers for a stream we already closed: ignore
+        if not stream_id % 2:
             raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "client stream id %d is even" % stream_id)
+        if stream_id <= self.last_stream:  # a stream that is already closed: the request gets an answer
+            self._write(frames.rst_stream(stream_id, frames.STREAM_CLOSED))
+            return
+        if self.goaway_sent or len(self.streams) >= MAX_STREAMS:  # not processed: the client may retry it
+            self._write(frames.rst_stream(stream_id, frames.REFUSED_STREAM))
+            return
         self.last_stream = stream_id
         stream = Stream(stream_id, self.peer_initial_window)
         stream.remote_closed = end
@@ -318,6 +333,7 @@ class Connection(workers.Host):
         if len(payload) != 4:
             raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "WINDOW_UPDATE of %d bytes" % len(payload))
         increment = frames.parse_u32(payload)
+        dropped: Optional[List[Callable[[], None]]] = None
         with self.lock:
             out: List[bytes] = []
             if not stream_id:
@@ -334,23 +350,38 @@ class Connection(workers.Host):
                 if stream is None:
                     return
                 if not increment or stream.send_window + increment > frames.MAX_WINDOW:
-                    self._reset_locked(stream, frames.PROTOCOL_ERROR if not increment else frames.FLOW_CONTROL_ERROR,
-                                       out)
+                    dropped = self._reset_locked(
+                        stream, frames.PROTOCOL_ERROR if not increment else frames.FLOW_CONTROL_ERROR, out)
                 else:
                     stream.send_window += increment
                     self._drain(stream, out)
             if out:
                 self.sock.sendall(b"".join(out))
+        if dropped is not None:
+            self._ended(stream, dropped)
 
     def _on_reset(self, stream_id: int) -> None:
         with self.lock:
-            stream = self.streams.pop(stream_id, None)
-            self.blocked.pop(stream_id, None)
+            stream = self.streams.get(stream_id)
             if stream is None:
                 return
+            self.streams.pop(stream_id, None)
+            self.blocked.pop(stream_id, None)
             stream.reset = True
-            stream.queue.clear()
-        self.handler.on_reset(self, stream)
+            dropped = _take_unsent(stream)
+        self._ended(stream, dropped)
+
+    def _ended(self, stream: Stream, dropped: List[Callable[[], None]]) -> None:
+        """After a stream ended abnormally (lock not held): its call is cancelled, then whatever had not
+        wholly left goes back to its senders."""
+        try:
+            self.handler.on_reset(self, stream)
+        finally:
+            for callback in dropped:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("error while re-routing an unsent message")
 
     def _forget_if_done(self, stream: Stream) -> None:
         if stream.local_closed and stream.remote_closed:
@@ -358,19 +389,26 @@ class Connection(workers.Host):
                 self.streams.pop(stream.id, None)
 
     # --- writing (any thread) --------------------------------------------------------------------------
-    def send(self, stream: Stream, block: Optional[bytes], data: Optional[bytes], trailers: Optional[bytes]) -> bool:
-        """Queue, in order, response headers, a data payload and trailers (each optional; trailers end
-        the stream) and send what the peer's windows allow now. False when the stream is gone."""
+    def send(self, stream: Stream, headers: Optional[bytes], data: Optional[bytes], trailers: Optional[bytes],
+             trailers_only: Optional[bytes] = None, dropped: Optional[Callable[[], None]] = None) -> bool:
+        """Queue, in order, and send what the peer's windows allow now: ``headers`` (only if the stream has
+        sent none yet), ``data``, ``trailers`` (they end the stream; ``trailers_only`` replaces them when
+        the stream has sent nothing at all). All optional. False when the stream is gone; if it ends
+        before ``data`` has wholly left, ``dropped()`` is called."""
         with self.lock:
             if stream.reset or stream.local_closed or self.closed:
                 return False
             queue = stream.queue
-            if block is not None:
-                queue.append([_HEADERS, block, False])
+            if not stream.headers_sent:
+                if data is None and trailers_only is not None:
+                    trailers = trailers_only
+                elif headers is not None:
+                    queue.append([_HEADERS, headers, False, None])
+                stream.headers_sent = True
             if data is not None:
-                queue.append([_DATA, data, False])
+                queue.append([_DATA, data, False, dropped])
             if trailers is not None:
-                queue.append([_HEADERS, trailers, True])
+                queue.append([_HEADERS, trailers, True, None])
             out: List[bytes] = []
             self._drain(stream, out)
             if out:
@@ -381,20 +419,24 @@ class Connection(workers.Host):
             return True
 
     def reset(self, stream: Stream, code: int) -> None:
-        """End a stream abnormally (RST_STREAM) from our side."""
+        """End a stream abnormally (RST_STREAM) from our side; its call is cancelled."""
         with self.lock:
             out: List[bytes] = []
-            self._reset_locked(stream, code, out)
+            dropped = self._reset_locked(stream, code, out)
             if out:
                 self._sendall_quietly(b"".join(out))
+        if dropped is not None:
+            self._ended(stream, dropped)
 
-    def _reset_locked(self, stream: Stream, code: int, out: List[bytes]) -> None:
+    def _reset_locked(self, stream: Stream, code: int, out: List[bytes]) -> Optional[List[Callable[[], None]]]:
+        """Reset ``stream``; what the caller must pass to :meth:`_ended` once the lock is released (None
+        when it had already ended)."""
         if stream.reset or self.streams.pop(stream.id, None) is None:
-            return
+            return None
         stream.reset = True
-        stream.queue.clear()
         self.blocked.pop(stream.id, None)
         out.append(frames.rst_stream(stream.id, code))
+        return _take_unsent(stream)
 
     def _drain(self, stream: Stream, out: List[bytes]) -> None:
         """Move what the windows allow from ``stream.queue`` to ``out`` (lock held)."""
@@ -409,7 +451,7 @@ class Connection(workers.Host):
                 continue
             payload = item[1]
             end = bool(len(queue) == 1 and item[2])
-            if not payload:
+            if not len(payload):
                 out.append(frames.header(0, frames.DATA, frames.END_STREAM if end else 0, stream.id))
                 queue.popleft()
                 continue
@@ -464,9 +506,9 @@ class Connection(workers.Host):
     def goaway(self) -> None:
         """Refuse new streams (the ones open go on); the client reconnects elsewhere if it must."""
         with self.lock:
-            if self.going_away or self.closed:
+            if self.goaway_sent or self.closed:
                 return
-            self.going_away = True
+            self.goaway_sent = True
             self._sendall_quietly(frames.goaway(self.last_stream, frames.NO_ERROR))
 
     def close(self) -> None:
@@ -478,20 +520,28 @@ class Connection(workers.Host):
             streams = list(self.streams.values())
             self.streams.clear()
             self.blocked.clear()
+            unsent = []
             for stream in streams:
                 stream.reset = True
-                stream.queue.clear()
+                unsent.append(_take_unsent(stream))
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
         self.sock.close()
-        for stream in streams:
+        for stream, dropped in zip(streams, unsent):
             try:
-                self.handler.on_reset(self, stream)
+                self._ended(stream, dropped)
             except Exception:
                 log.exception("error while ending a call")
 
     @property
     def open_streams(self) -> int:
         return len(self.streams)
+
+
+def _take_unsent(stream: Stream) -> List[Callable[[], None]]:
+    """Empty the stream's queue (lock held): the ``dropped`` callbacks of data that had not wholly left."""
+    dropped = [item[3] for item in stream.queue if item[0] == _DATA and item[3] is not None]
+    stream.queue.clear()
+    return dropped

@@ -27,6 +27,7 @@ log = logging.getLogger("aiges.serve")
 _PREFIX = struct.Struct(">BI")
 RESPONSE_HEADERS = hpack.encode([(":status", "200"), ("content-type", "application/grpc")])
 OK_TRAILERS = hpack.encode([("grpc-status", "0")])
+OK_TRAILERS_ONLY = hpack.encode([(":status", "200"), ("content-type", "application/grpc"), ("grpc-status", "0")])
 _END = object()
 READY_TIMEOUT = 120.0
 
@@ -106,29 +107,32 @@ class Call:
             return ""
 
     # --- sending ----------------------------------------------------------------------------------------
-    def send_message(self, payload: bytes) -> bool:
-        block = None if self.headers_sent else RESPONSE_HEADERS
-        self.headers_sent = True
-        return self.connection.send(self.stream, block, frame_message(payload), None)
+    def send_message(self, payload: bytes, dropped: Optional[Callable[[], None]] = None) -> bool:
+        """One message of a streaming response (the response headers go first, once)."""
+        return self.connection.send(self.stream, RESPONSE_HEADERS, frame_message(payload), None, dropped=dropped)
 
-    def send_response(self, message: Any) -> bool:
+    def send_response(self, message: Any, requeue: Optional[Callable[[Any], None]] = None) -> bool:
         """Send one message of a streaming response now, from any thread; False once the call has
-        ended (the outbox then routes the message elsewhere)."""
+        ended (the outbox then routes the message elsewhere). When the stream ends before the
+        message has wholly left (it may wait for the peer's window), ``requeue(message)`` is called."""
         if self.finished:
             return False
-        return self.send_message(self.rpc.encode(message))
+        return self.send_message(self.rpc.encode(message), None if requeue is None else lambda: requeue(message))
 
     def respond(self, payload: bytes) -> None:
         """The whole answer of a unary call: headers, message and OK trailers in one write."""
-        self.headers_sent = True
         self.connection.send(self.stream, RESPONSE_HEADERS, frame_message(payload), OK_TRAILERS)
         self._end()
 
     def finish(self, code: int = status.OK, details: str = "") -> None:
+        """End the call with a status: trailers, or gRPC's Trailers-Only response when nothing was sent."""
         if self.finished:
             return
-        block = OK_TRAILERS if code == status.OK and self.headers_sent else trailers(code, details, self.headers_sent)
-        self.connection.send(self.stream, None, None, block)
+        if code == status.OK:
+            self.connection.send(self.stream, None, None, OK_TRAILERS, trailers_only=OK_TRAILERS_ONLY)
+        else:
+            self.connection.send(self.stream, None, None, trailers(code, details, True),
+                                 trailers_only=trailers(code, details, False))
         self._end()
 
     def cancel(self) -> None:
@@ -245,6 +249,9 @@ class Router(Handler):
 
     def _deliver(self, call: Call, flag: int, payload: bytes) -> bool:
         if flag & 1:
+            if call.encoding == "identity":
+                self._fail(call, status.INTERNAL, "compressed flag set on a message without grpc-encoding")
+                return False
             payload_or_none = self._decompress(call, payload)
             if payload_or_none is None:
                 return False
@@ -311,7 +318,7 @@ class Router(Handler):
     def _refuse(connection: Connection, stream: Stream, http_status: str, code: int, details: str) -> None:
         block = hpack.encode([(":status", http_status), ("content-type", "application/grpc"),
                               ("grpc-status", str(code)), ("grpc-message", _percent_encode(details))])
-        connection.send(stream, None, None, block)
+        connection.send(stream, None, None, block, trailers_only=block)
 
     def _start_thread(self, call: Call, argument: Any) -> None:
         threading.Thread(target=_run_streaming, args=(call, argument), daemon=True,
