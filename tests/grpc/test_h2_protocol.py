@@ -41,6 +41,7 @@ from h2client import (
     PUSH_PROMISE,
     RESOURCE_EXHAUSTED,
     SETTINGS,
+    STREAM_CLOSED,
     UNIMPLEMENTED,
     WINDOW_UPDATE,
     Client,
@@ -176,6 +177,20 @@ def test_the_server_sends_its_settings_first_and_acknowledges_the_clients(connec
     assert client.settings_acks == 1
     assert client.window_updates(0) == [MAX_WINDOW - 65535]
     assert serving(check(client))
+
+
+def test_a_few_bytes_that_cannot_begin_the_preface_are_refused_at_once(connect):
+    stranger = connect(handshake=False)
+    stranger.send_raw(b"HELO\r\n")  # shorter than the 24-byte preface: no need to wait for the rest
+    stranger.read_until_closed()
+    assert stranger.goaway is not None and stranger.goaway.error_code == PROTOCOL_ERROR
+
+
+def test_the_server_limits_concurrent_streams_in_its_settings_and_refuses_streams_beyond(connect):
+    client = connect(handshake=False)
+    client.wait(lambda: client.frames, "the server's first frame")
+    limit = client.frames[0].settings[SettingCodes.MAX_CONCURRENT_STREAMS]
+    assert 32 <= limit <= 10000  # room for the loader's concurrency, and a bound on threads
 
 
 def test_a_client_that_does_not_speak_http2_gets_goaway_protocol_error_and_others_are_still_served(connect):
@@ -490,6 +505,23 @@ def test_a_request_message_that_is_not_protobuf_is_internal(connect):
     assert answer.grpc_status == INTERNAL and "parse" in answer.grpc_message
 
 
+def test_a_compressed_message_without_grpc_encoding_is_internal(connect):
+    client = connect()
+    answer = client.finish(client.request(CHECK, grpc_message(CheckRequest().SerializeToString(), compressed=True)))
+    assert answer.grpc_status == INTERNAL and "grpc-encoding" in answer.grpc_message
+
+
+def test_headers_on_a_stream_that_already_ended_get_stream_closed_and_the_connection_goes_on(connect):
+    client = connect()
+    first = client.request(CHECK, grpc_message(CheckRequest().SerializeToString()))
+    assert client.finish(first).grpc_status == OK
+    block = client.h2.encoder.encode(grpc_headers(CHECK))  # h2's encoder: still in step with the server
+    client.send_raw(raw_frame(HEADERS, END_HEADERS | END_STREAM, first, block))
+    client.wait(lambda: client.streams[first].reset is not None, "RST_STREAM for the closed stream")
+    assert client.streams[first].reset == STREAM_CLOSED
+    assert serving(check(client))
+
+
 def test_grpc_message_is_percent_encoded(connect):
     client = connect()
     answer = check(client, service="\u00fcnknown 100%")
@@ -652,6 +684,7 @@ VIOLATIONS = {
     "CONTINUATION without HEADERS": (
         PROTOCOL_ERROR, lambda c: raw_frame(CONTINUATION, END_HEADERS, 1, _header_block(c))),
     "PING of 7 bytes": (FRAME_SIZE_ERROR, lambda c: raw_frame(PING, 0, 0, bytes(7))),
+    "PING on a stream": (PROTOCOL_ERROR, lambda c: raw_frame(PING, 0, 1, bytes(8))),
     "SETTINGS ACK with a payload": (FRAME_SIZE_ERROR, lambda c: raw_frame(SETTINGS, 0x1, 0, bytes(6))),
     "SETTINGS INITIAL_WINDOW_SIZE over 2**31-1": (
         FLOW_CONTROL_ERROR, lambda c: raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 2 ** 31))),
