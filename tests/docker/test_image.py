@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import runtime_env
 from tests.docker import support
+from tests.render.consistency import tomllib
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 MODES = list(itertools.product(support.PLUGIN_MODES, support.SESSION_MODES))
@@ -109,8 +110,10 @@ GRPC_MODES = [(mode, session) for mode, session in MODES if mode == "grpc"]  # c
                          indirect=True)
 def test_grpc_plugin_server_answers_the_loader(image: Built) -> None:
     port = free_port()
+    # As AIservice starts it: bash -c <[aiges].pythonPluginCmd> in /home/aiges, the image's working directory.
+    plugin_cmd = tomllib.loads((image.project / "aiges.toml").read_text(encoding="utf-8"))["aiges"]["pythonPluginCmd"]
     container = support.client().containers.run(
-        image.tag, ["python", "-m", "aiges.serve"], detach=True, network_mode="host",
+        image.tag, ["bash", "-c", plugin_cmd], detach=True, network_mode="host",
         environment={"BASIC_PLUGIN": "hello", "PLUGIN_MIN_PORT": str(port), "PLUGIN_MAX_PORT": str(port),
                      "PLUGIN_PROTOCOL_VERSIONS": "1"})
     try:

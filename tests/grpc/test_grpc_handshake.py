@@ -113,3 +113,32 @@ def test_python_m_aiges_serve_through_the_command_registry(wrapper_dir, spawn):
 def test_the_vendor_command_line_flags_are_accepted(wrapper_dir, spawn):
     plugin = spawn(wrapper_dir("echo"), args=["-c", "-w", "2"])
     assert plugin.health() == "SERVING"
+
+
+def test_the_command_rendered_into_aiges_toml_starts_the_server_without_importing_the_heavy_parts_first(wrapper_dir):
+    from aiges.render.settings import PLUGIN_CMD
+
+    assert PLUGIN_CMD.startswith("python ")
+    command = fakehost.shlex.quote(sys.executable) + PLUGIN_CMD[len("python"):] + " -w 3"  # options go after it
+    plugin = fakehost.Plugin(command, str(wrapper_dir("echo")), env=plugin_env(AIGES_LOG_LEVEL="debug"))
+    try:
+        plugin.start().connect().open_communicate()
+        assert plugin.health() == "SERVING" and plugin.init({}) == 0
+        assert plugin.exec_once("rendered", [fakehost.node("text", b"ok")]).list[0].data == b"ok"
+        assert "3 worker(s)" in plugin.stderr()
+    finally:
+        plugin.close()
+
+
+def test_the_handshake_is_printed_before_grpc_protobuf_or_the_wrapper_are_imported(wrapper_dir):
+    """The loader waits for the handshake: nothing slow may come before it (aiges.serve binds with _socket)."""
+    probe = ("import sys, aiges.serve as s\n"
+             "early = s._announce_early([])\n"
+             "heavy = [m for m in ('grpc', 'google.protobuf', 'socket', 'argparse', 'typing', 'threading', 'wrapper')"
+             " if m in sys.modules]\n"
+             "sys.stderr.write('heavy=%r\\n' % heavy)\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=str(wrapper_dir("echo")), env=plugin_env(
+        BASIC_PLUGIN="hello", PLUGIN_MIN_PORT="10000", PLUGIN_MAX_PORT="25000"), capture_output=True, text=True,
+        timeout=60)
+    assert done.stdout.startswith("1|1|tcp|127.0.0.1:"), done.stderr
+    assert "heavy=[]" in done.stderr

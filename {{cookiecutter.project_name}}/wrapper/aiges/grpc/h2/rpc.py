@@ -66,12 +66,12 @@ class Call:
     """One RPC in flight; also the ``context`` handlers receive (the part of grpcio's API we use)."""
 
     def __init__(self, connection: Connection, stream: Stream, rpc: Rpc, encoding: str,
-                 metadata: List[Tuple[str, str]]) -> None:
+                 headers: List[Tuple[str, str]]) -> None:
         self.connection = connection
         self.stream = stream
         self.rpc = rpc
         self.encoding = encoding
-        self.metadata = metadata
+        self.headers = headers
         self.buffer = bytearray()
         self.messages: List[bytes] = []  # unary: the request, once complete
         self.requests: Optional[queue.SimpleQueue[Any]] = None  # client streaming: decoded requests
@@ -97,7 +97,7 @@ class Call:
         raise status.Abort(code, details)
 
     def invocation_metadata(self) -> List[Tuple[str, str]]:
-        return list(self.metadata)
+        return [(name, value) for name, value in self.headers if not name.startswith(":")]
 
     def peer(self) -> str:
         try:
@@ -201,9 +201,7 @@ class Router(Handler):
         if rpc is None:
             self._refuse(connection, stream, "200", status.UNIMPLEMENTED, "Method not found: %s" % path)
             return
-        encoding = fields.get("grpc-encoding", "identity")
-        metadata = [(name, value) for name, value in headers if not name.startswith(":")]
-        call = stream.call = Call(connection, stream, rpc, encoding, metadata)
+        call = stream.call = Call(connection, stream, rpc, fields.get("grpc-encoding", "identity"), headers)
         if rpc.client_streaming:
             call.requests = queue.SimpleQueue()
             self._start_thread(call, call.request_iterator())
