@@ -132,10 +132,12 @@ def test_the_command_rendered_into_aiges_toml_starts_the_server_without_importin
 
 def test_the_handshake_is_printed_before_grpc_protobuf_or_the_wrapper_are_imported(wrapper_dir):
     """The loader waits for the handshake: nothing slow may come before it (aiges.serve binds with _socket)."""
-    probe = ("import sys, aiges.serve as s\n"
+    probe = ("import sys\n"
+             "before = set(sys.modules)  # what the interpreter (and its site, .pth files) loaded already\n"
+             "import aiges.serve as s\n"
              "early = s._announce_early([])\n"
              "heavy = [m for m in ('grpc', 'google.protobuf', 'socket', 'argparse', 'typing', 'threading', 'wrapper')"
-             " if m in sys.modules]\n"
+             " if m in sys.modules and m not in before]\n"
              "sys.stderr.write('heavy=%r\\n' % heavy)\n")
     done = subprocess.run([sys.executable, "-c", probe], cwd=str(wrapper_dir("echo")), env=plugin_env(
         BASIC_PLUGIN="hello", PLUGIN_MIN_PORT="10000", PLUGIN_MAX_PORT="25000"), capture_output=True, text=True,
