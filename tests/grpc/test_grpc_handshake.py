@@ -131,7 +131,8 @@ def test_the_command_rendered_into_aiges_toml_starts_the_server_without_importin
 
 
 def test_the_handshake_is_printed_before_grpc_protobuf_or_the_wrapper_are_imported(wrapper_dir):
-    """The loader waits for the handshake: nothing slow may come before it (aiges.serve binds with _socket)."""
+    """The loader waits for the handshake: nothing slow may come before it (the built-in transport's
+    aiges.serve binds with _socket; with --transport grpcio, grpcio binds after its import)."""
     probe = ("import sys\n"
              "before = set(sys.modules)  # what the interpreter (and its site, .pth files) loaded already\n"
              "import aiges.serve as s\n"
@@ -140,7 +141,8 @@ def test_the_handshake_is_printed_before_grpc_protobuf_or_the_wrapper_are_import
              " if m in sys.modules and m not in before]\n"
              "sys.stderr.write('heavy=%r\\n' % heavy)\n")
     done = subprocess.run([sys.executable, "-c", probe], cwd=str(wrapper_dir("echo")), env=plugin_env(
-        BASIC_PLUGIN="hello", PLUGIN_MIN_PORT="10000", PLUGIN_MAX_PORT="25000"), capture_output=True, text=True,
+        BASIC_PLUGIN="hello", PLUGIN_MIN_PORT="10000", PLUGIN_MAX_PORT="25000", AIGES_TRANSPORT="h2"),
+        capture_output=True, text=True,
         timeout=60)
     assert done.stdout.startswith("1|1|tcp|127.0.0.1:"), done.stderr
     assert "heavy=[]" in done.stderr
