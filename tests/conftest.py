@@ -14,6 +14,11 @@ REFERENCE = SHARED / "reference"
 if str(RUNTIME_PARENT) not in sys.path:
     sys.path.insert(0, str(RUNTIME_PARENT))
 
+# The tests' gRPC clients run in this process, which also starts plugins with subprocess. On Python 3.9
+# that forks, and grpcio's fork handlers may restart its poller in the child before exec, where the
+# epoll fd is already closed: the child aborts (grpc/grpc#43055). The tests never use gRPC across a fork.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 
 def runtime_env(**extra: str) -> dict:
     """Environment for a subprocess that must import the template's runtime."""
