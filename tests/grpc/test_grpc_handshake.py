@@ -146,3 +146,30 @@ def test_the_handshake_is_printed_before_grpc_protobuf_or_the_wrapper_are_import
         timeout=60)
     assert done.stdout.startswith("1|1|tcp|127.0.0.1:"), done.stderr
     assert "heavy=[]" in done.stderr
+
+
+@pytest.mark.parametrize("bad", [["--bogus"], ["--workers", "many"]], ids=["unknown option", "bad value"])
+def test_a_bad_command_line_is_reported_before_any_handshake(wrapper_dir, bad):
+    done = run_serve(wrapper_dir("echo"), *bad, BASIC_PLUGIN="hello", AIGES_TRANSPORT="h2")
+    assert done.returncode == 2 and done.stdout == ""  # the loader never sees a port it cannot use
+    assert "usage:" in done.stderr
+
+
+def test_an_abbreviated_option_means_what_argparse_says(wrapper_dir, spawn):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        wanted = probe.getsockname()[1]
+    plugin = spawn(wrapper_dir("echo"), args=["--po", str(wanted)], AIGES_TRANSPORT="h2")
+    assert plugin.address == "127.0.0.1:%d" % wanted and plugin.health() == "SERVING"
+
+
+def test_the_early_start_up_reads_every_option_as_argparse_does():
+    import argparse
+
+    from aiges import serve
+
+    parser = argparse.ArgumentParser()
+    serve.configure(parser)
+    options = {flag for action in parser._actions for flag in action.option_strings}
+    assert options - set(serve._EARLY_OPTIONS) == {"-h", "--help", "--transport"}  # these go to argparse first
+    assert serve._early_port(["--port=10001", "-w", "3", "--", "--port", "9"]) == (True, 10001)

@@ -103,23 +103,53 @@ def _cookie_problem() -> str:
     return ""
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# The options the early start-up understands, each with a check of its value (None: takes no value).
+# Anything else (help, --transport, an abbreviation, a bad value) goes to argparse first, so a command
+# line error is reported before any handshake is printed.
+_EARLY_OPTIONS = {
+    "--port": str.isdigit, "-w": str.isdigit, "--workers": str.isdigit, "--max-message-mb": str.isdigit,
+    "--wrapper": bool, "--log-level": ("debug", "info", "warn", "warning", "error").__contains__,
+    "--grace": _is_number, "-c": None,
+}
+
+
 def _early_port(argv: List[str]) -> Tuple[bool, Optional[int]]:
-    """(usable, --port value) from a quick look at the options; not usable when anything calls for
-    argparse first (help, another transport, a malformed --port)."""
+    """(usable, --port value) from a strict look at the options: usable only with the built-in
+    transport and options that argparse will accept exactly as read here."""
     options = argv[:argv.index("--")] if "--" in argv else argv
     port = None
-    for index, option in enumerate(options):
-        if option in ("-h", "--help") or option.startswith("--transport") or option.startswith("--tr"):
+    index = 0
+    while index < len(options):
+        name, has_value, value = options[index].partition("=")
+        if not name.startswith("-"):  # an argument for wrapper.py
+            index += 1
+            continue
+        if name not in _EARLY_OPTIONS:
             return False, None
-        value = None
-        if option == "--port" and index + 1 < len(options):
-            value = options[index + 1]
-        elif option.startswith("--port="):
-            value = option[len("--port="):]
-        if value is not None:
-            if not value.isdigit():
+        check = _EARLY_OPTIONS[name]
+        if check is None:
+            if has_value:
                 return False, None
+            index += 1
+            continue
+        if not has_value:
+            if index + 1 >= len(options):
+                return False, None
+            value = options[index + 1]
+            index += 1
+        if not check(value):
+            return False, None
+        if name == "--port":
             port = int(value)
+        index += 1
     return _default_transport() == "h2", port
 
 
