@@ -163,9 +163,10 @@ def test_an_abbreviated_option_means_what_argparse_says(wrapper_dir, spawn):
     assert plugin.address == "127.0.0.1:%d" % wanted and plugin.health() == "SERVING"
 
 
-def test_the_early_start_up_reads_every_option_as_argparse_does():
+def test_the_early_start_up_reads_every_option_as_argparse_does(monkeypatch):
     import argparse
 
+    monkeypatch.setenv("AIGES_TRANSPORT", "h2")
     from aiges import serve
 
     parser = argparse.ArgumentParser()
