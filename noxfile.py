@@ -76,14 +76,22 @@ def lint(session: nox.Session) -> None:
         shutil.rmtree(baked, ignore_errors=True)
 
 
+def fresh_folder(parent: Path, name: str) -> Path:
+    """``parent/name``, or the first of ``name-2``, ``name-3``, ... that does not exist yet."""
+    candidate, number = parent / name, 1
+    while candidate.exists():
+        number += 1
+        candidate = parent / f"{name}-{number}"
+    return candidate
+
+
 @nox.session(default=False)
 def demo(session: nox.Session) -> None:
-    """Bake ./demo with the default answers and run its local debug run."""
+    """Bake ./demo with the default answers and run its local debug run (./demo-2, ./demo-3, ... when
+    ./demo exists: a demo the user has edited is never deleted)."""
     session.install("cookiecutter>=2.6", "tomli-w>=1.0")
-    target = ROOT / "demo"
-    if target.exists():
-        shutil.rmtree(target)
-    session.run("cookiecutter", "--no-input", "--output-dir", str(ROOT), str(ROOT), "project_name=demo")
+    target = fresh_folder(ROOT, "demo")
+    session.run("cookiecutter", "--no-input", "--output-dir", str(ROOT), str(ROOT), f"project_name={target.name}")
     session.chdir(str(target))
     session.run("python", "-m", "aiges", "run")
     session.log(f"Your demo project is in {target}: see its README.md for what to do next.")

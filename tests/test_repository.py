@@ -34,3 +34,42 @@ def test_readme_performance_section_shows_the_latest_benchmark_results():
     result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "update_readme.py"), "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+class RecordingSession:
+    """Stands in for nox's session: records what the demo session would run."""
+
+    def __init__(self):
+        self.runs = []
+
+    def install(self, *packages):
+        pass
+
+    def run(self, *command, **options):
+        self.runs.append(command)
+
+    def chdir(self, folder):
+        self.runs.append(("cd", folder))
+
+    def log(self, message):
+        pass
+
+
+def test_the_demo_session_never_deletes_an_earlier_demo(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("repository_noxfile", REPO / "noxfile.py")
+    noxfile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(noxfile)
+    monkeypatch.setattr(noxfile, "ROOT", tmp_path)
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "my_edit.py").write_text("kept\n")
+    (tmp_path / "demo-2").mkdir()
+    session = RecordingSession()
+
+    noxfile.demo(session)
+
+    assert (tmp_path / "demo" / "my_edit.py").read_text() == "kept\n"
+    bake = next(command for command in session.runs if command[0] == "cookiecutter")
+    assert "project_name=demo-3" in bake
+    assert ("cd", str(tmp_path / "demo-3")) in session.runs
