@@ -7,7 +7,8 @@ from typing import List, Optional
 from aiges.loading import find_wrapper_file, project_root
 from aiges.render import tomlout
 from aiges.render.aiges_toml import AIGES_TOML, aiges_document
-from aiges.render.checks import check
+from aiges.errors import DeclarationErrors
+from aiges.render.checks import admission_problems, check
 from aiges.render.outputs import Output
 from aiges.render.reading import Reading, read_declarations
 from aiges.render.samples import INLINE_DIR, sample_sources
@@ -62,6 +63,9 @@ def render(project: Project, force_import: bool = False, legacy: bool = False) -
     reading = read_declarations(project.wrapper_file, display_path(project.wrapper_file), force_import)
     declarations = check(reading.declarations)
     settings = project.settings
+    starved = admission_problems(declarations, settings, os.path.join(project.root, "pyproject.toml"))
+    if starved:
+        raise DeclarationErrors(starved)
     wrapper_folder = project.relative(project.wrapper_dir)
     source = project.relative(project.wrapper_file)
     meta = declarations.meta
