@@ -135,6 +135,9 @@ class Plugin:
         self.stdout_after: List[bytes] = []
         self.channel: Any = None
         self.router: Optional[Router] = None
+        # The loader's [fc] admission (tests/grpc/admission.py) when set: once requests beyond its
+        # licences get ret 10110 without reaching the plugin, as the real loader answers them.
+        self.admission: Any = None
         self._stderr: Any = None
 
     # --- process ---------------------------------------------------------------------------------------
@@ -255,8 +258,17 @@ class Plugin:
                   timeout: float = 30.0) -> Any:
         """Once request and its streamed result (the last Response for the tag)."""
         assert self.router is not None, "open_communicate() first"
-        self.once(tag, nodes, params)
-        return self.router.final(tag, timeout)[-1]
+        admission = self.admission
+        if admission is not None:
+            refused = admission.refusal()
+            if refused:
+                return MESSAGES["aiges.Response"](tag=tag, ret=refused)
+        try:
+            self.once(tag, nodes, params)
+            return self.router.final(tag, timeout)[-1]
+        finally:
+            if admission is not None:
+                admission.answered_once()
 
     def create(self, sid: str, params: Optional[Dict[str, str]] = None, tag: Optional[str] = None) -> Any:
         params = dict(params or {})
