@@ -226,6 +226,10 @@ class WrapperRunner:
             raise NotReady("%s called before a successful wrapperInit" % name)
         return planner(name, names)
 
+    def refuse(self, tag: str, where: str, code: int, message: str) -> None:
+        """Answer a request the server could not run (e.g. its queue is full) with ``code``."""
+        self._refuse(tag, where, code, message)
+
     def _refuse(self, tag: str, where: str, code: int, message: str, traceback: bool = False) -> None:
         log.error("%s for tag %r answered with ret %d: %s", where, tag, code, message, exc_info=traceback)
         self.outlet(convert.error_response(tag, code, "%s: %s" % (where, message)))

@@ -4,10 +4,10 @@ import os
 import posixpath
 from typing import List, Optional
 
+from aiges.errors import DeclarationErrors
 from aiges.loading import find_wrapper_file, project_root
 from aiges.render import tomlout
 from aiges.render.aiges_toml import AIGES_TOML, aiges_document
-from aiges.errors import DeclarationErrors
 from aiges.render.checks import admission_problems, check
 from aiges.render.outputs import Output
 from aiges.render.reading import Reading, read_declarations
