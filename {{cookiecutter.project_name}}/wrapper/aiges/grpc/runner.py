@@ -138,9 +138,8 @@ class WrapperRunner:
             self._refuse(tag, "wrapperOnceExec", errors.INIT_ERROR, str(problem))
             return
         except BaseException as error:  # noqa: BLE001 - every request gets an answer
-            self._refuse(tag, "wrapperOnceExec", errors.USER_EXEC_ERROR,
-                         "raised %s: %s" % (type(error).__name__, error),
-                         traceback=True)
+            refusal = convert.raised(error)
+            self._refuse(tag, "wrapperOnceExec", refusal.code, refusal.message, traceback=True)
             return
         self.outlet(message)
 
