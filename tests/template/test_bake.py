@@ -110,7 +110,7 @@ def readme_commands(readme: str) -> List[str]:
     return commands
 
 
-NEEDS_MORE_THAN_A_CHECKOUT = ("python -m pip install", "docker ", "copier ", "cruft ")  # network, engine, git
+NEEDS_MORE_THAN_A_CHECKOUT = ("python -m pip install", "docker ", "copier ", "cruft ", "curl ")  # network, engine, git
 
 
 @pytest.mark.slow
@@ -124,10 +124,13 @@ def test_readme_commands_work_from_the_project_root(bake: Callable[[str], Path],
     for command in commands:
         if command.startswith(NEEDS_MORE_THAN_A_CHECKOUT) or command == "python -m aiges build":
             continue
+        command, _, target = command.partition(" > ")  # `... > file`: stdout into that file
         words = shlex.split(command)
         assert words[0] == "python", f"README command is not run with python: {command}"
         result = support.python(*words[1:], cwd=project)
         assert result.returncode == 0, f"`{command}` failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        if target:
+            (project / target.strip()).write_text(result.stdout, encoding="utf-8")
         ran += 1
     assert ran >= 8
 
