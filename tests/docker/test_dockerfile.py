@@ -88,7 +88,8 @@ def test_dependencies_come_before_the_plugin_code(variant: Dict[str, Any]) -> No
         items[copy_requirements]["value"], items[configs]["value"], items[wrapper]["value"]]
     labels = index_of(items, "LABEL", r"aiges\.schema\.sha256")
     assert pip < labels < configs, "labels must not invalidate the dependencies, and a code edit must not rebuild them"
-    check = index_of(items, "RUN", r"^python3 -m aiges check --in-image --quiet && rm pyproject\.toml$")
+    check = index_of(items, "RUN", r"^if \[ -z \"\$AIGES_NO_CHECK\" \]; then python3 -m aiges check --in-image "
+                                   r"--quiet; fi && rm pyproject\.toml$")
     compile_step = index_of(items, "RUN", r"^python3 -m compileall -q /home/aiges/aiges /home/aiges/wrapper\.py$")
     assert items[wrapper:] == [items[wrapper], items[check], items[compile_step]], \
         "a code edit rebuilds only the code, its staleness check and its byte-compilation"
