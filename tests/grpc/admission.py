@@ -128,6 +128,14 @@ class Admission:
             if sid in self._sessions:
                 self._sessions[sid] = self.clock() + self.ttl
 
+    def session_refusal(self, sid: str) -> Optional[int]:
+        """:meth:`open_session` for a host: None when admitted, else the code the loader logs."""
+        try:
+            self.open_session(sid)
+        except Refused as refused:
+            return refused.code
+        return None
+
     def close_session(self, sid: str) -> None:
         """The session ended or the client closed: nothing is released (the sweep does it)."""
         self.advance()

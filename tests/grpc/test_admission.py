@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Dict, List
 
@@ -183,3 +184,40 @@ def test_max_16_is_at_its_limit_with_one_session_per_second():
     assert at_limit.peak >= 15  # each held 15-16 s: duration + poller tail + ttl + up to roll
     clock = FakeClock()
     assert session_traffic(Admission(max=1, ttl=10000, roll=5000, clock=clock), clock, 60, 1.0) > 40
+
+
+# --- sessions on a real plugin, on the real clock (short ttl and roll) -----------------------------------
+
+def run_session(plugin: fakehost.Plugin, sid: str) -> int:
+    """One echo session of three frames; the create's err_code (10110 when the host refused it)."""
+    created = plugin.create(sid, {"cb": "grpc"})
+    if created.err_code:
+        return created.err_code
+    frames = [fakehost.node("t", b"%d" % step, 0, 2 if step == 2 else step) for step in range(3)]
+    assert plugin.write(created.handle, frames) == 0
+    assert plugin.router.final(sid, 60)
+    assert plugin.destroy(created.handle) == 0
+    return 0
+
+
+def test_a_finished_sessions_licence_comes_back_only_after_ttl(wrapper_dir, spawn):
+    plugin = spawn(wrapper_dir("echo"))
+    assert plugin.init({}) == 0
+    plugin.admission = Admission(max=1, ttl=300, roll=100)
+    assert run_session(plugin, "first") == 0
+    assert run_session(plugin, "second") == LICENCE_REFUSED  # the first is over, its licence is not back
+    deadline = time.monotonic() + 5
+    while plugin.admission.in_use and time.monotonic() < deadline:
+        time.sleep(0.05)
+        plugin.admission.advance()
+    assert run_session(plugin, "third") == 0  # after ttl + up to roll
+
+
+def test_back_to_back_sessions_are_admitted_with_the_default_render(wrapper_dir, spawn, tmp_path):
+    root = tmp_path / "stream"
+    shutil.copytree(str(SESSION_FIXTURE), str(root))
+    plugin = spawn(wrapper_dir("echo"))
+    assert plugin.init({}) == 0
+    plugin.admission = Admission.from_fc(render(root)["fc"])
+    assert [run_session(plugin, "s%d" % index) for index in range(30)] == [0] * 30
+    assert plugin.admission.in_use == 30  # all still held until their ttl: why max must be well above 1
