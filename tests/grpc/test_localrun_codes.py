@@ -41,3 +41,47 @@ def test_the_local_run_names_the_ret_the_server_answers(harness, wrapper_dir, sp
     assert answer.ret != 0 and reported == answer.ret
     assert '{"code":10910,"message":"errr;code=%d"}' % reported in local.stderr
     assert "code -1" not in local.stderr and "called with -1" not in local.stdout
+
+
+ASYNC_WRAPPER = '''
+from aiges.sdk import StringBodyField, WrapperBase
+
+
+class UserRequest:
+    text = StringBodyField(key="text", value=b"hello")
+
+
+class UserResponse:
+    accept_out = StringBodyField(key="out")
+
+
+class Wrapper(WrapperBase):
+    serviceId = "async_fail"
+    version = "v1"
+    requestCls = UserRequest()
+    responseCls = UserResponse()
+
+    def wrapperInit(self, config):
+        return 0
+
+    def wrapperFini(self):
+        return 0
+
+    def wrapperOnceExecAsync(self, params, reqData, usrTag="", persId=0):
+        return OUTCOME()
+'''
+
+
+@pytest.mark.parametrize("outcome, ret", [("lambda: 1 / 0", 30003), ("lambda: 7", 7), ("lambda: None", 30003)])
+def test_the_async_path_reports_the_servers_ret_too(tmp_path, spawn, outcome, ret):
+    folder = tmp_path / "async"
+    folder.mkdir()
+    (folder / "wrapper.py").write_text("OUTCOME = %s\n%s" % (outcome, ASYNC_WRAPPER), encoding="utf-8")
+    local = subprocess.run([sys.executable, "-m", "aiges", "run", "--no-output"], cwd=str(folder),
+                           env=plugin_env(), capture_output=True, text=True, timeout=120, check=False)
+    assert local.returncode == 1, local.stderr
+    found = SERVED.search(local.stderr)
+    assert found and int(found.group(1)) == ret, local.stderr
+    plugin = spawn(folder)
+    assert plugin.init({}) == 0, plugin.stderr()
+    assert plugin.exec_once("same", [fakehost.node("text", b"hi")]).ret == ret

@@ -123,6 +123,12 @@ def raised(error: BaseException) -> Refusal:
     return Refusal(USER_EXEC_ERROR, "raised %s: %s" % (type(error).__name__, error))
 
 
+def returned_ret(code: Any) -> int:
+    """The ``ret`` for a non-zero code a wrapper call returned (wrapperOnceExecAsync): the code when it is
+    a usable int, else 30003."""
+    return code if isinstance(code, int) and not isinstance(code, bool) and code else USER_EXEC_ERROR
+
+
 def once_ret(result: Any) -> int:
     """The ``ret`` the server answers a once request with when the wrapper returned ``result``.
 

@@ -123,7 +123,7 @@ class WrapperRunner:
             if self._async_once:
                 code = self._plan("wrapperOnceExecAsync", calls.ONCE)(params, req_data, tag, 0)
                 if code != 0:
-                    self._refuse(tag, "wrapperOnceExecAsync", _int_or(code), _message(wrapper, code))
+                    self._refuse(tag, "wrapperOnceExecAsync", convert.returned_ret(code), _message(wrapper, code))
                 return  # the result comes through callback(resp, usrTag)
             result = self._plan("wrapperOnceExec", calls.ONCE)(params, req_data, tag, 0)
             code = convert.error_code(result)
@@ -272,10 +272,6 @@ def _message(wrapper: Any, code: Any) -> str:
     if wrapper is None or not isinstance(code, int):
         return ""
     return calling.error_text(wrapper, code) or ""
-
-
-def _int_or(code: Any) -> int:
-    return code if isinstance(code, int) and not isinstance(code, bool) and code else errors.USER_EXEC_ERROR
 
 
 def _minimal_schema(wrapper: Any, service_id: str) -> Dict[str, Any]:

@@ -114,9 +114,11 @@ def guarded(phase: str, timeout: float, function: Callable[[], Any]) -> Tuple[An
     return outcome.get("value"), elapsed
 
 
-def served_ret(context: Context, result: Any = None, error: Optional[BaseException] = None) -> Optional[int]:
+def served_ret(context: Context, result: Any = None, error: Optional[BaseException] = None,
+               returned: Any = None) -> Optional[int]:
     """gRPC emulation: the ``ret`` aiges.serve answers this once outcome with, by the server's own
-    conversion (:mod:`aiges.grpc.convert`); None in the other emulations or without protobuf."""
+    conversion (:mod:`aiges.grpc.convert`): for an exception, for a Response ``result``, or for a code
+    ``returned`` by wrapperOnceExecAsync. None in the other emulations or without protobuf."""
     if context.emulate != "grpc":
         return None
     try:
@@ -125,6 +127,8 @@ def served_ret(context: Context, result: Any = None, error: Optional[BaseExcepti
         return None
     if error is not None:
         return convert.raised(error).code
+    if returned is not None:
+        return convert.returned_ret(returned)
     return convert.once_ret(result) or None
 
 
@@ -157,9 +161,17 @@ def execute_once(context: Context, collector: Collector, sid: str) -> Tuple[Any,
     if context.asynchronous:
         waiting = collector.queue_for(sid)
         started = time.perf_counter()
-        result, _ = guarded("wrapperOnceExecAsync", context.timeout,
-                            lambda: calling.call_flexibly(wrapper.wrapperOnceExecAsync, canonical))
-        _expect_zero("wrapperOnceExecAsync", wrapper, result)
+        try:
+            result, _ = guarded("wrapperOnceExecAsync", context.timeout,
+                                lambda: calling.call_flexibly(wrapper.wrapperOnceExecAsync, canonical))
+        except PhaseFailed as failure:
+            failure.served_ret = served_ret(context, error=failure.error) if failure.error is not None else None
+            raise
+        try:
+            _expect_zero("wrapperOnceExecAsync", wrapper, result)
+        except PhaseFailed as failure:
+            failure.served_ret = served_ret(context, returned=result)
+            raise
         try:
             response = waiting.get(timeout=context.timeout)
         except queue.Empty:
