@@ -95,7 +95,7 @@ def test_a_session_ttl_that_starves_sessions_is_an_error(project):
     ({"fc_roll": -5}, "fc_roll must be a positive number of milliseconds"),
     ({"workers": -1}, "workers must be 0 (the server's default) or more"),
     ({"workers": 8, "fc_max": 4}, "workers must not exceed fc_max: the loader must admit at least"),
-    ({"concurrency": 4}, "concurrency is no longer a setting: it was both the loader's admission ([fc].max)"),
+    ({"concurrency": 4}, "concurrency is no longer a setting: it set only the loader's admission ([fc].max)"),
     ({"xtest_timeout": -1}, "xtest_timeout must be a positive number"),
     ({"legacy_schema": "yes"}, "legacy_schema must be a boolean"),
 ])

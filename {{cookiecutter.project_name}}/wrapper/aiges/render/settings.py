@@ -78,9 +78,9 @@ class Settings:
 KNOWN_KEYS = tuple(field.name for field in dataclasses.fields(Settings))
 # Keys of earlier templates and what replaced them (named in the error, so an update is one edit).
 RETIRED_KEYS = {
-    "concurrency": "it was both the loader's admission ([fc].max) and nothing of the plugin's; set fc_max "
-                   "(licences the loader admits, default 100) and, if needed, workers (wrapper calls the plugin "
-                   "runs at once)",
+    "concurrency": "it set only the loader's admission ([fc].max), and its default 1 made the loader refuse "
+                   "ordinary traffic; set fc_max instead (licences the loader admits, default 100) and, for the "
+                   "plugin's own concurrency, workers (wrapper calls it runs at once)",
 }
 
 
