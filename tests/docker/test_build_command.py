@@ -106,3 +106,8 @@ def test_refuses_a_dockerfile_that_contradicts_the_project_settings(project: Pat
     done = support.aiges_cli(copy, "build", "--dry-run")
     assert done.returncode == 1 and message in done.stderr, done.stderr
     assert support.aiges_cli(copy, "build", "--dry-run", "--no-check").returncode == 0
+
+
+def test_the_plan_says_how_the_image_will_be_proven(project: Path) -> None:
+    assert plan(project)["verify"] == "import wrapper.py, local run, plugin handshake"
+    assert "verify" not in plan(project, "--no-verify")

@@ -81,16 +81,18 @@ def test_dependencies_come_before_the_plugin_code(variant: Dict[str, Any]) -> No
     items = instructions(parse(variant["project"]))
     copy_requirements = index_of(items, "COPY", r"^requirements\.txt wheelhouse\* /tmp/aiges-requirements/$")
     pip = index_of(items, "RUN", r"python3 -m pip install")
-    configs = index_of(items, "COPY", r"^aiges\.toml xtest\.toml schema\.json /home/aiges/$")
+    configs = index_of(items, "COPY", r"^pyproject\.toml aiges\.toml xtest\.toml schema\.json /home/aiges/$")
     wrapper = index_of(items, "COPY", r"^wrapper /home/aiges/$")
     assert copy_requirements < pip < configs < wrapper
     assert [item["value"] for item in items if item["instruction"] in ("COPY", "ADD")] == [
         items[copy_requirements]["value"], items[configs]["value"], items[wrapper]["value"]]
     labels = index_of(items, "LABEL", r"aiges\.schema\.sha256")
     assert pip < labels < configs, "labels must not invalidate the dependencies, and a code edit must not rebuild them"
+    check = index_of(items, "RUN", r"^if \[ -z \"\$AIGES_NO_CHECK\" \]; then python3 -m aiges check --in-image "
+                                   r"--quiet; fi && rm pyproject\.toml$")
     compile_step = index_of(items, "RUN", r"^python3 -m compileall -q /home/aiges/aiges /home/aiges/wrapper\.py$")
-    assert items[wrapper:] == [items[wrapper], items[compile_step]], \
-        "a code edit rebuilds only the code and its byte-compilation"
+    assert items[wrapper:] == [items[wrapper], items[check], items[compile_step]], \
+        "a code edit rebuilds only the code, its staleness check and its byte-compilation"
 
 
 def test_pip_step_works_online_offline_and_with_any_index(variant: Dict[str, Any]) -> None:
@@ -115,8 +117,8 @@ def test_plugin_lands_in_the_loaders_working_directory(variant: Dict[str, Any]) 
     mode = variant["answers"]["plugin_mode"]
     assert parser.envs["AIGES_PLUGIN_MODE"] == {"grpc": "python", "cgo": "c"}[mode]
     project = variant["project"]
-    for copied in ("requirements.txt", "aiges.toml", "xtest.toml", "schema.json", "wrapper/wrapper.py",
-                   "wrapper/aiges/__init__.py"):
+    for copied in ("requirements.txt", "pyproject.toml", "aiges.toml", "xtest.toml", "schema.json",
+                   "wrapper/wrapper.py", "wrapper/aiges/__init__.py"):
         assert (project / copied).is_file(), f"the Dockerfile copies {copied}, which the bake lacks"
 
 

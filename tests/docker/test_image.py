@@ -53,6 +53,15 @@ def test_build_ends_with_the_image_and_its_size(image: Built) -> None:
                      image.log), image.log[-2000:]
 
 
+def test_build_proves_the_image_before_it_says_built(image: Built) -> None:
+    steps = ["import wrapper.py", "local run"] + (["plugin handshake"] if image.plugin_mode == "grpc" else [])
+    verified = re.search(r"==> verified: (.*)", image.log)
+    assert verified, image.log[-3000:]
+    assert re.fullmatch(", ".join(re.escape(step) + r" [\d.]+ s" for step in steps), verified.group(1))
+    if image.plugin_mode == "grpc":
+        assert re.search(r"plugin handshake .* answered 1\|1\|tcp\|127\.0\.0\.1:\d+\|grpc", image.log)
+
+
 def test_plugin_sits_in_the_loaders_working_directory(image: Built) -> None:
     attrs = support.client().images.get(image.tag).attrs["Config"]
     env = dict(item.split("=", 1) for item in attrs["Env"])
@@ -196,6 +205,27 @@ def test_uninstallable_requirements_fail_the_build_with_pips_message(docker_engi
     assert "No matching distribution found for aiges-test-no-such-package==0.0.1" in done.stderr
     assert "the build failed at Step" in done.stderr and "pip install" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_dependency_missing_from_requirements_fails_the_build_naming_module_and_fix(
+        docker_engine: str, grpc_project: Path, image_cleanup: Any) -> None:
+    wrapper = grpc_project / "wrapper" / "wrapper.py"
+    source = wrapper.read_text(encoding="utf-8")
+    missing = "import json\nimport aiges_test_missing_dependency  # noqa\n"
+    wrapper.write_text(source.replace("import json\n", missing, 1), encoding="utf-8")
+    tag = image_cleanup(support.test_tag("missing-dependency"))
+    done = build(grpc_project, docker_engine, tag)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "the image does not work (import wrapper.py)" in done.stderr
+    assert "no module named 'aiges_test_missing_dependency'" in done.stderr
+    assert "to requirements.txt" in done.stderr and "Traceback" not in done.stderr.split("the image does not")[0]
+    assert f"built {tag}" not in done.stdout + done.stderr
+    with pytest.raises(Exception, match=r"No such image|not found"):
+        support.client().images.get(tag)  # a failed proof leaves no image that looks fine
+
+    skipped = build(grpc_project, docker_engine, tag, "--no-verify")
+    assert skipped.returncode == 0, skipped.stderr[-3000:]
+    assert "==> verifying" not in skipped.stderr and f"built {tag}" in skipped.stdout
 
 
 def test_offline_build_installs_from_the_wheelhouse_with_the_network_off(docker_engine: str, grpc_project: Path,

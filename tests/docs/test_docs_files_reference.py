@@ -91,7 +91,7 @@ def projects(baked_project: Path, tmp_path_factory: pytest.TempPathFactory) -> T
         (every / "wrapper" / "test_data" / name).write_bytes(b"sample")
     pyproject = every / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
-    text = re.sub(r"(?m)^\[tool\.aiges\]\n", "[tool.aiges]\nlegacy_schema = true\nconcurrency = 2\n", text)
+    text = re.sub(r"(?m)^\[tool\.aiges\]\n", "[tool.aiges]\nlegacy_schema = true\nfc_ttl = 8000\n", text)
     pyproject.write_text(text, encoding="utf-8")
     _render(every)
     return baked_project, every

@@ -135,6 +135,10 @@ class Plugin:
         self.stdout_after: List[bytes] = []
         self.channel: Any = None
         self.router: Optional[Router] = None
+        # The loader's [fc] admission (tests/grpc/admission.py) when set: once requests and sessions beyond
+        # its licences get 10110 without reaching the plugin, as the real loader answers them.
+        self.admission: Any = None
+        self._sessions: Dict[str, str] = {}  # handle -> sid, for the admission's session deadlines
         self._stderr: Any = None
 
     # --- process ---------------------------------------------------------------------------------------
@@ -255,10 +259,28 @@ class Plugin:
                   timeout: float = 30.0) -> Any:
         """Once request and its streamed result (the last Response for the tag)."""
         assert self.router is not None, "open_communicate() first"
-        self.once(tag, nodes, params)
-        return self.router.final(tag, timeout)[-1]
+        admission = self.admission
+        if admission is not None:
+            refused = admission.refusal()
+            if refused:
+                return MESSAGES["aiges.Response"](tag=tag, ret=refused)
+        try:
+            self.once(tag, nodes, params)
+            return self.router.final(tag, timeout)[-1]
+        finally:
+            if admission is not None:
+                admission.answered_once()
 
     def create(self, sid: str, params: Optional[Dict[str, str]] = None, tag: Optional[str] = None) -> Any:
+        if self.admission is not None:
+            refused = self.admission.session_refusal(sid)
+            if refused:
+                return wire.message("aiges.Handle")(err_code=refused)
+        answer = self._create(sid, params, tag)
+        self._sessions[answer.handle] = sid
+        return answer
+
+    def _create(self, sid: str, params: Optional[Dict[str, str]] = None, tag: Optional[str] = None) -> Any:
         params = dict(params or {})
         params.setdefault("sid", sid)
         message = wire.message("aiges.CreateRequest")(params=params, sid=sid, tag=tag if tag is not None else sid)
@@ -267,9 +289,14 @@ class Plugin:
     def write(self, handle: str, nodes: Sequence[Any], tag: str = "", sid: str = "") -> int:
         """As Go does: WriteMessage.sid is never filled (spec 10.2 item 24) unless ``sid`` is given."""
         message = wire.message("aiges.WriteMessage")(handle=handle, sid=sid, req=Request(tag=tag, list=list(nodes)))
+        if self.admission is not None and handle in self._sessions:
+            self.admission.query(self._sessions[handle])  # each frame pushes the session's deadline out
         return self.call("aiges.WrapperService", "wrapperWrite", message).ret
 
     def destroy(self, handle: str) -> int:
+        sid = self._sessions.pop(handle, None)
+        if self.admission is not None and sid is not None:
+            self.admission.close_session(sid)  # frees nothing: the licence waits for the ttl sweep
         return self.call("aiges.WrapperService", "wrapperDestroy", wire.message("aiges.Handle")(handle=handle)).ret
 
     # --- stopping ----------------------------------------------------------------------------------------

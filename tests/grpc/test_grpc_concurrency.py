@@ -83,3 +83,20 @@ def test_a_wrapper_with_only_wrapper_once_exec_async_answers_through_callback(wr
     assert plugin.exec_once("a1", text(b"x")).list[0].data == b"async:x"
     refused = plugin.exec_once("a2", text(b"x"), {"mode": "refuse"})
     assert refused.ret == 9
+
+
+def test_beyond_its_workers_and_queue_a_request_is_answered_at_once_with_queue_full(wrapper_dir, spawn, tmp_path):
+    """The loader may admit more than the plugin runs: the plugin queues them, up to --queue; the
+    next one gets ret 30004 at once (and its reason in the log), never an unbounded wait."""
+    plugin = spawn(wrapper_dir("echo"), args=["--workers", "1", "--queue", "1"])
+    assert plugin.init({}) == 0
+    gate = tmp_path / "gate"
+    plugin.once("running", text(b"x"), {"mode": "gate", "gate": str(gate)})
+    plugin.once("waiting", text(b"x"), {"mode": "gate", "gate": str(gate)})
+    refused = plugin.exec_once("refused", text(b"x"), timeout=10)
+    assert refused.ret == 30004
+    gate.write_text("open")
+    for tag in ("running", "waiting"):
+        assert plugin.router.final(tag, 60)[-1].list[0].data == b"gate opened"
+    assert plugin.exec_once("after", text(b"again")).list[0].data == b"again"  # room again
+    assert "queue is full" in plugin.stderr() and "--queue" in plugin.stderr()

@@ -118,8 +118,8 @@ def test_the_vendor_command_line_flags_are_accepted(wrapper_dir, spawn):
 def test_the_command_rendered_into_aiges_toml_starts_the_server_without_importing_the_heavy_parts_first(wrapper_dir):
     from aiges.render.settings import PLUGIN_CMD
 
-    assert PLUGIN_CMD.startswith("python ")
-    command = fakehost.shlex.quote(sys.executable) + PLUGIN_CMD[len("python"):] + " -w 3"  # options go after it
+    assert PLUGIN_CMD.startswith("python3 ")  # the interpreter the Dockerfile installs requirements with
+    command = fakehost.shlex.quote(sys.executable) + PLUGIN_CMD[len("python3"):] + " -w 3"  # options go after it
     plugin = fakehost.Plugin(command, str(wrapper_dir("echo")), env=plugin_env(AIGES_LOG_LEVEL="debug"))
     try:
         plugin.start().connect().open_communicate()

@@ -68,4 +68,4 @@ def test_modes_differ_only_where_the_loader_runs_python(project):
     assert grpc["schema.json"] == cgo["schema.json"] and grpc["xtest.toml"] == cgo["xtest.toml"]
     changed = [line for line in difflib.ndiff(grpc["aiges.toml"].decode().splitlines(),
                                               cgo["aiges.toml"].decode().splitlines()) if line[:1] in "+-"]
-    assert changed == ["- pythonPluginCmd = \"python -c 'from aiges.serve import run; run()'\""]
+    assert changed == ["- pythonPluginCmd = \"python3 -c 'from aiges.serve import run; run()'\""]

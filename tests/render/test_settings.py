@@ -33,15 +33,17 @@ def test_every_setting_reaches_the_files(project):
     root = project("stream_audio", "grpc", settings="\n".join([
         'service_section = "asr"', "port = 6000", 'http_listen = "127.0.0.1:8080"', 'log_level = "debug"',
         'plugin_cmd = "python3 -m aiges.serve -w 4"', 'header_pass = ["sid", "appid"]', "real_time_result = false",
-        "concurrency = 4", "xtest_timeout = 3000", 'xtest_appid = "abc"', "legacy_schema = true", ""]))
+        "fc_max = 40", "fc_ttl = 8000", "fc_roll = 2000", "workers = 4", "xtest_timeout = 3000", 'xtest_appid = "abc"',
+        "legacy_schema = true", ""]))
     found = documents(root)
     aiges, xtest = found["aiges.toml"], found["xtest.toml"]
     assert aiges["asr"] == {"finder": 0, "host": "0.0.0.0", "port": 6000} and "svcName" not in aiges  # noqa: S104
     assert aiges["wrapper"]["http_listen"] == "127.0.0.1:8080" and aiges["wrapper"]["log.level"] == "debug"
     assert aiges["log"]["level"] == "debug" and xtest["log"]["level"] == "debug"
-    assert aiges["aiges"]["pythonPluginCmd"] == "python3 -m aiges.serve -w 4"
+    assert aiges["aiges"]["pythonPluginCmd"] == "python3 -m aiges.serve -w 4 --workers 4"
     assert aiges["aiges"]["headerPass"] == "sid;appid" and aiges["aiges"]["realTimeRlt"] is False
-    assert aiges["fc"]["max"] == aiges["fc"]["best"] == 4
+    assert aiges["fc"]["max"] == aiges["fc"]["best"] == 40
+    assert aiges["fc"]["ttl"] == 8000 and aiges["fc"]["roll"] == 2000
     assert xtest["xtest"]["taddrs"] == "AIservice@127.0.0.1:6000"
     assert xtest["svcMode"]["timeout"] == 3000 and xtest["header"] == {"appid": "abc"}
     assert "schema.legacy.json" in [output.path for output in render(locate(str(root))).outputs]
@@ -49,6 +51,31 @@ def test_every_setting_reaches_the_files(project):
 
 def test_empty_header_pass_is_left_out(project):
     assert "headerPass" not in documents(project("once_text", settings="header_pass = []\n"))["aiges.toml"]["aiges"]
+
+
+def test_default_admission_is_not_the_loaders_refusing_max_1(project):
+    fc = documents(project("once_text"))["aiges.toml"]["fc"]
+    assert fc["max"] == fc["best"] == 100 and fc["ttl"] == 10000 and fc["roll"] == 5000
+
+
+def test_the_plugin_command_names_the_dockerfiles_interpreter_and_the_workers(project):
+    assert documents(project("once_text"))["aiges.toml"]["aiges"]["pythonPluginCmd"] == (
+        "python3 -c 'from aiges.serve import run; run()'")
+    command = documents(project("once_text", settings="workers = 3\n"))["aiges.toml"]["aiges"]["pythonPluginCmd"]
+    assert command == "python3 -c 'from aiges.serve import run; run()' --workers 3"
+
+
+def test_a_session_ttl_that_starves_sessions_is_an_error(project):
+    from aiges.errors import DeclarationErrors
+
+    root = project("stream_audio", settings="fc_max = 4\nfc_ttl = 60000\n")
+    with pytest.raises(DeclarationErrors) as caught:
+        render(locate(str(root)))
+    message = str(caught.value)
+    assert "pyproject.toml" in message and "admits at most 0.06 new sessions per second" in message
+    assert "raise fc_max or lower fc_ttl" in message
+    # the same [fc] is fine for a once plugin: its licences come back right after each answer
+    assert documents(project("once_text", settings="fc_max = 4\nfc_ttl = 60000\n"))["aiges.toml"]["fc"]["max"] == 4
 
 
 @pytest.mark.parametrize("table, words", [
@@ -63,7 +90,12 @@ def test_empty_header_pass_is_left_out(project):
     ({"log_level": "verbose"}, "log_level must be one of debug, info, warn, error"),
     ({"header_pass": "sid"}, "header_pass must be a list"),
     ({"header_pass": ["a;b"]}, "header_pass must be a list of header names"),
-    ({"concurrency": 0}, "concurrency must be at least 1"),
+    ({"fc_max": 0}, "fc_max must be at least 1"),
+    ({"fc_ttl": 0}, "fc_ttl must be a positive number of milliseconds"),
+    ({"fc_roll": -5}, "fc_roll must be a positive number of milliseconds"),
+    ({"workers": -1}, "workers must be 0 (the server's default) or more"),
+    ({"workers": 8, "fc_max": 4}, "workers must not exceed fc_max: the loader must admit at least"),
+    ({"concurrency": 4}, "concurrency is no longer a setting: it set only the loader's admission ([fc].max)"),
     ({"xtest_timeout": -1}, "xtest_timeout must be a positive number"),
     ({"legacy_schema": "yes"}, "legacy_schema must be a boolean"),
 ])

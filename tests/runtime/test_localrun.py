@@ -79,7 +79,10 @@ def test_an_exception_shows_the_phase_the_traceback_and_the_loaders_message(edge
     result = run(edge_project("raise"), "--no-output")
     assert "FAILED: wrapperOnceExec: raised ValueError: boom" in result.stderr
     assert 'raise ValueError("boom")' in result.stderr
-    assert "wrapperError called with -1" in result.stdout
+    # what aiges.serve answers (its own conversion), and all the HTTP client sees of it through the loader
+    assert "aiges.serve answers this request with ret 30003" in result.stderr
+    assert '{"code":10910,"message":"errr;code=30003"}' in result.stderr
+    assert "wrapperError called with -1" not in result.stdout
 
 
 def test_call_order_is_init_exec_fini(edge_project):

@@ -53,7 +53,8 @@ def test_layout_and_answers_reach_the_files(bake: Callable[[str], Path], variant
     assert sorted(path.name for path in (project / "wrapper" / "test_data").iterdir()) == [
         SAMPLE_BY_EXAMPLE[answers["example"]]]
     settings = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    assert settings["tool"]["aiges"] == {"plugin_mode": answers["plugin_mode"]}
+    # the loader's admission and the plugin's own concurrency, two numbers (spec 13.1)
+    assert settings["tool"]["aiges"] == {"plugin_mode": answers["plugin_mode"], "fc_max": 100, "workers": 0}
     assert settings["tool"]["ruff"]["target-version"] == "py" + answers["python_version"].replace(".", "")
     assert settings["tool"]["ruff"]["extend-exclude"] == ["wrapper/aiges", "aiges", "output"]
     from aiges import tomlread  # the runtime reads it on Python 3.9 without a TOML library
@@ -110,7 +111,7 @@ def readme_commands(readme: str) -> List[str]:
     return commands
 
 
-NEEDS_MORE_THAN_A_CHECKOUT = ("python -m pip install", "docker ", "copier ", "cruft ")  # network, engine, git
+NEEDS_MORE_THAN_A_CHECKOUT = ("python -m pip install", "docker ", "copier ", "cruft ", "curl ")  # network, engine, git
 
 
 @pytest.mark.slow
@@ -124,10 +125,13 @@ def test_readme_commands_work_from_the_project_root(bake: Callable[[str], Path],
     for command in commands:
         if command.startswith(NEEDS_MORE_THAN_A_CHECKOUT) or command == "python -m aiges build":
             continue
+        command, _, target = command.partition(" > ")  # `... > file`: stdout into that file
         words = shlex.split(command)
         assert words[0] == "python", f"README command is not run with python: {command}"
         result = support.python(*words[1:], cwd=project)
         assert result.returncode == 0, f"`{command}` failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        if target:
+            (project / target.strip()).write_text(result.stdout, encoding="utf-8")
         ran += 1
     assert ran >= 8
 

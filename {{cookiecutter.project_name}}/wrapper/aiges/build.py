@@ -5,6 +5,11 @@ wrapper.py, labels it with schema.json's digest, can prepare a wheelhouse so the
 network off, shows the build as it happens and ends with the image size, and says plainly what went
 wrong (no engine, a failing ``pip install``) instead of printing a stack trace.
 
+Before it says "built" it proves the image (unless ``--no-verify``): in containers of the new image it
+imports wrapper.py with the installed dependencies, runs the local run on the sample data, and, in grpc
+mode, starts the rendered ``pythonPluginCmd`` with a go-plugin environment until it prints its handshake
+line. A dependency missing from requirements.txt then fails the build, not the deployment.
+
 The docker SDK is imported only here and only when a build runs (``pip install docker``); it drives the
 classic builder, which is why the generated Dockerfile avoids BuildKit-only syntax.
 """
@@ -51,6 +56,8 @@ class Plan:
     offline: bool
     python_version: Optional[str]
     platforms: List[str]
+    verify: bool = True
+    plugin_cmd: Optional[str] = None  # [aiges].pythonPluginCmd of the rendered aiges.toml (grpc mode)
 
     @property
     def network_mode(self) -> Optional[str]:
@@ -68,6 +75,9 @@ class Plan:
         if self.offline:
             python = self.python_version or "(from the base image)"
             lines.append(f"wheels     python {python}, {', '.join(self.platforms)} -> {self.wheelhouse}")
+        if self.verify:
+            steps = ["import wrapper.py", "local run"] + (["plugin handshake"] if self.plugin_cmd else [])
+            lines.append(f"verify     {', '.join(steps)}")
         return lines
 
 
@@ -90,6 +100,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-check", action="store_true",
                         help="build even when schema.json/aiges.toml/xtest.toml are stale or the Dockerfile's loader "
                              "mode or service section disagree with [tool.aiges]")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="do not prove the image in containers (import wrapper.py, local run, plugin handshake)")
     parser.add_argument("--dry-run", action="store_true", help="show what would be built and exit")
 
 
@@ -106,6 +118,8 @@ def main(args: argparse.Namespace) -> int:
             _warn_about_wheelhouse(plan, sys.stderr)
         _say(sys.stderr, f"building {plan.tag} from {plan.root}")
         image_id = build_image(client, plan, sys.stderr)
+        if plan.verify:
+            verify_image(client, plan, sys.stderr)
         print(summary(client, plan, image_id))
         return 0
     except BuildError as error:
@@ -125,6 +139,8 @@ def make_plan(args: argparse.Namespace) -> Plan:
         raise BuildError(f"no schema.json in {root}: run `python -m aiges render` first")
     service_id, version = read_project(root, dockerfile, not args.no_check, sys.stderr)
     buildargs = {"SCHEMA_DIGEST": schema_digest(schema)}
+    if args.no_check:
+        buildargs["AIGES_NO_CHECK"] = "1"  # the Dockerfile's own check of the rendered files
     if service_id:
         buildargs["SERVICE_ID"] = service_id
     if version:
@@ -138,7 +154,20 @@ def make_plan(args: argparse.Namespace) -> Plan:
         raise BuildError("cannot read serviceId/version from wrapper.py: pass --tag")
     base = args.base_image or dockerfile_arg_default(dockerfile, "BASE_IMAGE")
     return Plan(root, tag, buildargs, base, bool(args.no_cache), bool(args.offline), args.python_version,
-                list(args.platforms or [DEFAULT_PLATFORM]))
+                list(args.platforms or [DEFAULT_PLATFORM]), verify=not getattr(args, "no_verify", False),
+                plugin_cmd=rendered_plugin_cmd(root))
+
+
+def rendered_plugin_cmd(root: str) -> Optional[str]:
+    """``[aiges].pythonPluginCmd`` of the project's aiges.toml (None in cgo mode or without the file)."""
+    from aiges import tomlread
+
+    try:
+        document = tomlread.load_file(os.path.join(root, "aiges.toml"))
+    except (OSError, ValueError):
+        return None
+    command = document.get("aiges", {}).get("pythonPluginCmd")
+    return command if isinstance(command, str) and command.strip() else None
 
 
 def read_project(root: str, dockerfile: str, verify: bool, out: IO[str]) -> Tuple[Optional[str], Optional[str]]:
@@ -298,6 +327,134 @@ def build_image(client: Any, plan: Plan, out: IO[str]) -> str:
     if image_id is None:
         raise BuildError("the build ended without an image (see the output above)")
     return image_id
+
+
+# -- proving the image ---------------------------------------------------------------------------
+
+HANDSHAKE_TIMEOUT = 60.0  # go-plugin's own limit for the handshake
+STEP_TIMEOUT = 600.0
+_HANDSHAKE = re.compile(r"^1\|1\|(tcp\|127\.0\.0\.1:\d+|unix\|/\S+)\|grpc$")
+# Run in the image by its python3 from /home/aiges, as the loader imports it: a missing module is named.
+_IMPORT_PROBE = """\
+import json, sys, traceback
+sys.path.insert(0, "/home/aiges")
+try:
+    import wrapper
+    wrapper.Wrapper
+except ModuleNotFoundError as error:
+    print(json.dumps({"missing": error.name, "error": str(error), "trace": traceback.format_exc()}))
+except BaseException as error:
+    print(json.dumps({"error": "%s: %s" % (type(error).__name__, error), "trace": traceback.format_exc()}))
+else:
+    print(json.dumps({}))
+"""
+
+
+def verify_image(client: Any, plan: Plan, out: IO[str]) -> None:
+    """Prove the new image works before saying "built"; on failure the tag is removed and BuildError raised."""
+    _say(out, f"verifying {plan.tag} in containers (skip with --no-verify)")
+    steps = [("import wrapper.py", _verify_import), ("local run", _verify_local_run)]
+    if plan.plugin_cmd:
+        steps.append(("plugin handshake", _verify_handshake))
+    timings = []
+    for name, step in steps:
+        started = time.monotonic()
+        try:
+            detail = step(client, plan)
+        except BuildError as error:
+            _drop_tag(client, plan.tag)
+            raise BuildError(f"the image does not work ({name}): {error}\n  ({plan.tag} was not kept; "
+                             "`--no-verify` skips this proof)") from None
+        seconds = time.monotonic() - started
+        timings.append(f"{name} {seconds:.1f} s")
+        out.write(f"    {name:<18}{seconds:6.1f} s  {detail}\n")
+        out.flush()
+    _say(out, "verified: " + ", ".join(timings))
+
+
+def _run(client: Any, plan: Plan, command: List[str], **options: Any) -> Tuple[int, str, str]:
+    """(exit code, stdout, stderr) of ``command`` in a fresh container of the new image, without network."""
+    container = client.containers.run(plan.tag, command, detach=True, network_disabled=True, **options)
+    try:
+        try:
+            result = container.wait(timeout=STEP_TIMEOUT)
+        except Exception:  # noqa: BLE001 - the SDK raises the transport's timeout types
+            raise BuildError(f"{' '.join(command[:3])} did not finish within {STEP_TIMEOUT:.0f} s") from None
+        stdout = container.logs(stdout=True, stderr=False).decode("utf-8", "replace")
+        stderr = container.logs(stdout=False, stderr=True).decode("utf-8", "replace")
+        return int(result.get("StatusCode", -1)), stdout, stderr
+    finally:
+        container.remove(force=True)
+
+
+def _verify_import(client: Any, plan: Plan) -> str:
+    import json
+
+    code, stdout, stderr = _run(client, plan, ["python3", "-c", _IMPORT_PROBE])
+    try:
+        found = json.loads(stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise BuildError(f"python3 could not run the import check (exit {code}):\n{_tail(stdout + stderr)}"
+                         ) from None
+    if found.get("missing"):
+        raise BuildError(f"importing wrapper.py fails: no module named {found['missing']!r} in the image.\n"
+                         f"  Add the package that provides {found['missing']!r} to requirements.txt (pinned) and "
+                         f"build again.\n{_tail(found.get('trace', ''))}")
+    if found.get("error"):
+        raise BuildError(f"importing wrapper.py fails: {found['error']}\n{_tail(found.get('trace', ''))}")
+    return "with the image's python3 and installed packages"
+
+
+def _verify_local_run(client: Any, plan: Plan) -> str:
+    code, stdout, stderr = _run(client, plan, ["python3", "-m", "aiges", "run", "--no-output"])
+    if code != 0:
+        missing = re.search(r"No module named '([^']+)'", stdout + stderr)
+        hint = (f"\n  Add the package that provides {missing.group(1)!r} to requirements.txt and build again."
+                if missing else "")
+        raise BuildError(f"`python3 -m aiges run` fails in the image (exit {code}):\n{_tail(stderr + stdout)}{hint}")
+    return "python3 -m aiges run on the sample data passed"
+
+
+def _verify_handshake(client: Any, plan: Plan) -> str:
+    """Start pythonPluginCmd as the loader does (bash -c, go-plugin environment) until its handshake line."""
+    environment = {"BASIC_PLUGIN": "hello", "PLUGIN_PROTOCOL_VERSIONS": "1", "PLUGIN_MIN_PORT": "10000",
+                   "PLUGIN_MAX_PORT": "25000"}
+    container = client.containers.run(plan.tag, ["bash", "-c", str(plan.plugin_cmd)], detach=True,
+                                      network_disabled=True, environment=environment)
+    try:
+        deadline = time.monotonic() + HANDSHAKE_TIMEOUT
+        while True:
+            container.reload()
+            lines = container.logs(stdout=True, stderr=False).decode("utf-8", "replace").splitlines()
+            if lines:
+                break
+            if container.status in ("exited", "dead"):
+                stderr = container.logs(stdout=False, stderr=True).decode("utf-8", "replace")
+                raise BuildError(f"pythonPluginCmd ({plan.plugin_cmd}) exited before its handshake:\n"
+                                 f"{_tail(stderr)}")
+            if time.monotonic() > deadline:
+                raise BuildError(f"pythonPluginCmd ({plan.plugin_cmd}) printed no handshake within "
+                                 f"{HANDSHAKE_TIMEOUT:.0f} s")
+            time.sleep(0.1)
+        if not _HANDSHAKE.match(lines[0].strip()):
+            stderr = container.logs(stdout=False, stderr=True).decode("utf-8", "replace")
+            raise BuildError(f"pythonPluginCmd ({plan.plugin_cmd}) printed {lines[0]!r} where the loader expects "
+                             f"the go-plugin handshake (1|1|tcp|127.0.0.1:<port>|grpc):\n{_tail(stderr)}")
+        return f"bash -c {plan.plugin_cmd!r} answered {lines[0].strip()}"
+    finally:
+        container.remove(force=True)
+
+
+def _drop_tag(client: Any, tag: str) -> None:
+    try:
+        client.images.remove(tag)
+    except Exception:  # noqa: BLE001, S110 - already gone or still used: nothing else to do
+        pass
+
+
+def _tail(text: str, lines: int = 15) -> str:
+    kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
+    return "\n".join("  | " + line for line in kept)
 
 
 def _failure(error: str, step: str) -> str:

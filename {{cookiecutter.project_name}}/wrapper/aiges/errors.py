@@ -6,6 +6,7 @@ OK = 0
 INIT_ERROR = 30001  # wrapper.py could not be imported or instantiated
 USER_INIT_ERROR = 30002  # wrapperInit returned non-zero or raised
 USER_EXEC_ERROR = 30003  # wrapperOnceExec/Create/Write failed without its own error code
+QUEUE_FULL = 30004  # aiges.serve: every worker busy and --queue calls already waiting
 
 # Codes the loader itself reports to HTTP clients (spec section 1.5), for messages and docs.
 LOADER_CODES = {

@@ -58,6 +58,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-w", "--workers", type=int, default=_env_int("AIGES_WORKERS", _default_workers()),
                         help="wrapper calls run at the same time (env AIGES_WORKERS; default: CPU count, at "
                              "least 2). Streams to the loader never use a worker")
+    parser.add_argument("--queue", type=int, default=_env_int("AIGES_QUEUE", 1000), metavar="N",
+                        help="wrapper calls that may wait for a worker (env AIGES_QUEUE; default 1000); beyond "
+                             "it a request is answered at once with ret 30004")
     parser.add_argument("--max-message-mb", type=int,
                         default=_env_int("AIGES_MAX_MESSAGE_MB", DEFAULT_MAX_MESSAGE_MB),
                         help="largest request or result in MB (env AIGES_MAX_MESSAGE_MB; default %(default)s)")
@@ -115,7 +118,8 @@ def _is_number(text: str) -> bool:
 # Anything else (help, --transport, an abbreviation, a bad value) goes to argparse first, so a command
 # line error is reported before any handshake is printed.
 _EARLY_OPTIONS = {
-    "--port": str.isdigit, "-w": str.isdigit, "--workers": str.isdigit, "--max-message-mb": str.isdigit,
+    "--port": str.isdigit, "-w": str.isdigit, "--workers": str.isdigit, "--queue": str.isdigit,
+    "--max-message-mb": str.isdigit,
     "--wrapper": bool, "--log-level": ("debug", "info", "warn", "warning", "error").__contains__,
     "--grace": _is_number, "-c": None,
 }
@@ -197,7 +201,7 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, int, Optional[int]
         sys.stderr.write("python -m aiges.serve --transport %s needs %s (pip install %s): %s\n"
                          % (args.transport, needed, needed, error))
         return 2
-    settings = Settings(port=args.port, port_range=port_range, workers=args.workers,
+    settings = Settings(port=args.port, port_range=port_range, workers=args.workers, queue=max(0, args.queue),
                         max_message_bytes=max(1, args.max_message_mb) * 1024 * 1024, wrapper=args.wrapper,
                         wrapper_argv=[sys.argv[0], *args.wrapper_args], grace=args.grace,
                         transport=args.transport, listener=early[0] if early else None)

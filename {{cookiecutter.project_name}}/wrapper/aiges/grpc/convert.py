@@ -118,6 +118,33 @@ def response(tag: str, result: Any, once: bool) -> Any:
     return Response(tag=tag, list=nodes)
 
 
+def raised(error: BaseException) -> Refusal:
+    """What a wrapper call that raised is answered with: 30003 and the exception, for the log."""
+    return Refusal(USER_EXEC_ERROR, "raised %s: %s" % (type(error).__name__, error))
+
+
+def returned_ret(code: Any) -> int:
+    """The ``ret`` for a non-zero code a wrapper call returned (wrapperOnceExecAsync): the code when it is
+    a usable int, else 30003."""
+    return code if isinstance(code, int) and not isinstance(code, bool) and code else USER_EXEC_ERROR
+
+
+def once_ret(result: Any) -> int:
+    """The ``ret`` the server answers a once request with when the wrapper returned ``result``.
+
+    The same steps as :meth:`aiges.grpc.runner.WrapperRunner.once` (the local run's gRPC emulation
+    reports it): the wrapper's ``error_code``, else a :class:`Refusal` of the answer, else 0.
+    """
+    code = error_code(result)
+    if code:
+        return code
+    try:
+        response("", result, once=True)
+    except Refusal as refusal:
+        return refusal.code
+    return 0
+
+
 def error_response(tag: str, code: int, message: str) -> Any:
     """``aiges.Response`` with ``ret = code`` and the message in one ``error`` text node."""
     text = message.encode("utf-8", "replace")

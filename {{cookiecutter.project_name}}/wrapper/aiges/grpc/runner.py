@@ -123,7 +123,7 @@ class WrapperRunner:
             if self._async_once:
                 code = self._plan("wrapperOnceExecAsync", calls.ONCE)(params, req_data, tag, 0)
                 if code != 0:
-                    self._refuse(tag, "wrapperOnceExecAsync", _int_or(code), _message(wrapper, code))
+                    self._refuse(tag, "wrapperOnceExecAsync", convert.returned_ret(code), _message(wrapper, code))
                 return  # the result comes through callback(resp, usrTag)
             result = self._plan("wrapperOnceExec", calls.ONCE)(params, req_data, tag, 0)
             code = convert.error_code(result)
@@ -138,9 +138,8 @@ class WrapperRunner:
             self._refuse(tag, "wrapperOnceExec", errors.INIT_ERROR, str(problem))
             return
         except BaseException as error:  # noqa: BLE001 - every request gets an answer
-            self._refuse(tag, "wrapperOnceExec", errors.USER_EXEC_ERROR,
-                         "raised %s: %s" % (type(error).__name__, error),
-                         traceback=True)
+            refusal = convert.raised(error)
+            self._refuse(tag, "wrapperOnceExec", refusal.code, refusal.message, traceback=True)
             return
         self.outlet(message)
 
@@ -226,6 +225,10 @@ class WrapperRunner:
             raise NotReady("%s called before a successful wrapperInit" % name)
         return planner(name, names)
 
+    def refuse(self, tag: str, where: str, code: int, message: str) -> None:
+        """Answer a request the server could not run (e.g. its queue is full) with ``code``."""
+        self._refuse(tag, where, code, message)
+
     def _refuse(self, tag: str, where: str, code: int, message: str, traceback: bool = False) -> None:
         log.error("%s for tag %r answered with ret %d: %s", where, tag, code, message, exc_info=traceback)
         self.outlet(convert.error_response(tag, code, "%s: %s" % (where, message)))
@@ -269,10 +272,6 @@ def _message(wrapper: Any, code: Any) -> str:
     if wrapper is None or not isinstance(code, int):
         return ""
     return calling.error_text(wrapper, code) or ""
-
-
-def _int_or(code: Any) -> int:
-    return code if isinstance(code, int) and not isinstance(code, bool) and code else errors.USER_EXEC_ERROR
 
 
 def _minimal_schema(wrapper: Any, service_id: str) -> Dict[str, Any]:

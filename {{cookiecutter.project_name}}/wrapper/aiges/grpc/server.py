@@ -35,10 +35,11 @@ class Settings:
     def __init__(self, port: Optional[int] = None, port_range: Optional[Tuple[int, int]] = None, workers: int = 2,
                  max_message_bytes: int = 256 * 1024 * 1024, wrapper: Optional[str] = None,
                  wrapper_argv: Optional[List[str]] = None, grace: float = 1.5, transport: str = "h2",
-                 listener: Any = None) -> None:
+                 listener: Any = None, queue: Optional[int] = None) -> None:
         self.port = port  # fixed port (0: any); None: the first free one of port_range, else any
         self.port_range = port_range  # PLUGIN_MIN_PORT..PLUGIN_MAX_PORT
         self.workers = max(1, workers)
+        self.queue = queue  # wrapper calls that may wait for a worker; None: Workers' default
         self.max_message_bytes = max_message_bytes
         self.wrapper = wrapper  # folder of wrapper.py; None: the working directory
         self.wrapper_argv = wrapper_argv  # sys.argv the wrapper sees
@@ -46,6 +47,12 @@ class Settings:
         self.transport = transport  # "h2" (built in) or "grpcio"
         self.listener = listener  # h2 only: a socket already listening (bound before the handshake)
         self.watch_fd: Optional[int] = None  # the loader's stdout pipe (closed when the loader dies)
+
+
+def _workers(settings: Settings) -> Any:
+    from aiges.grpc.workers import DEFAULT_QUEUE, Workers
+
+    return Workers(settings.workers, DEFAULT_QUEUE if settings.queue is None else settings.queue)
 
 
 def _transport(settings: Settings) -> Any:
@@ -137,10 +144,9 @@ def _install(server: Any, settings: Settings, request_stop: Callable[[str], None
     from aiges.grpc.outbox import Outbox
     from aiges.grpc.runner import WrapperRunner
     from aiges.grpc.services import State, all_services
-    from aiges.grpc.workers import Workers
 
     outbox = Outbox()
-    state = State(WrapperRunner(outbox.put, settings.wrapper, settings.wrapper_argv), Workers(settings.workers),
+    state = State(WrapperRunner(outbox.put, settings.wrapper, settings.wrapper_argv), _workers(settings),
                   outbox, request_stop)
     server.install(all_services(state))
     return state

@@ -8,13 +8,17 @@
   errors; they stay open and idle until shutdown (stdout/stderr already reach the host as pipes).
 - ``plugin.GRPCController.Shutdown``: asks the server to stop (wrapperFini, then exit).
 """
+import logging
 import threading
 from typing import Any, Callable, Dict, Iterator, NamedTuple
 
+from aiges import errors
 from aiges.grpc import convert, status, wire
 from aiges.grpc.outbox import Outbox
 from aiges.grpc.runner import WrapperRunner
-from aiges.grpc.workers import Workers
+from aiges.grpc.workers import QueueFull, Workers
+
+log = logging.getLogger("aiges.serve")
 
 HEALTHY_SERVICES = ("", "plugin")
 
@@ -61,18 +65,28 @@ def wrapper_service(state: State) -> Dict[str, Entry]:
         return schema_message(data=runner.schema(request.serviceId))
 
     def wrapper_once_exec(request: Any, context: Any) -> Any:
-        submit(once, request)
+        try:
+            submit(once, request)
+        except QueueFull as full:
+            runner.refuse(request.tag, "wrapperOnceExec", errors.QUEUE_FULL, str(full))
         return response()
 
+    def queued(function: Callable[..., Any], argument: Any, method: str, failed: Any) -> Any:
+        try:
+            return workers.call(function, argument)
+        except QueueFull as full:
+            log.error("%s answered with ret %d: %s", method, errors.QUEUE_FULL, full)
+            return failed
+
     def wrapper_create(request: Any, context: Any) -> Any:
-        handle, code = workers.call(runner.create, request)
+        handle, code = queued(runner.create, request, "wrapperCreate", ("", errors.QUEUE_FULL))
         return handle_message(handle=handle, err_code=code)
 
     def wrapper_write(request: Any, context: Any) -> Any:
-        return ret(ret=workers.call(runner.write, request))
+        return ret(ret=queued(runner.write, request, "wrapperWrite", errors.QUEUE_FULL))
 
     def wrapper_destroy(request: Any, context: Any) -> Any:
-        return ret(ret=workers.call(runner.destroy, request.handle))
+        return ret(ret=queued(runner.destroy, request.handle, "wrapperDestroy", errors.QUEUE_FULL))
 
     def test_stream(requests: Iterator[Any], context: Any) -> Iterator[Any]:
         for _ in requests:

@@ -11,6 +11,11 @@ free and it can hand its own duty to a standby thread (the built-in transport's 
 do: see ``aiges.grpc.h2.connection``). The request then starts without a hand-over between threads,
 which on Python 3.9 costs tens of microseconds per hop. ``count`` slots bound all wrapper calls,
 wherever they run.
+
+The queue is bounded (``limit`` calls waiting beyond the ``count`` running): the loader admits up to
+its ``[fc] max`` requests at once and the plugin queues what its workers cannot run yet, but a
+queue without bound would hide a misconfiguration as ever-growing latency. Beyond it
+:class:`QueueFull` is raised at once, and the caller answers that request with an error.
 """
 import logging
 import queue
@@ -22,6 +27,18 @@ from typing import Any, Callable, Optional, Tuple
 log = logging.getLogger("aiges.serve")
 
 _STOP = None
+DEFAULT_QUEUE = 1000  # the loader's samples admit at most 1000 ([fc] max)
+
+
+class QueueFull(Exception):
+    """``count`` calls run and ``limit`` wait: this one is refused (its caller answers it with an error)."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__("the plugin's queue is full: %d wrapper call(s) running and %d waiting (aiges.serve "
+                         "--workers %d --queue %d); the loader admits more requests than the plugin can queue: "
+                         "lower [fc] max (fc_max in [tool.aiges]) or raise --queue" % (count, limit, count, limit))
+        self.count = count
+        self.limit = limit
 _hosts = threading.local()
 
 
@@ -39,8 +56,10 @@ def hosting(host: Optional[Host]) -> None:
 
 
 class Workers:
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, limit: int = DEFAULT_QUEUE) -> None:
         self.count = max(1, count)
+        self.limit = max(0, limit)
+        self._capacity = self.count + self.limit
         self._slots = threading.BoundedSemaphore(self.count)  # wrapper calls running, wherever they run
         self._queue: queue.SimpleQueue[Optional[Tuple[Callable[..., Any], Tuple[Any, ...], Optional[Future]]]] = (
             queue.SimpleQueue())
@@ -52,8 +71,10 @@ class Workers:
             thread.start()
 
     def submit(self, function: Callable[..., Any], *args: Any) -> None:
-        """Run ``function(*args)`` on a worker, or on this thread when it hosts; nobody waits for it."""
-        self._count(1)
+        """Run ``function(*args)`` on a worker, or on this thread when it hosts; nobody waits for it.
+
+        Raises :class:`QueueFull` (nothing is queued) when ``limit`` calls are already waiting."""
+        self._admit()
         host = getattr(_hosts, "current", None)
         if host is not None and self._slots.acquire(blocking=False):
             if host.adopt(lambda: self._run_adopted(function, args)):
@@ -64,9 +85,15 @@ class Workers:
     def call(self, function: Callable[..., Any], *args: Any) -> Any:
         """Run ``function(*args)`` on a worker and wait for its result (or exception)."""
         future: Future = Future()
-        self._count(1)
+        self._admit()
         self._queue.put((function, args, future))
         return future.result()
+
+    def _admit(self) -> None:
+        with self._lock:
+            if self.in_flight >= self._capacity:
+                raise QueueFull(self.count, self.limit)
+            self.in_flight += 1
 
     def _count(self, step: int) -> None:
         with self._lock:

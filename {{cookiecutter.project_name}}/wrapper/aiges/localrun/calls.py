@@ -25,11 +25,13 @@ from aiges.localrun.inputs import Sample, once_request, session_frames
 class PhaseFailed(Exception):
     """A phase of the call order failed; the message says which and why."""
 
-    def __init__(self, phase: str, message: str, details: str = "") -> None:
+    def __init__(self, phase: str, message: str, details: str = "", error: Optional[BaseException] = None) -> None:
         super().__init__("%s: %s" % (phase, message))
         self.phase = phase
         self.message = message
         self.details = details
+        self.error = error  # the wrapper's exception, when it raised
+        self.served_ret: Optional[int] = None  # gRPC emulation: the ret aiges.serve answers (see served_ret)
 
 
 @dataclasses.dataclass
@@ -108,8 +110,26 @@ def guarded(phase: str, timeout: float, function: Callable[[], Any]) -> Tuple[An
         raise PhaseFailed(phase, "did not return within %.0f s (--timeout)" % timeout)
     if "error" in outcome:
         error = outcome["error"]
-        raise PhaseFailed(phase, "raised %s: %s" % (type(error).__name__, error), outcome["trace"])
+        raise PhaseFailed(phase, "raised %s: %s" % (type(error).__name__, error), outcome["trace"], error)
     return outcome.get("value"), elapsed
+
+
+def served_ret(context: Context, result: Any = None, error: Optional[BaseException] = None,
+               returned: Any = None) -> Optional[int]:
+    """gRPC emulation: the ``ret`` aiges.serve answers this once outcome with, by the server's own
+    conversion (:mod:`aiges.grpc.convert`): for an exception, for a Response ``result``, or for a code
+    ``returned`` by wrapperOnceExecAsync. None in the other emulations or without protobuf."""
+    if context.emulate != "grpc":
+        return None
+    try:
+        from aiges.grpc import convert
+    except ImportError:  # protobuf is missing: the server could not run either
+        return None
+    if error is not None:
+        return convert.raised(error).code
+    if returned is not None:
+        return convert.returned_ret(returned)
+    return convert.once_ret(result) or None
 
 
 def _expect_zero(phase: str, wrapper: Any, result: Any) -> None:
@@ -141,9 +161,17 @@ def execute_once(context: Context, collector: Collector, sid: str) -> Tuple[Any,
     if context.asynchronous:
         waiting = collector.queue_for(sid)
         started = time.perf_counter()
-        result, _ = guarded("wrapperOnceExecAsync", context.timeout,
-                            lambda: calling.call_flexibly(wrapper.wrapperOnceExecAsync, canonical))
-        _expect_zero("wrapperOnceExecAsync", wrapper, result)
+        try:
+            result, _ = guarded("wrapperOnceExecAsync", context.timeout,
+                                lambda: calling.call_flexibly(wrapper.wrapperOnceExecAsync, canonical))
+        except PhaseFailed as failure:
+            failure.served_ret = served_ret(context, error=failure.error) if failure.error is not None else None
+            raise
+        try:
+            _expect_zero("wrapperOnceExecAsync", wrapper, result)
+        except PhaseFailed as failure:
+            failure.served_ret = served_ret(context, returned=result)
+            raise
         try:
             response = waiting.get(timeout=context.timeout)
         except queue.Empty:
@@ -152,15 +180,23 @@ def execute_once(context: Context, collector: Collector, sid: str) -> Tuple[Any,
         elapsed = time.perf_counter() - started
         phase = "wrapperOnceExecAsync"
     else:
-        response, elapsed = guarded("wrapperOnceExec", context.timeout,
-                                    lambda: calling.call_flexibly(wrapper.wrapperOnceExec, canonical))
+        try:
+            response, elapsed = guarded("wrapperOnceExec", context.timeout,
+                                        lambda: calling.call_flexibly(wrapper.wrapperOnceExec, canonical))
+        except PhaseFailed as failure:
+            failure.served_ret = served_ret(context, error=failure.error) if failure.error is not None else None
+            raise
         phase = "wrapperOnceExec"
     problems = checks.response_problems(response, context.accepts, context.bytes_only, once=True)
-    if problems:
-        raise PhaseFailed(phase, "its response would be rejected by the loader:\n- " + "\n- ".join(problems))
     code = checks.error_code_of(response)
-    if code:
-        raise PhaseFailed(phase, "answered with error code %d: %s" % (code, calling.error_text(wrapper, code)))
+    failure = None
+    if problems:
+        failure = PhaseFailed(phase, "its response would be rejected by the loader:\n- " + "\n- ".join(problems))
+    elif code:
+        failure = PhaseFailed(phase, "answered with error code %d: %s" % (code, calling.error_text(wrapper, code)))
+    if failure is not None:
+        failure.served_ret = served_ret(context, result=response)
+        raise failure
     return response, elapsed
 
 

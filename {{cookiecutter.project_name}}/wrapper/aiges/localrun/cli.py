@@ -208,7 +208,11 @@ def _report_failure(reporter: Reporter, wrapper: Any, failure: "calls.PhaseFaile
     reporter.failure(str(failure))
     if failure.details:
         reporter.line(failure.details.rstrip())
-    if "raised" in failure.message:
+    if failure.served_ret is not None:
+        reporter.line("  (aiges.serve answers this request with ret %d; through the loader the HTTP client gets "
+                      "HTTP 500 {\"code\":10910,\"message\":\"errr;code=%d\"}: the loader never passes on a message, "
+                      "so the text above is only in the plugin's log)" % (failure.served_ret, failure.served_ret))
+    elif "raised" in failure.message:
         reporter.line("  (the loader would report: %s)" % calling.error_text(wrapper, -1))
     summary.setdefault("failures", []).append(str(failure))
 

@@ -52,6 +52,25 @@ def wrapper_section(declarations: Declarations, settings: Settings) -> Dict[str,
     return section
 
 
+def plugin_command(settings: Settings) -> str:
+    """``[aiges].pythonPluginCmd``: ``plugin_cmd``, plus ``--workers N`` when ``workers`` is set.
+
+    The loader runs it with ``bash -c``; aiges.serve takes its options after ``-c '...'`` too.
+    """
+    if settings.workers:
+        return "%s --workers %d" % (settings.plugin_cmd, settings.workers)
+    return settings.plugin_cmd
+
+
+def sessions_per_second(settings: Settings) -> float:
+    """New sessions per second the loader can admit at most, however short the sessions are.
+
+    A session's licence comes back only when the sweep (every ``roll`` ms) finds ``ttl`` passed
+    since its last frame (spec 13.1): each one is held for its duration + ttl + up to roll.
+    """
+    return settings.fc_max * 1000.0 / (settings.fc_ttl + settings.fc_roll)
+
+
 def aiges_document(declarations: Declarations, settings: Settings) -> Dict[str, Any]:
     aiges: Dict[str, Any] = {
         "gesMock": False,
@@ -62,14 +81,14 @@ def aiges_document(declarations: Declarations, settings: Settings) -> Dict[str, 
         "usrCfg": "",
         "sub": declarations.meta.sub,
         "headerPass": ";".join(settings.header_pass) or None,
-        "pythonPluginCmd": settings.plugin_cmd if settings.plugin_mode == "grpc" else None,
+        "pythonPluginCmd": plugin_command(settings) if settings.plugin_mode == "grpc" else None,
     }
     document: Dict[str, Any] = {
         settings.service_section: {"finder": 0, "host": "0.0.0.0", "port": settings.port},  # noqa: S104 - loader RPC
         "aiges": aiges,
         "wrapper": wrapper_section(declarations, settings),
-        "fc": {"able": 1, "router": "sessionManager", "max": settings.concurrency, "ttl": 10000,
-               "best": settings.concurrency, "roll": 5000, "strategy": 2},
+        "fc": {"able": 1, "router": "sessionManager", "max": settings.fc_max, "ttl": settings.fc_ttl,
+               "best": settings.fc_max, "roll": settings.fc_roll, "strategy": 2},
         "log": {"level": settings.log_level, "file": "./log/aiges.log", "size": 3, "count": 3, "die": 3, "async": 0},
     }
     document.update({name: dict(values) for name, values in PLATFORM_DEFAULTS.items()})

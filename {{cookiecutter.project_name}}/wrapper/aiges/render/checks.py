@@ -15,6 +15,8 @@ from aiges.declarations import Declarations
 from aiges.errors import DeclarationError, DeclarationErrors
 from aiges.fields import ParamField, PayloadField
 from aiges.render import values
+from aiges.render.aiges_toml import sessions_per_second
+from aiges.render.settings import Settings
 
 # [wrapper] keys rendered from [tool.aiges]; declaring them in `config` too would give two sources.
 RESERVED_CONFIG_KEYS = {"http_listen": "http_listen", "log.level": "log_level"}
@@ -63,6 +65,29 @@ def render_problems(declarations: Declarations) -> List[DeclarationError]:
         if problem:
             fail("%s.config: %s" % (declarations.class_name, problem), line=declarations.lines.get("config"))
     return errors
+
+
+# A session plugin's admission must keep up with at least this many new sessions per second.
+MIN_SESSIONS_PER_SECOND = 1.0
+
+
+def admission_problems(declarations: Declarations, settings: Settings,
+                       source: Optional[str] = None) -> List[DeclarationError]:
+    """What ``[fc]`` would starve: sessions whose licences come back too late for ordinary traffic.
+
+    (``workers`` > ``fc_max`` is refused when the settings are read.)
+    """
+    if not declarations.is_session:
+        return []
+    rate = sessions_per_second(settings)
+    if rate >= MIN_SESSIONS_PER_SECOND:
+        return []
+    return [DeclarationError(
+        "[tool.aiges] fc_max = %d with fc_ttl = %d and fc_roll = %d admits at most %.2f new sessions per second: "
+        "the loader keeps a session's licence until fc_ttl ms after its last frame (checked every fc_roll ms), "
+        "so each session holds one for its duration + fc_ttl + up to fc_roll; raise fc_max or lower fc_ttl "
+        "(at least %.0f session per second is needed)"
+        % (settings.fc_max, settings.fc_ttl, settings.fc_roll, rate, MIN_SESSIONS_PER_SECOND), file=source)]
 
 
 def param_value_problem(field: ParamField) -> Optional[str]:

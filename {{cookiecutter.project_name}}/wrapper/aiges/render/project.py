@@ -2,12 +2,13 @@
 import dataclasses
 import os
 import posixpath
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
+from aiges.errors import DeclarationErrors
 from aiges.loading import find_wrapper_file, project_root
 from aiges.render import tomlout
 from aiges.render.aiges_toml import AIGES_TOML, aiges_document
-from aiges.render.checks import check
+from aiges.render.checks import admission_problems, check
 from aiges.render.outputs import Output
 from aiges.render.reading import Reading, read_declarations
 from aiges.render.samples import INLINE_DIR, sample_sources
@@ -56,12 +57,22 @@ def display_path(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
-def render(project: Project, force_import: bool = False, legacy: bool = False) -> Rendered:
-    """Render all outputs in memory; raise DeclarationErrors (nothing is written here)."""
-    tomlout.require_tomli_w()
-    reading = read_declarations(project.wrapper_file, display_path(project.wrapper_file), force_import)
+def render(project: Project, force_import: bool = False, legacy: bool = False, in_image: bool = False) -> Rendered:
+    """Render all outputs in memory; raise DeclarationErrors (nothing is written here).
+
+    ``in_image``: the check of a plain ``docker build``: wrapper.py is only parsed (never imported, so
+    no dependency of it is needed; raises NotStatic when that is not enough) and the TOML files are
+    compared by content (no TOML writer is needed, and their comments name the project's layout).
+    """
+    if not in_image:
+        tomlout.require_tomli_w()
+    reading = read_declarations(project.wrapper_file, display_path(project.wrapper_file), force_import,
+                                static_only=in_image)
     declarations = check(reading.declarations)
     settings = project.settings
+    starved = admission_problems(declarations, settings, os.path.join(project.root, "pyproject.toml"))
+    if starved:
+        raise DeclarationErrors(starved)
     wrapper_folder = project.relative(project.wrapper_dir)
     source = project.relative(project.wrapper_file)
     meta = declarations.meta
@@ -72,8 +83,8 @@ def render(project: Project, force_import: bool = False, legacy: bool = False) -
     sources = sample_sources(declarations)
     outputs = [
         Output(SCHEMA_FILE, render_schema(declarations)),
-        Output(AIGES_TOML, tomlout.dumps(aiges_document(declarations, settings), header)),
-        Output(XTEST_TOML, tomlout.dumps(xtest_document(declarations, settings, sources), header)),
+        _toml(AIGES_TOML, aiges_document(declarations, settings), header, in_image),
+        _toml(XTEST_TOML, xtest_document(declarations, settings, sources), header, in_image),
     ]
     if legacy or settings.legacy_schema or os.path.isfile(os.path.join(project.root, LEGACY_SCHEMA_FILE)):
         outputs.append(Output(LEGACY_SCHEMA_FILE, render_legacy_schema(declarations)))
@@ -81,6 +92,12 @@ def render(project: Project, force_import: bool = False, legacy: bool = False) -
         if sample.data is not None:
             outputs.append(Output(_join(wrapper_folder, sample.path), sample.data))
     return Rendered(project, reading, outputs, [_join(wrapper_folder, INLINE_DIR)])
+
+
+def _toml(path: str, document: Dict[str, Any], header: List[str], by_content: bool) -> Output:
+    if by_content:
+        return Output(path, b"", tomlout.plain(document))
+    return Output(path, tomlout.dumps(document, header))
 
 
 def _join(folder: str, path: str) -> str:

@@ -21,8 +21,12 @@ class Reading:
     reason: Optional[str] = None
 
 
-def read_declarations(wrapper_file: str, display: Optional[str] = None, force_import: bool = False) -> Reading:
-    """Build the declarations of wrapper.py; raise DeclarationErrors naming file, line and field."""
+def read_declarations(wrapper_file: str, display: Optional[str] = None, force_import: bool = False,
+                      static_only: bool = False) -> Reading:
+    """Build the declarations of wrapper.py; raise DeclarationErrors naming file, line and field.
+
+    ``static_only``: never import wrapper.py (nor its dependencies); raise NotStatic when parsing is not enough.
+    """
     display = display or wrapper_file
     wrapper_dir = os.path.dirname(os.path.abspath(wrapper_file))
     try:
@@ -38,6 +42,9 @@ def read_declarations(wrapper_file: str, display: Optional[str] = None, force_im
             try:
                 raw = read_static(display, source)
             except NotStatic as not_static:
+                if static_only:
+                    not_static.reason = _describe_reason(not_static, display)
+                    raise
                 how, reason = "import", _describe_reason(not_static, display)
                 raw = _imported(wrapper_file, display, not_static)
     except DeclarationError as error:

@@ -14,13 +14,20 @@ Keys (all optional)::
     port = 5090                    # xsf RPC port of that section (webgate and xtest talk to it)
     http_listen = "0.0.0.0:1888"   # the loader's HTTP address, written to [wrapper] where the loader reads it
     log_level = "info"             # debug | info | warn | error: [wrapper]."log.level", [log] and xtest's log
-    plugin_cmd = "python -c 'from aiges.serve import run; run()'"
-                                   # [aiges].pythonPluginCmd in grpc mode (the images link `python`):
-                                   # `python -m aiges.serve` works too, but -m costs ~10 ms of start-up
-                                   # (runpy's imports) before the handshake the loader waits for
+    plugin_cmd = "python3 -c 'from aiges.serve import run; run()'"
+                                   # [aiges].pythonPluginCmd in grpc mode; `python3`, the interpreter the
+                                   # Dockerfile installs requirements.txt with (a bare `python` is whatever
+                                   # comes first on the loader's PATH); `python3 -m aiges.serve` works too,
+                                   # but -m costs ~10 ms of start-up (runpy's imports) before the handshake
     header_pass = ["sid"]          # request headers the loader copies into params ([aiges].headerPass)
     real_time_result = true        # [aiges].realTimeRlt: session results are read as they come
-    concurrency = 1                # [fc].max: requests/sessions the loader admits at once (its licence)
+    fc_max = 100                   # [fc].max: licences, the requests (once) or sessions the loader admits at
+                                   # once; beyond it the loader answers 10110 at once, without queueing
+    fc_ttl = 10000                 # [fc].ttl, ms: a session's licence comes back only this long after its last
+                                   # frame (also how long an abandoned session lives)
+    fc_roll = 5000                 # [fc].roll, ms: how often the loader sweeps expired sessions
+    workers = 0                    # wrapper calls the plugin runs at once (aiges.serve --workers); 0: the
+                                   # server's default (CPU count, at least 2); must not exceed fc_max
     xtest_timeout = 10000          # [svcMode].timeout of xtest.toml, in milliseconds
     xtest_appid = "123456"         # [header].appid of xtest.toml
     legacy_schema = false          # also render schema.legacy.json (the vendor SDK's schema form)
@@ -37,7 +44,8 @@ from aiges.errors import DeclarationError
 
 PLUGIN_MODES = ("grpc", "cgo")
 # The fastest way to start aiges.serve: `-m` would import runpy (and typing) first.
-PLUGIN_CMD = "python -c 'from aiges.serve import run; run()'"
+# `python3`: the interpreter the Dockerfile installs requirements.txt with and byte-compiles with.
+PLUGIN_CMD = "python3 -c 'from aiges.serve import run; run()'"
 LOG_LEVELS = ("debug", "info", "warn", "error")
 # Sections the loader reads itself: the service section must not be one of them.
 RESERVED_SECTIONS = ("aiges", "wrapper", "log", "fc", "auth", "resource", "elog", "lbv2", "trace", "sonar",
@@ -58,13 +66,22 @@ class Settings:
     plugin_cmd: str = PLUGIN_CMD
     header_pass: List[str] = dataclasses.field(default_factory=lambda: ["sid"])
     real_time_result: bool = True
-    concurrency: int = 1
+    fc_max: int = 100
+    fc_ttl: int = 10000
+    fc_roll: int = 5000
+    workers: int = 0
     xtest_timeout: int = 10000
     xtest_appid: str = "123456"
     legacy_schema: bool = False
 
 
 KNOWN_KEYS = tuple(field.name for field in dataclasses.fields(Settings))
+# Keys of earlier templates and what replaced them (named in the error, so an update is one edit).
+RETIRED_KEYS = {
+    "concurrency": "it set only the loader's admission ([fc].max), and its default 1 made the loader refuse "
+                   "ordinary traffic; set fc_max instead (licences the loader admits, default 100) and, for the "
+                   "plugin's own concurrency, workers (wrapper calls it runs at once)",
+}
 
 
 def load_settings(project_root: str) -> Settings:
@@ -84,6 +101,8 @@ def settings_from_table(table: Dict[str, Any], source: Optional[str] = None) -> 
     def fail(message: str) -> DeclarationError:
         return DeclarationError("[tool.aiges] " + message, file=source)
 
+    for key in sorted(set(table) & set(RETIRED_KEYS)):
+        raise fail("%s is no longer a setting: %s" % (key, RETIRED_KEYS[key]))
     unknown = sorted(set(table) - set(KNOWN_KEYS))
     if unknown:
         raise fail("unknown key %s; known keys: %s" % (", ".join(repr(k) for k in unknown), ", ".join(KNOWN_KEYS)))
@@ -107,7 +126,13 @@ def settings_from_table(table: Dict[str, Any], source: Optional[str] = None) -> 
         (bool(values["plugin_cmd"].strip()), "plugin_cmd must not be empty"),
         (all(isinstance(item, str) and item and ";" not in item for item in values["header_pass"]),
          "header_pass must be a list of header names (no ';')"),
-        (values["concurrency"] > 0, "concurrency must be at least 1"),
+        (values["fc_max"] > 0, "fc_max must be at least 1"),
+        (values["fc_ttl"] > 0, "fc_ttl must be a positive number of milliseconds"),
+        (values["fc_roll"] > 0, "fc_roll must be a positive number of milliseconds"),
+        (values["workers"] >= 0, "workers must be 0 (the server's default) or more"),
+        (values["workers"] <= values["fc_max"], "workers must not exceed fc_max: the loader must admit at least "
+         "as many requests as the plugin runs (it queues the rest), else workers sit idle while the loader "
+         "refuses requests with 10110; raise fc_max or lower workers"),
         (values["xtest_timeout"] > 0, "xtest_timeout must be a positive number of milliseconds"),
         (bool(values["xtest_appid"]), "xtest_appid must not be empty"),
     )

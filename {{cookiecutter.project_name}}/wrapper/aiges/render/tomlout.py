@@ -20,6 +20,11 @@ def require_tomli_w() -> Any:
     return tomli_w
 
 
+def plain(document: Dict[str, Any]) -> Dict[str, Any]:
+    """The document as a TOML reader returns the written file (``None`` values dropped)."""
+    return _drop_none(document)
+
+
 def dumps(document: Dict[str, Any], header: List[str]) -> bytes:
     """TOML bytes for ``document`` after ``# header`` comment lines; ends with one newline."""
     text = require_tomli_w().dumps(_drop_none(document))
