@@ -11,8 +11,8 @@ How lines become records (:class:`Lines`): a Python traceback (``Traceback (most
 last):`` up to its exception line) is one ERROR record; a line starting ``[ERROR]``, ``[WARN]``,
 ``[INFO]``, ``[DEBUG]`` or ``[TRACE]`` gets that level (the prefix convention the loader knows); a
 line that is already an hclog entry keeps its level, message and fields (but its values are
-re-encoded: a number as ``@message`` becomes text); a ``warnings`` line (``file:N: XWarning: ...``)
-is a WARN record; any other non-blank line is INFO. A line without its newline is written after a
+re-encoded: a number as ``@message`` becomes text); a ``warnings`` line (``file:N: XWarning: ...``
+and the source line below it) is a WARN record; any other non-blank line is INFO. A line without its newline is written after a
 short pause (a prompt, a progress bar); a line over 60 K characters is written in pieces.
 """
 import json
@@ -73,11 +73,12 @@ class Lines:
     def __init__(self) -> None:
         self._partial = ""
         self._traceback: List[str] = []
+        self._warning: Optional[str] = None  # a warnings line, waiting for its indented source line
 
     @property
     def holding(self) -> bool:
         """Text is held: a line without its newline, or a traceback without its exception line."""
-        return bool(self._partial or self._traceback)
+        return bool(self._partial or self._traceback or self._warning is not None)
 
     def feed(self, text: str) -> List[Record]:
         records: List[Record] = []
@@ -92,6 +93,12 @@ class Lines:
         return records
 
     def _line(self, line: str, records: List[Record]) -> None:
+        if self._warning is not None:
+            warning, self._warning = self._warning, None
+            if line[:1].isspace() and line.strip():  # the source line `warnings` prints below
+                records.append((logging.WARNING, warning + "\n" + line, {}))
+                return
+            records.append((logging.WARNING, warning, {}))
         if self._traceback:
             self._traceback.append(line)
             if line and not line[0].isspace():  # the exception line ends the traceback
@@ -101,6 +108,8 @@ class Lines:
             return
         if line.startswith(TRACEBACK_START):
             self._traceback = [line]
+        elif _WARNING.match(line):
+            self._warning = line
         elif line.strip():  # blank lines carry nothing to log
             records.append(classify(line))
 
@@ -113,6 +122,9 @@ class Lines:
     def flush(self) -> List[Record]:
         """Everything still held (at a pause in the output, or at the end)."""
         records: List[Record] = []
+        if self._warning is not None:
+            records.append((logging.WARNING, self._warning, {}))
+            self._warning = None
         self._end_traceback(records)
         if self._partial.strip():
             records.append(classify(self._partial))
