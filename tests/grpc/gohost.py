@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "gohost"
@@ -100,24 +100,39 @@ def _build(go: str, target: Path) -> None:
 
 
 @functools.cache
-def ensure_binary() -> Path:
-    """The Go host, built on first use (cached on disk per source and Go version, and per process)."""
+def _target() -> Tuple[str, Path]:
     go = shutil.which("go")
     if go is None:
         raise GoHostUnavailable("no `go` on PATH; install with: %s" % INSTALL)
     _check_packages()
-    target = cache_dir() / ("gohost-" + _source_hash(_go_version(go)))
+    return go, cache_dir() / ("gohost-" + _source_hash(_go_version(go)))
+
+
+def ensure_binary() -> Path:
+    """The Go host, built on first use (cached on disk per source and Go version); rebuilt if the
+    cached file went away (checkouts with other sources share the cache folder)."""
+    go, target = _target()
     if not target.is_file():
         _build(go, target)
         _prune(target)
+    try:
+        os.utime(target)  # marks it as in use for _prune
+    except OSError:
+        pass
     return target
 
 
-def _prune(keep: Path) -> None:
-    """Remove binaries of older sources (a running one is unaffected: its inode stays until it exits)."""
+def _prune(keep: Path, days: float = 7.0) -> None:
+    """Remove binaries of other sources unused for ``days`` (another checkout may be using one now)."""
+    import time
+
     for old in keep.parent.glob("gohost-*"):
         if old != keep and not old.name.endswith(".tmp"):
-            old.unlink(missing_ok=True)
+            try:
+                if time.time() - old.stat().st_mtime > days * 86400:
+                    old.unlink()
+            except OSError:
+                pass
 
 
 def descriptor_set(path: Path) -> Path:
