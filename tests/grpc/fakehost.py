@@ -6,7 +6,8 @@ read the handshake line from stdout (and keep draining stdout), check health, op
 before ``wrapperInit``, route every streamed Response by tag, and stop the plugin with
 ``GRPCController.Shutdown`` falling back to a kill after 2 s, and read the plugin's stderr as
 go-plugin does (``loader_log()``; a line that would crash the loader fails the test at ``close()``).
-Messages come from the runtime's ``.proto`` files (``aiges.grpc.wire``), so the tests exercise the same wire format the loader uses.
+Messages come from the runtime's ``.proto`` files (``aiges.grpc.wire``), so the tests exercise the
+same wire format the loader uses.
 
 Used by the tests in this folder and by ``benchmarks/grpc_bench.py`` (against our server, the
 vendor's and a bare floor server).
@@ -208,6 +209,16 @@ class Plugin:
                 return loaderlog.visible(source.read(), level)
         except OSError:
             return []
+
+    def wait_log(self, needle: str, level: str = "info", timeout: float = 10.0) -> List[loaderlog.Entry]:
+        """The loader-visible entries containing ``needle``, waiting (bounded) for them: printed text
+        reaches stderr through the plugin's pipe reader, a moment after the call that printed it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = loaderlog.search(self.loader_log(level), needle)
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
 
     @property
     def pid(self) -> int:

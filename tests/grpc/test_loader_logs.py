@@ -13,8 +13,10 @@ import fakehost
 import gohost
 import loaderlog
 import pytest
+import test_gohost
 from gohost import node
-from test_gohost import go_binary, go_host  # noqa: F401 - the Go host fixtures
+
+go_binary, go_host = test_gohost.go_binary, test_gohost.go_host  # the Go host fixtures
 
 _ENTRY = re.compile(r"^\S+ \[(TRACE|DEBUG|INFO|WARN|ERROR)\]\s+python-plugin\.bash: ", re.M)
 
@@ -35,7 +37,7 @@ def find(host: gohost.GoHost, needle: str) -> List[Tuple[str, str]]:
 
 
 @pytest.fixture
-def noisy(go_host: Callable[..., gohost.GoHost]) -> gohost.GoHost:  # noqa: F811
+def noisy(go_host: Callable[..., gohost.GoHost]) -> gohost.GoHost:
     host = go_host("noisy")
     assert host.call({"op": "init", "config": {"log.level": "info"}}) == {"op": "init", "ret": 0}, host.stderr()
     return host
@@ -146,7 +148,7 @@ def test_the_runtime_start_up_is_shown_at_info(noisy):
     assert settle(noisy, "wrapperInit succeeded")
 
 
-def test_at_log_level_error_only_errors_remain(go_binary, wrapper_dir):  # noqa: F811
+def test_at_log_level_error_only_errors_remain(go_binary, wrapper_dir):
     from conftest import plugin_env
 
     host = gohost.GoHost(fakehost.python_command(), str(wrapper_dir("noisy")), env=plugin_env(), log_level="error")

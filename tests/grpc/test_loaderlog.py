@@ -16,8 +16,10 @@ from typing import List, Tuple
 import gohost
 import loaderlog
 import pytest
+import test_gohost
 from loaderlog import LoaderPanic, entries, visible
-from test_gohost import go_binary  # noqa: F401 - the built Go host (a loud skip without Go)
+
+go_binary = test_gohost.go_binary  # the built Go host (a loud skip without Go)
 
 SAMPLES: List[bytes] = [
     b'{"@level":"error","@message":"m1","@timestamp":"2026-12-03T07:40:00.123456Z"}',

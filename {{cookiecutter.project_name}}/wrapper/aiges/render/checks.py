@@ -17,7 +17,7 @@ from aiges.fields import ParamField, PayloadField
 from aiges.render import values
 
 # [wrapper] keys rendered from [tool.aiges]; declaring them in `config` too would give two sources.
-RESERVED_CONFIG_KEYS = {"http_listen": "http_listen", "log.level": "log_level"}
+RESERVED_CONFIG_KEYS = {"http_listen": "http_listen", "log.level": "log_level", "log.file": "log_file"}
 
 
 def check(declarations: Declarations) -> Declarations:

@@ -35,7 +35,7 @@ def go_timestamp(seconds: Optional[float] = None) -> str:
     """``seconds`` (default: now) in Go's ``2006-01-02T15:04:05.000000Z07:00`` layout, local time."""
     seconds = time.time() if seconds is None else seconds
     whole = int(seconds // 1)
-    micros = int(round((seconds - whole) * 1e6))
+    micros = round((seconds - whole) * 1e6)
     if micros >= 1000000:
         whole, micros = whole + 1, micros - 1000000
     local = time.localtime(whole)

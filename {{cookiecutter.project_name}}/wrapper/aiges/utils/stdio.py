@@ -12,8 +12,9 @@ last):`` up to its exception line) is one ERROR record; a line starting ``[ERROR
 ``[INFO]``, ``[DEBUG]`` or ``[TRACE]`` gets that level (the prefix convention the loader knows); a
 line that is already an hclog entry keeps its level, message and fields (but its values are
 re-encoded: a number as ``@message`` becomes text); a ``warnings`` line (``file:N: XWarning: ...``
-and the source line below it) is a WARN record; any other non-blank line is INFO. A line without its newline is written after a
-short pause (a prompt, a progress bar); a line over 60 K characters is written in pieces.
+and the source line below it) is a WARN record; any other non-blank line is INFO. A line without its
+newline is written after a short pause (a prompt, a progress bar); a line over 60 K characters is
+written in pieces.
 """
 import json
 import logging
