@@ -106,7 +106,9 @@ def _through_go_host(go_binary: Path, data: bytes, tmp_path: Path) -> Tuple[int,
     source = tmp_path / "stderr.bin"
     source.write_bytes(data)
     log = tmp_path / "loader.log"
-    command = "%s -c 'import os, sys; os.write(2, open(sys.argv[1], \"rb\").read())' %s" % (sys.executable, source)
+    # the pause keeps stdout open until the host has read stderr (else it may give up on the handshake first)
+    command = ("%s -c 'import os, sys, time; os.write(2, open(sys.argv[1], \"rb\").read()); time.sleep(1)' %s"
+               % (sys.executable, source))
     args = [str(go_binary), "-descriptors", str(gohost.default_descriptors()), "-cmd", command,
             "-log", str(log), "-log-level", "trace", "script"]
     done = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120, check=False,
