@@ -196,3 +196,51 @@ def test_the_plugin_writes_its_log_file(wrapper_dir, spawn, tmp_path):
     assert "ValueError: noisy boom file-raise" in text and "Traceback (most recent call last):" in text
     assert "wrapper print file-print" in text
     assert not text.lstrip().startswith("{")  # human-readable, not JSON
+
+
+# -- by hand, and before the handshake ------------------------------------------------------------------
+
+def _serve(folder: Path, env: Dict[str, str], stop: bool = True) -> Tuple[int, str, str]:
+    """Run ``python -m aiges.serve`` in ``folder``; SIGTERM once the handshake is out. (status, stdout, stderr)"""
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "aiges.serve"], cwd=str(folder), env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    if first and stop:
+        import time
+
+        log_file = Path(env["AIGES_LOG_FILE"])
+        for _ in range(300):  # until it serves (its signal handlers are in place): the log file says so
+            if log_file.is_file() and "serving on" in log_file.read_text():
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    return proc.returncode, (first + out).decode(), err.decode()
+
+
+def test_by_hand_the_server_logs_human_readable_lines(wrapper_dir, tmp_path):
+    from conftest import plugin_env
+
+    env = plugin_env(BASIC_PLUGIN="hello", AIGES_LOG_FILE=str(tmp_path / "w.log"))
+    env.pop("PLUGIN_PROTOCOL_VERSIONS", None)
+    status, out, err = _serve(wrapper_dir("noisy"), env)
+    assert status == 0 and out.startswith("1|1|tcp|127.0.0.1:"), err
+    serving = [line for line in err.splitlines() if "serving on 127.0.0.1:" in line]
+    assert serving and " - aiges.serve:" in serving[0] and " - INFO:  serving on" in serving[0]
+    assert not any(line.lstrip().startswith("{") for line in err.splitlines())
+
+
+def test_a_start_up_problem_under_the_loader_is_an_error_entry(wrapper_dir, tmp_path):
+    from conftest import plugin_env
+
+    env = plugin_env(BASIC_PLUGIN="hello", PLUGIN_PROTOCOL_VERSIONS="1", PLUGIN_MIN_PORT="low", PLUGIN_MAX_PORT="9",
+                     AIGES_LOG_FILE=str(tmp_path / "w.log"))
+    status, out, err = _serve(wrapper_dir("noisy"), env, stop=False)
+    assert status == 1 and out == ""
+    found = loaderlog.search(loaderlog.visible(err.encode(), "info"), "PLUGIN_MIN_PORT/PLUGIN_MAX_PORT must be numbers")
+    assert [entry.level for entry in found] == ["error"], err
