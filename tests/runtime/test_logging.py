@@ -251,3 +251,37 @@ def test_a_device_as_log_file_is_never_rotated():
         assert handler.maxBytes == 0
     finally:
         handler.close()
+
+
+def test_printed_lines_are_records_at_once_and_in_order():
+    import io
+
+    from aiges.utils.stdio import TextToLog
+
+    sent = []
+    writer = TextToLog("stdout", io.StringIO(), lambda stream, records: sent.extend((stream, r[1]) for r in records))
+    print("one", file=writer)
+    print("two\nthree", end="", file=writer)
+    assert sent == [("stdout", "one"), ("stdout", "two")]
+    writer.flush_held(quiet=0.0)
+    assert sent[-1] == ("stdout", "three")
+    with pytest.raises(TypeError):
+        writer.write(b"bytes")
+
+
+def test_a_handler_that_writes_back_to_the_stream_cannot_loop():
+    import io
+
+    from aiges.utils.stdio import TextToLog
+
+    original = io.StringIO()
+    calls = []
+
+    def send(stream, records):
+        calls.append(records)
+        for _, message, _ in records:
+            print("echo of " + message, file=writer)  # e.g. a StreamHandler(sys.stdout) on the same logger
+
+    writer = TextToLog("stdout", original, send)
+    print("hello", file=writer)
+    assert len(calls) == 1 and original.getvalue() == "echo of hello\n"

@@ -1,11 +1,12 @@
 """Under a go-plugin host, turn everything written to stdout and stderr into log records.
 
 The loader logs the plugin's stderr line by line and at DEBUG unless a line is an hclog JSON entry
-(spec 13.3), and a JSON line with a non-string ``@message`` crashes it. So after the handshake file
-descriptors 1 and 2 become pipes read here: ``print()``, ``sys.stderr``, C extensions and child
-processes all end up as records of the loggers ``aiges.stdout`` / ``aiges.stderr``, which the
-runtime's handler writes as safe hclog lines (and to the log file). Nothing written there can reach
-the loader raw.
+(spec 13.3), and a JSON line with a non-string ``@message`` crashes it. So after the handshake
+``sys.stdout`` and ``sys.stderr`` become :class:`TextToLog` writers (a printed line is a record at
+once, in order with logged ones), and file descriptors 1 and 2 become pipes read here (C
+extensions, child processes, ``sys.stdout.buffer``). All of it ends up as records of the loggers
+``aiges.stdout`` / ``aiges.stderr``, which the runtime's handler writes as safe hclog lines (and to
+the log file). Nothing written there can reach the loader raw.
 
 How lines become records (:class:`Lines`): a Python traceback (``Traceback (most recent call
 last):`` up to its exception line) is one ERROR record; a line starting ``[ERROR]``, ``[WARN]``,
@@ -16,12 +17,15 @@ and the source line below it) is a WARN record; any other non-blank line is INFO
 newline is written after a short pause (a prompt, a progress bar); a line over 60 K characters is
 written in pieces.
 """
+import io
 import json
 import logging
 import os
 import re
 import select
+import sys
 import threading
+import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 LEVEL_NUMBERS = {"trace": 5, "debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
@@ -133,14 +137,88 @@ class Lines:
         return records
 
 
+class TextToLog(io.TextIOBase):
+    """``sys.stdout`` / ``sys.stderr`` under the loader: each line written becomes a record at once,
+    in order with the records the same thread logs. Bytes written to ``buffer`` or ``fileno()``
+    reach the same place through the fd pipe (a moment later)."""
+
+    def __init__(self, stream: str, original: Any, send: Callable[[str, List[Record]], None]) -> None:
+        super().__init__()
+        self.stream = stream
+        self._original = original  # the TextIOWrapper on the fd (now a pipe): buffer, fileno
+        self._send = send
+        self._lines = Lines()
+        self._lock = threading.RLock()
+        self._busy = threading.local()
+        self.last_write = 0.0
+
+    # what code that inspects sys.stdout looks for
+    encoding = "utf-8"
+    errors = "surrogateescape"
+    line_buffering = True
+    newlines = None
+
+    @property
+    def name(self) -> str:
+        return "<%s>" % self.stream
+
+    @property
+    def buffer(self) -> Any:
+        return self._original.buffer
+
+    def fileno(self) -> int:
+        return self._original.fileno()
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
+        if getattr(self._busy, "on", False):  # a handler writing to us while we emit: no loop
+            self._original.write(text)
+            self._original.flush()
+            return len(text)
+        with self._lock:
+            self._busy.on = True
+            try:
+                self.last_write = time.monotonic()
+                records = self._lines.feed(text)
+                if records:
+                    self._send(self.stream, records)
+            finally:
+                self._busy.on = False
+        return len(text)
+
+    def flush_held(self, quiet: float) -> None:
+        """Write a held partial line or traceback once nothing was written for ``quiet`` seconds."""
+        with self._lock:
+            if self._lines.holding and time.monotonic() - self.last_write >= quiet:
+                self._busy.on = True
+                try:
+                    records = self._lines.flush()
+                    if records:
+                        self._send(self.stream, records)
+                finally:
+                    self._busy.on = False
+
+    def flush(self) -> None:
+        self._original.flush()
+
+
 class Capture:
-    """fds 1 and 2 as pipes whose lines go to ``emit(stream, record)``; :meth:`close` restores ``target``."""
+    """fds 1 and 2 as pipes whose lines go to ``emit(stream, record)``, ``sys.stdout``/``sys.stderr``
+    as :class:`TextToLog`; :meth:`close` restores them and points the fds at ``target_fd``."""
 
     def __init__(self, target_fd: int, emit: Callable[[str, Record], None]) -> None:
         self.target_fd = target_fd
         self.emit = emit
         self._threads: List[threading.Thread] = []
-        self._closed = False
+        self._closed = threading.Event()
+        self._streams: List[Tuple[str, Any, TextToLog]] = []
 
     def start(self) -> "Capture":
         for stream, fd in (("stdout", 1), ("stderr", 2)):
@@ -151,7 +229,22 @@ class Capture:
                                       daemon=True)
             thread.start()
             self._threads.append(thread)
+        for stream in ("stdout", "stderr"):
+            original = getattr(sys, stream)
+            try:
+                original.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+            writer = TextToLog(stream, original, self._send)
+            self._streams.append((stream, original, writer))
+            setattr(sys, stream, writer)
+        threading.Thread(target=self._flusher, name="aiges-stdio-flush", daemon=True).start()
         return self
+
+    def _flusher(self) -> None:
+        while not self._closed.wait(PARTIAL_WAIT / 2):
+            for _, _, writer in self._streams:
+                writer.flush_held(PARTIAL_WAIT)
 
     def _pump(self, stream: str, fd: int) -> None:
         lines = Lines()
@@ -186,10 +279,15 @@ class Capture:
                 pass
 
     def close(self, timeout: float = 1.0) -> None:
-        """Point fds 1 and 2 back at ``target_fd`` and wait (bounded) until the pipes are drained."""
-        if self._closed:
+        """Restore sys.stdout/sys.stderr, point fds 1 and 2 back at ``target_fd`` and wait (bounded)
+        until the pipes are drained."""
+        if self._closed.is_set():
             return
-        self._closed = True
+        self._closed.set()
+        for stream, original, writer in self._streams:
+            if getattr(sys, stream) is writer:
+                setattr(sys, stream, original)
+            writer.flush_held(0.0)
         for fd in (1, 2):
             try:
                 os.dup2(self.target_fd, fd)
