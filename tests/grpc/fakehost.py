@@ -211,8 +211,8 @@ class Plugin:
             return []
 
     def wait_log(self, needle: str, level: str = "info", timeout: float = 10.0) -> List[loaderlog.Entry]:
-        """The loader-visible entries containing ``needle``, waiting (bounded) for them: printed text
-        reaches stderr through the plugin's pipe reader, a moment after the call that printed it."""
+        """The loader-visible entries containing ``needle``, waiting (bounded) for them: text written
+        to fd 1/2 directly (C code, child processes) passes the plugin's pipe reader, a moment later."""
         deadline = time.monotonic() + timeout
         while True:
             found = loaderlog.search(self.loader_log(level), needle)
