@@ -285,3 +285,21 @@ def test_a_handler_that_writes_back_to_the_stream_cannot_loop():
     writer = TextToLog("stdout", original, send)
     print("hello", file=writer)
     assert len(calls) == 1 and original.getvalue() == "echo of hello\n"
+
+
+def test_a_console_the_loader_no_longer_reads_fails_silently(capsys):
+    # the default report would go to sys.stderr, which the server captures and logs again: a loop
+    from aiges.utils.logsetup import _Console
+
+    class Gone:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    logger = logging.getLogger("test.console.gone")
+    logger.propagate = False
+    logger.addHandler(_Console(Gone()))
+    logger.error("nobody reads this")
+    assert capsys.readouterr().err == ""

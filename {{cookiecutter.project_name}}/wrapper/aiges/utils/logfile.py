@@ -87,16 +87,16 @@ class LogFile(logging.Handler):
                                                                                    "file" % (fallback, second))
                     problem = "cannot write the log file %s (%s); %s" % (wanted, problem, where)
             self.acquire()
-            try:
+            try:  # the waiting records first, then the ones arriving meanwhile (they wait for the lock)
+                for record in self._pending:
+                    if handler is not None:
+                        handler.handle(record)
+                self._pending = []
                 self._target = handler
                 self.path = getattr(handler, "baseFilename", None)
                 self._chosen = True
-                pending, self._pending = self._pending, []
             finally:
                 self.release()
-            for record in pending:
-                if handler is not None:
-                    handler.handle(record)
             if problem:
                 self._warn(problem)
             return self.path

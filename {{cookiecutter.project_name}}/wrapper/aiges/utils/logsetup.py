@@ -49,12 +49,20 @@ class _Once(logging.Filter):
         return True
 
 
+class _Console(logging.StreamHandler):
+    """The loader's stderr. When it cannot be written (the loader is gone) there is nobody to tell:
+    the default error report would go to sys.stderr, which is captured and logged here again."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        pass
+
+
 class ServerLogging:
     """The server's handlers: console (format per :func:`console_format`) and the log file."""
 
     def __init__(self, fmt: str, console: Any) -> None:
         self.format = fmt
-        self.console = logging.StreamHandler(console)
+        self.console = _Console(console)
         self.console.setFormatter(hclog.HclogFormatter() if fmt == "json" else logging.Formatter(LOG_FORMAT))
         self.file = logfile.LogFile(lambda text: logging.getLogger("aiges.serve").warning("%s", text))
         for handler in (self.console, self.file):
