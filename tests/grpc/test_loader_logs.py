@@ -246,3 +246,24 @@ def test_a_start_up_problem_under_the_loader_is_an_error_entry(wrapper_dir, tmp_
     assert status == 1 and out == ""
     found = loaderlog.search(loaderlog.visible(err.encode(), "info"), "PLUGIN_MIN_PORT/PLUGIN_MAX_PORT must be numbers")
     assert [entry.level for entry in found] == ["error"], err
+
+
+def test_reconfiguring_stdout_keeps_printing_to_the_log(wrapper_dir, spawn):
+    plugin = spawn(wrapper_dir("noisy"))
+    assert plugin.init({}) == 0
+    assert plugin.exec_once("rc-1", [fakehost.node("text", b"x")], {"mode": "reconfigure"}).ret == 0
+    assert [entry.level for entry in plugin.wait_log("after reconfigure rc-1")] == ["info"]
+
+
+def test_a_crash_report_reaches_the_loader_raw(wrapper_dir, spawn):
+    # the pipe reader dies with the process: faulthandler writes to the loader's stderr itself
+    import grpc
+
+    plugin = spawn(wrapper_dir("noisy"), PYTHONFAULTHANDLER="1")
+    assert plugin.init({}) == 0
+    try:
+        plugin.once("crash-1", [fakehost.node("text", b"x")], {"mode": "segfault"})
+    except grpc.RpcError:
+        pass  # the process may die before the unary answer
+    assert plugin.wait_exit(10) == -11
+    assert loaderlog.search(plugin.loader_log("debug"), "Fatal Python error: Segmentation fault"), plugin.stderr()

@@ -85,6 +85,12 @@ class Wrapper(WrapperBase):
                             "sys.stderr.write('child err %s\\n')" % (tag, tag)], check=True)
         elif mode == "prefixed":
             print("[WARN] prefixed warn %s" % tag)
+        elif mode == "reconfigure":
+            sys.stdout.reconfigure(encoding="utf-8")
+            print("after reconfigure %s" % tag)
+        elif mode == "segfault":
+            import ctypes
+            ctypes.string_at(0)
         elif mode == "raise":
             raise ValueError("noisy boom %s" % tag)
         return answer(b"done " + tag.encode())

@@ -172,6 +172,10 @@ class TextToLog(io.TextIOBase):
     def isatty(self) -> bool:
         return False
 
+    def reconfigure(self, **_options: Any) -> None:
+        """Accepted and ignored (``sys.stdout.reconfigure(encoding="utf-8")`` is common): lines become
+        records whatever the encoding, and every line is written at once anyway."""
+
     def writable(self) -> bool:
         return True
 
@@ -239,7 +243,16 @@ class Capture:
             self._streams.append((stream, original, writer))
             setattr(sys, stream, writer)
         threading.Thread(target=self._flusher, name="aiges-stdio-flush", daemon=True).start()
+        self._keep_fault_reports()
         return self
+
+    def _keep_fault_reports(self) -> None:
+        """A crash report (``faulthandler``, -X faulthandler) cannot pass the pipe reader of a dying
+        process: it goes to the loader's stderr directly (plain text, logged at DEBUG)."""
+        import faulthandler
+
+        if faulthandler.is_enabled():
+            faulthandler.enable(file=self.target_fd)
 
     def _flusher(self) -> None:
         while not self._closed.wait(PARTIAL_WAIT / 2):
