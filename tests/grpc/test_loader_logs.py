@@ -237,15 +237,28 @@ def test_by_hand_the_server_logs_human_readable_lines(wrapper_dir, tmp_path):
     assert not any(line.lstrip().startswith("{") for line in err.splitlines())
 
 
-def test_a_start_up_problem_under_the_loader_is_an_error_entry(wrapper_dir, tmp_path):
+@pytest.mark.parametrize("env, words", [
+    ({"PLUGIN_PROTOCOL_VERSIONS": "1", "PLUGIN_MIN_PORT": "low", "PLUGIN_MAX_PORT": "9"},
+     "PLUGIN_MIN_PORT/PLUGIN_MAX_PORT must be numbers"),
+    ({"PLUGIN_PROTOCOL_VERSIONS": "2"}, "the loader speaks plugin protocol version(s) 2"),
+])
+def test_a_start_up_problem_under_the_loader_is_an_error_entry(wrapper_dir, tmp_path, env, words):
     from conftest import plugin_env
 
-    env = plugin_env(BASIC_PLUGIN="hello", PLUGIN_PROTOCOL_VERSIONS="1", PLUGIN_MIN_PORT="low", PLUGIN_MAX_PORT="9",
-                     AIGES_LOG_FILE=str(tmp_path / "w.log"))
+    env = plugin_env(BASIC_PLUGIN="hello", AIGES_LOG_FILE=str(tmp_path / "w.log"), **env)
     status, out, err = _serve(wrapper_dir("noisy"), env, stop=False)
     assert status == 1 and out == ""
-    found = loaderlog.search(loaderlog.visible(err.encode(), "info"), "PLUGIN_MIN_PORT/PLUGIN_MAX_PORT must be numbers")
+    found = loaderlog.search(loaderlog.visible(err.encode(), "info"), words)
     assert [entry.level for entry in found] == ["error"], err
+
+
+def test_without_the_loaders_cookie_the_explanation_is_plain_text(wrapper_dir):
+    from conftest import plugin_env
+
+    env = plugin_env()
+    env.pop("BASIC_PLUGIN", None)
+    status, out, err = _serve(wrapper_dir("noisy"), env, stop=False)
+    assert status == 1 and out == "" and err.startswith("This is the AIGES python-mode plugin server.")
 
 
 def test_reconfiguring_stdout_keeps_printing_to_the_log(wrapper_dir, spawn):

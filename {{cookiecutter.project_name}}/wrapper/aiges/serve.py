@@ -175,8 +175,8 @@ def _announce_early(argv: List[str]) -> Optional[Tuple[Any, int, Optional[int]]]
 
 def main(args: argparse.Namespace, early: Optional[Tuple[Any, int, Optional[int]]] = None) -> int:
     problem = _cookie_problem()
-    if problem:
-        sys.stderr.write(problem)  # no loader is talking to us: plain text for a person
+    if problem:  # plain text for a person; an ERROR entry for a go-plugin host of another protocol
+        _report(problem.rstrip("\n"))
         return 1
     port_range, problem = _port_range()
     if problem:
