@@ -280,3 +280,14 @@ def test_a_crash_report_reaches_the_loader_raw(wrapper_dir, spawn):
         pass  # the process may die before the unary answer
     assert plugin.wait_exit(10) == -11
     assert loaderlog.search(plugin.loader_log("debug"), "Fatal Python error: Segmentation fault"), plugin.stderr()
+
+
+@pytest.mark.parametrize("wrapper, words", [
+    ("bad_init", "wrapperInit returned 3, not 0: model file missing"),
+    ("import_error", "No module named 'a_module_that_does_not_exist'"),
+])
+def test_why_wrapper_init_failed_is_shown_at_error(go_host, wrapper, words):
+    # the loader exits when wrapperInit fails: this entry is all its user has
+    host = go_host(wrapper)
+    assert host.call({"op": "init", "config": {"log.level": "info"}})["ret"] != 0
+    assert [level for level, _ in settle(host, words)] == ["error"], host.loader_log()
