@@ -303,3 +303,11 @@ def test_a_console_the_loader_no_longer_reads_fails_silently(capsys):
     logger.addHandler(_Console(Gone()))
     logger.error("nobody reads this")
     assert capsys.readouterr().err == ""
+
+
+def test_fields_the_host_could_not_parse_become_text():
+    from aiges.utils.hclog import lines
+
+    (line,) = lines("info", "m", fields={"nan": float("nan"), "inf": float("inf"), "obj": object(), "@level": 1})
+    entry = _loaderlog().entries(line.encode() + b"\n")[0]  # Go's JSON parser has no NaN: the line would be text
+    assert entry.level == "info" and entry.fields["nan"] == "nan" and entry.fields["inf"] == "inf"

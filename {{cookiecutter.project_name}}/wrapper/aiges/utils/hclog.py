@@ -10,6 +10,7 @@ DEBUG); a longer message is split into several lines marked ``part = "i/n"``.
 """
 import json
 import logging
+import math
 import time
 from typing import Any, Dict, List, Optional
 
@@ -94,7 +95,9 @@ def lines(level: str, message: Any, module: str = "", timestamp: Optional[float]
         key = _text(key)
         if key.startswith("@") and key != "@caller":
             continue
-        head[key] = value if isinstance(value, (str, int, float, bool)) or value is None else _text(value)
+        plain = isinstance(value, (str, int, bool)) or value is None or (isinstance(value, float)
+                                                                         and math.isfinite(value))
+        head[key] = value if plain else _text(value)  # NaN/Infinity are not JSON: Go would reject the line
     line = _dump(head)
     if _size(line) < MAX_LINE_BYTES:
         return [line]
