@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import runtime_env
 from tests.docker import support
+from tests.grpc import loaderlog
 from tests.render.consistency import tomllib
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -158,6 +159,11 @@ def test_grpc_plugin_server_answers_the_loader(image: Built) -> None:
             assert any(node["status"] == 2 for node in last["list"]), "a session ends with status End (2)"
         else:
             assert all(node["status"] == 3 for node in last["list"]), "a once result has status Once (3)"
+        # what the loader's log shows of the plugin (go-plugin's rules; a line that would crash it raises)
+        shown = loaderlog.visible(container.logs(stdout=False, stderr=True), "info")
+        assert loaderlog.search(shown, "wrapperInit succeeded"), logs[-4000:]
+        code, _ = container.exec_run(["test", "-s", "/log/app/wrapper.log"])
+        assert code == 0, "the plugin writes the vendor's log file, /log/app/wrapper.log, in the image"
     finally:
         container.remove(force=True)
 

@@ -4,8 +4,10 @@ It does what the Go side does (spec section 7): start ``[aiges].pythonPluginCmd`
 in the wrapper's folder with ``BASIC_PLUGIN=hello`` and ``PLUGIN_MIN_PORT``/``PLUGIN_MAX_PORT``,
 read the handshake line from stdout (and keep draining stdout), check health, open ``communicate``
 before ``wrapperInit``, route every streamed Response by tag, and stop the plugin with
-``GRPCController.Shutdown`` falling back to a kill after 2 s. Messages come from the runtime's
-``.proto`` files (``aiges.grpc.wire``), so the tests exercise the same wire format the loader uses.
+``GRPCController.Shutdown`` falling back to a kill after 2 s, and read the plugin's stderr as
+go-plugin does (``loader_log()``; a line that would crash the loader fails the test at ``close()``).
+Messages come from the runtime's ``.proto`` files (``aiges.grpc.wire``), so the tests exercise the
+same wire format the loader uses.
 
 Used by the tests in this folder and by ``benchmarks/grpc_bench.py`` (against our server, the
 vendor's and a bare floor server).
@@ -25,6 +27,7 @@ import weakref
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import grpc
+import loaderlog
 from aiges.grpc import wire
 
 MESSAGES = wire.protocol().messages
@@ -128,6 +131,7 @@ class Plugin:
         if port_range is not None:
             self.env["PLUGIN_MIN_PORT"], self.env["PLUGIN_MAX_PORT"] = str(port_range[0]), str(port_range[1])
         self.stderr_path = stderr_path or tempfile.mkstemp(prefix="plugin-stderr-", suffix=".log")[1]
+        self.env.setdefault("AIGES_LOG_FILE", self.stderr_path + ".wrapper.log")  # never the image's /log/app
         self.proc: Optional[subprocess.Popen] = None
         self.handshake = ""
         self.address = ""
@@ -200,6 +204,25 @@ class Plugin:
                 return source.read().decode("utf-8", "replace")
         except OSError:
             return ""
+
+    def loader_log(self, level: str = "info") -> List[loaderlog.Entry]:
+        """What the loader's log shows of our stderr at ``level`` (go-plugin's rules, ``loaderlog``);
+        raises ``loaderlog.LoaderPanic`` where the loader would crash on a line."""
+        try:
+            with open(self.stderr_path, "rb") as source:
+                return loaderlog.visible(source.read(), level)
+        except OSError:
+            return []
+
+    def wait_log(self, needle: str, level: str = "info", timeout: float = 10.0) -> List[loaderlog.Entry]:
+        """The loader-visible entries containing ``needle``, waiting (bounded) for them: text written
+        to fd 1/2 directly (C code, child processes) passes the plugin's pipe reader, a moment later."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = loaderlog.search(self.loader_log(level), needle)
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
 
     @property
     def pid(self) -> int:
@@ -341,6 +364,7 @@ class Plugin:
             self.proc.stdout.close()
         if self._stderr is not None:
             self._stderr.close()
+        self.loader_log("trace")  # the loader reads every line: one that would crash it fails the test
 
     def __enter__(self) -> "Plugin":
         return self

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "gohost"
@@ -100,24 +100,39 @@ def _build(go: str, target: Path) -> None:
 
 
 @functools.cache
-def ensure_binary() -> Path:
-    """The Go host, built on first use (cached on disk per source and Go version, and per process)."""
+def _target() -> Tuple[str, Path]:
     go = shutil.which("go")
     if go is None:
         raise GoHostUnavailable("no `go` on PATH; install with: %s" % INSTALL)
     _check_packages()
-    target = cache_dir() / ("gohost-" + _source_hash(_go_version(go)))
+    return go, cache_dir() / ("gohost-" + _source_hash(_go_version(go)))
+
+
+def ensure_binary() -> Path:
+    """The Go host, built on first use (cached on disk per source and Go version); rebuilt if the
+    cached file went away (checkouts with other sources share the cache folder)."""
+    go, target = _target()
     if not target.is_file():
         _build(go, target)
         _prune(target)
+    try:
+        os.utime(target)  # marks it as in use for _prune
+    except OSError:
+        pass
     return target
 
 
-def _prune(keep: Path) -> None:
-    """Remove binaries of older sources (a running one is unaffected: its inode stays until it exits)."""
+def _prune(keep: Path, days: float = 7.0) -> None:
+    """Remove binaries of other sources unused for ``days`` (another checkout may be using one now)."""
+    import time
+
     for old in keep.parent.glob("gohost-*"):
         if old != keep and not old.name.endswith(".tmp"):
-            old.unlink(missing_ok=True)
+            try:
+                if time.time() - old.stat().st_mtime > days * 86400:
+                    old.unlink()
+            except OSError:
+                pass
 
 
 def descriptor_set(path: Path) -> Path:
@@ -157,12 +172,16 @@ def default_descriptors() -> Path:
 
 # -- running -----------------------------------------------------------------------------------------
 
-def _arguments(command: str, cwd: Optional[str], descriptors: Optional[Path], verbose: bool) -> List[str]:
-    args = [str(ensure_binary()), "-descriptors", str(descriptors or default_descriptors()), "-cmd", command]
+def _arguments(command: str, cwd: Optional[str], descriptors: Optional[Path], verbose: bool,
+               log: Optional[str] = None, log_level: str = "info") -> List[str]:
+    args = [str(ensure_binary()), "-descriptors", str(descriptors or default_descriptors()), "-cmd", command,
+            "-log-level", log_level]
     if cwd:
         args += ["-dir", str(cwd)]
     if verbose:
         args.append("-v")
+    if log:
+        args += ["-log", log]
     return args
 
 
@@ -184,14 +203,20 @@ class GoHost:
     """``gohost script``: the plugin started by go-plugin; ``call(op)`` sends one operation and returns its answer.
 
     ``env`` is the Go host's environment, which the plugin inherits (pass ``plugin_env()``).
+    ``loader_log()`` is what the loader would print at ``log_level`` (its python-plugin logger).
     """
 
     def __init__(self, command: str, cwd: Optional[str] = None, env: Optional[Mapping[str, str]] = None,
-                 descriptors: Optional[Path] = None, verbose: bool = False) -> None:
-        self.args = [*_arguments(command, cwd, descriptors, verbose), "script"]
-        self.env = dict(os.environ if env is None else env)
+                 descriptors: Optional[Path] = None, verbose: bool = False, log_level: str = "info") -> None:
         handle, self.stderr_path = tempfile.mkstemp(prefix="gohost-stderr-", suffix=".log")
         os.close(handle)
+        handle, self.log_path = tempfile.mkstemp(prefix="gohost-loader-", suffix=".log")
+        os.close(handle)
+        self.args = [*_arguments(command, cwd, descriptors, verbose, self.log_path, log_level), "script"]
+        self.env = dict(os.environ if env is None else env)
+        # the plugin's log file goes next to ours unless the test chose one (never the image's /log)
+        self._own_wrapper_log = "AIGES_LOG_FILE" not in self.env
+        self.env.setdefault("AIGES_LOG_FILE", self.log_path[:-len(".log")] + "-wrapper.log")
         self.proc: Optional[subprocess.Popen] = None
         self.ready: Dict[str, Any] = {}
         self._lines: queue.Queue[Optional[str]] = queue.Queue()
@@ -243,6 +268,13 @@ class GoHost:
         except OSError:
             return ""
 
+    def loader_log(self) -> str:
+        """The Go host's python-plugin log: what the loader prints about the plugin at ``log_level``."""
+        try:
+            return Path(self.log_path).read_text("utf-8", "replace")
+        except OSError:
+            return ""
+
     def close(self, timeout: float = 15.0) -> None:
         """End of script: the host Kill()s the plugin and exits; killed if it does not."""
         if self.proc is None:
@@ -264,6 +296,10 @@ class GoHost:
         if self._stderr is not None:
             self._stderr.close()
         Path(self.stderr_path).unlink(missing_ok=True)
+        Path(self.log_path).unlink(missing_ok=True)
+        if self._own_wrapper_log:
+            for leftover in Path(self.env["AIGES_LOG_FILE"]).parent.glob(Path(self.env["AIGES_LOG_FILE"]).name + "*"):
+                leftover.unlink(missing_ok=True)
 
     def __enter__(self) -> "GoHost":
         self.start()
@@ -275,9 +311,22 @@ class GoHost:
 
 def _run_mode(mode: Sequence[str], command: str, cwd: Optional[str], env: Optional[Mapping[str, str]],
               descriptors: Optional[Path], timeout: float, check: bool = True) -> Dict[str, Any]:
-    proc = subprocess.Popen(_arguments(command, cwd, descriptors, False) + list(mode),
-                            env=dict(os.environ if env is None else env), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    env = dict(os.environ if env is None else env)
+    scratch = None
+    if "AIGES_LOG_FILE" not in env:  # never the image's /log/app on this machine
+        scratch = tempfile.mkdtemp(prefix="gohost-run-")
+        env["AIGES_LOG_FILE"] = os.path.join(scratch, "wrapper.log")
+    try:
+        return _run_in(mode, command, cwd, env, descriptors, timeout, check)
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run_in(mode: Sequence[str], command: str, cwd: Optional[str], env: Mapping[str, str],
+            descriptors: Optional[Path], timeout: float, check: bool) -> Dict[str, Any]:
+    proc = subprocess.Popen(_arguments(command, cwd, descriptors, False) + list(mode), env=dict(env),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -35,7 +35,7 @@ def test_edge_wrapper_modes(harness, wrapper_dir, spawn, mode):
         assert [(i.key, i.data, i.len, i.type, i.status) for i in result.list] == expected
     else:
         assert result.list[0].data.decode().startswith(expected)
-    printed = [line for line in plugin.stderr().splitlines() if line.startswith("EXEC params= ")]
+    printed = [entry.message for entry in plugin.wait_log("EXEC params= ") if entry.message.startswith("EXEC params= ")]
     assert len(printed) == 1 and ast.literal_eval(printed[0][len("EXEC params= "):]) == {"s": "a", "sid": "sid-9"}
 
 
@@ -61,7 +61,7 @@ def test_stream_wrappers_deliver_their_three_frames(harness, wrapper_dir, spawn,
     if "ptype" in bodies[0]:
         assert bodies[0]["ptype"] == "dict"  # the vendor passed a protobuf ScalarMapContainer
     assert plugin.destroy(created.handle) == 0
-    assert "DESTROY called Process-0-Thread-0" in plugin.stderr()
+    assert plugin.wait_log("DESTROY called Process-0-Thread-0")
     assert plugin.exec_once("o1", text(b"x")).ret == 30003  # its wrapperOnceExec returns None: answered, not hung
     assert plugin.shutdown() == 0
     assert "FINI called" in plugin.stderr()

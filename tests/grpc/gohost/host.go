@@ -176,6 +176,26 @@ type hostConfig struct {
 	dir     string
 	verbose bool
 	wire    *wire
+	log     io.Writer // the loader's python-plugin log (-log FILE; default stderr)
+	level   string    // its level (-log-level; default info, as the rendered [wrapper] "log.level")
+}
+
+// logLevel is the python-plugin logger's level: -log-level, or debug with -v.
+func (c hostConfig) logLevel() hclog.Level {
+	if c.verbose {
+		return hclog.Debug
+	}
+	if level := hclog.LevelFromString(c.level); level != hclog.NoLevel {
+		return level
+	}
+	return hclog.Info
+}
+
+func (c hostConfig) logOutput() io.Writer {
+	if c.log != nil {
+		return c.log
+	}
+	return os.Stderr
 }
 
 type host struct {
@@ -203,11 +223,8 @@ var (
 // at start-up. It does not call health or wrapperInit.
 func startHost(cfg hostConfig) (*host, error) {
 	h := &host{cfg: cfg, router: newRouter(), events: &events{}, stopped: make(chan struct{})}
-	level := hclog.Warn
-	if cfg.verbose {
-		level = hclog.Debug
-	}
-	logger := hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "python-plugin", Level: level, Output: os.Stderr})
+	logger := hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "python-plugin", Level: cfg.logLevel(),
+		Output: cfg.logOutput()})
 	logger.RegisterSink(h.events)
 	var stderr io.Writer = os.Stderr // the plugin's own stderr, line by line
 	if cfg.verbose {

@@ -14,13 +14,18 @@
 //
 // Usage:
 //
-//	gohost -descriptors FILE -cmd CMDLINE [-dir DIR] [-env K=V]... [-v] MODE [mode flags]
+//	gohost -descriptors FILE -cmd CMDLINE [-dir DIR] [-env K=V]... [-v] [-log FILE] [-log-level L] MODE [mode flags]
 //
 // -env entries are set in gohost's own environment, which the plugin inherits (go-plugin 1.0.1
 // puts the host's environment after Cmd.Env, so Cmd.Env could not override it). The plugin's stdin
-// is /dev/null (go-plugin 1.0.1 would hand it os.Stdin: the script). go-plugin's log goes to stderr
-// at Warn (-v: Debug); the plugin's stderr is copied to gohost's stderr. On SIGINT/SIGTERM/SIGHUP
+// is /dev/null (go-plugin 1.0.1 would hand it os.Stdin: the script). go-plugin's log is the
+// python-plugin logger below; the plugin's raw stderr is copied to gohost's stderr. On SIGINT/SIGTERM/SIGHUP
 // gohost stops its plugins with client.Kill() before exiting (status 130).
+//
+// The python-plugin hclog logger is the loader's: named python-plugin, at -log-level (default info,
+// the rendered [wrapper] "log.level"; -v: debug), writing to -log FILE (default stderr). It logs the
+// plugin's stderr lines by go-plugin's rules (JSON entries at their @level, [LEVEL]-prefixed lines at
+// that level, anything else at debug), so the file holds what a user of the loader sees.
 //
 // # Mode "script": one JSON operation per stdin line, one JSON answer per stdout line
 //
@@ -154,6 +159,8 @@ func run() int {
 	cmdline := global.String("cmd", "", "the plugin command line, run with bash -c (pythonPluginCmd)")
 	dir := global.String("dir", "", "working folder of the plugin (the wrapper's folder)")
 	verbose := global.Bool("v", false, "go-plugin debug log on stderr")
+	logPath := global.String("log", "", "write the python-plugin log (what the loader prints) to this file, not stderr")
+	logLevel := global.String("log-level", "info", "level of the python-plugin log (the loader's [wrapper] log.level)")
 	env := pairs{}
 	global.Var(env, "env", "K=V added to the environment the plugin inherits (repeatable)")
 	if err := global.Parse(os.Args[1:]); err != nil {
@@ -172,7 +179,16 @@ func run() int {
 	}
 	stdin := detachStdin()
 	stopOnSignals()
-	cfg := hostConfig{cmdline: *cmdline, dir: *dir, verbose: *verbose, wire: w}
+	cfg := hostConfig{cmdline: *cmdline, dir: *dir, verbose: *verbose, wire: w, level: *logLevel}
+	if *logPath != "" {
+		file, err := os.OpenFile(*logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gohost:", err)
+			return 1
+		}
+		defer file.Close()
+		cfg.log = file
+	}
 	mode, rest := global.Arg(0), global.Args()[1:]
 	switch mode {
 	case "script":

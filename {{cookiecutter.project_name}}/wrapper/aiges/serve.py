@@ -4,8 +4,9 @@ The loader (AIservice with ``AIGES_PLUGIN_MODE=python``) starts ``[aiges].python
 ``bash -c`` in the folder of wrapper.py, as a hashicorp go-plugin: it sets ``BASIC_PLUGIN=hello``
 and ``PLUGIN_MIN_PORT``/``PLUGIN_MAX_PORT``, reads the handshake line from our stdout, then calls
 ``aiges.WrapperService`` over gRPC (spec section 7). stdout carries only that line: logs go to
-stderr, and after the handshake anything the wrapper prints goes to stderr too (the loader mirrors
-both into its log). The options also accept the vendor's ``-w N`` and ``-c``; arguments after the
+stderr, and after the handshake anything the wrapper prints goes there too. Under a go-plugin host
+every line on stderr is an hclog JSON entry, so the loader logs it at its level
+(``aiges.utils.logsetup``). The options also accept the vendor's ``-w N`` and ``-c``; arguments after the
 options are what wrapper.py sees in ``sys.argv[1:]``.
 
 Start-up speed matters (the loader waits for the handshake): with the built-in transport this
@@ -178,19 +179,25 @@ def _announce_early(argv: List[str]) -> Optional[Tuple[Any, int, Optional[int]]]
 
 def main(args: argparse.Namespace, early: Optional[Tuple[Any, int, Optional[int]]] = None) -> int:
     problem = _cookie_problem()
-    if problem:
-        sys.stderr.write(problem)
+    if problem:  # plain text for a person; an ERROR entry for a go-plugin host of another protocol
+        _report(problem.rstrip("\n"))
         return 1
     port_range, problem = _port_range()
     if problem:
-        sys.stderr.write(problem + "\n")
+        _report(problem)
         return 1
-    if args.log_level:
-        from aiges.utils.log import set_level
+    import logging
 
-        set_level(args.log_level)
+    from aiges.utils import logsetup
+
+    logs = logsetup.start()
+    log = logging.getLogger("aiges.serve")
+    if early:  # the handshake is out: from now on stdout and stderr are log records
+        logs.start_capture(logs.console.stream.fileno())
+    if args.log_level:
+        logs.set_level(args.log_level)
     if args.vendor_concurrent:
-        sys.stderr.write("aiges.serve: -c (vendor multi-process mode) is not needed and ignored\n")
+        log.info("-c (vendor multi-process mode) is not needed and ignored")
     needed = "protobuf" if args.transport == "h2" else "grpcio protobuf"
     try:
         import google.protobuf  # noqa: F401 - every transport needs it (the messages)
@@ -198,8 +205,9 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, int, Optional[int]
             import grpc  # noqa: F401
         from aiges.grpc.server import Settings, serve
     except ImportError as error:
-        sys.stderr.write("python -m aiges.serve --transport %s needs %s (pip install %s): %s\n"
-                         % (args.transport, needed, needed, error))
+        log.error("python -m aiges.serve --transport %s needs %s (pip install %s): %s", args.transport, needed,
+                  needed, error)
+        logs.close()
         return 2
     settings = Settings(port=args.port, port_range=port_range, workers=args.workers, queue=max(0, args.queue),
                         max_message_bytes=max(1, args.max_message_mb) * 1024 * 1024, wrapper=args.wrapper,
@@ -212,14 +220,28 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, int, Optional[int]
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
         settings.watch_fd = _reserve_stdout()
+        logs.start_capture(logs.console.stream.fileno())
 
     try:
         code = serve(settings, announce)
     except OSError as error:
-        sys.stderr.write("aiges.serve: %s\n" % error)
+        log.error("%s", error)
         return 1
+    finally:
+        logs.close()
     _exit_watchdog(code, 2.0)
     return code
+
+
+def _report(text: str) -> None:
+    """A start-up problem on stderr, as an ERROR entry when a go-plugin host reads it."""
+    from aiges.utils.logsetup import console_format
+
+    if console_format() == "json":
+        from aiges.utils.hclog import lines
+
+        text = "\n".join(lines("error", text, "aiges.serve"))
+    sys.stderr.write(text + "\n")
 
 
 def _reserve_stdout() -> Optional[int]:

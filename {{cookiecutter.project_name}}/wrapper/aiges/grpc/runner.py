@@ -48,10 +48,8 @@ class WrapperRunner:
             if self.wrapper is not None:
                 log.warning("wrapperInit called again: the wrapper is already initialised, keeping it")
                 return errors.OK
-            level = config.get("log.level")
-            if level:
-                from aiges.utils.log import set_level
-                set_level(level)
+            from aiges.utils.logsetup import apply_config
+            apply_config(config)  # log.level, log.file
             if self.argv is not None:
                 sys.argv = list(self.argv)
             try:

@@ -9,7 +9,7 @@ and every ``[wrapper]`` value is written as the string ``wrapperInit`` will rece
 from typing import Any, Dict
 
 from aiges.declarations import Declarations
-from aiges.render.settings import Settings
+from aiges.render.settings import DEFAULT_LOG_FILE, Settings
 from aiges.render.values import loader_string
 
 AIGES_TOML = "aiges.toml"
@@ -47,6 +47,8 @@ def loader_async_mode(declarations: Declarations) -> bool:
 def wrapper_section(declarations: Declarations, settings: Settings) -> Dict[str, str]:
     """``[wrapper]``: exactly the dict ``wrapperInit(config)`` receives in production (all strings)."""
     section = {"http_listen": settings.http_listen, "log.level": settings.log_level}
+    if settings.log_file != DEFAULT_LOG_FILE:  # the runtime's default needs no line
+        section["log.file"] = settings.log_file
     for key in sorted(declarations.config):
         section[key] = loader_string(declarations.config[key])
     return section

@@ -19,7 +19,7 @@ from aiges.render.aiges_toml import sessions_per_second
 from aiges.render.settings import Settings
 
 # [wrapper] keys rendered from [tool.aiges]; declaring them in `config` too would give two sources.
-RESERVED_CONFIG_KEYS = {"http_listen": "http_listen", "log.level": "log_level"}
+RESERVED_CONFIG_KEYS = {"http_listen": "http_listen", "log.level": "log_level", "log.file": "log_file"}
 
 
 def check(declarations: Declarations) -> Declarations:

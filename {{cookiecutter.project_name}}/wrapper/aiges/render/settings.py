@@ -14,6 +14,9 @@ Keys (all optional)::
     port = 5090                    # xsf RPC port of that section (webgate and xtest talk to it)
     http_listen = "0.0.0.0:1888"   # the loader's HTTP address, written to [wrapper] where the loader reads it
     log_level = "info"             # debug | info | warn | error: [wrapper]."log.level", [log] and xtest's log
+    log_file = "/log/app/wrapper.log"
+                                   # the plugin's own rotating log file (grpc mode), rendered into
+                                   # [wrapper]."log.file" when not the default; "" for none
     plugin_cmd = "python3 -c 'from aiges.serve import run; run()'"
                                    # [aiges].pythonPluginCmd in grpc mode; `python3`, the interpreter the
                                    # Dockerfile installs requirements.txt with (a bare `python` is whatever
@@ -41,6 +44,7 @@ import re
 from typing import Any, Dict, List, Optional
 
 from aiges.errors import DeclarationError
+from aiges.utils.logfile import DEFAULT_PATH as DEFAULT_LOG_FILE
 
 PLUGIN_MODES = ("grpc", "cgo")
 # The fastest way to start aiges.serve: `-m` would import runpy (and typing) first.
@@ -63,6 +67,7 @@ class Settings:
     port: int = 5090
     http_listen: str = "0.0.0.0:1888"
     log_level: str = "info"
+    log_file: str = DEFAULT_LOG_FILE
     plugin_cmd: str = PLUGIN_CMD
     header_pass: List[str] = dataclasses.field(default_factory=lambda: ["sid"])
     real_time_result: bool = True
@@ -123,6 +128,8 @@ def settings_from_table(table: Dict[str, Any], source: Optional[str] = None) -> 
         (0 < values["port"] < 65536, "port must be between 1 and 65535"),
         (bool(_LISTEN.match(values["http_listen"])), "http_listen must look like \"0.0.0.0:1888\""),
         (values["log_level"] in LOG_LEVELS, "log_level must be one of %s" % ", ".join(LOG_LEVELS)),
+        (values["log_file"] == values["log_file"].strip() and not any(char in values["log_file"] for char in "\n\r\0"),
+         "log_file must be a file path without surrounding spaces or line breaks (\"\" for no file)"),
         (bool(values["plugin_cmd"].strip()), "plugin_cmd must not be empty"),
         (all(isinstance(item, str) and item and ";" not in item for item in values["header_pass"]),
          "header_pass must be a list of header names (no ';')"),

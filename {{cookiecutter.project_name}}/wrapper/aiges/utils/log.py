@@ -2,8 +2,11 @@
 
 The vendor module reconfigured the root logger at import (level, handler, format), so a user's own
 ``logging`` output changed format or doubled (spec 10.1 item 18). Here ``log`` is a named logger
-with its own stderr handler; the root logger is never configured. Log files go to the directories
-the loader expects, which are created when missing (vendor issue #70).
+with its own stderr handler; importing never configures the root logger. Log files go to the
+directories the loader expects, which are created when missing (vendor issue #70).
+
+Under ``python -m aiges.serve`` the server takes over the handlers (``aiges.utils.logsetup``): hclog
+JSON for the loader, the wrapper's records too, and the plugin's log file.
 """
 import logging
 import logging.handlers
@@ -35,11 +38,23 @@ def _make_logger() -> logging.Logger:
 log = _make_logger()
 
 
-def set_level(level: str) -> None:
-    """Apply a loader-style level name (debug/info/warn/error) to the runtime's logger."""
-    name = {"warn": "WARNING"}.get(level.lower(), level.upper())
+def level_number(level: str) -> Optional[int]:
+    """The ``logging`` number of a loader-style level name (trace/debug/info/warn/error), or None."""
+    name = {"warn": "WARNING", "trace": "DEBUG"}.get(level.strip().lower(), level.strip().upper())
     value = getattr(logging, name, None)
-    if isinstance(value, int):
+    return value if isinstance(value, int) and name.isalpha() else None
+
+
+def set_level(level: str) -> None:
+    """Apply a loader-style level name (debug/info/warn/error) to the runtime's logger (and, under
+    ``aiges.serve``, to the root logger when the server installed its handlers there)."""
+    serving = sys.modules.get("aiges.utils.logsetup")
+    active = serving.active() if serving is not None else None  # type: ignore[attr-defined]
+    if active is not None:
+        active.set_level(level)
+        return
+    value = level_number(level)
+    if value is not None:
         log.setLevel(value)
 
 
@@ -63,7 +78,11 @@ def getFileLogger(name: str = "wrapper", level: int = logging.INFO, log_dir: Opt
     os.makedirs(directory, exist_ok=True)
     logger = logging.getLogger("%s.%s" % (LOGGER_NAME, name))
     path = os.path.abspath(os.path.join(directory, name + ".log"))
-    if not any(getattr(handler, "baseFilename", None) == path for handler in logger.handlers):
+    serving = sys.modules.get("aiges.utils.logsetup")
+    active = serving.active() if serving is not None else None  # type: ignore[attr-defined]
+    if active is not None and active.file.path == path:
+        pass  # the server writes this file already, and the logger's records reach it
+    elif not any(getattr(handler, "baseFilename", None) == path for handler in logger.handlers):
         handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backup_count,
                                                        encoding="utf-8")
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
