@@ -122,6 +122,7 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
                                                         source))
     output = None if args.no_output else (args.output or os.path.join(root, "output"))
     collector = calls.Collector()
+    context.collector = collector
     if session:
         collector.listener = lambda tag, response: _print_callback(reporter, tag, response)
     summary: Dict[str, Any] = {"service": declarations.meta.service_id, "mode": "session" if session else "once",

@@ -1,0 +1,85 @@
+"""Published vendor-SDK wrappers run unchanged (issue 14): each test copies a wrapper written in the
+style of real published plugins (``tests/runtime/wrappers/dropin/``) into a fresh folder and runs it
+as a user migrating an existing plugin would."""
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import runtime_env
+
+WRAPPERS = Path(__file__).resolve().parent / "wrappers" / "dropin"
+
+
+def place(tmp_path: Path, name: str, mode: str = "", project: str = "") -> Path:
+    """Copy ``wrappers/dropin/<name>.py`` to ``tmp_path/wrapper.py`` (with ``MODE`` set when given)."""
+    source = (WRAPPERS / (name + ".py")).read_text(encoding="utf-8")
+    if mode:
+        source = "\n".join('MODE = %r' % mode if line.startswith("MODE =") else line for line in source.splitlines())
+    if project:
+        (tmp_path / "pyproject.toml").write_text(project, encoding="utf-8")
+        (tmp_path / "wrapper").mkdir()
+        folder = tmp_path / "wrapper"
+    else:
+        folder = tmp_path
+    (folder / "wrapper.py").write_text(source + "\n", encoding="utf-8")
+    return folder
+
+
+def run(folder: Path, *args: str, script: bool = False, timeout: float = 120) -> subprocess.CompletedProcess:
+    command = [sys.executable, "wrapper.py", *args] if script else [sys.executable, "-m", "aiges", "run", *args]
+    return subprocess.run(command, cwd=folder, env=runtime_env(), capture_output=True, text=True, timeout=timeout)
+
+
+# --- 1. stream worker threads with their own stop flag; 2. run_stream() ------------------------------------
+
+def test_a_stream_worker_that_assigns_is_stopping_runs_through_run_stream(tmp_path):
+    folder = place(tmp_path, "stream_own_stop_flag")
+    result = run(folder, "--no-output", script=True)
+    assert result.returncode == 0, result.stderr
+    assert "session call order" in result.stderr
+    assert "get callback: result: len 13, type: text, status: end" in result.stderr
+    assert "Congratulations" in result.stderr
+
+
+def test_a_dead_worker_thread_is_reported_at_once_with_its_traceback(tmp_path):
+    folder = place(tmp_path, "stream_own_stop_flag", mode="crash")
+    result = run(folder, "--no-output", "--timeout", "600", timeout=300)
+    assert result.returncode == 1
+    assert "thread 'Process-0-Thread-0' died with KeyError: 'model_output'" in result.stderr
+    assert 'raise KeyError("model_output")' in result.stderr  # the traceback, with the wrapper's line
+    assert "within 600 s" not in result.stderr
+
+
+def test_the_stream_helpers_keep_the_vendor_attributes_assignable():
+    from aiges.stream import SessionManager, StreamHandleThread, WorkerThread
+
+    class Handler(StreamHandleThread):
+        def __init__(self, session_thread, in_q, out_q):
+            self.is_stopping = False  # before the base __init__, as some wrappers do
+            super().__init__(session_thread, in_q, out_q)
+
+        def run(self):
+            while not self.is_stopping:
+                self.in_q.get()
+
+    worker = WorkerThread("Process-0-Thread-0")
+    worker.is_stopping = False
+    handler = Handler(worker, worker.in_q, worker.out_q)
+    assert handler.is_stopping is False
+    handler.stop()
+    assert handler.is_stopping is True
+    handler.is_stopping = False
+    worker.stop()  # stopping the worker stops its handler too, whatever the handler assigned
+    assert handler.is_stopping is True and worker.is_stopping is True
+    manager = SessionManager()
+    for name in ("init_wrapper_config", "init_handle_pool", "init_threads", "init_processes", "get_session",
+                 "set_idle_session", "get_idle_handle", "reset_session", "push_back", "handle_pool", "lock",
+                 "initialized", "code"):
+        assert hasattr(manager, name), name
+    for name in ("handle", "sid", "is_stopping", "in_q", "out_q", "is_idle", "params", "StreamHandleThreadClass",
+                 "callback_fn", "idle", "init_model", "setup_sid", "setup_params", "setup_callback_fn", "reset",
+                 "setStreamHandleThreadClass", "stop"):
+        assert hasattr(worker, name), name
+    pool = manager.init_processes(Handler, 1, 2)
+    assert sorted(pool.workers) == ["Process-0-Thread-0", "Process-0-Thread-1"]
+    pool.stop()
