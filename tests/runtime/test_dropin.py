@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import runtime_env
 
 WRAPPERS = Path(__file__).resolve().parent / "wrappers" / "dropin"
@@ -83,3 +85,59 @@ def test_the_stream_helpers_keep_the_vendor_attributes_assignable():
     pool = manager.init_processes(Handler, 1, 2)
     assert sorted(pool.workers) == ["Process-0-Thread-0", "Process-0-Thread-1"]
     pool.stop()
+
+
+# --- 6. aiges.concurrent and aiges.worker -----------------------------------------------------------------
+
+def test_a_wrapper_using_the_vendors_fixed_pool_and_worker_runs(tmp_path):
+    folder = place(tmp_path, "once_worker_pool")
+    result = run(folder, "--no-output", script=True)
+    assert result.returncode == 0, result.stderr
+    assert '"words": 4' in result.stderr and '"handle": "worker-0"' in result.stderr
+
+
+def test_fixed_pools_do_not_share_objects_and_never_hand_out_a_live_key():
+    from aiges.concurrent.fixpool import FixedPool
+    from aiges.concurrent.pool import Pool
+
+    first, second = FixedPool(), FixedPool()
+    assert isinstance(first, Pool)
+    first.set_capacity(2)
+    assert first.add("a") == (True, "worker-0")
+    assert first.add("b") == (True, "worker-1")
+    assert first.add("c") == (False, "") and first.allocated == 2
+    assert second.pool == {} and second.allocated == 0  # the vendor's pool dict was shared by every pool
+    assert first.remove("worker-0") is True and first.allocated == 1
+    added, key = first.add("c")
+    assert added and key != "worker-1" and first.get("worker-1") == "b"  # the vendor overwrote "b" here
+    first.clear_all()
+    assert first.pool == {} and first.allocated == 0
+
+
+def test_a_worker_runs_its_infer_class_and_survives_a_failing_request():
+    from aiges.worker import InferClass, Worker
+
+    class Echo(InferClass):
+        def predict(self, *args, **kwargs):
+            request = kwargs["req"]
+            if request == "bad":
+                raise ValueError("bad request")
+            return (request.upper(), request == "last")
+
+    worker = Worker(name="echo", context={"a": 1})
+    assert worker.name == "echo" and worker.daemon
+    assert Worker().context == {} and Worker().context is not Worker().context
+    worker.setHandle("h-1")  # before registering: remembered
+    worker.register_infer_class(Echo())
+    assert worker.infer_class.handle == "h-1"
+    worker.start()
+    for request in ("bad", "one", "last"):
+        worker.in_q.put(request)
+    assert worker.out_q.get(timeout=10) == "ONE"
+    assert worker.out_q.get(timeout=10) == "LAST"
+    worker.join(timeout=10)
+    assert not worker.is_alive()  # all_done ends the thread
+    with pytest.raises(TypeError, match="predict"):
+        Worker().register_infer_class(object())
+    with pytest.raises(TypeError):
+        Worker().register_infer_class(Echo)  # the class, not an instance

@@ -1,3 +1,4 @@
+# ruff: noqa  (written in the style of published vendor-SDK wrappers on purpose: star imports, bare except)
 # A stream wrapper in the style of published vendor-SDK plugins: the worker thread keeps its own
 # stop flag (`self.is_stopping = False` in __init__, `= True` in stop()), and the file ends with
 # `m.run_stream()` for a local test. MODE picks a variant: "ok", or "crash" (the worker raises).
@@ -17,12 +18,12 @@ from aiges.utils.log import log
 MODE = "ok"
 
 
-class UserRequest:
+class UserRequest(object):
     input1 = StringBodyField(key="text", value=b"hello stream")
     param1 = StringParamField(key="ctl", value="ok")
 
 
-class UserResponse:
+class UserResponse(object):
     accept1 = StringBodyField(key="result")
 
 
