@@ -1,6 +1,7 @@
 """Published vendor-SDK wrappers run unchanged (issue 14): each test copies a wrapper written in the
 style of real published plugins (``tests/runtime/wrappers/dropin/``) into a fresh folder and runs it
 as a user migrating an existing plugin would."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,14 @@ from tests.conftest import runtime_env
 WRAPPERS = Path(__file__).resolve().parent / "wrappers" / "dropin"
 
 
-def place(tmp_path: Path, name: str, mode: str = "", project: str = "") -> Path:
-    """Copy ``wrappers/dropin/<name>.py`` to ``tmp_path/wrapper.py`` (with ``MODE`` set when given)."""
+def place(tmp_path: Path, name: str, mode: str = "", project: str = "", edits=()) -> Path:
+    """Copy ``wrappers/dropin/<name>.py`` to ``tmp_path/wrapper.py`` (with ``MODE`` set when given and
+    each ``(old, new)`` of ``edits`` replaced); with ``project``, as ``wrapper/wrapper.py`` of a project
+    whose pyproject.toml is ``project``. Returns the wrapper's folder."""
     source = (WRAPPERS / (name + ".py")).read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in source, old
+        source = source.replace(old, new)
     if mode:
         source = "\n".join('MODE = %r' % mode if line.startswith("MODE =") else line for line in source.splitlines())
     if project:
@@ -30,6 +36,15 @@ def place(tmp_path: Path, name: str, mode: str = "", project: str = "") -> Path:
 def run(folder: Path, *args: str, script: bool = False, timeout: float = 120) -> subprocess.CompletedProcess:
     command = [sys.executable, "wrapper.py", *args] if script else [sys.executable, "-m", "aiges", "run", *args]
     return subprocess.run(command, cwd=folder, env=runtime_env(), capture_output=True, text=True, timeout=timeout)
+
+
+def aiges(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """``python -m aiges <args>`` in ``folder``."""
+    return subprocess.run([sys.executable, "-m", "aiges", *args], cwd=folder, env=runtime_env(),
+                          capture_output=True, text=True, timeout=300)
+
+
+PROJECT = '[tool.aiges]\nplugin_mode = "grpc"\n'
 
 
 # --- 1. stream worker threads with their own stop flag; 2. run_stream() ------------------------------------
@@ -141,3 +156,44 @@ def test_a_worker_runs_its_infer_class_and_survives_a_failing_request():
         Worker().register_infer_class(object())
     with pytest.raises(TypeError):
         Worker().register_infer_class(Echo)  # the class, not an instance
+
+
+# --- 5. bytes values on StringParamField; secrets never echoed -----------------------------------------------
+
+SECRET = "sk-live-9f8e7d6c5b4a3f2e1d0c"  # noqa: S105 - a fake key, in the test wrapper too
+
+
+def test_bytes_param_values_render_and_run_as_their_text(tmp_path):
+    folder = place(tmp_path, "once_bytes_param", project=PROJECT)
+    rendered = aiges(tmp_path, "render")
+    assert rendered.returncode == 0, rendered.stderr
+    assert "(static read" in rendered.stderr
+    schema = json.loads((tmp_path / "schema.json").read_text())
+    assert '"zh"' in json.dumps(schema)
+    assert 'lang = "zh"' in (tmp_path / "xtest.toml").read_text()
+    result = run(folder, "--no-output", script=True)
+    assert result.returncode == 0, result.stderr
+    assert '"lang": "zh"' in result.stderr and '"keyed": true' in result.stderr
+    assert SECRET not in result.stderr  # the params line masks the key
+
+
+def test_a_refused_secret_param_value_is_never_echoed(tmp_path):
+    folder = place(tmp_path, "once_bytes_param", project=PROJECT, edits=[("maxLength=64", "maxLength=8")])
+    rendered = aiges(tmp_path, "render")
+    assert rendered.returncode == 1
+    assert "api_key" in rendered.stderr and "maxLength 8" in rendered.stderr
+    assert SECRET not in rendered.stderr and SECRET[:12] not in rendered.stderr
+    result = run(folder, "--no-output")
+    assert result.returncode == 2 and "maxLength 8" in result.stderr
+    assert SECRET not in result.stderr
+
+
+def test_long_or_secret_looking_values_are_shown_by_type_and_length_only():
+    from aiges.fields import StringParamField, shown_value
+
+    assert shown_value(StringParamField(key="lang"), "zh") == "'zh'"
+    assert shown_value(StringParamField(key="access_token"), "abc") == "<str of 3 characters, not shown>"
+    assert shown_value(StringParamField(key="prompt"), "x" * 80) == "<str of 80 characters, not shown>"
+    assert StringParamField(key="lang", value=b"zh").value == "zh"
+    assert StringParamField(key="lang", value=b"zh").problems() == []
+    assert "not UTF-8" in StringParamField(key="lang", value=b"\xff\xfe").problems()[0]

@@ -115,7 +115,7 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
     reporter.line("aiges run: %s %s (%s call order, %s emulation%s)" % (
         declarations.meta.service_id, declarations.meta.version, "session" if session else "once", emulate,
         ", async" if context.asynchronous and not session else ""))
-    reporter.line("  params: %s" % (context.params,))
+    reporter.line("  params: %s" % (_shown_params(context.params),))
     for sample in context.samples:
         source = _relative(sample.source, root) if os.path.isabs(sample.source) else sample.source
         reporter.line("  -> %s: %s, %d bytes from %s" % (sample.key, Types.get(sample.data_type), len(sample.data),
@@ -212,6 +212,13 @@ def _report_failure(reporter: Reporter, wrapper: Any, failure: "calls.PhaseFaile
     if "raised" in failure.message:
         reporter.line("  (the loader would report: %s)" % calling.error_text(wrapper, -1))
     summary.setdefault("failures", []).append(str(failure))
+
+
+def _shown_params(params: Dict[str, Any]) -> Dict[str, Any]:
+    """The params as printed: values of secret-looking keys (api_key, token, ...) are masked."""
+    from aiges.fields import looks_secret
+
+    return {key: ("***" if looks_secret(key) and value not in (None, "") else value) for key, value in params.items()}
 
 
 def _absolute_inputs(pairs: Optional[List[str]]) -> Optional[List[str]]:

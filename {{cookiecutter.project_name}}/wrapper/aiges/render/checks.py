@@ -13,7 +13,7 @@ from typing import Any, List, Optional, Set
 
 from aiges.declarations import Declarations
 from aiges.errors import DeclarationError, DeclarationErrors
-from aiges.fields import ParamField, PayloadField
+from aiges.fields import ParamField, PayloadField, shown_value
 from aiges.render import values
 
 # [wrapper] keys rendered from [tool.aiges]; declaring them in `config` too would give two sources.
@@ -73,11 +73,12 @@ def param_value_problem(field: ParamField) -> Optional[str]:
     if field.json_type == "string":
         low, high = field.min_length, field.max_length  # type: ignore[attr-defined]
         if isinstance(value, str) and not low <= len(value) <= high:
-            return "test value %r has length %d, outside minLength %d..maxLength %d" % (value, len(value), low, high)
+            return "test value %s has length %d, outside minLength %d..maxLength %d" % (
+                shown_value(field, value), len(value), low, high)
     elif field.json_type in ("number", "integer"):
         low, high = field.minimum, field.maximum  # type: ignore[attr-defined]
         if isinstance(value, (int, float)) and not low <= value <= high:
-            return "test value %r is outside minimum %r..maximum %r" % (value, low, high)
+            return "test value %s is outside minimum %r..maximum %r" % (shown_value(field, value), low, high)
     return None
 
 
