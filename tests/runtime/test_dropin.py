@@ -2,11 +2,17 @@
 style of real published plugins (``tests/runtime/wrappers/dropin/``) into a fresh folder and runs it
 as a user migrating an existing plugin would."""
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11
+    import tomli as tomllib
 
 from tests.conftest import runtime_env
 
@@ -197,3 +203,107 @@ def test_long_or_secret_looking_values_are_shown_by_type_and_length_only():
     assert StringParamField(key="lang", value=b"zh").value == "zh"
     assert StringParamField(key="lang", value=b"zh").problems() == []
     assert "not UTF-8" in StringParamField(key="lang", value=b"\xff\xfe").problems()[0]
+
+
+# --- 3. the session mode: said explicitly, or inferred and explained --------------------------------------
+
+def sess_mode(root: Path) -> bool:
+    return tomllib.loads((root / "aiges.toml").read_text())["aiges"]["sessMode"]
+
+
+def schema_statuses(folder: Path) -> list:
+    """The status enum of the gateway schema, as aiges.serve answers wrapperSchema (session: 0-3)."""
+    result = aiges(folder, "schema", "--compact")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["schemainput"]["properties"]["header"]["properties"]["status"]["enum"]
+
+
+def test_a_leftover_test_create_does_not_make_a_once_wrapper_a_session_plugin(tmp_path):
+    folder = place(tmp_path, "once_leftover_create", project=PROJECT)
+    rendered = aiges(tmp_path, "render")
+    assert rendered.returncode == 0, rendered.stderr
+    assert sess_mode(tmp_path) is False
+    assert "once mode inferred: Wrapper implements wrapperOnceExec; its wrapperCreate without wrapperWrite" \
+        in rendered.stderr
+    assert "warning: Wrapper implements wrapperCreate but is treated as a once plugin" in rendered.stderr
+    result = run(folder, "--no-output", script=True)
+    assert result.returncode == 0, result.stderr
+    assert "(once call order" in result.stderr and "once mode inferred" in result.stderr
+    assert "create called" not in result.stdout
+    assert schema_statuses(folder) == [3]
+
+
+def test_a_wrapper_with_both_sets_is_inferred_as_session_and_told_how_to_choose(tmp_path):
+    place(tmp_path, "both_sets", project=PROJECT)
+    rendered = aiges(tmp_path, "render")
+    assert rendered.returncode == 0, rendered.stderr
+    assert sess_mode(tmp_path) is True
+    assert "session (stream) mode inferred: Wrapper implements wrapperCreate and wrapperWrite" in rendered.stderr
+    assert '(it implements wrapperOnceExec too: set session_mode = "once" for a once plugin)' in rendered.stderr
+    assert "warning" not in rendered.stderr
+
+
+@pytest.mark.parametrize("where", ["class", "project"])
+def test_the_session_mode_setting_wins_in_render_run_and_serve(tmp_path, where):
+    edits = [('    version = "v1"\n', '    version = "v1"\n    session_mode = "once"\n')] if where == "class" else []
+    project = PROJECT + ('session_mode = "once"\n' if where == "project" else "")
+    folder = place(tmp_path, "both_sets", project=project, edits=edits)
+    rendered = aiges(tmp_path, "render")
+    assert rendered.returncode == 0, rendered.stderr
+    assert sess_mode(tmp_path) is False
+    assert ("once mode set by Wrapper.session_mode = 'once'" if where == "class" else
+            "once mode set by [tool.aiges] session_mode = 'once'") in rendered.stderr
+    assert "warning" not in rendered.stderr
+    result = run(folder, "--no-output", script=True)
+    assert result.returncode == 0, result.stderr
+    assert "(once call order" in result.stderr and '"text": "once:both ways"' in result.stderr
+    assert schema_statuses(folder) == [3]
+    streamed = run(folder, "--no-output", "--stream")
+    assert streamed.returncode == 0, streamed.stderr
+    assert "session call order forced by --stream" in streamed.stderr
+
+
+def test_the_class_attribute_wins_over_the_project_setting_and_says_so(tmp_path):
+    edits = [('    version = "v1"\n', '    version = "v1"\n    session_mode = "stream"\n')]
+    folder = place(tmp_path, "both_sets", project=PROJECT + 'session_mode = "once"\n', edits=edits)
+    rendered = aiges(tmp_path, "render")
+    assert rendered.returncode == 0, rendered.stderr
+    assert sess_mode(tmp_path) is True
+    assert "[tool.aiges] session_mode = 'once' is overridden by Wrapper.session_mode = 'stream'" in rendered.stderr
+    result = run(folder, "--no-output")
+    assert result.returncode == 0, result.stderr
+    assert "(session call order" in result.stderr and '"text": "session"' in result.stderr
+    assert schema_statuses(folder) == [0, 1, 2, 3]
+
+
+def test_in_the_image_serve_follows_the_rendered_aiges_toml(tmp_path):
+    place(tmp_path, "both_sets", project=PROJECT + 'session_mode = "once"\n')
+    assert aiges(tmp_path, "render").returncode == 0
+    image = tmp_path / "image"  # the image's /home/aiges: wrapper.py and the rendered files, no pyproject.toml
+    image.mkdir()
+    shutil.copy(tmp_path / "wrapper" / "wrapper.py", image / "wrapper.py")
+    shutil.copy(tmp_path / "aiges.toml", image / "aiges.toml")
+    assert schema_statuses(image) == [3]
+    (image / "aiges.toml").unlink()
+    assert schema_statuses(image) == [0, 1, 2, 3]  # nothing says otherwise: inferred
+
+
+@pytest.mark.parametrize("where", ["class", "project"])
+def test_a_bad_session_mode_is_an_error_naming_where(tmp_path, where):
+    edits = [('    version = "v1"\n', '    version = "v1"\n    session_mode = "session"\n')] if where == "class" else []
+    place(tmp_path, "both_sets", project=PROJECT + ('session_mode = "session"\n' if where == "project" else ""),
+          edits=edits)
+    rendered = aiges(tmp_path, "render")
+    assert rendered.returncode != 0
+    if where == "class":
+        assert "wrapper/wrapper.py:34: Wrapper.session_mode must be \"once\" or \"stream\", got 'session'" \
+            in rendered.stderr
+    else:
+        assert "session_mode must be \"once\" or \"stream\"" in rendered.stderr and "pyproject.toml" in rendered.stderr
+
+
+def test_the_template_writes_its_session_mode_answer_into_tool_aiges():
+    from tests.conftest import TEMPLATE
+
+    text = (TEMPLATE / "pyproject.toml").read_text()
+    assert 'session_mode = "{{ cookiecutter.session_mode }}"' in text.split("[tool.aiges]", 1)[1].split("\n[", 1)[0]

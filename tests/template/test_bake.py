@@ -53,7 +53,7 @@ def test_layout_and_answers_reach_the_files(bake: Callable[[str], Path], variant
     assert sorted(path.name for path in (project / "wrapper" / "test_data").iterdir()) == [
         SAMPLE_BY_EXAMPLE[answers["example"]]]
     settings = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    assert settings["tool"]["aiges"] == {"plugin_mode": answers["plugin_mode"]}
+    assert settings["tool"]["aiges"] == {"plugin_mode": answers["plugin_mode"], "session_mode": answers["session_mode"]}
     assert settings["tool"]["ruff"]["target-version"] == "py" + answers["python_version"].replace(".", "")
     assert settings["tool"]["ruff"]["extend-exclude"] == ["wrapper/aiges", "aiges", "output"]
     from aiges import tomlread  # the runtime reads it on Python 3.9 without a TOML library

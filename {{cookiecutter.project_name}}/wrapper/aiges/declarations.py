@@ -7,6 +7,7 @@ both give identical output by construction.
 import dataclasses
 from typing import Any, Dict, FrozenSet, List, Optional
 
+from aiges import sessionmode
 from aiges.errors import DeclarationError, DeclarationErrors
 from aiges.fields import Field, ParamField, PayloadField
 
@@ -14,7 +15,8 @@ DEFAULT_SUB = "ase"
 DEFAULT_CALL = "atmos"
 DEFAULT_HOSTS = "api.xf-yun.com"
 
-# Methods whose presence in the user's class decides the loader configuration.
+# Methods whose presence in the user's class decides the loader configuration (unless session_mode is
+# set: see aiges.sessionmode).
 SESSION_METHODS = ("wrapperCreate", "wrapperWrite")
 ASYNC_METHODS = ("wrapperOnceExecAsync",)
 
@@ -50,11 +52,20 @@ class Declarations:
     class_name: str = "Wrapper"
     source: str = ""
     lines: Dict[str, int] = dataclasses.field(default_factory=dict)
+    session_mode: Optional[str] = None  # the class attribute, when set
+    project_session_mode: Optional[str] = None  # [tool.aiges] session_mode (or the image's aiges.toml)
+    project_session_source: str = "[tool.aiges]"
+
+    @property
+    def session_decision(self) -> "sessionmode.Decision":
+        """Session or once, where that was decided, and why (aiges.sessionmode.decide)."""
+        return sessionmode.decide(self.methods, self.session_mode, self.project_session_mode, self.class_name,
+                                  self.project_session_source)
 
     @property
     def is_session(self) -> bool:
-        """True when the user's class implements the session calls (Create/Write)."""
-        return any(name in self.methods for name in SESSION_METHODS)
+        """True for a session (stream) plugin: see :func:`aiges.sessionmode.decide`."""
+        return self.session_decision.session
 
     @property
     def is_async(self) -> bool:
@@ -81,6 +92,9 @@ class Declarations:
             if not isinstance(value, str) or not value.strip():
                 add("%s.%s is missing or empty: declare it as a class attribute, e.g. %s = %s"
                     % (self.class_name, name, name, example), line=self.lines.get(name))
+        mode_problem = sessionmode.setting_problem(self.session_mode)
+        if mode_problem:
+            add("%s.%s" % (self.class_name, mode_problem), line=self.lines.get("session_mode"))
         if not self.inputs:
             add("%s declares no input field: UserRequest needs at least one body field "
                 "(StringBodyField, ImageBodyField, AudioBodyField, VideoBodyField or JsonBodyField)" % self.class_name,
@@ -129,8 +143,11 @@ def from_wrapper_class(cls: type, source: str = "") -> Declarations:
         webgate_type=getattr(cls, "webgate_type", 0),
     )
     config = getattr(cls, "config", {}) or {}
+    project_mode, project_source = sessionmode.project_setting(source) if source else (None, "")
     return Declarations(
         meta=meta, params=found.params, inputs=found.inputs, accepts=found.accepts,
         config=dict(config) if isinstance(config, dict) else {},
         methods=discovery.user_methods(cls), class_name=cls.__name__, source=source, lines=lines,
+        session_mode=getattr(cls, sessionmode.ATTRIBUTE, None), project_session_mode=project_mode,
+        project_session_source=project_source or "[tool.aiges]",
     )

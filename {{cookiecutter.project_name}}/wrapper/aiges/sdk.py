@@ -55,6 +55,9 @@ class WrapperBase(metaclass=Metaclass):
     mode) or ``wrapperCreate``/``wrapperWrite`` (session mode)."""
 
     config: Dict[str, Any] = {}
+    # "once" or "stream" says which kind of plugin this is; None: [tool.aiges] session_mode, else inferred
+    # from the methods (aiges.sessionmode).
+    session_mode: Optional[str] = None
     requestCls: Any = None  # noqa: N815 (vendor API name)
     responseCls: Any = None  # noqa: N815 (vendor API name)
 

@@ -111,10 +111,18 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
     except (OSError, KeyError, ValueError) as error:
         reporter.failure(str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error))
         return EXIT_USAGE
-    session = declarations.is_session if args.stream is None else args.stream
+    decision = declarations.session_decision
+    session = decision.session if args.stream is None else args.stream
     reporter.line("aiges run: %s %s (%s call order, %s emulation%s)" % (
         declarations.meta.service_id, declarations.meta.version, "session" if session else "once", emulate,
         ", async" if context.asynchronous and not session else ""))
+    if args.stream is None:
+        reporter.line("  %s" % decision.describe())
+        for warning in decision.warnings:
+            reporter.always("  warning: %s" % warning)
+    else:
+        reporter.line("  %s call order forced by %s (the wrapper's own: %s)" % (
+            "session" if session else "once", "--stream/run_stream()" if session else "--once", decision.describe()))
     reporter.line("  params: %s" % (_shown_params(context.params),))
     for sample in context.samples:
         source = _relative(sample.source, root) if os.path.isabs(sample.source) else sample.source

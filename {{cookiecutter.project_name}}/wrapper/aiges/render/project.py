@@ -60,6 +60,7 @@ def render(project: Project, force_import: bool = False, legacy: bool = False) -
     """Render all outputs in memory; raise DeclarationErrors (nothing is written here)."""
     tomlout.require_tomli_w()
     reading = read_declarations(project.wrapper_file, display_path(project.wrapper_file), force_import)
+    reading.declarations.project_session_mode = project.settings.session_mode or None  # aiges.sessionmode
     declarations = check(reading.declarations)
     settings = project.settings
     wrapper_folder = project.relative(project.wrapper_dir)

@@ -52,9 +52,11 @@ class RawDeclarations:
     lines: Dict[str, int] = dataclasses.field(default_factory=dict)
     request_error: Optional[str] = None
     response_error: Optional[str] = None
+    session_mode: Any = None  # the Wrapper's session_mode class attribute (aiges.sessionmode)
 
     def to_json(self) -> Dict[str, Any]:
         document = dataclasses.asdict(self)
+        document["session_mode"] = values.encode(self.session_mode)
         document["meta"] = {name: values.encode(value) for name, value in self.meta.items()}
         document["config"] = values.encode(self.config)
         for group in FIELD_GROUPS:
@@ -67,7 +69,8 @@ class RawDeclarations:
     def from_json(cls, document: Dict[str, Any]) -> "RawDeclarations":
         raw = cls(class_name=document["class_name"], methods=sorted(document["methods"]),
                   lines={k: int(v) for k, v in document["lines"].items()},
-                  request_error=document.get("request_error"), response_error=document.get("response_error"))
+                  request_error=document.get("request_error"), response_error=document.get("response_error"),
+                  session_mode=values.decode(document.get("session_mode")))
         raw.meta = {name: values.decode(value) for name, value in document["meta"].items()}
         raw.config = values.decode(document["config"])
         for group in FIELD_GROUPS:
@@ -119,7 +122,7 @@ def build_declarations(raw: RawDeclarations, source: str, wrapper_dir: str) -> D
                     lines.setdefault("output:" + item.key, item.line)
     return Declarations(meta=meta, params=built["params"], inputs=built["inputs"],  # type: ignore[arg-type]
                         accepts=built["accepts"], config=dict(config), methods=frozenset(raw.methods),
-                        class_name=raw.class_name, source=source, lines=lines)
+                        class_name=raw.class_name, source=source, lines=lines, session_mode=raw.session_mode)
 
 
 def _build_one(item: RawField, wrapper_dir: str, fail: Any) -> Optional[Field]:

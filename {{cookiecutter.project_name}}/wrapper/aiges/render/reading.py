@@ -75,7 +75,7 @@ def _fill_lines(raw: RawDeclarations, source: str) -> None:
         for item in getattr(raw, group):
             if item.line is None:
                 item.line = index.get((item.owner, item.attribute))
-    for name in ("serviceId", "version", "config", "requestCls", "responseCls"):
+    for name in ("serviceId", "version", "config", "requestCls", "responseCls", "session_mode"):
         line = index.get((raw.class_name, name))
         if line and name not in raw.lines:
             raw.lines[name] = line

@@ -36,6 +36,7 @@ from aiges.render.evaluate import (
     is_aiges_module,
 )
 from aiges.render.raw import META_ATTRIBUTES, RawDeclarations, RawField
+from aiges.sessionmode import ATTRIBUTE as SESSION_MODE
 
 OBJECT = "object"
 # Class-body names that let a class add attributes at run time: a reader cannot see those fields.
@@ -266,6 +267,12 @@ class StaticReader:
             if line:
                 raw.lines[name] = line
         raw.config = raw.meta.pop("config", {})
+        found = self.attribute(mro, SESSION_MODE)
+        if found is not None:
+            value, owner, line = found
+            raw.session_mode = _literal_attribute(value, "%s.%s" % (owner, SESSION_MODE), line)
+            if line:
+                raw.lines[SESSION_MODE] = line
         raw.methods = sorted(self._methods(mro))
         for attribute, group_of in (("requestCls", _request_group), ("responseCls", _response_group)):
             self._holder(raw, mro, attribute, group_of)
