@@ -307,3 +307,68 @@ def test_the_template_writes_its_session_mode_answer_into_tool_aiges():
 
     text = (TEMPLATE / "pyproject.toml").read_text()
     assert 'session_mode = "{{ cookiecutter.session_mode }}"' in text.split("[tool.aiges]", 1)[1].split("\n[", 1)[0]
+
+
+# --- 4. sample paths computed from the file's location, or the image's absolute paths ----------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(40)
+
+
+def file_paths_project(tmp_path: Path, edits=()) -> Path:
+    folder = place(tmp_path, "once_file_paths", project=PROJECT, edits=edits)
+    (folder / "test_data").mkdir()
+    for index, name in enumerate("abcd"):
+        (folder / "test_data" / (name + ".png")).write_bytes(PNG + bytes(index))
+    return folder
+
+
+def test_paths_from_dirname_file_and_the_images_folders_render_statically_and_run(tmp_path):
+    folder = file_paths_project(tmp_path)
+    rendered = aiges(tmp_path, "render")
+    assert rendered.returncode == 0, rendered.stderr
+    assert "(static read" in rendered.stderr
+    xtest = tomllib.loads((tmp_path / "xtest.toml").read_text())
+    assert [xtest["payload_" + key]["inputSrc"] for key in ("img", "img2", "img3", "img4")] == [
+        "test_data/a.png", "test_data/b.png", "test_data/c.png", "test_data/d.png"]
+    files = {path: path.read_bytes() for path in tmp_path.glob("*.*")}
+    imported = aiges(tmp_path, "render", "--import")
+    assert imported.returncode == 0, imported.stderr
+    assert "unchanged" in imported.stderr and "created" not in imported.stderr and "updated" not in imported.stderr
+    assert files == {path: path.read_bytes() for path in tmp_path.glob("*.*")}
+    result = run(folder, "--no-output", script=True)
+    assert result.returncode == 0, result.stderr
+    assert '"img": 48' in result.stderr and '"img4": 51' in result.stderr  # the image paths read the local files
+
+
+@pytest.mark.parametrize("path", ['"/opt/models/d.png"', 'os.path.join(current_path, "..", "d.png")'])
+def test_a_sample_really_outside_is_one_error_at_the_fields_line_in_both_readers(tmp_path, path):
+    file_paths_project(tmp_path, edits=[('path="/home/wrapper/test_data/d.png"', "path=" + path)])
+    (tmp_path / "d.png").write_bytes(PNG)
+    for args in (["render"], ["render", "--import"]):
+        rendered = aiges(tmp_path, *args)
+        assert rendered.returncode == 1
+        errors = [line for line in rendered.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1, rendered.stderr
+        assert errors[0].startswith("error: wrapper/wrapper.py:20: field 'img4': sample path ")
+        assert "is outside the wrapper folder" in errors[0]
+
+
+def test_the_static_reader_evaluates_os_path_idioms_without_importing(tmp_path):
+    from aiges.render.static import read_static
+
+    source = (
+        "import os\nimport os.path as osp\nfrom os import path\nfrom os.path import dirname, join\n"
+        "from aiges.sdk import WrapperBase, ImageBodyField, StringBodyField\n"
+        "HERE = dirname(osp.realpath(__file__))\n"
+        "class UserRequest:\n"
+        "    a = ImageBodyField(key='a', path=os.path.join(os.path.dirname(__file__), 'test_data/a.png'))\n"
+        "    b = ImageBodyField(key='b', path=path.join(HERE, 'test_data', 'b.png'))\n"
+        "    c = ImageBodyField(key='c', path=join(osp.dirname(osp.abspath(__file__)), 'c.png'))\n"
+        "    d = ImageBodyField(key='d', path=os.path.abspath('test_data/d.png'))\n"
+        "class UserResponse:\n    out = StringBodyField(key='out')\n"
+        "class Wrapper(WrapperBase):\n    serviceId = 's'\n    version = 'v1'\n"
+        "    requestCls = UserRequest()\n    responseCls = UserResponse()\n")
+    raw = read_static("wrapper.py", source, module_file="/srv/plugin/wrapper.py")
+    assert [item.spec["kwargs"]["path"] for item in raw.inputs] == [
+        "/srv/plugin/test_data/a.png", "/srv/plugin/test_data/b.png", "/srv/plugin/c.png",
+        "/srv/plugin/test_data/d.png"]

@@ -23,6 +23,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from aiges.core.types import DataAudio, DataImage, DataOnce, DataText, DataVideo, Types
 
 MAX_PAYLOAD_CHARS = 10485760
+# Where the wrapper folder is in the loader's images (/home/aiges; /home/wrapper in older ones): an
+# absolute sample path below one of them names a file of the wrapper folder.
+IMAGE_WRAPPER_DIRS = ("/home/aiges", "/home/wrapper")
 # A param value is not shown in messages when its key contains one of these words or it is long:
 # published wrappers carry API keys as param defaults.
 SECRET_WORDS = ("key", "token", "secret", "password", "passwd", "pwd", "credential", "auth", "sign")
@@ -259,7 +262,10 @@ class PayloadField(Field):
         if not self.path:
             return None
         if os.path.isabs(self.path):
-            return self.path
+            inside = image_relative(self.path)
+            if os.path.exists(self.path) or inside is None or not self.origin_dir:
+                return self.path
+            return os.path.join(self.origin_dir, inside)  # the image's path of a file of the wrapper folder
         candidates = [os.path.join(self.origin_dir, self.path)] if self.origin_dir else []
         candidates.append(os.path.abspath(self.path))
         for candidate in candidates:
@@ -468,6 +474,31 @@ def media_of(field: Field) -> str:
 
 
 # --- wire conversions --------------------------------------------------------------------------
+
+
+def image_relative(path: str) -> Optional[str]:
+    """``test_data/x.png`` for ``/home/aiges/test_data/x.png`` (a path into the image's wrapper folder), else None."""
+    normal = path.replace(os.sep, "/")
+    for folder in IMAGE_WRAPPER_DIRS:
+        if normal.startswith(folder + "/") and len(normal) > len(folder) + 1:
+            return normal[len(folder) + 1:]
+    return None
+
+
+def wrapper_relative(path: Any, wrapper_dir: Optional[str]) -> Any:
+    """An absolute sample path inside the wrapper folder (here, or in the image) as a path relative to
+    it; any other value unchanged. Used by both readers, so a path computed from ``__file__`` renders the
+    same whether read statically or by importing."""
+    if not isinstance(path, str) or not os.path.isabs(path):
+        return path
+    if wrapper_dir:
+        folder = os.path.realpath(wrapper_dir)
+        target = os.path.realpath(path)
+        if target == folder or target.startswith(folder.rstrip(os.sep) + os.sep):
+            relative = os.path.relpath(target, folder)
+            return relative.replace(os.sep, "/") if relative != "." else path
+    inside = image_relative(os.path.normpath(path))
+    return inside if inside is not None else path
 
 
 def looks_secret(key: Any) -> bool:

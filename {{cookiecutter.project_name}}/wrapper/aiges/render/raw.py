@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional
 
 from aiges.declarations import DEFAULT_CALL, DEFAULT_HOSTS, DEFAULT_SUB, Declarations, ServiceMeta
 from aiges.errors import DeclarationError, DeclarationErrors
-from aiges.fields import FIELD_CLASSES, Field, PayloadField, build_field
+from aiges.fields import FIELD_CLASSES, Field, PayloadField, build_field, wrapper_relative
 from aiges.render import values
 
 META_ATTRIBUTES = ("serviceId", "version", "route", "sub", "call", "call_type", "hosts", "webgate_type")
@@ -131,6 +131,9 @@ def _build_one(item: RawField, wrapper_dir: str, fail: Any) -> Optional[Field]:
         fail("%s.%s = %s(...): unknown field class %r; known: %s" % (
             item.owner, item.attribute, name, name, ", ".join(sorted(FIELD_CLASSES))), item.line, item.label)
         return None
+    kwargs = item.spec.get("kwargs", {})
+    if isinstance(kwargs.get("path"), str):
+        item.spec = {"class": name, "kwargs": dict(kwargs, path=wrapper_relative(kwargs["path"], wrapper_dir))}
     try:
         return build_field(item.spec, origin_dir=wrapper_dir)
     except TypeError as error:

@@ -36,7 +36,7 @@ def read_declarations(wrapper_file: str, display: Optional[str] = None, force_im
             raw = _imported(wrapper_file, display)
         else:
             try:
-                raw = read_static(display, source)
+                raw = read_static(display, source, module_file=os.path.abspath(wrapper_file))
             except NotStatic as not_static:
                 how, reason = "import", _describe_reason(not_static, display)
                 raw = _imported(wrapper_file, display, not_static)

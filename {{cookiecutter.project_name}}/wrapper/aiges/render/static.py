@@ -11,6 +11,7 @@ declaration, and the caller imports wrapper.py instead.
 import ast
 import dataclasses
 import io
+import os
 import tokenize
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -55,15 +56,18 @@ class ClassInfo:
     problem: Optional[NotStatic] = None
 
 
-def read_static(path: str, source: Optional[str] = None) -> RawDeclarations:
-    """The declarations of wrapper.py at ``path``; raises NotStatic or DeclarationError."""
+def read_static(path: str, source: Optional[str] = None, module_file: Optional[str] = None) -> RawDeclarations:
+    """The declarations of wrapper.py at ``path``; raises NotStatic or DeclarationError.
+
+    ``module_file`` is the absolute path ``__file__`` has when the loader imports it (default: ``path``).
+    """
     text = source if source is not None else read_source(path)
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as error:
         raise DeclarationError("syntax error: %s" % error.msg, file=path, line=error.lineno) from error
     try:
-        return StaticReader(tree).declarations()
+        return StaticReader(tree, module_file or os.path.abspath(path)).declarations()
     except BadCall as error:
         raise DeclarationError(str(error), file=path, line=error.line,
                                field=getattr(error, "subject", None)) from error
@@ -80,7 +84,8 @@ def read_source(path: str) -> str:
 class StaticReader:
     """One pass over the module body, then the discovery rules applied to what was bound."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, module_file: Optional[str] = None) -> None:
+        self.module_file = module_file
         self.env: Dict[str, Any] = {}
         self.imports = Imports()
         self.classes: Dict[ClassRef, ClassInfo] = {}
@@ -102,7 +107,7 @@ class StaticReader:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.env[node.name] = Function(node.lineno)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            self._assign(node, self.env, Scope(self.env, self.imports), block)
+            self._assign(node, self.env, Scope(self.env, self.imports, module_file=self.module_file), block)
         elif _is_main_guard(node):
             return  # `if __name__ == "__main__":` does not run when the loader imports the module
         elif isinstance(node, (ast.If, ast.Try, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)) or \
@@ -148,7 +153,7 @@ class StaticReader:
         if node.decorator_list or node.keywords:
             info.problem = NotStatic("class %s has decorators or a metaclass" % node.name, node.lineno)
         imports = Imports(dict(self.imports.names), dict(self.imports.modules), list(self.imports.star_modules))
-        scope = Scope(dict(self.env), imports, local=info.namespace)
+        scope = Scope(dict(self.env), imports, local=info.namespace, module_file=self.module_file)
         for statement in node.body:
             if isinstance(statement, (ast.Assign, ast.AnnAssign)):
                 self._assign(statement, info.namespace, scope, None, info.lines)
