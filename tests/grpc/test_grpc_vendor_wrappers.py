@@ -65,3 +65,19 @@ def test_stream_wrappers_deliver_their_three_frames(harness, wrapper_dir, spawn,
     assert plugin.exec_once("o1", text(b"x")).ret == 30003  # its wrapperOnceExec returns None: answered, not hung
     assert plugin.shutdown() == 0
     assert "FINI called" in plugin.stderr()
+
+
+def test_a_wrapper_importing_names_only_from_aiges_embed_serves(wrapper_dir, spawn):
+    # like the vendor's examples/stream/mock: SessionCreateResponse and callback exist only in aiges_embed,
+    # so the file raised NameError outside the C wrapper (also under the vendor's gRPC server)
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[1] / "runtime" / "wrappers" / "dropin" / "stream_embed_only.py"
+    plugin = spawn(wrapper_dir(str(source)))
+    assert plugin.init({}) == 0
+    assert json.loads(plugin.schema())["meta"]["serviceId"] == "embed_only"
+    created = plugin.create("sid-7", {"p1": "x"})
+    assert (created.handle, created.err_code) == ("handle-sid-7", 0)
+    assert plugin.write(created.handle, [fakehost.node("text", b"embedded", 0, 2)], tag="sid-7") == 0
+    frames = plugin.router.final("sid-7", 30)
+    assert json.loads(frames[-1].list[0].data) == {"module": "aiges.embed"}

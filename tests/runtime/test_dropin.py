@@ -372,3 +372,47 @@ def test_the_static_reader_evaluates_os_path_idioms_without_importing(tmp_path):
     assert [item.spec["kwargs"]["path"] for item in raw.inputs] == [
         "/srv/plugin/test_data/a.png", "/srv/plugin/test_data/b.png", "/srv/plugin/c.png",
         "/srv/plugin/test_data/d.png"]
+
+
+# --- 8. names imported only from aiges_embed ----------------------------------------------------------
+
+@pytest.mark.parametrize("emulate", ["grpc", "cgo", "off"])
+def test_a_wrapper_that_needs_aiges_embed_runs_locally_in_every_mode(tmp_path, emulate):
+    folder = place(tmp_path, "stream_embed_only")
+    result = run(folder, "--no-output", "--emulate", emulate)
+    assert result.returncode == 0, result.stderr
+    assert "aiges_embed is aiges.embed" in result.stderr and '"module": "aiges.embed"' in result.stderr
+
+
+def test_render_imports_a_wrapper_that_needs_aiges_embed(tmp_path):
+    place(tmp_path, "stream_embed_only", project=PROJECT)
+    rendered = aiges(tmp_path, "render", "--import")
+    assert rendered.returncode == 0, rendered.stderr
+    assert sess_mode(tmp_path) is True
+
+
+def test_the_c_wrappers_own_aiges_embed_always_wins(tmp_path):
+    folder = place(tmp_path, "stream_embed_only")
+    # stands for the module the C wrapper embeds: found on the import path before ours is considered
+    (folder / "aiges_embed.py").write_text(
+        "from aiges.dto import DataListCls, DataListNode, Response, ResponseData, SessionCreateResponse\n"
+        "from aiges.callback import deliver\n"
+        "def callback(resp, usrTag=''):\n    return deliver(resp, usrTag)\n", encoding="utf-8")
+    result = run(folder, "--no-output")
+    assert result.returncode == 0, result.stderr
+    assert "aiges_embed is aiges_embed" in result.stderr and '"module": "aiges_embed"' in result.stderr
+
+
+def test_an_already_loaded_aiges_embed_is_kept(monkeypatch):
+    import types
+
+    from aiges import loading
+
+    embedded = types.ModuleType("aiges_embed")
+    monkeypatch.setitem(sys.modules, "aiges_embed", embedded)
+    assert loading.provide_embed_module() is False and sys.modules["aiges_embed"] is embedded
+    monkeypatch.delitem(sys.modules, "aiges_embed")
+    assert loading.provide_embed_module() is True
+    from aiges import embed
+
+    assert sys.modules["aiges_embed"] is embed

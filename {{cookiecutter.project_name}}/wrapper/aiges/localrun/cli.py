@@ -59,9 +59,7 @@ def main(args: argparse.Namespace) -> int:
         wrapper_file = loading.find_wrapper_file(args.location)
         root = loading.project_root(wrapper_file)
         emulate = args.emulate or _mode_to_emulation(project.plugin_mode(root))
-        if emulate == "cgo":
-            _install_embedded_module()
-        cls, _ = loading.import_wrapper(wrapper_file)
+        cls, _ = loading.import_wrapper(wrapper_file)  # provides aiges_embed unless a real one exists
     except (OSError, AttributeError, ImportError, SyntaxError, AigesError) as error:
         reporter.failure("cannot load the wrapper: %s: %s" % (type(error).__name__, error))
         return EXIT_USAGE
@@ -239,14 +237,6 @@ def _absolute_inputs(pairs: Optional[List[str]]) -> Optional[List[str]]:
 
 def _mode_to_emulation(plugin_mode: str) -> str:
     return "grpc" if plugin_mode == "grpc" else "cgo"
-
-
-def _install_embedded_module() -> None:
-    """Make ``import aiges_embed`` succeed as inside the C wrapper (pure-Python stand-in)."""
-    if "aiges_embed" not in sys.modules:
-        from aiges import embed
-
-        sys.modules["aiges_embed"] = embed
 
 
 def _relative(path: Optional[str], root: str) -> str:
