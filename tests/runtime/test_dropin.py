@@ -416,3 +416,45 @@ def test_an_already_loaded_aiges_embed_is_kept(monkeypatch):
     from aiges import embed
 
     assert sys.modules["aiges_embed"] is embed
+
+
+# --- 7. wrappers that declare no fields ---------------------------------------------------------------------
+
+NO_FIELDS_WARNING = "warning: Wrapper declares no fields (no requestCls/responseCls): its schema is minimal"
+
+
+def test_a_wrapper_without_fields_renders_minimal_files_with_one_warning(tmp_path):
+    place(tmp_path, "once_no_fields", project=PROJECT)
+    for args in (["render"], ["render", "--import"]):
+        rendered = aiges(tmp_path, *args)
+        assert rendered.returncode == 0, rendered.stderr
+        assert rendered.stderr.count("warning:") == 1 and NO_FIELDS_WARNING in rendered.stderr
+    schema = json.loads((tmp_path / "schema.json").read_text())
+    assert schema["meta"]["serviceId"] == "no_fields"
+    assert schema["schemainput"]["properties"]["payload"]["properties"] == {}
+    assert tomllib.loads((tmp_path / "aiges.toml").read_text())["aiges"]["sessMode"] is False
+    assert tomllib.loads((tmp_path / "xtest.toml").read_text())["svcMode"]["svcId"] == "no_fields"
+    checked = aiges(tmp_path, "check")
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_a_wrapper_without_fields_runs_locally_with_inputs_and_params_from_the_command_line(tmp_path):
+    folder = place(tmp_path, "once_no_fields", project=PROJECT)
+    (tmp_path / "in.txt").write_bytes(b"hello")
+    (tmp_path / "pic.png").write_bytes(PNG)
+    result = run(folder, "--no-output", "--input", "text=../in.txt", "--input", "pic=../pic.png", "--param", "lang=zh")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stderr.split("<- answer: text, status once, ", 1)[1].split("\n", 1)[1]
+                        .split("  wrapperFini", 1)[0])
+    assert answer == {"inputs": {"pic": [len(PNG), 2], "text": [5, 0]}, "params": {"lang": "zh", "sid": "test-111111"}}
+    without = run(folder, "--no-output", script=True)
+    assert without.returncode == 2 and "give the inputs to send with --input KEY=PATH" in without.stderr
+
+
+def test_a_declared_request_without_inputs_stays_an_error(tmp_path):
+    place(tmp_path, "once_no_fields", project=PROJECT, edits=[
+        ('class Wrapper(WrapperBase):\n', 'class UserRequest(object):\n    pass\n\n\nclass Wrapper(WrapperBase):\n'),
+        ('    version = "v1"\n', '    version = "v1"\n    requestCls = UserRequest()\n')])
+    rendered = aiges(tmp_path, "render")
+    assert rendered.returncode == 1
+    assert "declares no input field" in rendered.stderr and "declares no output field" in rendered.stderr

@@ -52,6 +52,7 @@ class Declarations:
     class_name: str = "Wrapper"
     source: str = ""
     lines: Dict[str, int] = dataclasses.field(default_factory=dict)
+    field_holders: bool = True  # False: the class sets neither requestCls nor responseCls
     session_mode: Optional[str] = None  # the class attribute, when set
     project_session_mode: Optional[str] = None  # [tool.aiges] session_mode (or the image's aiges.toml)
     project_session_source: str = "[tool.aiges]"
@@ -66,6 +67,24 @@ class Declarations:
     def is_session(self) -> bool:
         """True for a session (stream) plugin: see :func:`aiges.sessionmode.decide`."""
         return self.session_decision.session
+
+    @property
+    def undeclared(self) -> bool:
+        """A production-style wrapper with no UserRequest/UserResponse at all, only the wrapper methods.
+
+        Such a plugin still builds (a minimal schema, with a warning) and runs locally with
+        ``--input``/``--param``; a declared UserRequest without inputs stays an error.
+        """
+        return not self.field_holders and not (self.params or self.inputs or self.accepts)
+
+    def warnings(self) -> List[str]:
+        """What render and run should warn about (the declarations are usable, but maybe not as meant)."""
+        found = list(self.session_decision.warnings)
+        if self.undeclared:
+            found.append("%s declares no fields (no requestCls/responseCls): its schema is minimal (no params, "
+                         "inputs or outputs), so the gateway checks nothing and xtest sends no data; declare "
+                         "UserRequest/UserResponse to describe the API" % self.class_name)
+        return found
 
     @property
     def is_async(self) -> bool:
@@ -95,11 +114,11 @@ class Declarations:
         mode_problem = sessionmode.setting_problem(self.session_mode)
         if mode_problem:
             add("%s.%s" % (self.class_name, mode_problem), line=self.lines.get("session_mode"))
-        if not self.inputs:
+        if not self.inputs and not self.undeclared:
             add("%s declares no input field: UserRequest needs at least one body field "
                 "(StringBodyField, ImageBodyField, AudioBodyField, VideoBodyField or JsonBodyField)" % self.class_name,
                 line=self.lines.get("requestCls"))
-        if not self.accepts:
+        if not self.accepts and not self.undeclared:
             add("%s declares no output field: UserResponse needs at least one body field" % self.class_name,
                 line=self.lines.get("responseCls"))
         seen: Dict[str, str] = {}
@@ -148,6 +167,12 @@ def from_wrapper_class(cls: type, source: str = "") -> Declarations:
         meta=meta, params=found.params, inputs=found.inputs, accepts=found.accepts,
         config=dict(config) if isinstance(config, dict) else {},
         methods=discovery.user_methods(cls), class_name=cls.__name__, source=source, lines=lines,
+        field_holders=has_field_holders(cls),
         session_mode=getattr(cls, sessionmode.ATTRIBUTE, None), project_session_mode=project_mode,
         project_session_source=project_source or "[tool.aiges]",
     )
+
+
+def has_field_holders(cls: type) -> bool:
+    """Does the Wrapper class set requestCls or responseCls (to anything but None)?"""
+    return any(getattr(cls, name, None) is not None for name in ("requestCls", "responseCls"))

@@ -53,6 +53,11 @@ class Context:
         return {field.key: field for field in self.declarations.accepts}
 
     @property
+    def checked_accepts(self) -> Optional[Dict[str, PayloadField]]:
+        """The outputs results are checked against; None (any key) when the wrapper declares no fields."""
+        return None if self.declarations.undeclared else self.accepts
+
+    @property
     def bytes_only(self) -> bool:
         return self.emulate != "off"
 
@@ -208,7 +213,7 @@ def execute_once(context: Context, collector: Collector, sid: str) -> Tuple[Any,
         response, elapsed = guarded("wrapperOnceExec", context.timeout,
                                     lambda: calling.call_flexibly(wrapper.wrapperOnceExec, canonical))
         phase = "wrapperOnceExec"
-    problems = checks.response_problems(response, context.accepts, context.bytes_only, once=True)
+    problems = checks.response_problems(response, context.checked_accepts, context.bytes_only, once=True)
     if problems:
         raise PhaseFailed(phase, "its response would be rejected by the loader:\n- " + "\n- ".join(problems))
     code = checks.error_code_of(response)
@@ -287,7 +292,7 @@ def _gather(context: Context, arrivals: "queue.Queue[Any]", nodes: List[Any], ha
         if code:
             raise PhaseFailed("results", "the session answered with error code %d: %s"
                               % (code, calling.error_text(context.wrapper, code)))
-        problems = checks.response_problems(response, context.accepts, context.bytes_only, once=False)
+        problems = checks.response_problems(response, context.checked_accepts, context.bytes_only, once=False)
         if problems:
             raise PhaseFailed("results", "a session result would be rejected by the loader:\n- "
                               + "\n- ".join(problems))

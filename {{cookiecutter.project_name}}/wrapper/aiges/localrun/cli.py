@@ -114,13 +114,15 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
     reporter.line("aiges run: %s %s (%s call order, %s emulation%s)" % (
         declarations.meta.service_id, declarations.meta.version, "session" if session else "once", emulate,
         ", async" if context.asynchronous and not session else ""))
+    warnings = declarations.warnings()
     if args.stream is None:
         reporter.line("  %s" % decision.describe())
-        for warning in decision.warnings:
-            reporter.always("  warning: %s" % warning)
     else:
         reporter.line("  %s call order forced by %s (the wrapper's own: %s)" % (
             "session" if session else "once", "--stream/run_stream()" if session else "--once", decision.describe()))
+        warnings = [warning for warning in warnings if warning not in decision.warnings]
+    for warning in warnings:
+        reporter.always("  warning: %s" % warning)
     reporter.line("  params: %s" % (_shown_params(context.params),))
     for sample in context.samples:
         source = _relative(sample.source, root) if os.path.isabs(sample.source) else sample.source

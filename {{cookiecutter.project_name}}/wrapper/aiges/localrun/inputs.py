@@ -9,6 +9,7 @@ import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from aiges import tomlread
+from aiges.core.types import DataAudio, DataImage, DataText, DataVideo
 from aiges.declarations import Declarations
 from aiges.dto import DataListCls, DataListNode
 from aiges.fields import to_wire_string
@@ -62,8 +63,29 @@ def build_params(declarations: Declarations, overrides: Dict[str, str], emulate:
     return params
 
 
+# Data type of an undeclared input, from its file name's extension (text otherwise).
+_TYPE_BY_EXTENSION = {
+    ".png": DataImage, ".jpg": DataImage, ".jpeg": DataImage, ".bmp": DataImage, ".gif": DataImage,
+    ".webp": DataImage, ".tif": DataImage, ".tiff": DataImage,
+    ".wav": DataAudio, ".pcm": DataAudio, ".mp3": DataAudio, ".opus": DataAudio, ".spx": DataAudio, ".raw": DataAudio,
+    ".mp4": DataVideo, ".h264": DataVideo, ".h265": DataVideo, ".avi": DataVideo,
+}
+
+
 def load_samples(declarations: Declarations, overrides: Dict[str, str]) -> List[Sample]:
-    """Each input's data: ``--input key=path`` or the field's own sample."""
+    """Each input's data: ``--input key=path`` or the field's own sample. A wrapper that declares no
+    fields gets exactly the ``--input`` files (typed by extension: image, audio, video, else text)."""
+    if declarations.undeclared:
+        if not overrides:
+            raise ValueError("%s declares no fields (no UserRequest): give the inputs to send with --input KEY=PATH "
+                             "(and params with --param KEY=VALUE)" % declarations.class_name)
+        samples = []
+        for key, path in overrides.items():
+            with open(path, "rb") as handle:
+                data = handle.read()
+            kind = _TYPE_BY_EXTENSION.get(os.path.splitext(path)[1].lower(), DataText)
+            samples.append(Sample(key, data, kind, path))
+        return samples
     samples = []
     for field in declarations.inputs:
         path = overrides.get(field.key)

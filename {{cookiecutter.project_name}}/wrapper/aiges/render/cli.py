@@ -21,7 +21,7 @@ def main(args: argparse.Namespace) -> int:
     if rendered is None:
         return status
     root = rendered.project.root
-    for warning in rendered.reading.declarations.session_decision.warnings:
+    for warning in rendered.reading.declarations.warnings():
         print("warning: %s" % warning, file=sys.stderr)  # even with --quiet: the project may be misconfigured
     found = outputs.changes(root, rendered.outputs, rendered.owned_dirs)
     outputs.apply(root, found)

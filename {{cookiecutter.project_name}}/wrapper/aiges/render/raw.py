@@ -53,6 +53,7 @@ class RawDeclarations:
     request_error: Optional[str] = None
     response_error: Optional[str] = None
     session_mode: Any = None  # the Wrapper's session_mode class attribute (aiges.sessionmode)
+    field_holders: bool = True  # False when the class sets neither requestCls nor responseCls
 
     def to_json(self) -> Dict[str, Any]:
         document = dataclasses.asdict(self)
@@ -70,7 +71,8 @@ class RawDeclarations:
         raw = cls(class_name=document["class_name"], methods=sorted(document["methods"]),
                   lines={k: int(v) for k, v in document["lines"].items()},
                   request_error=document.get("request_error"), response_error=document.get("response_error"),
-                  session_mode=values.decode(document.get("session_mode")))
+                  session_mode=values.decode(document.get("session_mode")),
+                  field_holders=bool(document.get("field_holders", True)))
         raw.meta = {name: values.decode(value) for name, value in document["meta"].items()}
         raw.config = values.decode(document["config"])
         for group in FIELD_GROUPS:
@@ -122,7 +124,8 @@ def build_declarations(raw: RawDeclarations, source: str, wrapper_dir: str) -> D
                     lines.setdefault("output:" + item.key, item.line)
     return Declarations(meta=meta, params=built["params"], inputs=built["inputs"],  # type: ignore[arg-type]
                         accepts=built["accepts"], config=dict(config), methods=frozenset(raw.methods),
-                        class_name=raw.class_name, source=source, lines=lines, session_mode=raw.session_mode)
+                        class_name=raw.class_name, source=source, lines=lines, session_mode=raw.session_mode,
+                        field_holders=raw.field_holders)
 
 
 def _build_one(item: RawField, wrapper_dir: str, fail: Any) -> Optional[Field]:

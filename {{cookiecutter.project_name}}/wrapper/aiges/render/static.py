@@ -279,9 +279,18 @@ class StaticReader:
             if line:
                 raw.lines[SESSION_MODE] = line
         raw.methods = sorted(self._methods(mro))
+        raw.field_holders = any(self._holder_set(mro, name) for name in ("requestCls", "responseCls"))
         for attribute, group_of in (("requestCls", _request_group), ("responseCls", _response_group)):
             self._holder(raw, mro, attribute, group_of)
         return raw
+
+    def _holder_set(self, mro: List[Any], attribute: str) -> bool:
+        """Is ``attribute`` bound to something other than None (as ``has_field_holders`` sees it)?"""
+        found = self.attribute(mro, attribute)
+        if found is None:
+            return False
+        value = found[0]
+        return not (isinstance(value, Lit) and value.value is None)
 
     def _methods(self, mro: List[Any]) -> Iterator[str]:
         for node in mro:
