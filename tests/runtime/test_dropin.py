@@ -458,3 +458,38 @@ def test_a_declared_request_without_inputs_stays_an_error(tmp_path):
     rendered = aiges(tmp_path, "render")
     assert rendered.returncode == 1
     assert "declares no input field" in rendered.stderr and "declares no output field" in rendered.stderr
+
+
+# --- 9. smaller rough edges ----------------------------------------------------------------------------------
+
+def test_the_local_run_warns_when_aiges_toml_is_stale_after_a_failed_render(tmp_path):
+    folder = place(tmp_path, "once_bytes_param", project=PROJECT)
+    assert aiges(tmp_path, "render").returncode == 0
+    wrapper = folder / "wrapper.py"
+    text = wrapper.read_text()
+    wrapper.write_text(text.replace('    version = "v1"\n', '    version = "v1"\n    config = {"model": "m2"}\n')
+                       .replace("maxLength=64", "maxLength=8"))
+    assert aiges(tmp_path, "render").returncode == 1  # the render fails: aiges.toml keeps the old [wrapper]
+    wrapper.write_text(wrapper.read_text().replace("maxLength=8", "maxLength=64"))
+    result = run(folder, "--no-output")
+    assert result.returncode == 0, result.stderr
+    assert "warning: aiges.toml is stale: its [wrapper] section differs from what wrapper.py's config and " \
+           "[tool.aiges] give ('model')" in result.stderr
+    assert aiges(tmp_path, "render").returncode == 0
+    assert "stale" not in run(folder, "--no-output").stderr
+
+
+def test_check_does_not_claim_to_have_written_nothing(tmp_path):
+    place(tmp_path, "once_bytes_param", project=PROJECT, edits=[("maxLength=64", "maxLength=8")])
+    checked = aiges(tmp_path, "check")
+    assert checked.returncode == 2
+    assert "python -m aiges check: 1 problem" in checked.stderr and "written" not in checked.stderr
+
+
+def test_the_local_runs_declaration_errors_name_the_line_as_render_does(tmp_path):
+    folder = place(tmp_path, "once_bytes_param", project=PROJECT, edits=[("maxLength=64", "maxLength=8")])
+    rendered = aiges(tmp_path, "render")
+    result = run(folder, "--no-output")
+    assert result.returncode == 2
+    assert "wrapper/wrapper.py:14: field 'api_key':" in rendered.stderr
+    assert "wrapper.py:14: field 'api_key':" in result.stderr

@@ -146,11 +146,13 @@ def from_wrapper_class(cls: type, source: str = "") -> Declarations:
     from aiges import discovery
 
     found = discovery.discover(cls)
-    lines: Dict[str, int] = {}
+    lines = _source_lines(cls, source)
     if found.request_error:
-        raise DeclarationErrors([DeclarationError(found.request_error, file=source or None)])
+        raise DeclarationErrors([DeclarationError(found.request_error, file=source or None,
+                                                  line=lines.get("requestCls"))])
     if found.response_error:
-        raise DeclarationErrors([DeclarationError(found.response_error, file=source or None)])
+        raise DeclarationErrors([DeclarationError(found.response_error, file=source or None,
+                                                  line=lines.get("responseCls"))])
     meta = ServiceMeta(
         service_id=getattr(cls, "serviceId", ""),
         version=getattr(cls, "version", ""),
@@ -176,3 +178,38 @@ def from_wrapper_class(cls: type, source: str = "") -> Declarations:
 def has_field_holders(cls: type) -> bool:
     """Does the Wrapper class set requestCls or responseCls (to anything but None)?"""
     return any(getattr(cls, name, None) is not None for name in ("requestCls", "responseCls"))
+
+
+def _source_lines(cls: type, source: str) -> Dict[str, int]:
+    """Lines of the class, its meta attributes and its fields in wrapper.py (as render names them)."""
+    from aiges.discovery import declared_attributes
+    from aiges.sourcelines import file_line_index
+
+    index = file_line_index(source) if source else {}
+    if not index:
+        return {}
+
+    def line_of(klass: type, name: str) -> Optional[int]:
+        owner = next((item for item in klass.__mro__ if name in vars(item)), None)
+        return index.get((owner.__name__, name)) if owner is not None else None
+
+    lines: Dict[str, int] = {}
+    if (cls.__name__, "") in index:
+        lines["__class__"] = index[(cls.__name__, "")]
+    for name in ("serviceId", "version", "config", "requestCls", "responseCls", "sub", "route", "call",
+                 "call_type", "hosts", "webgate_type", sessionmode.ATTRIBUTE):
+        line = line_of(cls, name)
+        if line:
+            lines[name] = line
+    for attribute in ("requestCls", "responseCls"):
+        holder = getattr(cls, attribute, None)
+        if holder is None or isinstance(holder, type):
+            continue
+        for name, value in declared_attributes(holder):
+            if isinstance(value, Field) and isinstance(value.key, str):
+                line = line_of(type(holder), name)
+                if line:
+                    lines.setdefault(value.key, line)
+                    if attribute == "responseCls":
+                        lines.setdefault("output:" + value.key, line)
+    return lines

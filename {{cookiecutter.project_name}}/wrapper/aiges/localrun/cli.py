@@ -20,6 +20,7 @@ from aiges.localrun.inputs import (
     build_params,
     load_samples,
     parse_assignments,
+    stale_config_warning,
 )
 from aiges.localrun.report import Reporter, extension_for, write_json, write_output
 
@@ -115,6 +116,9 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
         declarations.meta.service_id, declarations.meta.version, "session" if session else "once", emulate,
         ", async" if context.asynchronous and not session else ""))
     warnings = declarations.warnings()
+    stale = stale_config_warning(declarations, root)
+    if stale:
+        warnings.append(stale)
     if args.stream is None:
         reporter.line("  %s" % decision.describe())
     else:

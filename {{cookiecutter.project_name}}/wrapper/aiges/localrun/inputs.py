@@ -28,19 +28,50 @@ class Sample:
     source: str
 
 
+def rendered_config_file(project_root: str) -> Optional[str]:
+    """The aiges.toml whose ``[wrapper]`` section the run passes to wrapperInit, if any."""
+    for candidate in (os.path.join(project_root, "aiges.toml"), os.path.join(project_root, "wrapper", "aiges.toml")):
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
 def build_config(declared: Dict[str, Any], project_root: str, overrides: Dict[str, str],
                  emulate: str) -> Dict[str, Any]:
     """Init config: the wrapper's ``config`` < aiges.toml ``[wrapper]`` < ``--config`` overrides."""
     config: Dict[str, Any] = dict(declared or {})
-    for candidate in (os.path.join(project_root, "aiges.toml"), os.path.join(project_root, "wrapper", "aiges.toml")):
-        if os.path.isfile(candidate):
-            section = tomlread.load_file(candidate).get("wrapper", {})
-            config.update(section if isinstance(section, dict) else {})
-            break
+    candidate = rendered_config_file(project_root)
+    if candidate:
+        section = tomlread.load_file(candidate).get("wrapper", {})
+        config.update(section if isinstance(section, dict) else {})
     config.update(overrides)
     if emulate != "off":
         config = {str(key): to_wire_string(value) for key, value in config.items()}
     return config
+
+
+def stale_config_warning(declarations: Declarations, project_root: str) -> Optional[str]:
+    """A warning when aiges.toml's ``[wrapper]`` is not what render would write now (e.g. the last render
+    failed after ``config`` changed). The run still passes the file's values: the loader reads that file."""
+    from aiges.errors import DeclarationError
+    from aiges.render.aiges_toml import wrapper_section
+    from aiges.render.settings import load_settings
+
+    candidate = rendered_config_file(project_root)
+    if candidate is None or not os.path.isfile(os.path.join(project_root, "pyproject.toml")):
+        return None  # nothing rendered yet, or inside the image (no project settings to compare with)
+    try:
+        section = tomlread.load_file(candidate).get("wrapper", {})
+        expected = wrapper_section(declarations, load_settings(project_root))
+    except (OSError, ValueError, DeclarationError):
+        return None
+    actual = {str(key): to_wire_string(value) for key, value in (section if isinstance(section, dict) else {}).items()}
+    differing = sorted(key for key in set(actual) | set(expected) if actual.get(key) != expected.get(key))
+    if not differing:
+        return None
+    return ("%s is stale: its [wrapper] section differs from what wrapper.py's config and [tool.aiges] give "
+            "(%s), and the loader passes the file's values to wrapperInit. Run `python -m aiges render` "
+            "(did the last one fail?)" % (os.path.basename(candidate), ", ".join(repr(key) for key in differing)))
 
 
 def build_params(declarations: Declarations, overrides: Dict[str, str], emulate: str, sid: str) -> Dict[str, Any]:

@@ -1,5 +1,4 @@
 """Read a wrapper's declarations: statically when possible, else by importing it (and say why)."""
-import ast
 import dataclasses
 import os
 from typing import Dict, Optional, Tuple
@@ -10,6 +9,7 @@ from aiges.render.evaluate import NotStatic
 from aiges.render.imported import ImportFailed, read_imported
 from aiges.render.raw import FIELD_GROUPS, RawDeclarations, build_declarations
 from aiges.render.static import read_source, read_static
+from aiges.sourcelines import line_index
 
 
 @dataclasses.dataclass
@@ -83,19 +83,4 @@ def _fill_lines(raw: RawDeclarations, source: str) -> None:
 
 def _line_index(source: str) -> Dict[Tuple[str, str], int]:
     """(class, attribute) -> line of its last assignment, and (class, "") -> line of the class."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return {}
-    index: Dict[Tuple[str, str], int] = {}
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        index[(node.name, "")] = node.lineno
-        for statement in node.body:
-            targets = statement.targets if isinstance(statement, ast.Assign) else (
-                [statement.target] if isinstance(statement, ast.AnnAssign) else [])
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    index[(node.name, target.id)] = statement.lineno
-    return index
+    return line_index(source)

@@ -10,9 +10,7 @@ declaration, and the caller imports wrapper.py instead.
 """
 import ast
 import dataclasses
-import io
 import os
-import tokenize
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from aiges.discovery import WRAPPER_METHODS
@@ -38,6 +36,7 @@ from aiges.render.evaluate import (
 )
 from aiges.render.raw import META_ATTRIBUTES, RawDeclarations, RawField
 from aiges.sessionmode import ATTRIBUTE as SESSION_MODE
+from aiges.sourcelines import read_source
 
 OBJECT = "object"
 # Class-body names that let a class add attributes at run time: a reader cannot see those fields.
@@ -71,14 +70,6 @@ def read_static(path: str, source: Optional[str] = None, module_file: Optional[s
     except BadCall as error:
         raise DeclarationError(str(error), file=path, line=error.line,
                                field=getattr(error, "subject", None)) from error
-
-
-def read_source(path: str) -> str:
-    """wrapper.py's text, honouring a PEP 263 encoding line as Python would."""
-    with open(path, "rb") as handle:
-        data = handle.read()
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return data.decode(encoding)
 
 
 class StaticReader:
