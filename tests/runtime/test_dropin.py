@@ -493,3 +493,12 @@ def test_the_local_runs_declaration_errors_name_the_line_as_render_does(tmp_path
     assert result.returncode == 2
     assert "wrapper/wrapper.py:14: field 'api_key':" in rendered.stderr
     assert "wrapper.py:14: field 'api_key':" in result.stderr
+
+
+def test_a_once_setting_on_a_wrapper_without_once_methods_is_warned_about(tmp_path):
+    # e.g. a stream wrapper copied into a project generated with the default session_mode = "once"
+    place(tmp_path, "stream_own_stop_flag", project=PROJECT + 'session_mode = "once"\n')
+    rendered = aiges(tmp_path, "render")
+    assert rendered.returncode == 0, rendered.stderr
+    assert 'warning: session_mode is "once" but Wrapper implements no wrapperOnceExec (only session methods)' \
+        in rendered.stderr

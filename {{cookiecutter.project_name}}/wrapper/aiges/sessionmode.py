@@ -81,6 +81,10 @@ def decide(methods: Iterable[str], class_setting: Any = None, project_setting: A
     if session and missing:
         warnings.append("session methods are incomplete: %s does not implement %s, so the runtime's default "
                         "refuses %s" % (class_name, " or ".join(missing), "them" if len(missing) > 1 else "it"))
+    elif not session and not once and source != "inferred":
+        warnings.append("session_mode is \"once\" but %s implements no wrapperOnceExec%s, so once requests get the "
+                        "runtime's default, which fails; set session_mode = \"stream\" for a session plugin"
+                        % (class_name, " (only session methods)" if create or write else ""))
     elif not session and (create or write) and source == "inferred":
         warnings.append("%s implements %s but is treated as a once plugin; set session_mode = \"once\" to say so "
                         "(or implement %s for a session plugin)"
