@@ -502,3 +502,14 @@ def test_a_once_setting_on_a_wrapper_without_once_methods_is_warned_about(tmp_pa
     assert rendered.returncode == 0, rendered.stderr
     assert 'warning: session_mode is "once" but Wrapper implements no wrapperOnceExec (only session methods)' \
         in rendered.stderr
+
+
+def test_the_import_fallback_note_does_not_quote_a_secret_fields_expression(tmp_path):
+    place(tmp_path, "once_bytes_param", project=PROJECT, edits=[
+        ('value=b"sk-live-9f8e7d6c5b4a3f2e1d0c"', 'value=os.environ.get("API_KEY", "sk-live-9f8e7d6c5b4a3f2e1d0c")'),
+        ("import json\n", "import json\nimport os\n")])
+    rendered = aiges(tmp_path, "render")
+    assert rendered.returncode == 0, rendered.stderr
+    assert "note: read the declarations by importing wrapper.py, because wrapper/wrapper.py:15: api_key: " \
+           "its declaration is not a literal (the expression is not shown" in rendered.stderr
+    assert SECRET not in rendered.stderr

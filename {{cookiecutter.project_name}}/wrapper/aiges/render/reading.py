@@ -5,6 +5,7 @@ from typing import Dict, Optional, Tuple
 
 from aiges.declarations import Declarations
 from aiges.errors import DeclarationError, DeclarationErrors
+from aiges.fields import looks_secret
 from aiges.render.evaluate import NotStatic
 from aiges.render.imported import ImportFailed, read_imported
 from aiges.render.raw import FIELD_GROUPS, RawDeclarations, build_declarations
@@ -55,14 +56,22 @@ def _imported(wrapper_file: str, display: str, cause: Optional[NotStatic] = None
                                    line=failure.line) from failure
         raise DeclarationError(
             "%s, and importing wrapper.py to evaluate it failed: %s%s" % (
-                cause.reason, failure, " (line %d)" % failure.line if failure.line and cause.line else ""),
+                _shown_reason(cause), failure, " (line %d)" % failure.line if failure.line and cause.line else ""),
             file=display, line=cause.line or failure.line, field=getattr(cause, "subject", None)) from failure
 
 
 def _describe_reason(error: NotStatic, display: str) -> str:
     where = display + (":%d" % error.line if error.line else "")
     subject = getattr(error, "subject", None)
-    return "%s: %s%s" % (where, "%s: " % subject if subject else "", error.reason)
+    return "%s: %s%s" % (where, "%s: " % subject if subject else "", _shown_reason(error))
+
+
+def _shown_reason(error: NotStatic) -> str:
+    """The reason, without the expression's source text when the field's key looks secret (it may hold
+    a credential, e.g. ``value=os.environ.get("API_KEY", "sk-...")``)."""
+    if looks_secret(getattr(error, "subject", None)):
+        return "its declaration is not a literal (the expression is not shown: the key looks secret)"
+    return error.reason
 
 
 def _fill_lines(raw: RawDeclarations, source: str) -> None:
