@@ -106,6 +106,16 @@ def test_the_stream_helpers_keep_the_vendor_attributes_assignable():
     pool = manager.init_processes(Handler, 1, 2)
     assert sorted(pool.workers) == ["Process-0-Thread-0", "Process-0-Thread-1"]
     pool.stop()
+    from aiges.stream import Context, ProcessThreadPool
+
+    assert isinstance(pool, ProcessThreadPool)
+    context = Context()
+    context.set_sid("s-1")
+    context.set_params({"a": "1"})
+    context.set_destroyed()
+    assert (context.sid, context.params, context.session_destroyed) == ("s-1", {"a": "1"}, True)
+    context.reset_ctx()
+    assert (context.sid, context.params, context.data, context.session_destroyed) == ("", {}, None, False)
 
 
 # --- 6. aiges.concurrent and aiges.worker -----------------------------------------------------------------

@@ -171,6 +171,43 @@ class ThreadPool(Pool):
             worker.start()
 
 
+class ProcessThreadPool(ThreadPool):
+    """The vendor's process pool never worked (its workers lived in child processes the parent could not
+    reach); kept as a name, it serves ``procs * threads_per_cpu`` handles with threads."""
+
+    def __init__(self, reqWorkerHandleCls: type, procs: int = 2, threads_per_cpu: int = 5) -> None:  # noqa: N803
+        super().__init__(reqWorkerHandleCls, 0, procs * threads_per_cpu)
+
+
+class Context:
+    """A session's context as the vendor's request helpers kept it: sid, params, data, callback handle."""
+
+    def __init__(self) -> None:
+        self.reset_ctx()
+
+    def set_data(self, data: Any) -> None:
+        self.data = data
+
+    def set_callback_handle(self, s: Any) -> None:
+        self.callback_handle = s
+
+    def set_sid(self, sid: str) -> None:
+        self.sid = sid
+
+    def set_params(self, params: Any) -> None:
+        self.params = params
+
+    def set_destroyed(self) -> None:
+        self.session_destroyed = True
+
+    def reset_ctx(self) -> None:
+        self.sid = ""
+        self.params: Any = {}
+        self.data: Any = None
+        self.callback_handle: Any = ""
+        self.session_destroyed = False
+
+
 class SessionManager:
     """What ``self.session`` of a wrapper is: the handle pool of a stream wrapper."""
 
@@ -199,7 +236,7 @@ class SessionManager:
     def init_processes(self, ReqThreadCls: type, procs: int = 2,  # noqa: N803 (vendor API)
                        threads_per_cpu: int = 5) -> "ThreadPool":
         """The vendor's process mode never worked; the same number of handles is served by threads."""
-        return ThreadPool(ReqThreadCls, 0, procs * threads_per_cpu)
+        return ProcessThreadPool(ReqThreadCls, procs, threads_per_cpu)
 
     def get_session(self, handle: str) -> Optional[WorkerThread]:
         return self.handle_pool.get_thread(handle)
