@@ -31,13 +31,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("location", nargs="?", default=None,
                         help="wrapper.py, its folder, or the project root (default: current directory)")
     parser.add_argument("--param", action="append", metavar="KEY=VALUE", help="override a param's test value")
-    parser.add_argument("--input", action="append", metavar="KEY=PATH", help="send this file as input KEY")
+    parser.add_argument("--input", action="append", metavar="KEY=PATH",
+                        help="send this file as input KEY (a wrapper without fields gets exactly these inputs)")
     parser.add_argument("--config", action="append", metavar="KEY=VALUE", help="override an init config key")
     parser.add_argument("--emulate", choices=EMULATION_MODES, default=None,
                         help="call the wrapper as this loader mode does (default: the project's plugin_mode); "
                              "'off' reproduces the vendor SDK's lenient local run")
     parser.add_argument("--stream", dest="stream", action="store_true", default=None,
-                        help="session (stream) call order; default: when the wrapper implements wrapperCreate")
+                        help="session (stream) call order; default: the wrapper's session mode (session_mode, else "
+                             "inferred from its methods)")
     parser.add_argument("--once", dest="stream", action="store_false", help="once call order")
     parser.add_argument("--async", dest="asynchronous", action="store_true", default=None,
                         help="call wrapperOnceExecAsync and wait for the callback (default: when implemented)")
