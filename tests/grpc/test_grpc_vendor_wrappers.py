@@ -65,3 +65,33 @@ def test_stream_wrappers_deliver_their_three_frames(harness, wrapper_dir, spawn,
     assert plugin.exec_once("o1", text(b"x")).ret == 30003  # its wrapperOnceExec returns None: answered, not hung
     assert plugin.shutdown() == 0
     assert "FINI called" in plugin.stderr()
+
+
+def test_a_wrapper_importing_names_only_from_aiges_embed_serves(wrapper_dir, spawn):
+    # like the vendor's examples/stream/mock: SessionCreateResponse and callback exist only in aiges_embed,
+    # so the file raised NameError outside the C wrapper (also under the vendor's gRPC server)
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[1] / "runtime" / "wrappers" / "dropin" / "stream_embed_only.py"
+    plugin = spawn(wrapper_dir(str(source)))
+    assert plugin.init({}) == 0
+    assert json.loads(plugin.schema())["meta"]["serviceId"] == "embed_only"
+    created = plugin.create("sid-7", {"p1": "x"})
+    assert (created.handle, created.err_code) == ("handle-sid-7", 0)
+    assert plugin.write(created.handle, [fakehost.node("text", b"embedded", 0, 2)], tag="sid-7") == 0
+    frames = plugin.router.final("sid-7", 30)
+    assert json.loads(frames[-1].list[0].data) == {"module": "aiges.embed"}
+
+
+@pytest.mark.parametrize("sess_mode, statuses", [("false", [3]), ("true", [0, 1, 2, 3])])
+def test_serve_follows_the_rendered_session_mode_in_the_image(wrapper_dir, spawn, sess_mode, statuses):
+    # the image's /home/aiges: wrapper.py (both once and session methods) beside the rendered aiges.toml
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[1] / "runtime" / "wrappers" / "dropin" / "both_sets.py"
+    folder = wrapper_dir(str(source))
+    (folder / "aiges.toml").write_text("[aiges]\nsessMode = %s\n" % sess_mode, encoding="utf-8")
+    plugin = spawn(folder)
+    assert plugin.init({}) == 0
+    header = json.loads(plugin.schema())["schemainput"]["properties"]["header"]["properties"]
+    assert header["status"]["enum"] == statuses

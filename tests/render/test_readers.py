@@ -190,7 +190,8 @@ def test_static_reader_matches_import(tmp_path, name):
 NON_STATIC_VARIANTS = {
     # name: (source, text on the line that forces the import, words the reason must contain)
     "computed_path": (source(head="import os\n" + HEAD, request=REQUEST.replace(
-        '"test_data/x.png"', 'os.path.join("test_data", "x.png")')), "os.path.join", ["image", "path=os.path.join"]),
+        '"test_data/x.png"', 'os.path.join(os.getcwd(), "test_data", "x.png")')), "os.path.join",
+        ["image", "path=os.path.join"]),  # (os.path.join of literals and __file__ is read statically)
     "value_from_environment": (source(head="import os\n" + HEAD, request=REQUEST.replace(
         'value="zh"', 'value=os.environ.get("NO_SUCH_VARIABLE", "zh")')),
         "os.environ", ["lang", "value=os.environ.get"]),

@@ -32,7 +32,7 @@ def test_field_discovery_script_reproduces_reference_16_with_our_fixes(harness_c
     assert ('meta: {"serviceId": "s1", "version": "v1", "route": "/custom/route", "sub": "sub-x", '
             '"call": "atmos-x", "call_type": 2, "hosts": "h.example", "service": ["s1"], "routeKey": []}') in out
     assert "W2.schema() -> DeclarationErrors " in out
-    assert "field_discovery.py: W2.requestCls is the class Req, not an instance: write `requestCls = Req()`" in out
+    assert "field_discovery.py:18: W2.requestCls is the class Req, not an instance: write `requestCls = Req()`" in out
     # deliberate fix: a subclass of a concrete wrapper keeps its declarations
     assert "W3 (inherits requestCls) mappings: {'inputs': 2, 'accepts': 1, 'params': 1}" in out
     assert "W4 (no serviceId) schema() -> DeclarationErrors" in out and "W4.serviceId is missing" in out

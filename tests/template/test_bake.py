@@ -54,7 +54,8 @@ def test_layout_and_answers_reach_the_files(bake: Callable[[str], Path], variant
         SAMPLE_BY_EXAMPLE[answers["example"]]]
     settings = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     # the loader's admission and the plugin's own concurrency, two numbers (spec 13.1)
-    assert settings["tool"]["aiges"] == {"plugin_mode": answers["plugin_mode"], "fc_max": 100, "workers": 0}
+    assert settings["tool"]["aiges"] == {"plugin_mode": answers["plugin_mode"], "session_mode": answers["session_mode"],
+                                         "fc_max": 100, "workers": 0}
     assert settings["tool"]["ruff"]["target-version"] == "py" + answers["python_version"].replace(".", "")
     assert settings["tool"]["ruff"]["extend-exclude"] == ["wrapper/aiges", "aiges", "output"]
     from aiges import tomlread  # the runtime reads it on Python 3.9 without a TOML library

@@ -7,6 +7,7 @@ both give identical output by construction.
 import dataclasses
 from typing import Any, Dict, FrozenSet, List, Optional
 
+from aiges import sessionmode
 from aiges.errors import DeclarationError, DeclarationErrors
 from aiges.fields import Field, ParamField, PayloadField
 
@@ -14,7 +15,8 @@ DEFAULT_SUB = "ase"
 DEFAULT_CALL = "atmos"
 DEFAULT_HOSTS = "api.xf-yun.com"
 
-# Methods whose presence in the user's class decides the loader configuration.
+# Methods whose presence in the user's class decides the loader configuration (unless session_mode is
+# set: see aiges.sessionmode).
 SESSION_METHODS = ("wrapperCreate", "wrapperWrite")
 ASYNC_METHODS = ("wrapperOnceExecAsync",)
 
@@ -50,11 +52,39 @@ class Declarations:
     class_name: str = "Wrapper"
     source: str = ""
     lines: Dict[str, int] = dataclasses.field(default_factory=dict)
+    field_holders: bool = True  # False: the class sets neither requestCls nor responseCls
+    session_mode: Optional[str] = None  # the class attribute, when set
+    project_session_mode: Optional[str] = None  # [tool.aiges] session_mode (or the image's aiges.toml)
+    project_session_source: str = "[tool.aiges]"
+
+    @property
+    def session_decision(self) -> "sessionmode.Decision":
+        """Session or once, where that was decided, and why (aiges.sessionmode.decide)."""
+        return sessionmode.decide(self.methods, self.session_mode, self.project_session_mode, self.class_name,
+                                  self.project_session_source)
 
     @property
     def is_session(self) -> bool:
-        """True when the user's class implements the session calls (Create/Write)."""
-        return any(name in self.methods for name in SESSION_METHODS)
+        """True for a session (stream) plugin: see :func:`aiges.sessionmode.decide`."""
+        return self.session_decision.session
+
+    @property
+    def undeclared(self) -> bool:
+        """A production-style wrapper with no UserRequest/UserResponse at all, only the wrapper methods.
+
+        Such a plugin still builds (a minimal schema, with a warning) and runs locally with
+        ``--input``/``--param``; a declared UserRequest without inputs stays an error.
+        """
+        return not self.field_holders and not (self.params or self.inputs or self.accepts)
+
+    def warnings(self) -> List[str]:
+        """What render and run should warn about (the declarations are usable, but maybe not as meant)."""
+        found = list(self.session_decision.warnings)
+        if self.undeclared:
+            found.append("%s declares no fields (no requestCls/responseCls): its schema is minimal (no params, "
+                         "inputs or outputs), so the gateway checks nothing and xtest sends no data; declare "
+                         "UserRequest/UserResponse to describe the API" % self.class_name)
+        return found
 
     @property
     def is_async(self) -> bool:
@@ -81,11 +111,14 @@ class Declarations:
             if not isinstance(value, str) or not value.strip():
                 add("%s.%s is missing or empty: declare it as a class attribute, e.g. %s = %s"
                     % (self.class_name, name, name, example), line=self.lines.get(name))
-        if not self.inputs:
+        mode_problem = sessionmode.setting_problem(self.session_mode)
+        if mode_problem:
+            add("%s.%s" % (self.class_name, mode_problem), line=self.lines.get("session_mode"))
+        if not self.inputs and not self.undeclared:
             add("%s declares no input field: UserRequest needs at least one body field "
                 "(StringBodyField, ImageBodyField, AudioBodyField, VideoBodyField or JsonBodyField)" % self.class_name,
                 line=self.lines.get("requestCls"))
-        if not self.accepts:
+        if not self.accepts and not self.undeclared:
             add("%s declares no output field: UserResponse needs at least one body field" % self.class_name,
                 line=self.lines.get("responseCls"))
         seen: Dict[str, str] = {}
@@ -113,11 +146,13 @@ def from_wrapper_class(cls: type, source: str = "") -> Declarations:
     from aiges import discovery
 
     found = discovery.discover(cls)
-    lines: Dict[str, int] = {}
+    lines = _source_lines(cls, source)
     if found.request_error:
-        raise DeclarationErrors([DeclarationError(found.request_error, file=source or None)])
+        raise DeclarationErrors([DeclarationError(found.request_error, file=source or None,
+                                                  line=lines.get("requestCls"))])
     if found.response_error:
-        raise DeclarationErrors([DeclarationError(found.response_error, file=source or None)])
+        raise DeclarationErrors([DeclarationError(found.response_error, file=source or None,
+                                                  line=lines.get("responseCls"))])
     meta = ServiceMeta(
         service_id=getattr(cls, "serviceId", ""),
         version=getattr(cls, "version", ""),
@@ -129,8 +164,52 @@ def from_wrapper_class(cls: type, source: str = "") -> Declarations:
         webgate_type=getattr(cls, "webgate_type", 0),
     )
     config = getattr(cls, "config", {}) or {}
+    project_mode, project_source = sessionmode.project_setting(source) if source else (None, "")
     return Declarations(
         meta=meta, params=found.params, inputs=found.inputs, accepts=found.accepts,
         config=dict(config) if isinstance(config, dict) else {},
         methods=discovery.user_methods(cls), class_name=cls.__name__, source=source, lines=lines,
+        field_holders=has_field_holders(cls),
+        session_mode=getattr(cls, sessionmode.ATTRIBUTE, None), project_session_mode=project_mode,
+        project_session_source=project_source or "[tool.aiges]",
     )
+
+
+def has_field_holders(cls: type) -> bool:
+    """Does the Wrapper class set requestCls or responseCls (to anything but None)?"""
+    return any(getattr(cls, name, None) is not None for name in ("requestCls", "responseCls"))
+
+
+def _source_lines(cls: type, source: str) -> Dict[str, int]:
+    """Lines of the class, its meta attributes and its fields in wrapper.py (as render names them)."""
+    from aiges.discovery import declared_attributes
+    from aiges.sourcelines import file_line_index
+
+    index = file_line_index(source) if source else {}
+    if not index:
+        return {}
+
+    def line_of(klass: type, name: str) -> Optional[int]:
+        owner = next((item for item in klass.__mro__ if name in vars(item)), None)
+        return index.get((owner.__name__, name)) if owner is not None else None
+
+    lines: Dict[str, int] = {}
+    if (cls.__name__, "") in index:
+        lines["__class__"] = index[(cls.__name__, "")]
+    for name in ("serviceId", "version", "config", "requestCls", "responseCls", "sub", "route", "call",
+                 "call_type", "hosts", "webgate_type", sessionmode.ATTRIBUTE):
+        line = line_of(cls, name)
+        if line:
+            lines[name] = line
+    for attribute in ("requestCls", "responseCls"):
+        holder = getattr(cls, attribute, None)
+        if holder is None or isinstance(holder, type):
+            continue
+        for name, value in declared_attributes(holder):
+            if isinstance(value, Field) and isinstance(value.key, str):
+                line = line_of(type(holder), name)
+                if line:
+                    lines.setdefault(value.key, line)
+                    if attribute == "responseCls":
+                        lines.setdefault("output:" + value.key, line)
+    return lines

@@ -7,7 +7,9 @@ reader of ``wrapper.py`` and an imported wrapper rebuild identical fields and re
 
 Fixed relative to the vendor: files are read lazily and resolved next to the declaring module (not
 the current directory), ``StringBodyField`` accepts ``str``, no shared mutable defaults, and
-``problems()`` reports bad declarations instead of failing later in obscure ways.
+``problems()`` reports bad declarations instead of failing later in obscure ways. ``StringParamField``
+takes ``value=b"..."`` as the vendor does (its UTF-8 text is the value). Messages about a param's value
+never show a value that may be a secret (:func:`shown_value`).
 """
 import base64
 import decimal
@@ -21,6 +23,13 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from aiges.core.types import DataAudio, DataImage, DataOnce, DataText, DataVideo, Types
 
 MAX_PAYLOAD_CHARS = 10485760
+# Where the wrapper folder is in the loader's images (/home/aiges; /home/wrapper in older ones): an
+# absolute sample path below one of them names a file of the wrapper folder.
+IMAGE_WRAPPER_DIRS = ("/home/aiges", "/home/wrapper")
+# A param value is not shown in messages when its key contains one of these words or it is long:
+# published wrappers carry API keys as param defaults.
+SECRET_WORDS = ("key", "token", "secret", "password", "passwd", "pwd", "credential", "auth", "sign")
+MAX_SHOWN_VALUE = 32
 
 # Encodings the platform knows per media type (spec 4.3/4.4); a field may narrow or extend them.
 KNOWN_ENCODINGS = {
@@ -119,7 +128,8 @@ class ParamField(Field):
             found.append("required must be True or False, got %r" % (self.required,))
         if self.enums and self.test_value not in self.enums and not (self.test_value in ("", None)
                                                                       and not self.required):
-            found.append("default %r is not one of its enums %r" % (self.test_value, self.enums))
+            found.append("default %s is not one of its enums %r"
+                         % (shown_value(self, self.test_value), self.enums))
         return found
 
 
@@ -127,18 +137,21 @@ class StringParamField(ParamField):
     json_type = "string"
 
     def __init__(self, key: str, minLength: int = 0, maxLength: int = 1024,  # noqa: N803 (vendor API)
-                 enums: Optional[Sequence[str]] = None, required: bool = False, value: str = "",
+                 enums: Optional[Sequence[str]] = None, required: bool = False, value: Any = "",
                  description: str = "", title: str = "") -> None:
         super().__init__(key, "string", description, title, required, enums)
         self.min_length = minLength
         self.max_length = maxLength
-        self.value = value
+        self.value = _text_of(value)
         self._remember(locals())
 
     def problems(self) -> List[str]:
         found = super().problems()
-        if not isinstance(self.value, str):
-            found.append("value must be a string, got %r" % (self.value,))
+        if isinstance(self.value, (bytes, bytearray)):
+            found.append("value is bytes that are not UTF-8 text (%s); give the text as a str"
+                         % shown_value(self, self.value))
+        elif not isinstance(self.value, str):
+            found.append("value must be a string (or UTF-8 bytes), got %s" % shown_value(self, self.value))
         if any(not isinstance(item, str) for item in self.enums):
             found.append("enums of a string param must be strings, got %r" % (self.enums,))
         if not _is_int(self.min_length) or not _is_int(self.max_length) or self.min_length < 0:
@@ -147,8 +160,8 @@ class StringParamField(ParamField):
             found.append("minLength %d is greater than maxLength %d" % (self.min_length, self.max_length))
         elif isinstance(self.value, str) and not self.enums and self.value and not (
                 self.min_length <= len(self.value) <= self.max_length):
-            found.append("default %r is outside minLength %d..maxLength %d" % (
-                self.value, self.min_length, self.max_length))
+            found.append("default %s is outside minLength %d..maxLength %d" % (
+                shown_value(self, self.value), self.min_length, self.max_length))
         return found
 
 
@@ -172,13 +185,15 @@ class _NumericParamField(ParamField):
         kind = "an integer" if self.json_type == "integer" else "a number"
         for name in ("minimum", "maximum", "value"):
             if not _is_number(getattr(self, name), integer=self.json_type == "integer"):
-                found.append("%s must be %s, got %r" % (name, kind, getattr(self, name)))
+                shown = shown_value(self, self.value) if name == "value" else repr(getattr(self, name))
+                found.append("%s must be %s, got %s" % (name, kind, shown))
         if any(not _is_number(item, integer=self.json_type == "integer") for item in self.enums):
             found.append("enums must all be %s, got %r" % (kind.split(" ", 1)[1] + "s", self.enums))
         if not found and self.minimum > self.maximum:
             found.append("minimum %r is greater than maximum %r" % (self.minimum, self.maximum))
         elif not found and not self.enums and not self.minimum <= self.value <= self.maximum:
-            found.append("default %r is outside minimum %r..maximum %r" % (self.value, self.minimum, self.maximum))
+            found.append("default %s is outside minimum %r..maximum %r" % (shown_value(self, self.value), self.minimum,
+                                                                            self.maximum))
         return found
 
 
@@ -247,7 +262,10 @@ class PayloadField(Field):
         if not self.path:
             return None
         if os.path.isabs(self.path):
-            return self.path
+            inside = image_relative(self.path)
+            if os.path.exists(self.path) or inside is None or not self.origin_dir:
+                return self.path
+            return os.path.join(self.origin_dir, inside)  # the image's path of a file of the wrapper folder
         candidates = [os.path.join(self.origin_dir, self.path)] if self.origin_dir else []
         candidates.append(os.path.abspath(self.path))
         for candidate in candidates:
@@ -456,6 +474,56 @@ def media_of(field: Field) -> str:
 
 
 # --- wire conversions --------------------------------------------------------------------------
+
+
+def image_relative(path: str) -> Optional[str]:
+    """``test_data/x.png`` for ``/home/aiges/test_data/x.png`` (a path into the image's wrapper folder), else None."""
+    normal = path.replace(os.sep, "/")
+    for folder in IMAGE_WRAPPER_DIRS:
+        if normal.startswith(folder + "/") and len(normal) > len(folder) + 1:
+            return normal[len(folder) + 1:]
+    return None
+
+
+def wrapper_relative(path: Any, wrapper_dir: Optional[str]) -> Any:
+    """An absolute sample path inside the wrapper folder (here, or in the image) as a path relative to
+    it; any other value unchanged. Used by both readers, so a path computed from ``__file__`` renders the
+    same whether read statically or by importing."""
+    if not isinstance(path, str) or not os.path.isabs(path):
+        return path
+    if wrapper_dir:
+        folder = os.path.realpath(wrapper_dir)
+        target = os.path.realpath(path)
+        if target == folder or target.startswith(folder.rstrip(os.sep) + os.sep):
+            relative = os.path.relpath(target, folder)
+            return relative.replace(os.sep, "/") if relative != "." else path
+    inside = image_relative(os.path.normpath(path))
+    return inside if inside is not None else path
+
+
+def looks_secret(key: Any) -> bool:
+    """Does a param's key suggest its value is a credential (api_key, token, secret, password...)?"""
+    return isinstance(key, str) and any(word in key.lower() for word in SECRET_WORDS)
+
+
+def shown_value(field: Any, value: Any) -> str:
+    """How a message shows ``value`` of ``field``: its repr, or only its type and length when it may
+    be a secret (the key says so, or it is longer than a short setting would be)."""
+    text = repr(value)
+    if looks_secret(getattr(field, "key", None)) or len(text) > MAX_SHOWN_VALUE:
+        size = len(value) if hasattr(value, "__len__") else len(text)
+        return "<%s of %d characters, not shown>" % (type(value).__name__, size)
+    return text
+
+
+def _text_of(value: Any) -> Any:
+    """A bytes value as the text it encodes (the vendor accepted both); other values unchanged."""
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(value)
+    return value
 
 
 def to_wire_string(value: Any) -> str:

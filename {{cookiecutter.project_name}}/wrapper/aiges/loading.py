@@ -1,11 +1,13 @@
 """Find and import a plugin's ``wrapper.py`` the way the loader does (module ``wrapper``, class ``Wrapper``)."""
 import importlib
+import importlib.util
 import os
 import sys
 from typing import Optional, Tuple
 
 WRAPPER_MODULE = "wrapper"
 WRAPPER_CLASS = "Wrapper"
+EMBED_MODULE = "aiges_embed"
 
 
 def find_wrapper_file(location: Optional[str] = None) -> str:
@@ -29,17 +31,42 @@ def project_root(wrapper_file: str) -> str:
     return folder
 
 
+def provide_embed_module() -> bool:
+    """Make ``import aiges_embed`` work outside the loader's C wrapper; True when ours was installed.
+
+    Published wrappers import names such as ``SessionCreateResponse`` and ``callback`` only from
+    ``aiges_embed`` (the ``except ImportError`` branch lacks them) and use them in annotations, so
+    without the module the import fails with NameError. Inside the C wrapper its own module exists
+    (embedded, already imported or importable) and always wins: ours is installed only when no
+    ``aiges_embed`` can be found at all.
+    """
+    if EMBED_MODULE in sys.modules:
+        return False
+    try:
+        found = importlib.util.find_spec(EMBED_MODULE)
+    except (ImportError, ValueError):
+        found = None
+    if found is not None:
+        return False
+    from aiges import embed
+
+    sys.modules[EMBED_MODULE] = embed
+    return True
+
+
 def import_wrapper(location: Optional[str] = None, class_name: str = WRAPPER_CLASS) -> Tuple[type, str]:
     """Import wrapper.py as module ``wrapper`` (its folder first on sys.path) and return (class, path).
 
     Changes the working directory to the wrapper's folder, as in the image (``/home/aiges``), so
-    relative paths inside user code behave as they will in production.
+    relative paths inside user code behave as they will in production. ``aiges_embed`` is importable
+    during and after the import (:func:`provide_embed_module`).
     """
     path = find_wrapper_file(location)
     folder = os.path.dirname(path)
     if folder not in sys.path:
         sys.path.insert(0, folder)
     os.chdir(folder)
+    provide_embed_module()  # after sys.path has the wrapper's folder: an aiges_embed there would win
     existing = sys.modules.get(WRAPPER_MODULE)
     if existing is not None and os.path.abspath(getattr(existing, "__file__", "") or "") != path:
         del sys.modules[WRAPPER_MODULE]

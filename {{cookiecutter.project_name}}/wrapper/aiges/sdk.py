@@ -55,6 +55,9 @@ class WrapperBase(metaclass=Metaclass):
     mode) or ``wrapperCreate``/``wrapperWrite`` (session mode)."""
 
     config: Dict[str, Any] = {}
+    # "once" or "stream" says which kind of plugin this is; None: [tool.aiges] session_mode, else inferred
+    # from the methods (aiges.sessionmode).
+    session_mode: Optional[str] = None
     requestCls: Any = None  # noqa: N815 (vendor API name)
     responseCls: Any = None  # noqa: N815 (vendor API name)
 
@@ -102,14 +105,23 @@ class WrapperBase(metaclass=Metaclass):
             **options: Any) -> int:
         """Run the plugin locally in the loader's call order and check what it returns.
 
-        ``stream`` forces session mode (default: session mode when the class implements
-        wrapperCreate/wrapperWrite). Options are those of ``python -m aiges run``; when called
+        ``stream`` forces session mode (default: the wrapper's session mode, see
+        :func:`aiges.sessionmode.decide`). Options are those of ``python -m aiges run``; when called
         from a script's ``__main__`` block the script's command line is read and a failed run exits
         with its status, so ``python wrapper.py`` fails visibly.
         """
+        return self._run_locally(stream, argv, exit, options)
+
+    def run_stream(self, argv: Optional[List[str]] = None, exit: Optional[bool] = None,  # noqa: A002
+                   **options: Any) -> int:
+        """The vendor's spelling of ``run(stream=True)``: a local run in session order."""
+        return self._run_locally(True, argv, exit, options)
+
+    def _run_locally(self, stream: Optional[bool], argv: Optional[List[str]], exit: Optional[bool],  # noqa: A002
+                     options: Dict[str, Any]) -> int:
         from aiges.localrun import cli as run_cli
 
-        called_as_script = _caller_is_main()
+        called_as_script = _caller_is_main(depth=3)
         if argv is None:
             argv = sys.argv[1:] if called_as_script else []
         code = run_cli.run_instance(self, argv=argv, stream=stream, **options)
@@ -194,9 +206,13 @@ def _embedded_callback() -> Any:
     return deliver
 
 
-def _caller_is_main() -> bool:
-    frame = sys._getframe(2)
-    return frame is not None and frame.f_globals.get("__name__") == "__main__"
+def _caller_is_main(depth: int = 2) -> bool:
+    """Is the code ``depth`` frames up (the caller of ``run``/``run_stream``) a script's ``__main__``?"""
+    try:
+        frame = sys._getframe(depth)
+    except ValueError:
+        return False
+    return frame.f_globals.get("__name__") == "__main__"
 
 
 def schema_json(wrapper: WrapperBase) -> str:

@@ -7,7 +7,10 @@ API as in the vendor SDK (spec 1.4): ``self.session`` is a :class:`SessionManage
 ``setup_sid``/``setup_params``/``setup_callback_fn``/``in_q``/``reset()`` the wrapper uses.
 
 Fixed: threads are daemons (the vendor used deprecated ``setDaemon`` and could keep the process
-alive), handle reservation is atomic, ``stop()`` ends every worker, and ``is_stopping`` exists.
+alive), handle reservation is atomic, and ``stop()`` ends every worker. As in the vendor,
+``is_stopping`` is a plain, assignable flag on both thread classes: real wrappers set
+``self.is_stopping = False`` in ``__init__`` and ``True`` in their own ``stop()``. Reading it is also
+true once the pool is stopped, so a handler loop written ``while not self.is_stopping`` ends with it.
 """
 import queue
 import threading
@@ -33,7 +36,23 @@ class StreamHandleThread(threading.Thread):
 
     @property
     def is_stopping(self) -> bool:
-        return self.session_thread.stopping.is_set()
+        """True after ``stop()``, after the wrapper set it, or once the owning worker was stopped."""
+        if self.__dict__.get("_stop_requested", False):
+            return True
+        owner = self.__dict__.get("session_thread")
+        stopping = getattr(owner, "stopping", None)
+        return bool(stopping is not None and stopping.is_set())
+
+    @is_stopping.setter
+    def is_stopping(self, value: bool) -> None:
+        self.__dict__["_stop_requested"] = bool(value)
+
+    def init_model(self, *args: Any, **kwargs: Any) -> None:
+        """Vendor hook: load the model of this handler (a subclass implements it when it uses it)."""
+        raise NotImplementedError("%s.init_model is not implemented" % type(self).__name__)
+
+    def stop(self) -> None:
+        self.is_stopping = True
 
     def run(self) -> None:  # pragma: no cover - meant to be overridden
         self.session_thread.stopping.wait()
@@ -52,7 +71,24 @@ class WorkerThread(threading.Thread):
         self.params: Any = {}
         self.callback_fn: Optional[Callable[..., Any]] = None
         self.StreamHandleThreadClass: type = StreamHandleThread
-        self.stopping = threading.Event()
+        self.stopping: threading.Event = self.__dict__.get("stopping") or threading.Event()
+
+    @property
+    def is_stopping(self) -> bool:
+        """The vendor's flag, kept in step with ``stopping`` (assigning True stops the worker)."""
+        return self.stopping.is_set()
+
+    @is_stopping.setter
+    def is_stopping(self, value: bool) -> None:
+        stopping = self.__dict__.setdefault("stopping", threading.Event())  # may run before __init__'s own
+        if value:
+            stopping.set()
+        else:
+            stopping.clear()
+
+    def init_model(self, *args: Any, **kwargs: Any) -> None:
+        """Vendor hook, never called by the runtime."""
+        raise NotImplementedError("%s.init_model is not implemented" % type(self).__name__)
 
     @property
     def idle(self) -> bool:
@@ -135,6 +171,43 @@ class ThreadPool(Pool):
             worker.start()
 
 
+class ProcessThreadPool(ThreadPool):
+    """The vendor's process pool never worked (its workers lived in child processes the parent could not
+    reach); kept as a name, it serves ``procs * threads_per_cpu`` handles with threads."""
+
+    def __init__(self, reqWorkerHandleCls: type, procs: int = 2, threads_per_cpu: int = 5) -> None:  # noqa: N803
+        super().__init__(reqWorkerHandleCls, 0, procs * threads_per_cpu)
+
+
+class Context:
+    """A session's context as the vendor's request helpers kept it: sid, params, data, callback handle."""
+
+    def __init__(self) -> None:
+        self.reset_ctx()
+
+    def set_data(self, data: Any) -> None:
+        self.data = data
+
+    def set_callback_handle(self, s: Any) -> None:
+        self.callback_handle = s
+
+    def set_sid(self, sid: str) -> None:
+        self.sid = sid
+
+    def set_params(self, params: Any) -> None:
+        self.params = params
+
+    def set_destroyed(self) -> None:
+        self.session_destroyed = True
+
+    def reset_ctx(self) -> None:
+        self.sid = ""
+        self.params: Any = {}
+        self.data: Any = None
+        self.callback_handle: Any = ""
+        self.session_destroyed = False
+
+
 class SessionManager:
     """What ``self.session`` of a wrapper is: the handle pool of a stream wrapper."""
 
@@ -153,8 +226,17 @@ class SessionManager:
         if mode not in (THREAD_MODE, PROCESS_MODE):
             raise ValueError("handle pool mode must be %r or %r, got %r" % (THREAD_MODE, PROCESS_MODE, mode))
         self.handle_pool.stop()
-        self.handle_pool = ThreadPool(ReqThreadCls, 0, nums)
+        self.handle_pool = self.init_threads(ReqThreadCls, nums)
         self.initialized = True
+
+    def init_threads(self, ReqThreadCls: type, nums: int = 10) -> "ThreadPool":  # noqa: N803 (vendor API)
+        """A pool of ``nums`` workers running ``ReqThreadCls`` (what ``init_handle_pool`` uses)."""
+        return ThreadPool(ReqThreadCls, 0, nums)
+
+    def init_processes(self, ReqThreadCls: type, procs: int = 2,  # noqa: N803 (vendor API)
+                       threads_per_cpu: int = 5) -> "ThreadPool":
+        """The vendor's process mode never worked; the same number of handles is served by threads."""
+        return ProcessThreadPool(ReqThreadCls, procs, threads_per_cpu)
 
     def get_session(self, handle: str) -> Optional[WorkerThread]:
         return self.handle_pool.get_thread(handle)

@@ -48,10 +48,16 @@ class Context:
     timeout: float
     slice_size: int = 1280
     on_callback: Optional[Callable[[str, Any], None]] = None
+    collector: Optional["Collector"] = None
 
     @property
     def accepts(self) -> Dict[str, PayloadField]:
         return {field.key: field for field in self.declarations.accepts}
+
+    @property
+    def checked_accepts(self) -> Optional[Dict[str, PayloadField]]:
+        """The outputs results are checked against; None (any key) when the wrapper declares no fields."""
+        return None if self.declarations.undeclared else self.accepts
 
     @property
     def bytes_only(self) -> bool:
@@ -64,14 +70,54 @@ class Context:
         return params
 
 
+@dataclasses.dataclass
+class ThreadDeath:
+    """A thread of the wrapper (e.g. a stream worker) that ended with an exception."""
+
+    thread: str
+    error: BaseException
+    trace: str
+
+    def describe(self) -> str:
+        return "thread %r died with %s: %s" % (self.thread, type(self.error).__name__, self.error)
+
+
 class Collector:
-    """Receives results delivered through ``callback`` and routes them to waiters by tag."""
+    """Receives results delivered through ``callback`` and routes them to waiters by tag.
+
+    While active it also catches exceptions that end any thread (``threading.excepthook``): a stream
+    wrapper's worker thread that dies means no result will ever come, so the run reports that death
+    (with its traceback) at once instead of waiting out the timeout.
+    """
 
     def __init__(self) -> None:
         self._queues: Dict[str, queue.Queue[Any]] = {}
         self._lock = threading.Lock()
         self._previous: Any = None
+        self._previous_hook: Any = None
         self.listener: Optional[Callable[[str, Any], None]] = None
+        self.deaths: List[ThreadDeath] = []
+        self._reported = 0
+
+    def _thread_died(self, hook_args: Any) -> None:
+        if hook_args.exc_type is SystemExit:
+            return
+        trace = "".join(traceback.format_exception(hook_args.exc_type, hook_args.exc_value, hook_args.exc_traceback))
+        name = hook_args.thread.name if hook_args.thread is not None else "?"
+        with self._lock:
+            self.deaths.append(ThreadDeath(name, hook_args.exc_value, trace))
+        for waiting in list(self._queues.values()):
+            waiting.put(_WAKE)  # wake a waiter so it sees the death now
+
+    def check_threads(self, phase: str) -> None:
+        """Raise PhaseFailed for the first thread death not reported yet."""
+        with self._lock:
+            if self._reported >= len(self.deaths):
+                return
+            death = self.deaths[self._reported]
+            self._reported = len(self.deaths)
+        raise PhaseFailed(phase, "a thread of the wrapper ended with an exception, so its results will never "
+                          "come: %s" % death.describe(), death.trace)
 
     def queue_for(self, tag: str) -> "queue.Queue[Any]":
         with self._lock:
@@ -84,10 +130,16 @@ class Collector:
 
     def __enter__(self) -> "Collector":
         self._previous = install_sink(self)
+        self._previous_hook = threading.excepthook
+        threading.excepthook = self._thread_died
         return self
 
     def __exit__(self, *_: Any) -> None:
+        threading.excepthook = self._previous_hook
         install_sink(self._previous)
+
+
+_WAKE = object()  # put on a result queue when a thread dies: not a result
 
 
 def guarded(phase: str, timeout: float, function: Callable[[], Any]) -> Tuple[Any, float]:
@@ -143,6 +195,8 @@ def init(context: Context) -> float:
     result, elapsed = guarded("wrapperInit", context.timeout, lambda: calling.call_flexibly(
         context.wrapper.wrapperInit, [("config", context.config)]))
     _expect_zero("wrapperInit", context.wrapper, result)
+    if context.collector is not None:
+        context.collector.check_threads("wrapperInit")
     return elapsed
 
 
@@ -172,11 +226,15 @@ def execute_once(context: Context, collector: Collector, sid: str) -> Tuple[Any,
         except PhaseFailed as failure:
             failure.served_ret = served_ret(context, returned=result)
             raise
-        try:
-            response = waiting.get(timeout=context.timeout)
-        except queue.Empty:
-            raise PhaseFailed("wrapperOnceExecAsync", "returned 0 but no result reached callback(resp, usrTag=%r) "
-                              "within %.0f s" % (sid, context.timeout)) from None
+        response = _WAKE
+        deadline = time.monotonic() + context.timeout
+        while response is _WAKE:
+            collector.check_threads("wrapperOnceExecAsync")
+            try:
+                response = waiting.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise PhaseFailed("wrapperOnceExecAsync", "returned 0 but no result reached callback(resp, "
+                                  "usrTag=%r) within %.0f s" % (sid, context.timeout)) from None
         elapsed = time.perf_counter() - started
         phase = "wrapperOnceExecAsync"
     else:
@@ -187,7 +245,7 @@ def execute_once(context: Context, collector: Collector, sid: str) -> Tuple[Any,
             failure.served_ret = served_ret(context, error=failure.error) if failure.error is not None else None
             raise
         phase = "wrapperOnceExec"
-    problems = checks.response_problems(response, context.accepts, context.bytes_only, once=True)
+    problems = checks.response_problems(response, context.checked_accepts, context.bytes_only, once=True)
     code = checks.error_code_of(response)
     failure = None
     if problems:
@@ -230,9 +288,12 @@ def execute_session(context: Context, collector: Collector, sid: str) -> Session
             timings["wrapperWrite"] += elapsed
             _expect_zero("wrapperWrite", wrapper, result)
             finished = _gather(context, arrivals, nodes, handle, sid, reads, wait=0.0) or finished
+            collector.check_threads("wrapperWrite")
         deadline = time.monotonic() + context.timeout
         while not finished and time.monotonic() < deadline:
             finished = _gather(context, arrivals, nodes, handle, sid, reads, wait=0.05)
+            if not finished:
+                collector.check_threads("results")
         if not finished:
             raise PhaseFailed("results", "no result with status End (2) arrived within %.0f s after the last "
                               "frame (got %d result nodes); the loader would wait until its timeout"
@@ -261,11 +322,13 @@ def _gather(context: Context, arrivals: "queue.Queue[Any]", nodes: List[Any], ha
         pass
     final = False
     for response in responses:
+        if response is _WAKE:
+            continue
         code = checks.error_code_of(response)
         if code:
             raise PhaseFailed("results", "the session answered with error code %d: %s"
                               % (code, calling.error_text(context.wrapper, code)))
-        problems = checks.response_problems(response, context.accepts, context.bytes_only, once=False)
+        problems = checks.response_problems(response, context.checked_accepts, context.bytes_only, once=False)
         if problems:
             raise PhaseFailed("results", "a session result would be rejected by the loader:\n- "
                               + "\n- ".join(problems))

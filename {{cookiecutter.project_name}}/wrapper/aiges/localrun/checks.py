@@ -16,11 +16,15 @@ def _describe_type(value: Any) -> str:
     return Types.get(value, repr(value))
 
 
-def node_problems(node: Any, accepts: Dict[str, PayloadField], bytes_only: bool) -> List[str]:
-    """Problems of one ResponseData node (key, type, data, len)."""
+def node_problems(node: Any, accepts: Optional[Dict[str, PayloadField]], bytes_only: bool) -> List[str]:
+    """Problems of one ResponseData node (key, type, data, len); ``accepts`` None: any key and type
+    (the wrapper declares no fields)."""
     key = getattr(node, "key", None)
     found = []
-    if key not in accepts:
+    if accepts is None:
+        if not isinstance(key, str) or not key:
+            found.append("key must be a non-empty string, got %r" % (key,))
+    elif key not in accepts:
         found.append("key %r is not declared in UserResponse (declared: %s)" % (key, ", ".join(accepts) or "none"))
     else:
         expected = accepts[key].data_type
@@ -45,7 +49,7 @@ def node_problems(node: Any, accepts: Dict[str, PayloadField], bytes_only: bool)
     return found
 
 
-def response_problems(result: Any, accepts: Dict[str, PayloadField], bytes_only: bool,
+def response_problems(result: Any, accepts: Optional[Dict[str, PayloadField]], bytes_only: bool,
                       once: bool = True) -> List[str]:
     """Problems of a whole Response; an error code is not a problem here (see ``error_code_of``)."""
     if result is None:

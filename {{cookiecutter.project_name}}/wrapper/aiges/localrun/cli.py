@@ -20,6 +20,7 @@ from aiges.localrun.inputs import (
     build_params,
     load_samples,
     parse_assignments,
+    stale_config_warning,
 )
 from aiges.localrun.report import Reporter, extension_for, write_json, write_output
 
@@ -30,13 +31,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("location", nargs="?", default=None,
                         help="wrapper.py, its folder, or the project root (default: current directory)")
     parser.add_argument("--param", action="append", metavar="KEY=VALUE", help="override a param's test value")
-    parser.add_argument("--input", action="append", metavar="KEY=PATH", help="send this file as input KEY")
+    parser.add_argument("--input", action="append", metavar="KEY=PATH",
+                        help="send this file as input KEY (a wrapper without fields gets exactly these inputs)")
     parser.add_argument("--config", action="append", metavar="KEY=VALUE", help="override an init config key")
     parser.add_argument("--emulate", choices=EMULATION_MODES, default=None,
                         help="call the wrapper as this loader mode does (default: the project's plugin_mode); "
                              "'off' reproduces the vendor SDK's lenient local run")
     parser.add_argument("--stream", dest="stream", action="store_true", default=None,
-                        help="session (stream) call order; default: when the wrapper implements wrapperCreate")
+                        help="session (stream) call order; default: the wrapper's session mode (session_mode, else "
+                             "inferred from its methods)")
     parser.add_argument("--once", dest="stream", action="store_false", help="once call order")
     parser.add_argument("--async", dest="asynchronous", action="store_true", default=None,
                         help="call wrapperOnceExecAsync and wait for the callback (default: when implemented)")
@@ -59,9 +62,7 @@ def main(args: argparse.Namespace) -> int:
         wrapper_file = loading.find_wrapper_file(args.location)
         root = loading.project_root(wrapper_file)
         emulate = args.emulate or _mode_to_emulation(project.plugin_mode(root))
-        if emulate == "cgo":
-            _install_embedded_module()
-        cls, _ = loading.import_wrapper(wrapper_file)
+        cls, _ = loading.import_wrapper(wrapper_file)  # provides aiges_embed unless a real one exists
     except (OSError, AttributeError, ImportError, SyntaxError, AigesError) as error:
         reporter.failure("cannot load the wrapper: %s: %s" % (type(error).__name__, error))
         return EXIT_USAGE
@@ -111,17 +112,31 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
     except (OSError, KeyError, ValueError) as error:
         reporter.failure(str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error))
         return EXIT_USAGE
-    session = declarations.is_session if args.stream is None else args.stream
+    decision = declarations.session_decision
+    session = decision.session if args.stream is None else args.stream
     reporter.line("aiges run: %s %s (%s call order, %s emulation%s)" % (
         declarations.meta.service_id, declarations.meta.version, "session" if session else "once", emulate,
         ", async" if context.asynchronous and not session else ""))
-    reporter.line("  params: %s" % (context.params,))
+    warnings = declarations.warnings()
+    stale = stale_config_warning(declarations, root)
+    if stale:
+        warnings.append(stale)
+    if args.stream is None:
+        reporter.line("  %s" % decision.describe())
+    else:
+        reporter.line("  %s call order forced by %s (the wrapper's own: %s)" % (
+            "session" if session else "once", "--stream/run_stream()" if session else "--once", decision.describe()))
+        warnings = [warning for warning in warnings if warning not in decision.warnings]
+    for warning in warnings:
+        reporter.always("  warning: %s" % warning)
+    reporter.line("  params: %s" % (_shown_params(context.params),))
     for sample in context.samples:
         source = _relative(sample.source, root) if os.path.isabs(sample.source) else sample.source
         reporter.line("  -> %s: %s, %d bytes from %s" % (sample.key, Types.get(sample.data_type), len(sample.data),
                                                         source))
     output = None if args.no_output else (args.output or os.path.join(root, "output"))
     collector = calls.Collector()
+    context.collector = collector
     if session:
         collector.listener = lambda tag, response: _print_callback(reporter, tag, response)
     summary: Dict[str, Any] = {"service": declarations.meta.service_id, "mode": "session" if session else "once",
@@ -217,6 +232,13 @@ def _report_failure(reporter: Reporter, wrapper: Any, failure: "calls.PhaseFaile
     summary.setdefault("failures", []).append(str(failure))
 
 
+def _shown_params(params: Dict[str, Any]) -> Dict[str, Any]:
+    """The params as printed: values of secret-looking keys (api_key, token, ...) are masked."""
+    from aiges.fields import looks_secret
+
+    return {key: ("***" if looks_secret(key) and value not in (None, "") else value) for key, value in params.items()}
+
+
 def _absolute_inputs(pairs: Optional[List[str]]) -> Optional[List[str]]:
     result = []
     for pair in pairs or []:
@@ -227,14 +249,6 @@ def _absolute_inputs(pairs: Optional[List[str]]) -> Optional[List[str]]:
 
 def _mode_to_emulation(plugin_mode: str) -> str:
     return "grpc" if plugin_mode == "grpc" else "cgo"
-
-
-def _install_embedded_module() -> None:
-    """Make ``import aiges_embed`` succeed as inside the C wrapper (pure-Python stand-in)."""
-    if "aiges_embed" not in sys.modules:
-        from aiges import embed
-
-        sys.modules["aiges_embed"] = embed
 
 
 def _relative(path: Optional[str], root: str) -> str:

@@ -9,6 +9,7 @@ import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from aiges import tomlread
+from aiges.core.types import DataAudio, DataImage, DataText, DataVideo
 from aiges.declarations import Declarations
 from aiges.dto import DataListCls, DataListNode
 from aiges.fields import to_wire_string
@@ -27,19 +28,50 @@ class Sample:
     source: str
 
 
+def rendered_config_file(project_root: str) -> Optional[str]:
+    """The aiges.toml whose ``[wrapper]`` section the run passes to wrapperInit, if any."""
+    for candidate in (os.path.join(project_root, "aiges.toml"), os.path.join(project_root, "wrapper", "aiges.toml")):
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
 def build_config(declared: Dict[str, Any], project_root: str, overrides: Dict[str, str],
                  emulate: str) -> Dict[str, Any]:
     """Init config: the wrapper's ``config`` < aiges.toml ``[wrapper]`` < ``--config`` overrides."""
     config: Dict[str, Any] = dict(declared or {})
-    for candidate in (os.path.join(project_root, "aiges.toml"), os.path.join(project_root, "wrapper", "aiges.toml")):
-        if os.path.isfile(candidate):
-            section = tomlread.load_file(candidate).get("wrapper", {})
-            config.update(section if isinstance(section, dict) else {})
-            break
+    candidate = rendered_config_file(project_root)
+    if candidate:
+        section = tomlread.load_file(candidate).get("wrapper", {})
+        config.update(section if isinstance(section, dict) else {})
     config.update(overrides)
     if emulate != "off":
         config = {str(key): to_wire_string(value) for key, value in config.items()}
     return config
+
+
+def stale_config_warning(declarations: Declarations, project_root: str) -> Optional[str]:
+    """A warning when aiges.toml's ``[wrapper]`` is not what render would write now (e.g. the last render
+    failed after ``config`` changed). The run still passes the file's values: the loader reads that file."""
+    from aiges.errors import DeclarationError
+    from aiges.render.aiges_toml import wrapper_section
+    from aiges.render.settings import load_settings
+
+    candidate = rendered_config_file(project_root)
+    if candidate is None or not os.path.isfile(os.path.join(project_root, "pyproject.toml")):
+        return None  # nothing rendered yet, or inside the image (no project settings to compare with)
+    try:
+        section = tomlread.load_file(candidate).get("wrapper", {})
+        expected = wrapper_section(declarations, load_settings(project_root))
+    except (OSError, ValueError, DeclarationError):
+        return None
+    actual = {str(key): to_wire_string(value) for key, value in (section if isinstance(section, dict) else {}).items()}
+    differing = sorted(key for key in set(actual) | set(expected) if actual.get(key) != expected.get(key))
+    if not differing:
+        return None
+    return ("%s is stale: its [wrapper] section differs from what wrapper.py's config and [tool.aiges] give "
+            "(%s), and the loader passes the file's values to wrapperInit. Run `python -m aiges render` "
+            "(did the last one fail?)" % (os.path.basename(candidate), ", ".join(repr(key) for key in differing)))
 
 
 def build_params(declarations: Declarations, overrides: Dict[str, str], emulate: str, sid: str) -> Dict[str, Any]:
@@ -62,8 +94,29 @@ def build_params(declarations: Declarations, overrides: Dict[str, str], emulate:
     return params
 
 
+# Data type of an undeclared input, from its file name's extension (text otherwise).
+_TYPE_BY_EXTENSION = {
+    ".png": DataImage, ".jpg": DataImage, ".jpeg": DataImage, ".bmp": DataImage, ".gif": DataImage,
+    ".webp": DataImage, ".tif": DataImage, ".tiff": DataImage,
+    ".wav": DataAudio, ".pcm": DataAudio, ".mp3": DataAudio, ".opus": DataAudio, ".spx": DataAudio, ".raw": DataAudio,
+    ".mp4": DataVideo, ".h264": DataVideo, ".h265": DataVideo, ".avi": DataVideo,
+}
+
+
 def load_samples(declarations: Declarations, overrides: Dict[str, str]) -> List[Sample]:
-    """Each input's data: ``--input key=path`` or the field's own sample."""
+    """Each input's data: ``--input key=path`` or the field's own sample. A wrapper that declares no
+    fields gets exactly the ``--input`` files (typed by extension: image, audio, video, else text)."""
+    if declarations.undeclared:
+        if not overrides:
+            raise ValueError("%s declares no fields (no UserRequest): give the inputs to send with --input KEY=PATH "
+                             "(and params with --param KEY=VALUE)" % declarations.class_name)
+        samples = []
+        for key, path in overrides.items():
+            with open(path, "rb") as handle:
+                data = handle.read()
+            kind = _TYPE_BY_EXTENSION.get(os.path.splitext(path)[1].lower(), DataText)
+            samples.append(Sample(key, data, kind, path))
+        return samples
     samples = []
     for field in declarations.inputs:
         path = overrides.get(field.key)

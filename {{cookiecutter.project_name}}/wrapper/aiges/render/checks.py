@@ -13,7 +13,7 @@ from typing import Any, List, Optional, Set
 
 from aiges.declarations import Declarations
 from aiges.errors import DeclarationError, DeclarationErrors
-from aiges.fields import ParamField, PayloadField
+from aiges.fields import ParamField, PayloadField, shown_value
 from aiges.render import values
 from aiges.render.aiges_toml import sessions_per_second
 from aiges.render.settings import Settings
@@ -29,6 +29,9 @@ def check(declarations: Declarations) -> Declarations:
         declarations.validate(check_samples=True)
     except DeclarationErrors as found:
         errors.extend(found.errors)
+    # a sample outside the wrapper folder is that field's one problem (whether or not the file exists here)
+    outside = {field.key for field in declarations.inputs if sample_outside(field)}
+    errors = [error for error in errors if error.field not in outside]
     reported: Set[Optional[str]] = {error.field for error in errors}
     errors.extend(error for error in render_problems(declarations) if error.field not in reported)
     if errors:
@@ -98,22 +101,30 @@ def param_value_problem(field: ParamField) -> Optional[str]:
     if field.json_type == "string":
         low, high = field.min_length, field.max_length  # type: ignore[attr-defined]
         if isinstance(value, str) and not low <= len(value) <= high:
-            return "test value %r has length %d, outside minLength %d..maxLength %d" % (value, len(value), low, high)
+            return "test value %s has length %d, outside minLength %d..maxLength %d" % (
+                shown_value(field, value), len(value), low, high)
     elif field.json_type in ("number", "integer"):
         low, high = field.minimum, field.maximum  # type: ignore[attr-defined]
         if isinstance(value, (int, float)) and not low <= value <= high:
-            return "test value %r is outside minimum %r..maximum %r" % (value, low, high)
+            return "test value %s is outside minimum %r..maximum %r" % (shown_value(field, value), low, high)
     return None
+
+
+def sample_outside(field: PayloadField) -> bool:
+    """Is the sample file outside the wrapper folder? (Both readers made paths inside it relative.)"""
+    if field.inline_value() is not None or not isinstance(field.path, str):
+        return False
+    normal = posixpath.normpath(field.path.replace(os.sep, "/"))
+    return os.path.isabs(field.path) or posixpath.isabs(normal) or normal == ".." or normal.startswith("../")
 
 
 def sample_problem(field: PayloadField) -> Optional[str]:
     """The sample xtest sends must be in the image (under the wrapper folder) and not empty."""
-    if field.inline_value() is None:
-        path = field.path.replace(os.sep, "/")
-        normal = posixpath.normpath(path)
-        if os.path.isabs(field.path) or posixpath.isabs(path) or normal == ".." or normal.startswith("../"):
-            return ("sample path %r is outside the wrapper folder: only that folder is copied into the image "
-                    "(/home/aiges), so xtest could not read it there; keep samples in wrapper/test_data/" % field.path)
+    if sample_outside(field):
+        return ("sample path %r is outside the wrapper folder: only that folder is copied into the image "
+                "(/home/aiges), so xtest could not read it there; keep samples in wrapper/test_data/ (an absolute "
+                "path is fine when it lies in the wrapper folder or in the image's /home/aiges)"
+                % os.path.normpath(field.path))
     try:
         data = field.sample_bytes()
     except (OSError, ValueError):

@@ -21,6 +21,8 @@ def main(args: argparse.Namespace) -> int:
     if rendered is None:
         return status
     root = rendered.project.root
+    for warning in rendered.reading.declarations.warnings():
+        print("warning: %s" % warning, file=sys.stderr)  # even with --quiet: the project may be misconfigured
     found = outputs.changes(root, rendered.outputs, rendered.owned_dirs)
     outputs.apply(root, found)
     if not args.quiet:
@@ -28,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
         declarations = rendered.reading.declarations
         print("rendered from %s (%s read; %s mode; %s; asyncMode %s):" % (
             rendered.project.relative(rendered.project.wrapper_file), rendered.reading.how,
-            rendered.project.settings.plugin_mode, "session" if declarations.is_session else "once",
+            rendered.project.settings.plugin_mode, declarations.session_decision.describe(),
             "true" if loader_async_mode(declarations) else "false"), file=sys.stderr)
         width = max(len(output.path) for output in rendered.outputs) + 2
         for output in rendered.outputs:

@@ -27,6 +27,7 @@ def render_or_explain(args: argparse.Namespace, command: str, problems_exit: int
     """Render in memory; on failure print why (stderr) and return the exit status to use."""
     prefix = "python -m aiges %s" % command
     in_image = bool(getattr(args, "in_image", False))
+    untouched = "; no file was written" if command == "render" else ""  # check never writes
     try:
         rendered = render(locate(args.project), force_import=args.force_import, legacy=args.legacy_schema,
                           in_image=in_image)
@@ -44,12 +45,12 @@ def render_or_explain(args: argparse.Namespace, command: str, problems_exit: int
     except DeclarationErrors as errors:
         for error in errors.errors:
             print("error: %s" % error, file=sys.stderr)
-        print("%s: %d problem%s; no file was written" % (prefix, len(errors.errors), "" if len(errors.errors) == 1
-                                                          else "s"), file=sys.stderr)
+        print("%s: %d problem%s%s" % (prefix, len(errors.errors), "" if len(errors.errors) == 1 else "s", untouched),
+              file=sys.stderr)
         return problems_exit, None
     except DeclarationError as error:
         print("error: %s" % error, file=sys.stderr)
-        print("%s: no file was written" % prefix, file=sys.stderr)
+        print("%s: cannot render%s" % (prefix, untouched), file=sys.stderr)
         return EXIT_CANNOT, None
     if rendered.reading.how == "import" and not args.quiet:
         print("note: read the declarations by importing wrapper.py, because %s" % rendered.reading.reason,

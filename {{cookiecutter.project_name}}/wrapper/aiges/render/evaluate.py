@@ -3,13 +3,18 @@
 Understands literals, containers, simple arithmetic and f-strings, names bound to such values at
 module or class level, constants of ``aiges.core.types`` (``Once``, ``DataText``...), calls of the
 field classes imported from ``aiges``, and ``UserRequest()`` instances of classes defined in the same
-file. Anything else raises :class:`NotStatic`, which makes the caller import wrapper.py instead.
+file. Sample paths computed from the file's location are understood too: ``__file__`` is wrapper.py's
+absolute path, and ``os.path.join/dirname/abspath/realpath/normpath/basename`` are evaluated (a
+relative path made absolute is taken from the wrapper folder, the loader's working directory).
+Anything else raises :class:`NotStatic`, which makes the caller import wrapper.py instead.
 """
 import ast
 import builtins
 import dataclasses
 import inspect
 import operator
+import os
+import posixpath
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from aiges.core import types as aiges_types
@@ -132,6 +137,7 @@ class Scope:
     module: Dict[str, Any]
     imports: Imports
     local: Optional[Dict[str, Any]] = None
+    module_file: Optional[str] = None  # absolute path of wrapper.py: the value of ``__file__``
 
     def lookup(self, name: str) -> Any:
         for table in (self.local, self.module):
@@ -223,6 +229,8 @@ def _name(node: ast.Name, scope: Scope) -> Any:
         raise NotStatic("%s is imported from %s" % (node.id, module or "."), node.lineno)
     if scope.imports.star_from_aiges() and node.id in AIGES_CONSTANTS:
         return Lit(AIGES_CONSTANTS[node.id])
+    if node.id == "__file__" and scope.module_file:
+        return Lit(scope.module_file)
     raise NotStatic("%s is not defined at module level of wrapper.py" % node.id, node.lineno)
 
 
@@ -272,7 +280,7 @@ def _call(node: ast.Call, scope: Scope) -> Any:
     class_name = field_class_of(node.func, scope)
     if class_name is not None:
         return FieldCall(class_name, _arguments(class_name, node, scope), node.lineno)
-    function = _pure_function(node.func, scope)
+    function = _pure_function(node.func, scope) or _path_function(node.func, scope)
     if function is not None:
         args = [_literal(argument, scope) for argument in node.args if not isinstance(argument, ast.Starred)]
         kwargs = {keyword.arg: _literal(keyword.value, scope) for keyword in node.keywords if keyword.arg}
@@ -350,6 +358,49 @@ def _pure_function(func: ast.expr, scope: Scope) -> Optional[Callable[..., Any]]
         if isinstance(owner, (str, bytes)):
             return getattr(owner, func.attr)
     return None
+
+
+PATH_FUNCTIONS = ("join", "dirname", "abspath", "realpath", "normpath", "basename")
+
+
+def qualified_name(node: ast.expr, scope: Scope) -> Optional[str]:
+    """``os.path.join`` for ``os.path.join``, ``osp.join`` (``import os.path as osp``), ``path.join``
+    (``from os import path``) or ``join`` (``from os.path import join``); None for anything else."""
+    if isinstance(node, ast.Name):
+        if scope.lookup(node.id) is not None:
+            return None
+        if node.id in scope.imports.modules:
+            return scope.imports.modules[node.id]
+        imported = scope.imports.names.get(node.id)
+        if imported is not None and not imported[0].startswith("."):
+            return "%s.%s" % imported
+        return None
+    if isinstance(node, ast.Attribute):
+        base = qualified_name(node.value, scope)
+        return base + "." + node.attr if base else None
+    return None
+
+
+def _path_function(func: ast.expr, scope: Scope) -> Optional[Callable[..., Any]]:
+    """A side-effect-free ``os.path`` function, evaluated as it would be in the loader's working directory."""
+    name = qualified_name(func, scope)
+    if not name or not name.startswith("os.path.") or name[len("os.path."):] not in PATH_FUNCTIONS:
+        return None
+    function = name[len("os.path."):]
+    base = os.path.dirname(scope.module_file) if scope.module_file else None
+
+    def absolute(path: Any) -> str:
+        if not isinstance(path, str):
+            raise TypeError("expected a str path, got %r" % (path,))
+        if posixpath.isabs(path):
+            return posixpath.normpath(path)
+        if base is None:
+            raise TypeError("relative path %r depends on the working directory" % (path,))
+        return posixpath.normpath(posixpath.join(base, path))
+
+    if function in ("abspath", "realpath"):
+        return absolute
+    return getattr(posixpath, function)  # type: ignore[no-any-return]
 
 
 def _bool_op(node: ast.BoolOp, scope: Scope) -> Any:

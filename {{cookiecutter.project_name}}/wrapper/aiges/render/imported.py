@@ -80,6 +80,10 @@ def raw_from_class(cls: type) -> RawDeclarations:
                           response_error=found.response_error)
     raw.meta = {name: getattr(cls, name) for name in META_ATTRIBUTES if hasattr(cls, name)}
     raw.config = getattr(cls, "config", {})
+    raw.session_mode = getattr(cls, "session_mode", None)
+    from aiges.declarations import has_field_holders
+
+    raw.field_holders = has_field_holders(cls)
     raw.methods = sorted(discovery.user_methods(cls))
     for attribute, groups in (("requestCls", (("params", found.params), ("inputs", found.inputs))),
                               ("responseCls", (("accepts", found.accepts),))):

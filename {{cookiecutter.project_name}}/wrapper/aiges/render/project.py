@@ -68,6 +68,7 @@ def render(project: Project, force_import: bool = False, legacy: bool = False, i
         tomlout.require_tomli_w()
     reading = read_declarations(project.wrapper_file, display_path(project.wrapper_file), force_import,
                                 static_only=in_image)
+    reading.declarations.project_session_mode = project.settings.session_mode or None  # aiges.sessionmode
     declarations = check(reading.declarations)
     settings = project.settings
     starved = admission_problems(declarations, settings, os.path.join(project.root, "pyproject.toml"))

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional
 
 from aiges.declarations import DEFAULT_CALL, DEFAULT_HOSTS, DEFAULT_SUB, Declarations, ServiceMeta
 from aiges.errors import DeclarationError, DeclarationErrors
-from aiges.fields import FIELD_CLASSES, Field, PayloadField, build_field
+from aiges.fields import FIELD_CLASSES, Field, PayloadField, build_field, wrapper_relative
 from aiges.render import values
 
 META_ATTRIBUTES = ("serviceId", "version", "route", "sub", "call", "call_type", "hosts", "webgate_type")
@@ -52,9 +52,12 @@ class RawDeclarations:
     lines: Dict[str, int] = dataclasses.field(default_factory=dict)
     request_error: Optional[str] = None
     response_error: Optional[str] = None
+    session_mode: Any = None  # the Wrapper's session_mode class attribute (aiges.sessionmode)
+    field_holders: bool = True  # False when the class sets neither requestCls nor responseCls
 
     def to_json(self) -> Dict[str, Any]:
         document = dataclasses.asdict(self)
+        document["session_mode"] = values.encode(self.session_mode)
         document["meta"] = {name: values.encode(value) for name, value in self.meta.items()}
         document["config"] = values.encode(self.config)
         for group in FIELD_GROUPS:
@@ -67,7 +70,9 @@ class RawDeclarations:
     def from_json(cls, document: Dict[str, Any]) -> "RawDeclarations":
         raw = cls(class_name=document["class_name"], methods=sorted(document["methods"]),
                   lines={k: int(v) for k, v in document["lines"].items()},
-                  request_error=document.get("request_error"), response_error=document.get("response_error"))
+                  request_error=document.get("request_error"), response_error=document.get("response_error"),
+                  session_mode=values.decode(document.get("session_mode")),
+                  field_holders=bool(document.get("field_holders", True)))
         raw.meta = {name: values.decode(value) for name, value in document["meta"].items()}
         raw.config = values.decode(document["config"])
         for group in FIELD_GROUPS:
@@ -119,7 +124,8 @@ def build_declarations(raw: RawDeclarations, source: str, wrapper_dir: str) -> D
                     lines.setdefault("output:" + item.key, item.line)
     return Declarations(meta=meta, params=built["params"], inputs=built["inputs"],  # type: ignore[arg-type]
                         accepts=built["accepts"], config=dict(config), methods=frozenset(raw.methods),
-                        class_name=raw.class_name, source=source, lines=lines)
+                        class_name=raw.class_name, source=source, lines=lines, session_mode=raw.session_mode,
+                        field_holders=raw.field_holders)
 
 
 def _build_one(item: RawField, wrapper_dir: str, fail: Any) -> Optional[Field]:
@@ -128,6 +134,9 @@ def _build_one(item: RawField, wrapper_dir: str, fail: Any) -> Optional[Field]:
         fail("%s.%s = %s(...): unknown field class %r; known: %s" % (
             item.owner, item.attribute, name, name, ", ".join(sorted(FIELD_CLASSES))), item.line, item.label)
         return None
+    kwargs = item.spec.get("kwargs", {})
+    if isinstance(kwargs.get("path"), str):
+        item.spec = {"class": name, "kwargs": dict(kwargs, path=wrapper_relative(kwargs["path"], wrapper_dir))}
     try:
         return build_field(item.spec, origin_dir=wrapper_dir)
     except TypeError as error:

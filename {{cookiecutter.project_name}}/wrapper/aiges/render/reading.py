@@ -1,15 +1,16 @@
 """Read a wrapper's declarations: statically when possible, else by importing it (and say why)."""
-import ast
 import dataclasses
 import os
 from typing import Dict, Optional, Tuple
 
 from aiges.declarations import Declarations
 from aiges.errors import DeclarationError, DeclarationErrors
+from aiges.fields import looks_secret
 from aiges.render.evaluate import NotStatic
 from aiges.render.imported import ImportFailed, read_imported
 from aiges.render.raw import FIELD_GROUPS, RawDeclarations, build_declarations
 from aiges.render.static import read_source, read_static
+from aiges.sourcelines import line_index
 
 
 @dataclasses.dataclass
@@ -40,7 +41,7 @@ def read_declarations(wrapper_file: str, display: Optional[str] = None, force_im
             raw = _imported(wrapper_file, display)
         else:
             try:
-                raw = read_static(display, source)
+                raw = read_static(display, source, module_file=os.path.abspath(wrapper_file))
             except NotStatic as not_static:
                 if static_only:
                     not_static.reason = _describe_reason(not_static, display)
@@ -62,14 +63,22 @@ def _imported(wrapper_file: str, display: str, cause: Optional[NotStatic] = None
                                    line=failure.line) from failure
         raise DeclarationError(
             "%s, and importing wrapper.py to evaluate it failed: %s%s" % (
-                cause.reason, failure, " (line %d)" % failure.line if failure.line and cause.line else ""),
+                _shown_reason(cause), failure, " (line %d)" % failure.line if failure.line and cause.line else ""),
             file=display, line=cause.line or failure.line, field=getattr(cause, "subject", None)) from failure
 
 
 def _describe_reason(error: NotStatic, display: str) -> str:
     where = display + (":%d" % error.line if error.line else "")
     subject = getattr(error, "subject", None)
-    return "%s: %s%s" % (where, "%s: " % subject if subject else "", error.reason)
+    return "%s: %s%s" % (where, "%s: " % subject if subject else "", _shown_reason(error))
+
+
+def _shown_reason(error: NotStatic) -> str:
+    """The reason, without the expression's source text when the field's key looks secret (it may hold
+    a credential, e.g. ``value=os.environ.get("API_KEY", "sk-...")``)."""
+    if looks_secret(getattr(error, "subject", None)):
+        return "its declaration is not a literal (the expression is not shown: the key looks secret)"
+    return error.reason
 
 
 def _fill_lines(raw: RawDeclarations, source: str) -> None:
@@ -82,7 +91,7 @@ def _fill_lines(raw: RawDeclarations, source: str) -> None:
         for item in getattr(raw, group):
             if item.line is None:
                 item.line = index.get((item.owner, item.attribute))
-    for name in ("serviceId", "version", "config", "requestCls", "responseCls"):
+    for name in ("serviceId", "version", "config", "requestCls", "responseCls", "session_mode"):
         line = index.get((raw.class_name, name))
         if line and name not in raw.lines:
             raw.lines[name] = line
@@ -90,19 +99,4 @@ def _fill_lines(raw: RawDeclarations, source: str) -> None:
 
 def _line_index(source: str) -> Dict[Tuple[str, str], int]:
     """(class, attribute) -> line of its last assignment, and (class, "") -> line of the class."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return {}
-    index: Dict[Tuple[str, str], int] = {}
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        index[(node.name, "")] = node.lineno
-        for statement in node.body:
-            targets = statement.targets if isinstance(statement, ast.Assign) else (
-                [statement.target] if isinstance(statement, ast.AnnAssign) else [])
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    index[(node.name, target.id)] = statement.lineno
-    return index
+    return line_index(source)

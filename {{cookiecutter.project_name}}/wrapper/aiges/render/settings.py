@@ -34,9 +34,12 @@ Keys (all optional)::
     xtest_timeout = 10000          # [svcMode].timeout of xtest.toml, in milliseconds
     xtest_appid = "123456"         # [header].appid of xtest.toml
     legacy_schema = false          # also render schema.legacy.json (the vendor SDK's schema form)
+    session_mode = "stream"        # "once" | "stream": the kind of plugin ([aiges].sessMode, the local
+                                   # run's call order, aiges.serve); unset: inferred from wrapper.py's
+                                   # methods. A Wrapper.session_mode class attribute wins over it.
 
-Session mode (``sessMode``) and async mode (``asyncMode``) are derived from wrapper.py: see
-:func:`aiges.render.aiges_toml.loader_async_mode`.
+Async mode (``asyncMode``) is derived from wrapper.py (:func:`aiges.render.aiges_toml.loader_async_mode`),
+and so is the session mode unless set (:func:`aiges.sessionmode.decide`).
 """
 import dataclasses
 import os
@@ -78,6 +81,7 @@ class Settings:
     xtest_timeout: int = 10000
     xtest_appid: str = "123456"
     legacy_schema: bool = False
+    session_mode: str = ""  # "" = infer from wrapper.py
 
 
 KNOWN_KEYS = tuple(field.name for field in dataclasses.fields(Settings))
@@ -142,6 +146,7 @@ def settings_from_table(table: Dict[str, Any], source: Optional[str] = None) -> 
          "refuses requests with 10110; raise fc_max or lower workers"),
         (values["xtest_timeout"] > 0, "xtest_timeout must be a positive number of milliseconds"),
         (bool(values["xtest_appid"]), "xtest_appid must not be empty"),
+        (values["session_mode"] in ("", "once", "stream"), "session_mode must be \"once\" or \"stream\""),
     )
     for ok, message in checks:
         if not ok:

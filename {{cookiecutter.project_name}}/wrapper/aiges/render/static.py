@@ -10,8 +10,7 @@ declaration, and the caller imports wrapper.py instead.
 """
 import ast
 import dataclasses
-import io
-import tokenize
+import os
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from aiges.discovery import WRAPPER_METHODS
@@ -36,6 +35,8 @@ from aiges.render.evaluate import (
     is_aiges_module,
 )
 from aiges.render.raw import META_ATTRIBUTES, RawDeclarations, RawField
+from aiges.sessionmode import ATTRIBUTE as SESSION_MODE
+from aiges.sourcelines import read_source
 
 OBJECT = "object"
 # Class-body names that let a class add attributes at run time: a reader cannot see those fields.
@@ -54,32 +55,28 @@ class ClassInfo:
     problem: Optional[NotStatic] = None
 
 
-def read_static(path: str, source: Optional[str] = None) -> RawDeclarations:
-    """The declarations of wrapper.py at ``path``; raises NotStatic or DeclarationError."""
+def read_static(path: str, source: Optional[str] = None, module_file: Optional[str] = None) -> RawDeclarations:
+    """The declarations of wrapper.py at ``path``; raises NotStatic or DeclarationError.
+
+    ``module_file`` is the absolute path ``__file__`` has when the loader imports it (default: ``path``).
+    """
     text = source if source is not None else read_source(path)
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as error:
         raise DeclarationError("syntax error: %s" % error.msg, file=path, line=error.lineno) from error
     try:
-        return StaticReader(tree).declarations()
+        return StaticReader(tree, module_file or os.path.abspath(path)).declarations()
     except BadCall as error:
         raise DeclarationError(str(error), file=path, line=error.line,
                                field=getattr(error, "subject", None)) from error
 
 
-def read_source(path: str) -> str:
-    """wrapper.py's text, honouring a PEP 263 encoding line as Python would."""
-    with open(path, "rb") as handle:
-        data = handle.read()
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return data.decode(encoding)
-
-
 class StaticReader:
     """One pass over the module body, then the discovery rules applied to what was bound."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, module_file: Optional[str] = None) -> None:
+        self.module_file = module_file
         self.env: Dict[str, Any] = {}
         self.imports = Imports()
         self.classes: Dict[ClassRef, ClassInfo] = {}
@@ -101,7 +98,7 @@ class StaticReader:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.env[node.name] = Function(node.lineno)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            self._assign(node, self.env, Scope(self.env, self.imports), block)
+            self._assign(node, self.env, Scope(self.env, self.imports, module_file=self.module_file), block)
         elif _is_main_guard(node):
             return  # `if __name__ == "__main__":` does not run when the loader imports the module
         elif isinstance(node, (ast.If, ast.Try, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)) or \
@@ -147,7 +144,7 @@ class StaticReader:
         if node.decorator_list or node.keywords:
             info.problem = NotStatic("class %s has decorators or a metaclass" % node.name, node.lineno)
         imports = Imports(dict(self.imports.names), dict(self.imports.modules), list(self.imports.star_modules))
-        scope = Scope(dict(self.env), imports, local=info.namespace)
+        scope = Scope(dict(self.env), imports, local=info.namespace, module_file=self.module_file)
         for statement in node.body:
             if isinstance(statement, (ast.Assign, ast.AnnAssign)):
                 self._assign(statement, info.namespace, scope, None, info.lines)
@@ -266,10 +263,25 @@ class StaticReader:
             if line:
                 raw.lines[name] = line
         raw.config = raw.meta.pop("config", {})
+        found = self.attribute(mro, SESSION_MODE)
+        if found is not None:
+            value, owner, line = found
+            raw.session_mode = _literal_attribute(value, "%s.%s" % (owner, SESSION_MODE), line)
+            if line:
+                raw.lines[SESSION_MODE] = line
         raw.methods = sorted(self._methods(mro))
+        raw.field_holders = any(self._holder_set(mro, name) for name in ("requestCls", "responseCls"))
         for attribute, group_of in (("requestCls", _request_group), ("responseCls", _response_group)):
             self._holder(raw, mro, attribute, group_of)
         return raw
+
+    def _holder_set(self, mro: List[Any], attribute: str) -> bool:
+        """Is ``attribute`` bound to something other than None (as ``has_field_holders`` sees it)?"""
+        found = self.attribute(mro, attribute)
+        if found is None:
+            return False
+        value = found[0]
+        return not (isinstance(value, Lit) and value.value is None)
 
     def _methods(self, mro: List[Any]) -> Iterator[str]:
         for node in mro:
