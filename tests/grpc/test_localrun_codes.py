@@ -85,3 +85,89 @@ def test_the_async_path_reports_the_servers_ret_too(tmp_path, spawn, outcome, re
     plugin = spawn(folder)
     assert plugin.init({}) == 0, plugin.stderr()
     assert plugin.exec_once("same", [fakehost.node("text", b"hi")]).ret == ret
+
+
+SESSION_WRAPPER = '''
+from aiges.dto import SessionCreateResponse
+from aiges.sdk import StringBodyField, WrapperBase
+
+
+class UserRequest:
+    text = StringBodyField(key="text", value=b"hello")
+
+
+class UserResponse:
+    accept_out = StringBodyField(key="out")
+
+
+class Wrapper(WrapperBase):
+    serviceId = "session_fail"
+    version = "v1"
+    requestCls = UserRequest()
+    responseCls = UserResponse()
+    session_mode = "stream"
+
+    def wrapperInit(self, config):
+        return 0
+
+    def wrapperFini(self):
+        return 0
+
+    def wrapperCreate(self, params, sid, persId=0, usrTag=""):
+        return CREATE(sid)
+
+    def wrapperWrite(self, handle, reqData, sid=""):
+        return WRITE()
+
+    def wrapperDestroy(self, handle):
+        return 0
+
+    def wrapperError(self, ret):
+        return "failure %d" % ret
+
+
+def handle(sid):
+    answer = SessionCreateResponse()
+    answer.handle = "h-" + sid
+    answer.error_code = 0
+    return answer
+
+
+def refused(sid):
+    answer = SessionCreateResponse()
+    answer.handle = ""
+    answer.error_code = 7
+    return answer
+'''
+
+SESSION_SERVED = re.compile(r"aiges\.serve answers this (wrapperCreate|wrapperWrite) with err_code (-?\d+)")
+
+
+@pytest.mark.parametrize("create, write, phase, code", [
+    ("lambda sid: 1 / 0", "lambda: 0", "wrapperCreate", 30003),
+    ("refused", "lambda: 0", "wrapperCreate", 7),
+    ("lambda sid: ''", "lambda: 0", "wrapperCreate", 30003),
+    ("handle", "lambda: 1 / 0", "wrapperWrite", 30003),
+    ("handle", "lambda: 5", "wrapperWrite", 5),
+    ("handle", "lambda: 'ok'", "wrapperWrite", 30003),
+])
+def test_a_failing_session_reports_the_err_code_the_server_answers(tmp_path, spawn, create, write, phase, code):
+    folder = tmp_path / "session"
+    folder.mkdir()
+    source = SESSION_WRAPPER + "\n\nCREATE = %s\nWRITE = %s\n" % (create, write)
+    (folder / "wrapper.py").write_text(source, encoding="utf-8")
+    local = subprocess.run([sys.executable, "-m", "aiges", "run", "--no-output"], cwd=str(folder),
+                           env=plugin_env(), capture_output=True, text=True, timeout=120, check=False)
+    assert local.returncode == 1, local.stderr
+    found = SESSION_SERVED.search(local.stderr)
+    assert found and found.groups() == (phase, str(code)), local.stderr
+    assert "called with -1" not in local.stdout and "error -1" not in local.stderr
+
+    plugin = spawn(folder)
+    assert plugin.init({}) == 0, plugin.stderr()
+    created = plugin.create("s1")
+    if phase == "wrapperCreate":
+        assert created.err_code == code
+        return
+    assert created.err_code == 0
+    assert plugin.write(created.handle, [fakehost.node("text", b"hi")]) == code

@@ -13,8 +13,9 @@ one text node keyed ``error`` (desc ``{"code": "<ret>"}``). The Go loader ignore
 ``ret != 0`` and shows its own text, so the message is also logged (stderr, mirrored into the
 loader's log) by the caller.
 """
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Tuple
 
+from aiges import calling
 from aiges.core.types import DataEnd, DataOnce, DataText
 from aiges.dto import DataListCls, DataListNode
 from aiges.errors import USER_EXEC_ERROR
@@ -127,6 +128,25 @@ def returned_ret(code: Any) -> int:
     """The ``ret`` for a non-zero code a wrapper call returned (wrapperOnceExecAsync): the code when it is
     a usable int, else 30003."""
     return code if isinstance(code, int) and not isinstance(code, bool) and code else USER_EXEC_ERROR
+
+
+def created(result: Any) -> Tuple[str, int]:
+    """(handle, err_code) the server answers ``wrapperCreate`` with when it returned ``result``: the
+    handle and 0, or ``""`` and the wrapper's ``error_code`` (30003 when it gave none)."""
+    handle, code = calling.session_handle(result)
+    if handle and not code:
+        return handle, 0
+    if not (code and hasattr(result, "error_code")):
+        code = USER_EXEC_ERROR
+    return "", code
+
+
+def code_ret(result: Any) -> int:
+    """The ``err_code`` for a call that returns an int code (wrapperWrite, wrapperDestroy): the code,
+    or 30003 for anything that is not an int32."""
+    if isinstance(result, bool) or not isinstance(result, int):
+        return USER_EXEC_ERROR
+    return result if -INT32_MAX - 1 <= result <= INT32_MAX else USER_EXEC_ERROR
 
 
 def once_ret(result: Any) -> int:

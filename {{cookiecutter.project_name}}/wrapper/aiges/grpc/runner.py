@@ -158,13 +158,11 @@ class WrapperRunner:
             log.error("wrapperCreate raised for sid %r", sid, exc_info=True)
             self.sessions.forget_sid(sid)
             return "", errors.USER_EXEC_ERROR
-        handle, code = calling.session_handle(result)
-        if handle and not code:
+        handle, code = convert.created(result)
+        if handle:
             self.sessions.open(handle, sid, tag)
             return handle, errors.OK
         self.sessions.forget_sid(sid)
-        if not (code and hasattr(result, "error_code")):
-            code = errors.USER_EXEC_ERROR
         log.error("wrapperCreate for sid %r returned %r: no session (err_code %d: %s)", sid, result, code,
                   _message(wrapper, code))
         return "", code
@@ -235,10 +233,9 @@ class WrapperRunner:
         if isinstance(result, bool) or not isinstance(result, int):
             log.error("%s returned %r; it must return an int (0 = success): answering %d", where, result,
                       errors.USER_EXEC_ERROR)
-            return errors.USER_EXEC_ERROR
-        if result:
+        elif result:
             log.error("%s returned %d: %s", where, result, _message(self.wrapper, result))
-        return result if -2 ** 31 <= result < 2 ** 31 else errors.USER_EXEC_ERROR
+        return convert.code_ret(result)
 
 
 def _instantiate(cls: type) -> Any:

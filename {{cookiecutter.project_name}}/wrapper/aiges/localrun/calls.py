@@ -166,11 +166,16 @@ def guarded(phase: str, timeout: float, function: Callable[[], Any]) -> Tuple[An
     return outcome.get("value"), elapsed
 
 
+_UNSET = object()
+
+
 def served_ret(context: Context, result: Any = None, error: Optional[BaseException] = None,
-               returned: Any = None) -> Optional[int]:
-    """gRPC emulation: the ``ret`` aiges.serve answers this once outcome with, by the server's own
-    conversion (:mod:`aiges.grpc.convert`): for an exception, for a Response ``result``, or for a code
-    ``returned`` by wrapperOnceExecAsync. None in the other emulations or without protobuf."""
+               returned: Any = None, created: Any = _UNSET, code: Any = _UNSET) -> Optional[int]:
+    """gRPC emulation: the ``ret`` (or session ``err_code``) aiges.serve answers this outcome with, by
+    the server's own conversion (:mod:`aiges.grpc.convert`): for an exception, for a Response
+    ``result``, for a code ``returned`` by wrapperOnceExecAsync, for what wrapperCreate returned
+    (``created``), or for the code wrapperWrite returned (``code``). None in the other emulations or
+    without protobuf."""
     if context.emulate != "grpc":
         return None
     try:
@@ -179,9 +184,20 @@ def served_ret(context: Context, result: Any = None, error: Optional[BaseExcepti
         return None
     if error is not None:
         return convert.raised(error).code
+    if created is not _UNSET:
+        return convert.created(created)[1] or None
+    if code is not _UNSET:
+        return convert.code_ret(code) or None
     if returned is not None:
         return convert.returned_ret(returned)
     return convert.once_ret(result) or None
+
+
+def _serving(context: Context, failure: PhaseFailed, **outcome: Any) -> PhaseFailed:
+    """``failure`` with the code aiges.serve answers the same outcome with (gRPC emulation)."""
+    if failure.error is not None or outcome:
+        failure.served_ret = served_ret(context, error=failure.error, **outcome)
+    return failure
 
 
 def _expect_zero(phase: str, wrapper: Any, result: Any) -> None:
@@ -270,12 +286,17 @@ def execute_session(context: Context, collector: Collector, sid: str) -> Session
     wrapper = context.wrapper
     params = context.params_for(sid)
     timings: Dict[str, float] = {}
-    created, timings["wrapperCreate"] = guarded("wrapperCreate", context.timeout, lambda: calling.call_flexibly(
-        wrapper.wrapperCreate, [("params", params), ("sid", sid), ("persId", 0), ("usrTag", sid)]))
+    try:
+        created, timings["wrapperCreate"] = guarded("wrapperCreate", context.timeout, lambda: calling.call_flexibly(
+            wrapper.wrapperCreate, [("params", params), ("sid", sid), ("persId", 0), ("usrTag", sid)]))
+    except PhaseFailed as failure:
+        raise _serving(context, failure) from None
     handle, code = calling.session_handle(created)
     if code or not handle:
-        raise PhaseFailed("wrapperCreate", "returned %r: no session handle (error %d: %s)"
-                          % (created, code, calling.error_text(wrapper, code or -1)))
+        own_code = code if code and hasattr(created, "error_code") else 0  # a bare str has no code of its own
+        failure = PhaseFailed("wrapperCreate", "returned %r: no session handle%s" % (
+            created, " (error %d: %s)" % (own_code, calling.error_text(wrapper, own_code)) if own_code else ""))
+        raise _serving(context, failure, created=created)
     nodes: List[Any] = []
     arrivals = collector.queue_for(sid)
     reads = "wrapperRead" in context.declarations.methods
@@ -283,10 +304,16 @@ def execute_session(context: Context, collector: Collector, sid: str) -> Session
     try:
         timings["wrapperWrite"] = 0.0
         for frame in session_frames(context.samples, context.slice_size):
-            result, elapsed = guarded("wrapperWrite", context.timeout, lambda frame=frame: calling.call_flexibly(
-                wrapper.wrapperWrite, [("handle", handle), ("reqData", frame), ("sid", sid)]))
+            try:
+                result, elapsed = guarded("wrapperWrite", context.timeout, lambda frame=frame: calling.call_flexibly(
+                    wrapper.wrapperWrite, [("handle", handle), ("reqData", frame), ("sid", sid)]))
+            except PhaseFailed as failure:
+                raise _serving(context, failure) from None
             timings["wrapperWrite"] += elapsed
-            _expect_zero("wrapperWrite", wrapper, result)
+            try:
+                _expect_zero("wrapperWrite", wrapper, result)
+            except PhaseFailed as failure:
+                raise _serving(context, failure, code=result) from None
             finished = _gather(context, arrivals, nodes, handle, sid, reads, wait=0.0) or finished
             collector.check_threads("wrapperWrite")
         deadline = time.monotonic() + context.timeout

@@ -223,7 +223,10 @@ def _report_failure(reporter: Reporter, wrapper: Any, failure: "calls.PhaseFaile
     reporter.failure(str(failure))
     if failure.details:
         reporter.line(failure.details.rstrip())
-    if failure.served_ret is not None:
+    if failure.served_ret is not None and failure.phase in ("wrapperCreate", "wrapperWrite"):
+        reporter.line("  (aiges.serve answers this %s with err_code %d; the text above is only in the "
+                      "plugin's log)" % (failure.phase, failure.served_ret))
+    elif failure.served_ret is not None:
         reporter.line("  (aiges.serve answers this request with ret %d; through the loader the HTTP client gets "
                       "HTTP 500 {\"code\":10910,\"message\":\"errr;code=%d\"}: the loader never passes on a message, "
                       "so the text above is only in the plugin's log)" % (failure.served_ret, failure.served_ret))
