@@ -7,16 +7,23 @@
 - ``plugin.GRPCStdio``, ``plugin.GRPCBroker``: present so the host logs no "Unimplemented"
   errors; they stay open and idle until shutdown (stdout/stderr already reach the host as pipes).
 - ``plugin.GRPCController.Shutdown``: asks the server to stop (wrapperFini, then exit).
+
+Ownership (docs/explanation/security.md): the first ``communicate`` stream owns the results until
+it ends; another one is refused with PERMISSION_DENIED while it lives, and so is a stream from
+another local user. ``Shutdown`` is honoured only from the owner's connection, where the transport
+can tell connections apart (``peers.py``), and never from another user.
 """
+import logging
 import threading
 from typing import Any, Callable, Dict, Iterator, NamedTuple
 
-from aiges.grpc import convert, status, wire
-from aiges.grpc.outbox import Outbox
+from aiges.grpc import convert, peers, status, wire
+from aiges.grpc.outbox import Outbox, Taken
 from aiges.grpc.runner import WrapperRunner
 from aiges.grpc.workers import Workers
 
 HEALTHY_SERVICES = ("", "plugin")
+log = logging.getLogger("aiges.serve")
 
 
 class State:
@@ -79,7 +86,15 @@ def wrapper_service(state: State) -> Dict[str, Entry]:
             yield response()
 
     def communicate(requests: Iterator[Any], context: Any) -> Iterator[Any]:
-        return state.outbox.stream(context, getattr(context, "send_response", None))
+        peer = peers.of(context)
+        if not peer.trusted:
+            log.warning("refused communicate from user %s: results go only to this plugin's user", peer.uid)
+            raise status.Abort(status.PERMISSION_DENIED, "communicate: results go only to the plugin's own user")
+        try:
+            return state.outbox.stream(context, getattr(context, "send_response", None), owner=peer)
+        except Taken as taken:
+            log.warning("refused a second communicate stream (%s)", taken)
+            raise status.Abort(status.PERMISSION_DENIED, "communicate: %s" % taken) from None
 
     return _entries("aiges.WrapperService", {
         "wrapperInit": wrapper_init, "wrapperSchema": wrapper_schema, "wrapperOnceExec": wrapper_once_exec,
@@ -127,6 +142,10 @@ def go_plugin_services(state: State) -> Dict[str, Entry]:
         return iter(())
 
     def shutdown(request: Any, context: Any) -> Any:
+        problem = _shutdown_refusal(state, peers.of(context))
+        if problem:
+            log.warning("refused GRPCController.Shutdown: %s", problem)
+            raise status.Abort(status.PERMISSION_DENIED, "Shutdown: %s" % problem)
         state.request_stop("the host called GRPCController.Shutdown")
         return empty()
 
@@ -138,6 +157,18 @@ def go_plugin_services(state: State) -> Dict[str, Entry]:
     entries.update(_entries("plugin.GRPCController", {"Shutdown": shutdown}, inline=("Shutdown",)))
     entries.update(_entries("plugin.GRPCBroker", {"StartStream": start_stream}))
     return entries
+
+
+def _shutdown_refusal(state: State, caller: peers.Peer) -> str:
+    """Why ``caller`` may not stop the plugin ("" when it may)."""
+    if not caller.trusted:
+        return "only the plugin's own user may stop it"
+    owner = state.outbox.owner
+    if owner is None or owner.connection is None or caller.connection is None:
+        return ""  # no host owns the results, or this transport cannot tell connections apart
+    if caller.connection != owner.connection:
+        return "only the connection that owns the communicate stream may stop the plugin"
+    return ""
 
 
 def all_services(state: State) -> Dict[str, Entry]:

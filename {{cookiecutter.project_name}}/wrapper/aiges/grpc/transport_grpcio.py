@@ -4,6 +4,7 @@ The built-in HTTP/2 transport is the default; this one stays for users who want 
 stack (e.g. to compare behaviour). Same services, same semantics, including calls that arrive
 before the runtime has loaded waiting for it.
 """
+import os
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +13,7 @@ from typing import Any, Dict, Iterable, Optional
 import grpc
 
 from aiges.grpc import status
+from aiges.grpc.listen import Endpoint
 from aiges.grpc.services import Entry
 
 HOST = "127.0.0.1"
@@ -80,7 +82,9 @@ def _looks_free(port: int) -> bool:
 
 
 class GrpcioTransport:
-    def __init__(self, workers: int, max_message_bytes: int) -> None:
+    def __init__(self, workers: int, max_message_bytes: int, tls: Any = None) -> None:
+        """``tls``: an ``aiges.grpc.tls.ServerTls`` (go-plugin AutoMTLS), or None for plaintext."""
+        self._tls = tls
         self._deferred = DeferredHandlers()
         self._server = grpc.server(ThreadPoolExecutor(max_workers=workers + STREAM_THREADS,
                                                       thread_name_prefix="aiges-grpc"), options=[
@@ -96,12 +100,30 @@ class GrpcioTransport:
             if not _looks_free(port):
                 continue
             try:
-                bound = self._server.add_insecure_port("%s:%d" % (HOST, port))
+                bound = self._add_port("%s:%d" % (HOST, port))
             except RuntimeError:
                 continue
             if bound:
                 return bound
         raise OSError("no free port")
+
+    def bind_unix(self, endpoint: Endpoint) -> Endpoint:
+        """Listen on ``endpoint``'s socket path (its private directory exists already)."""
+        try:
+            bound = self._add_port(endpoint.target)
+        except RuntimeError as error:
+            raise OSError("cannot listen on %s: %s" % (endpoint.path, error)) from None
+        if not bound:
+            raise OSError("cannot listen on %s" % endpoint.path)
+        os.chmod(endpoint.path, 0o600)
+        return endpoint
+
+    def _add_port(self, address: str) -> int:
+        if self._tls is None:
+            return self._server.add_insecure_port(address)
+        return self._server.add_secure_port(address, grpc.ssl_server_credentials(
+            [(self._tls.key_pem, self._tls.cert_pem)], root_certificates=self._tls.client_pem,
+            require_client_auth=True))
 
     def start(self) -> None:
         self._server.start()
