@@ -87,9 +87,12 @@ def _proc_address(host: str, port: int) -> Optional[str]:
 def tcp_uid(host: str, port: int) -> Optional[int]:
     """The user owning the local client socket bound to ``host:port`` (an established connection to
     us), from ``/proc/net/tcp{,6}``; None when not found (not Linux, or the peer is on another host)."""
-    wanted = {_proc_address(host, port)}
-    if host.startswith("::ffff:"):
-        wanted.add(_proc_address(host[len("::ffff:"):], port))
+    # The client's socket may be IPv6 with a v4-mapped address (grpc-go and grpcio dial that way)
+    # while ours is IPv4, or the other way round: look for both forms.
+    plain = host[len("::ffff:"):] if host.startswith("::ffff:") else host
+    wanted = {_proc_address(plain, port)}
+    if ":" not in plain:
+        wanted.add(_proc_address("::ffff:" + plain, port))
     wanted.discard(None)
     for table in _TABLES:
         try:
