@@ -178,8 +178,8 @@ def _install(server: Any, settings: Settings, request_stop: Callable[[str], None
     from aiges.grpc.workers import Workers
 
     outbox = Outbox()
-    state = State(WrapperRunner(outbox.put, settings.wrapper, settings.wrapper_argv), Workers(settings.workers),
-                  outbox, request_stop)
+    runner = WrapperRunner(outbox.put, settings.wrapper, settings.wrapper_argv, settings.max_message_bytes)
+    state = State(runner, Workers(settings.workers), outbox, request_stop)
     server.install(all_services(state))
     return state
 
