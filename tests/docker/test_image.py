@@ -115,7 +115,8 @@ def test_grpc_plugin_server_answers_the_loader(image: Built) -> None:
     container = support.client().containers.run(
         image.tag, ["bash", "-c", plugin_cmd], detach=True, network_mode="host",
         environment={"BASIC_PLUGIN": "hello", "PLUGIN_MIN_PORT": str(port), "PLUGIN_MAX_PORT": str(port),
-                     "PLUGIN_PROTOCOL_VERSIONS": "1"})
+                     "PLUGIN_PROTOCOL_VERSIONS": "1",
+                     "AIGES_LISTEN": "tcp"})  # the default unix socket would be inside the container's /tmp
     try:
         handshake = None
         deadline = time.monotonic() + 60
