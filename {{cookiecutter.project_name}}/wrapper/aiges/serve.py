@@ -243,7 +243,7 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, Any, Optional[int]
 
     try:
         code = serve(settings, announce)
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: an unusable PLUGIN_CLIENT_CERT
         sys.stderr.write("aiges.serve: %s\n" % error)
         return 1
     _exit_watchdog(code, 2.0)

@@ -108,6 +108,11 @@ def private_directory(base: Optional[str] = None) -> str:
 def listen_unix(directory: Optional[str] = None) -> Tuple[_socket.socket, Endpoint]:
     """(listening unix _socket.socket, its Endpoint) in a fresh private directory (see the module docstring)."""
     endpoint = unix_endpoint(directory)
+    return bind_unix(endpoint), endpoint
+
+
+def bind_unix(endpoint: Endpoint) -> _socket.socket:
+    """A unix socket listening at ``endpoint.path`` (its directory removed again on failure)."""
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.bind(endpoint.path)
@@ -117,7 +122,7 @@ def listen_unix(directory: Optional[str] = None) -> Tuple[_socket.socket, Endpoi
         sock.close()
         remove(endpoint)
         raise
-    return sock, endpoint
+    return sock
 
 
 def unix_endpoint(directory: Optional[str] = None) -> Endpoint:
