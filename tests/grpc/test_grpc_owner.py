@@ -116,6 +116,8 @@ sys.path[:0] = {paths!r}
 import fakehost, grpc  # everything is imported first: the interpreter's files may be unreadable for nobody
 from aiges.grpc import wire
 empty = wire.message("plugin.Empty")
+once = fakehost.Request(tag="loaders-tag", params={{"sid": "loaders-tag"}}, list=[fakehost.node("text", b"forged")])
+health = wire.message("grpc.health.v1.HealthCheckRequest")(service="plugin")
 os.setgid(65534)
 os.setgroups([])
 os.setuid(65534)  # nobody: another local user
@@ -138,24 +140,38 @@ try:
     found["shutdown"] = "OK"
 except grpc.RpcError as error:
     found["shutdown"] = error.code().name
+def unary(service, method, request):
+    spec = wire.service(service)[method]
+    try:
+        channel.unary_unary(spec.path, request_serializer=spec.request.SerializeToString,
+                            response_deserializer=spec.response.FromString)(request, timeout=5)
+        return "OK"
+    except grpc.RpcError as error:
+        return error.code().name
+found["once"] = unary("aiges.WrapperService", "wrapperOnceExec", once)  # a result under the loader's tag
+found["health"] = unary("grpc.health.v1.Health", "Check", health)
 print(json.dumps(found))
 """
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to run a client as another user")
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_on_tcp_another_local_user_can_neither_take_results_nor_stop_the_plugin(wrapper_dir, spawn, transport):
+def test_on_tcp_another_local_user_can_neither_take_results_nor_stop_the_plugin_nor_call_it(wrapper_dir, spawn,
+                                                                                          transport):
     plugin = spawn(wrapper_dir("echo"), AIGES_TRANSPORT=transport, AIGES_LISTEN="tcp", connect=False)
     plugin.connect()  # the loader has connected but not yet opened communicate: the stranger is first
     paths = [str(RUNTIME_PARENT), os.path.dirname(fakehost.__file__)] + [p for p in sys.path if "site-packages" in p]
     done = subprocess.run([sys.executable, "-c", STRANGER.format(paths=paths, target=plugin.target)],
                           capture_output=True, text=True, timeout=60, env=plugin_env(), cwd="/")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"communicate": "PERMISSION_DENIED", "shutdown": "PERMISSION_DENIED"}
-    plugin.open_communicate()  # the loader still owns the results
+    assert json.loads(done.stdout) == {"communicate": "PERMISSION_DENIED", "shutdown": "PERMISSION_DENIED",
+                                       "once": "PERMISSION_DENIED", "health": "PERMISSION_DENIED"}
+    router = plugin.open_communicate()  # the loader still owns the results
     assert plugin.init({}) == 0
     assert plugin.exec_once("mine", text(b"ok")).list[0].data == b"ok"
-    assert "refused communicate from user 65534" in plugin.stderr()
+    with pytest.raises(queue.Empty):
+        router.next("loaders-tag", 0.5)  # nothing forged arrived
+    assert "refused a call from user 65534" in plugin.stderr()
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to run a client as another user")

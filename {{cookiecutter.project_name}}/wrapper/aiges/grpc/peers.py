@@ -15,6 +15,8 @@ user (ours or root only).
 import os
 import socket
 import struct
+import threading
+import weakref
 from typing import Any, Hashable, NamedTuple, Optional, Tuple
 
 TRUSTED_UIDS = frozenset({0, os.getuid()})
@@ -45,6 +47,26 @@ def of(context: Any) -> Peer:
         return Peer(None, None)
     address = _parse_peer(peer)
     return Peer(peer or None, tcp_uid(*address) if address else None)
+
+
+class Gate:
+    """The peer of every call, remembered per connection of the built-in transport (its peer never
+    changes), so checking each call costs a lookup; grpcio's calls are looked up each time."""
+
+    def __init__(self) -> None:
+        self._known: "weakref.WeakKeyDictionary[Any, Peer]" = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def peer(self, context: Any) -> Peer:
+        connection = getattr(context, "connection", None)
+        if connection is None:
+            return of(context)
+        found = self._known.get(connection)
+        if found is None:
+            found = of(context)
+            with self._lock:
+                self._known[connection] = found
+        return found
 
 
 def _socket_uid(sock: Any) -> Optional[int]:

@@ -180,6 +180,7 @@ def _install(server: Any, settings: Settings, request_stop: Callable[[str], None
     outbox = Outbox()
     runner = WrapperRunner(outbox.put, settings.wrapper, settings.wrapper_argv, settings.max_message_bytes)
     state = State(runner, Workers(settings.workers), outbox, request_stop)
+    state.check_users = settings.network == "tcp" and settings.client_cert is None  # mTLS names the host itself
     server.install(all_services(state))
     return state
 

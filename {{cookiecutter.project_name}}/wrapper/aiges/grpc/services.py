@@ -36,6 +36,9 @@ class State:
         self.outbox = outbox
         self.request_stop = request_stop
         self.stopping = threading.Event()
+        # TCP: every call from another local user is refused (a unix socket's directory keeps them out)
+        self.check_users = False
+        self.gate = peers.Gate()
 
 
 class Entry(NamedTuple):
@@ -171,9 +174,24 @@ def _shutdown_refusal(state: State, caller: peers.Peer) -> str:
     return ""
 
 
+def _users_only(behaviour: Callable[..., Any], gate: peers.Gate) -> Callable[..., Any]:
+    """``behaviour`` for the plugin's own user (and root) only; another user's call ends with PERMISSION_DENIED
+    before anything runs (a wrapperOnceExec from them could otherwise put a result under the loader's tag)."""
+    def admitted(request: Any, context: Any) -> Any:
+        peer = gate.peer(context)
+        if not peer.trusted:
+            log.warning("refused a call from user %s: only this plugin's user may call it", peer.uid)
+            raise status.Abort(status.PERMISSION_DENIED, "only the plugin's own user may call it")
+        return behaviour(request, context)
+    return admitted
+
+
 def all_services(state: State) -> Dict[str, Entry]:
     """Every rpc we serve, by full path ("/aiges.WrapperService/wrapperInit")."""
     entries = wrapper_service(state)
     entries.update(health_service(state))
     entries.update(go_plugin_services(state))
+    if state.check_users:
+        entries = {path: entry._replace(behaviour=_users_only(entry.behaviour, state.gate))
+                   for path, entry in entries.items()}
     return entries
