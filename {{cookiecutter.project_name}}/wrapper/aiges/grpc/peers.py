@@ -54,7 +54,7 @@ class Gate:
     changes), so checking each call costs a lookup; grpcio's calls are looked up each time."""
 
     def __init__(self) -> None:
-        self._known: "weakref.WeakKeyDictionary[Any, Peer]" = weakref.WeakKeyDictionary()
+        self._known: weakref.WeakKeyDictionary[Any, Peer] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     def peer(self, context: Any) -> Peer:
