@@ -32,6 +32,18 @@ def test_a_result_over_the_limit_is_an_error_for_that_request_and_later_results_
     assert "the result is 1228" in limited.stderr()  # 3 x 400 KB of data plus the message's framing
 
 
+def test_a_session_result_over_the_limit_is_an_error_for_its_frame_and_the_session_goes_on(limited):
+    handle = limited.create("s-big", {"times": "3"}).handle
+    assert handle
+    assert limited.write(handle, [fakehost.node("audio", b"a" * (400 * 1024), 1, 1)]) == 0  # 1.2 MB out
+    too_big = limited.router.next("s-big", 10)[1]
+    assert too_big.ret == USER_EXEC_ERROR and b"more than the largest message allowed" in too_big.list[0].data
+    assert limited.write(handle, [fakehost.node("audio", b"b", 1, 2)]) == 0
+    last = limited.router.next("s-big", 10)[1]
+    assert last.ret == 0 and last.list[0].data == b"bbb|s-big"
+    assert limited.destroy(handle) == 0
+
+
 def test_a_result_just_under_the_limit_passes(limited):
     data = b"y" * (MB - 64)  # the rest of the message (tag, key, framing) still fits
     assert limited.exec_once("edge", text(data[: MB // 2]), {"mode": "ok"}).ret == 0
