@@ -13,6 +13,11 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Jinja's openers (two braces, brace-percent, brace-hash), spelled with chr(): the hook's copy of this
+# module is itself rendered by cookiecutter, so the source must not contain them.
+_BRACE = chr(123)
+_JINJA_OPENERS = tuple(_BRACE + second for second in (_BRACE, "%", "#"))
+_JINJA = re.compile("|".join(re.escape(opener) for opener in _JINJA_OPENERS))
 _DOCKER_REFERENCE = re.compile(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?/)?"  # optional registry host[:port]/
     r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"  # repository path
@@ -49,6 +54,9 @@ def answer_problem(name: str, value: Any, choices: Optional[List[str]] = None) -
         return ""
     if not isinstance(value, str):
         return f"{name} must be a string, got {value!r}"
+    if _JINJA.search(value):
+        return (f"{name} {value!r} contains template syntax ({', '.join(_JINJA_OPENERS)}): cookiecutter evaluates "
+                "answers as Jinja templates, which can run code; write the answer without them")
     if name in PATTERNS:
         pattern, rule, limit = PATTERNS[name]
         if not re.match(pattern, value):

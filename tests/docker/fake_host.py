@@ -3,7 +3,7 @@
 Run as a script so it can import the baked project's wrapper.py (for its declared sample inputs)
 without touching the test process::
 
-    python fake_host.py --project <baked project> --address 127.0.0.1:<port> [--session]
+    python fake_host.py --project <baked project> --address 127.0.0.1:<port>|unix:<socket path> [--session]
 
 It does what AIservice does in python mode (spec 7): health check, open ``communicate``, wrapperInit
 with the ``[wrapper]`` config of aiges.toml (strings), wrapperSchema, then one once request (or one

@@ -125,7 +125,8 @@ def test_grpc_plugin_server_answers_the_loader(image: Built) -> None:
     container = support.client().containers.run(
         image.tag, ["bash", "-c", plugin_cmd], detach=True, network_mode="host",
         environment={"BASIC_PLUGIN": "hello", "PLUGIN_MIN_PORT": str(port), "PLUGIN_MAX_PORT": str(port),
-                     "PLUGIN_PROTOCOL_VERSIONS": "1"})
+                     "PLUGIN_PROTOCOL_VERSIONS": "1",
+                     "AIGES_LISTEN": "tcp"})  # the default unix socket would be inside the container's /tmp
     try:
         handshake = None
         deadline = time.monotonic() + 60
@@ -164,6 +165,51 @@ def test_grpc_plugin_server_answers_the_loader(image: Built) -> None:
         assert loaderlog.search(shown, "wrapperInit succeeded"), logs[-4000:]
         code, _ = container.exec_run(["test", "-s", "/log/app/wrapper.log"])
         assert code == 0, "the plugin writes the vendor's log file, /log/app/wrapper.log, in the image"
+    finally:
+        container.remove(force=True)
+
+
+def first_stdout_line(container: Any, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        container.reload()
+        lines = container.logs(stdout=True, stderr=False).decode("utf-8", "replace").splitlines()
+        if lines:
+            return lines[0]
+        if container.status == "exited":
+            break
+        time.sleep(0.2)
+    return ""
+
+
+@pytest.mark.parametrize("image", [("grpc", "once")], ids=["grpc-once"], indirect=True)
+def test_grpc_plugin_server_answers_over_its_default_unix_socket(image: Built, tmp_path: Path) -> None:
+    """No network at all: the socket's private directory is made under TMPDIR, here a folder shared
+    with this test, and removed when the container is stopped (SIGTERM)."""
+    shared = tmp_path / "sockets"
+    shared.mkdir()
+    shared.chmod(0o1777)  # the image's user creates its private directory in it
+    plugin_cmd = tomllib.loads((image.project / "aiges.toml").read_text(encoding="utf-8"))["aiges"]["pythonPluginCmd"]
+    container = support.client().containers.run(
+        image.tag, ["bash", "-c", plugin_cmd], detach=True, network_mode="none",
+        volumes={str(shared): {"bind": "/sockets", "mode": "rw"}},
+        environment={"BASIC_PLUGIN": "hello", "PLUGIN_PROTOCOL_VERSIONS": "1", "TMPDIR": "/sockets"})
+    try:
+        handshake = first_stdout_line(container)
+        logs = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+        match = re.match(r"^1\|1\|unix\|/sockets/(aiges-[0-9a-f]+)/plugin\.sock\|grpc$", handshake)
+        assert match, f"bad handshake {handshake!r}:\n{logs}"
+        directory = shared / match.group(1)
+        assert (directory.stat().st_mode & 0o777) == 0o700
+        args = [sys.executable, str(FAKE_HOST), "--project", str(image.project), "--address",
+                f"unix:{directory / 'plugin.sock'}"]
+        host = subprocess.run(args, capture_output=True, text=True, timeout=180, env=runtime_env(), check=False)
+        logs = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+        assert host.returncode == 0, f"fake loader:\n{host.stdout}\n{host.stderr}\nplugin:\n{logs[-4000:]}"
+        report: Dict[str, Any] = json.loads(host.stdout)
+        assert report["init"] == 0 and report["results"][-1]["ret"] == 0, report
+        container.stop(timeout=5)
+        assert not directory.exists(), "the socket's directory outlived the plugin"
     finally:
         container.remove(force=True)
 

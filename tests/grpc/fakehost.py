@@ -15,6 +15,7 @@ vendor's and a bare floor server).
 import atexit
 import os
 import queue
+import re
 import select
 import shlex
 import signal
@@ -134,7 +135,9 @@ class Plugin:
         self.env.setdefault("AIGES_LOG_FILE", self.stderr_path + ".wrapper.log")  # never the image's /log/app
         self.proc: Optional[subprocess.Popen] = None
         self.handshake = ""
+        self.network = ""
         self.address = ""
+        self.certificate = ""
         self.startup_seconds = 0.0
         self.stdout_after: List[bytes] = []
         self.channel: Any = None
@@ -158,11 +161,17 @@ class Plugin:
         self.startup_seconds = time.perf_counter() - started
         self.handshake = line.decode("utf-8", "replace").rstrip("\r\n")
         parts = self.handshake.split("|")
-        if len(parts) != 5 or parts[2] != "tcp" or parts[4] != "grpc":
+        if len(parts) not in (5, 6) or parts[2] not in ("tcp", "unix") or parts[4] != "grpc":
             raise HandshakeError("not a go-plugin handshake: %r (rc=%s)\n%s" % (line, self.proc.poll(), self.stderr()))
-        self.address = parts[3]
+        self.network, self.address = parts[2], parts[3]
+        self.certificate = parts[5] if len(parts) == 6 else ""  # AutoMTLS: the plugin's cert, base64 DER
         threading.Thread(target=self._drain_stdout, daemon=True).start()
         return self
+
+    @property
+    def target(self) -> str:
+        """The gRPC target of the handshake's address ("unix:/path" or "127.0.0.1:port")."""
+        return "unix:" + self.address if self.network == "unix" else self.address
 
     def _read_line(self, timeout: float) -> bytes:
         assert self.proc is not None and self.proc.stdout is not None
@@ -231,10 +240,18 @@ class Plugin:
 
     # --- gRPC --------------------------------------------------------------------------------------------
     def connect(self, timeout: float = 10.0) -> "Plugin":
-        self.channel = grpc.insecure_channel(self.address, options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE), ("grpc.max_send_message_length", MAX_MESSAGE)])
+        self.channel = self.new_channel()
         grpc.channel_ready_future(self.channel).result(timeout=timeout)
         return self
+
+    def new_channel(self, credentials: Any = None) -> Any:
+        """A channel of its own (a separate connection) to the handshake's address, as go-plugin dials it."""
+        options = [("grpc.max_receive_message_length", MAX_MESSAGE), ("grpc.max_send_message_length", MAX_MESSAGE),
+                   ("grpc.use_local_subchannel_pool", 1)]  # never share a connection with another channel
+        if credentials is None:
+            return grpc.insecure_channel(self.target, options=options)
+        return grpc.secure_channel(self.target, credentials, [*options, ("grpc.ssl_target_name_override",
+                                                                          "localhost")])
 
     def call(self, service: str, method: str, request: Any, timeout: float = 30.0, channel: Any = None) -> Any:
         spec = wire.service(service)[method]
@@ -359,12 +376,26 @@ class Plugin:
         if self.channel is not None:
             self.channel.close()
         self.kill()
+        self._remove_socket_dir()
         _RUNNING.discard(self)
         if self.proc is not None and self.proc.stdout is not None:
             self.proc.stdout.close()
         if self._stderr is not None:
             self._stderr.close()
         self.loader_log("trace")  # the loader reads every line: one that would crash it fails the test
+
+    def _remove_socket_dir(self) -> None:
+        """After a SIGKILL nobody removes the plugin's private socket directory: the host does (tests only;
+        a plugin that stops normally removes it itself, which test_grpc_listen.py checks)."""
+        folder = os.path.dirname(self.address) if self.network == "unix" else ""
+        if not re.fullmatch(r"aiges-[0-9a-f]{16}", os.path.basename(folder)):
+            return
+        try:
+            for name in os.listdir(folder):
+                os.unlink(os.path.join(folder, name))
+            os.rmdir(folder)
+        except FileNotFoundError:
+            pass  # the plugin got there first
 
     def __enter__(self) -> "Plugin":
         return self

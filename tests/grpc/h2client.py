@@ -140,14 +140,20 @@ class StreamRecord:
 
 
 class Client:
-    """One HTTP/2 connection to ``address`` ("host:port"). ``settings``: the client's SETTINGS from the start."""
+    """One HTTP/2 connection to ``address`` ("host:port", or a unix socket's path). ``settings``: the
+    client's SETTINGS from the start."""
 
     def __init__(self, address: str, settings: Optional[Dict[int, int]] = None, timeout: float = 10.0,
                  handshake: bool = True) -> None:
-        host, port = address.rsplit(":", 1)
         self.timeout = timeout
-        self.sock = socket.create_connection((host, int(port)), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if address.startswith("/"):  # the plugin's default: a unix socket (the handshake's path)
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(address)
+        else:
+            host, port = address.rsplit(":", 1)
+            self.sock = socket.create_connection((host, int(port)), timeout=timeout)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding="utf-8"))
         if settings:
             values: Dict[Any, int] = {SettingCodes.MAX_CONCURRENT_STREAMS: 100,

@@ -11,7 +11,7 @@ def test_32_concurrent_clients_each_get_their_own_answers(wrapper_dir, spawn):
     failures = []
 
     def client(number: int) -> None:
-        channel = fakehost.grpc.insecure_channel(plugin.address)
+        channel = fakehost.grpc.insecure_channel(plugin.target)
         try:
             for index in range(10):
                 tag = "c%02d-%02d" % (number, index)

@@ -1,5 +1,6 @@
 """Start-up as go-plugin requires: the magic cookie, the handshake line as the first and only stdout
-output, a loopback port from PLUGIN_MIN_PORT..PLUGIN_MAX_PORT, health, and both entry points."""
+output, with ``--listen tcp`` a loopback port from PLUGIN_MIN_PORT..PLUGIN_MAX_PORT, health, and both
+entry points. The default unix socket: test_grpc_listen.py."""
 import socket
 import subprocess
 import sys
@@ -36,7 +37,7 @@ def test_help_needs_no_cookie(wrapper_dir):
 
 
 def test_the_first_stdout_line_is_the_handshake_and_health_is_serving(wrapper_dir, spawn):
-    plugin = spawn(wrapper_dir("echo"))
+    plugin = spawn(wrapper_dir("echo"), AIGES_LISTEN="tcp")
     assert plugin.handshake.startswith("1|1|tcp|127.0.0.1:") and plugin.handshake.endswith("|grpc")
     assert plugin.health("plugin") == "SERVING"
     assert plugin.health("") == "SERVING"
@@ -51,7 +52,7 @@ def test_the_port_comes_from_the_loader_range_and_skips_busy_ports(wrapper_dir, 
     busy.listen(1)
     first = busy.getsockname()[1]
     try:
-        plugin = spawn(wrapper_dir("echo"), port_range=(first, first + 20))
+        plugin = spawn(wrapper_dir("echo"), port_range=(first, first + 20), AIGES_LISTEN="tcp")
         port = int(plugin.address.rsplit(":", 1)[1])
         assert plugin.address.startswith("127.0.0.1:")
         assert first < port <= first + 20
@@ -66,7 +67,7 @@ def test_a_fixed_port_option_and_a_full_range_fail_clearly(wrapper_dir, spawn):
     busy.listen(1)
     port = busy.getsockname()[1]
     try:
-        done = run_serve(wrapper_dir("echo"), BASIC_PLUGIN="hello", PLUGIN_MIN_PORT=str(port),
+        done = run_serve(wrapper_dir("echo"), "--listen", "tcp", BASIC_PLUGIN="hello", PLUGIN_MIN_PORT=str(port),
                          PLUGIN_MAX_PORT=str(port))
         assert done.returncode != 0 and done.stdout == ""
         assert "no free port" in done.stderr
@@ -81,7 +82,7 @@ def test_a_fixed_port_option_and_a_full_range_fail_clearly(wrapper_dir, spawn):
 
 
 def test_it_listens_on_loopback_only(wrapper_dir, spawn):
-    plugin = spawn(wrapper_dir("echo"))
+    plugin = spawn(wrapper_dir("echo"), args=["--listen=tcp"])
     port = int(plugin.address.rsplit(":", 1)[1])
     listening = []
     for name in ("/proc/net/tcp", "/proc/net/tcp6"):
@@ -130,7 +131,8 @@ def test_the_command_rendered_into_aiges_toml_starts_the_server_without_importin
         plugin.close()
 
 
-def test_the_handshake_is_printed_before_grpc_protobuf_or_the_wrapper_are_imported(wrapper_dir):
+@pytest.mark.parametrize("network", ["tcp", "unix"])
+def test_the_handshake_is_printed_before_grpc_protobuf_or_the_wrapper_are_imported(wrapper_dir, network):
     """The loader waits for the handshake: nothing slow may come before it (the built-in transport's
     aiges.serve binds with _socket; with --transport grpcio, grpcio binds after its import)."""
     probe = ("import sys\n"
@@ -141,10 +143,11 @@ def test_the_handshake_is_printed_before_grpc_protobuf_or_the_wrapper_are_import
              " if m in sys.modules and m not in before]\n"
              "sys.stderr.write('heavy=%r\\n' % heavy)\n")
     done = subprocess.run([sys.executable, "-c", probe], cwd=str(wrapper_dir("echo")), env=plugin_env(
-        BASIC_PLUGIN="hello", PLUGIN_MIN_PORT="10000", PLUGIN_MAX_PORT="25000", AIGES_TRANSPORT="h2"),
+        BASIC_PLUGIN="hello", PLUGIN_MIN_PORT="10000", PLUGIN_MAX_PORT="25000", AIGES_TRANSPORT="h2",
+        AIGES_LISTEN=network),
         capture_output=True, text=True,
         timeout=60)
-    assert done.stdout.startswith("1|1|tcp|127.0.0.1:"), done.stderr
+    assert done.stdout.startswith({"tcp": "1|1|tcp|127.0.0.1:", "unix": "1|1|unix|/"}[network]), done.stderr
     assert "heavy=[]" in done.stderr
 
 
@@ -173,4 +176,7 @@ def test_the_early_start_up_reads_every_option_as_argparse_does(monkeypatch):
     serve.configure(parser)
     options = {flag for action in parser._actions for flag in action.option_strings}
     assert options - set(serve._EARLY_OPTIONS) == {"-h", "--help", "--transport"}  # these go to argparse first
-    assert serve._early_port(["--port=10001", "-w", "3", "--", "--port", "9"]) == (True, 10001)
+    assert serve._early_port(["--port=10001", "-w", "3", "--", "--port", "9"]) == (True, 10001, "tcp")
+    assert serve._early_port(["-w", "3", "--", "--port", "9"]) == (True, None, "unix")
+    assert serve._early_port(["--listen", "tcp"]) == (True, None, "tcp")
+    assert serve._early_port(["--listen", "unix", "--port", "1"])[0] is False  # argparse's start-up reports it

@@ -36,6 +36,16 @@ CASES = {
                                       "top", ["output key 'top' is also a param's key", "parameter.text_demo"]),
     "config_value_not_scalar": ('"use_gpu": False}', '"use_gpu": [False]}', "config = {", None,
                                 ["Wrapper.config: 'use_gpu' must be a string, number or boolean"]),
+    # serviceId and version: the bake's rules (helpers/rules.py), so render never writes a route or path from them
+    "service_id_escaping_the_route": ('serviceId = "text_demo"', 'serviceId = "../../etc"', "serviceId = ",
+                                      "serviceId", ["Wrapper.serviceId '../../etc' is invalid",
+                                                    "lowercase letter", "the template's rule"]),
+    "service_id_a_python_keyword": ('serviceId = "text_demo"', 'serviceId = "class"', "serviceId = ", "serviceId",
+                                    ["Wrapper.serviceId 'class' is a Python reserved word"]),
+    "service_id_too_long": ('serviceId = "text_demo"', 'serviceId = "%s"' % ("s" * 65), "serviceId = ", "serviceId",
+                            ["is too long: at most 64 characters"]),
+    "version_with_a_slash": ('version = "v1"', 'version = "v1/../admin"', "version = ", "version",
+                             ["Wrapper.version 'v1/../admin' is invalid", "one path segment"]),
 }
 
 

@@ -7,6 +7,7 @@ samples, init config, once or session, sync or async) into a fresh project and r
 import argparse
 import contextlib
 import io
+import keyword
 import os
 import tempfile
 from pathlib import Path
@@ -21,6 +22,9 @@ from .consistency import assert_consistent
 from .support import snapshot
 
 KEY = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
+# the template's service_id rule (helpers/rules.py), which render applies too
+SERVICE_ID = st.from_regex(r"[a-z][a-z0-9]{0,5}(_[a-z0-9]{1,3}){0,2}", fullmatch=True).filter(
+    lambda value: not keyword.iskeyword(value))
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 SCALAR = st.one_of(TEXT, st.integers(-10**6, 10**6), st.booleans(),
                    st.floats(allow_nan=False, allow_infinity=False, width=64))
@@ -99,7 +103,7 @@ def declarations(draw) -> Dict[str, Any]:
     input_keys, param_keys = request_keys[:inputs], request_keys[inputs:]
     accept_keys = draw(st.lists(KEY.filter(lambda key: key not in param_keys), min_size=1, max_size=3, unique=True))
     return {
-        "service_id": draw(KEY), "version": draw(st.from_regex(r"v[0-9]{1,2}(\.[0-9])?", fullmatch=True)),
+        "service_id": draw(SERVICE_ID), "version": draw(st.from_regex(r"v[0-9]{1,2}(\.[0-9])?", fullmatch=True)),
         "params": [draw(param(key)) for key in param_keys],
         "inputs": [draw(body(key, as_input=True)) for key in input_keys],
         "accepts": [draw(body(key, as_input=False)) for key in accept_keys],

@@ -300,3 +300,15 @@ def test_inside_the_image_the_emulated_mode_follows_aiges_plugin_mode(edge_proje
     result = subprocess.run([sys.executable, "-m", "aiges", "run", "--no-output"], cwd=folder, capture_output=True,
                             text=True, env=runtime_env(AIGES_PLUGIN_MODE="c"))
     assert "cgo emulation" in result.stderr
+
+
+@pytest.mark.parametrize("item,offender", [({"key": "result", "data": b"x"}, "dict"), (42, "int")])
+def test_a_response_list_item_that_is_not_response_data_is_named_by_its_type(item, offender):
+    """The same check the gRPC server applies (aiges.grpc.convert uses checks.item_problem)."""
+    from aiges.dto import Response
+    from aiges.localrun import checks
+
+    response = Response()
+    response.list = [item]
+    assert checks.response_problems(response, {}, bytes_only=True) == [
+        "response.list[0] is %s, not a ResponseData: build each item with ResponseData() and its setters" % offender]

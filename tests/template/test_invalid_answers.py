@@ -74,7 +74,7 @@ def test_template_syntax_in_a_name_never_reaches_a_file(cookies, template_repo: 
     any hook runs (typed answers are not rendered and meet the pre-gen rules); copier applies the rules."""
     result = cookies.bake(extra_context={"project_name": value}, template=str(template_repo))
     assert result.exit_code != 0 and result.project_path is None
-    with pytest.raises(ValueError, match=r"project_name .* is invalid"):
+    with pytest.raises(ValueError, match=r"project_name .* contains template syntax"):
         support.bake_copier(template_repo, tmp_path / "copier" / "project", {"project_name": value})
 
 

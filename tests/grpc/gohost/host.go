@@ -239,6 +239,8 @@ func startHost(cfg hostConfig) (*host, error) {
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           logger,
 		Stderr:           stderr,
+		// go-plugin's AutoMTLS (PLUGIN_CLIENT_CERT to the plugin, its certificate in the handshake)
+		AutoMTLS: os.Getenv("GOHOST_AUTO_MTLS") == "1",
 	})
 	liveMu.Lock()
 	live[h] = true

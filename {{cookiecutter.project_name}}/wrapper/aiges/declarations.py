@@ -106,7 +106,7 @@ class Declarations:
                                            line=line or (self.lines.get(field) if field else None) or
                                            self.lines.get("__class__"), field=field))
 
-        for name, value, example in (("serviceId", self.meta.service_id, '"my-service"'),
+        for name, value, example in (("serviceId", self.meta.service_id, '"my_service"'),
                                      ("version", self.meta.version, '"v1"')):
             if not isinstance(value, str) or not value.strip():
                 add("%s.%s is missing or empty: declare it as a class attribute, e.g. %s = %s"

@@ -27,6 +27,8 @@ COOKIE_KEY = "BASIC_PLUGIN"
 COOKIE_VALUE = "hello"
 APP_PROTOCOL_VERSION = "1"
 DEFAULT_MAX_MESSAGE_MB = 256
+LISTEN_CHOICES = ("unix", "tcp")
+CLIENT_CERT_KEY = "PLUGIN_CLIENT_CERT"  # go-plugin's AutoMTLS: the host's certificate (PEM)
 
 NOT_BY_HAND = """\
 This is the AIGES python-mode plugin server. It is meant to be started by the loader (AIservice
@@ -53,9 +55,13 @@ def _env_int(name: str, default: int) -> int:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--listen", choices=LISTEN_CHOICES, default=_env_choice("AIGES_LISTEN", LISTEN_CHOICES),
+                        help="unix: a unix socket in a fresh directory only this user can enter (default); "
+                             "tcp: 127.0.0.1, which every local user can reach (env AIGES_LISTEN; --port implies "
+                             "tcp)")
     parser.add_argument("--port", type=int, default=None,
-                        help="listen on this port of 127.0.0.1 (0: any); default: the first free port in "
-                             "PLUGIN_MIN_PORT..PLUGIN_MAX_PORT when the loader sets them, else any")
+                        help="with --listen tcp: listen on this port of 127.0.0.1 (0: any); default: the first "
+                             "free port in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT when the loader sets them, else any")
     parser.add_argument("-w", "--workers", type=int, default=_env_int("AIGES_WORKERS", _default_workers()),
                         help="wrapper calls run at the same time (env AIGES_WORKERS; default: CPU count, at "
                              "least 2). Streams to the loader never use a worker")
@@ -82,6 +88,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _default_transport() -> str:
     return "grpcio" if os.environ.get("AIGES_TRANSPORT", "").strip().lower() == "grpcio" else "h2"
+
+
+def _env_choice(name: str, choices: Tuple[str, ...]) -> Optional[str]:
+    value = os.environ.get(name, "").strip().lower()
+    return value if value in choices else None
+
+
+def _network(listen: Optional[str], port: Optional[int]) -> str:
+    """unix unless tcp is asked for (``--listen tcp``, AIGES_LISTEN=tcp or a ``--port``)."""
+    return listen or ("tcp" if port is not None else "unix")
 
 
 def _port_range() -> Tuple[Optional[Tuple[int, int]], str]:
@@ -122,15 +138,16 @@ _EARLY_OPTIONS = {
     "--port": str.isdigit, "-w": str.isdigit, "--workers": str.isdigit, "--queue": str.isdigit,
     "--max-message-mb": str.isdigit,
     "--wrapper": bool, "--log-level": ("debug", "info", "warn", "warning", "error").__contains__,
-    "--grace": _is_number, "-c": None,
+    "--grace": _is_number, "-c": None, "--listen": LISTEN_CHOICES.__contains__,
 }
 
 
-def _early_port(argv: List[str]) -> Tuple[bool, Optional[int]]:
-    """(usable, --port value) from a strict look at the options: usable only with the built-in
-    transport and options that argparse will accept exactly as read here."""
+def _early_port(argv: List[str]) -> Tuple[bool, Optional[int], str]:
+    """(usable, --port value, network) from a strict look at the options: usable only with the
+    built-in transport, without AutoMTLS, and with options that argparse will accept exactly as read here."""
     options = argv[:argv.index("--")] if "--" in argv else argv
     port = None
+    listen = _env_choice("AIGES_LISTEN", LISTEN_CHOICES)
     index = 0
     while index < len(options):
         name, has_value, value = options[index].partition("=")
@@ -138,50 +155,63 @@ def _early_port(argv: List[str]) -> Tuple[bool, Optional[int]]:
             index += 1
             continue
         if name not in _EARLY_OPTIONS:
-            return False, None
+            return False, None, ""
         check = _EARLY_OPTIONS[name]
         if check is None:
             if has_value:
-                return False, None
+                return False, None, ""
             index += 1
             continue
         if not has_value:
             if index + 1 >= len(options):
-                return False, None
+                return False, None, ""
             value = options[index + 1]
             index += 1
         if not check(value):
-            return False, None
+            return False, None, ""
         if name == "--port":
             port = int(value)
+        elif name == "--listen":
+            listen = value
         index += 1
-    return _default_transport() == "h2", port
+    network = _network(listen, port)
+    usable = _default_transport() == "h2" and not os.environ.get(CLIENT_CERT_KEY) and not (
+        network == "unix" and port is not None)
+    return usable, port, network
 
 
-def _announce_early(argv: List[str]) -> Optional[Tuple[Any, int, Optional[int]]]:
-    """Bind and print the handshake before anything else is imported: (listener, port, watch fd),
+def _announce_early(argv: List[str]) -> Optional[Tuple[Any, Any, Optional[int]]]:
+    """Bind and print the handshake before anything else is imported: (listener, Endpoint, watch fd),
     or None to leave everything to the regular start-up (which reports any problem)."""
-    usable, port = _early_port(argv)
+    usable, port, network = _early_port(argv)
     if not usable or _cookie_problem():
         return None
     port_range, problem = _port_range()
     if problem:
         return None
-    from aiges.grpc.listen import handshake_line, listen, ports
+    from aiges.grpc.listen import Endpoint, handshake_line, listen, listen_unix, ports
     try:
-        listener, bound = listen(ports(port, port_range))
+        if network == "unix":
+            listener, endpoint = listen_unix()
+        else:
+            listener, bound = listen(ports(port, port_range))
+            endpoint = Endpoint("tcp", port=bound)
     except OSError:
         return None
-    sys.stdout.write(handshake_line(bound) + "\n")
+    sys.stdout.write(handshake_line(endpoint) + "\n")
     sys.stdout.flush()
-    return listener, bound, _reserve_stdout()
+    return listener, endpoint, _reserve_stdout()
 
 
-def main(args: argparse.Namespace, early: Optional[Tuple[Any, int, Optional[int]]] = None) -> int:
+def main(args: argparse.Namespace, early: Optional[Tuple[Any, Any, Optional[int]]] = None) -> int:
     problem = _cookie_problem()
     if problem:  # plain text for a person; an ERROR entry for a go-plugin host of another protocol
         _report(problem.rstrip("\n"))
         return 1
+    network = _network(args.listen, args.port)
+    if network == "unix" and args.port is not None:
+        _report("aiges.serve: --port %d needs --listen tcp (AIGES_LISTEN=unix asks for a unix socket)" % args.port)
+        return 2
     port_range, problem = _port_range()
     if problem:
         _report(problem)
@@ -212,7 +242,8 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, int, Optional[int]
     settings = Settings(port=args.port, port_range=port_range, workers=args.workers, queue=max(0, args.queue),
                         max_message_bytes=max(1, args.max_message_mb) * 1024 * 1024, wrapper=args.wrapper,
                         wrapper_argv=[sys.argv[0], *args.wrapper_args], grace=args.grace,
-                        transport=args.transport, listener=early[0] if early else None)
+                        transport=args.transport, listener=early[0] if early else None, network=network,
+                        endpoint=early[1] if early else None, client_cert=os.environ.get(CLIENT_CERT_KEY) or None)
     if early:
         settings.watch_fd = early[2]
 
@@ -224,7 +255,7 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, int, Optional[int]
 
     try:
         code = serve(settings, announce)
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: an unusable PLUGIN_CLIENT_CERT
         log.error("%s", error)
         return 1
     finally:

@@ -114,6 +114,20 @@ class Wrapper(WrapperBase):
         if mode == "print":
             print("print from wrapperOnceExec", flush=True)
             return answer(first)
+        if mode == "repeat":  # the input ``times`` times over (results larger than any request)
+            return answer(first * int(params["times"]))
+        if mode == "dict_item":
+            response = Response()
+            response.list = [{"key": "out", "data": first}]
+            return response
+        if mode == "mixed_items":
+            response = answer(first)
+            response.list.append(42)
+            return response
+        if mode == "list_is_str":
+            response = Response()
+            response.list = "out"
+            return response
         return answer(("unknown mode %s" % mode).encode())
 
     def wrapperCreate(self, params, sid, persId=0, usrTag=""):
@@ -143,7 +157,8 @@ class Wrapper(WrapperBase):
 
         def deliver():
             for data, status in frames:
-                response = answer(data + b"|" + sid.encode(), status=status, data_type=data_type)
+                repeated = data * int(params.get("times", "1"))  # larger results than any frame
+                response = answer(repeated + b"|" + sid.encode(), status=status, data_type=data_type)
                 if how == "dto":
                     dto_callback(response, session["sid"])
                 elif how == "grpc":

@@ -13,13 +13,14 @@ one text node keyed ``error`` (desc ``{"code": "<ret>"}``). The Go loader ignore
 ``ret != 0`` and shows its own text, so the message is also logged (stderr, mirrored into the
 loader's log) by the caller.
 """
-from typing import Any, Dict, Iterable, List, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from aiges import calling
 from aiges.core.types import DataEnd, DataOnce, DataText
 from aiges.dto import DataListCls, DataListNode
 from aiges.errors import USER_EXEC_ERROR
 from aiges.grpc import wire
+from aiges.localrun import checks
 
 Response = wire.message("aiges.Response")
 ResponseData = wire.message("aiges.ResponseData")
@@ -27,6 +28,9 @@ ResponseData = wire.message("aiges.ResponseData")
 INT32_MAX = 2 ** 31 - 1
 UINT32_MAX = 2 ** 32 - 1
 ERROR_KEY = "error"
+# What keys, descs and framing can add to a result's data bytes is far below this: results whose data
+# is this far below the limit are never measured.
+SIZE_SLACK = 1024 * 1024
 
 
 class Refusal(Exception):
@@ -88,11 +92,13 @@ def error_code(result: Any) -> int:
     return number if -INT32_MAX - 1 <= number <= INT32_MAX else USER_EXEC_ERROR
 
 
-def response(tag: str, result: Any, once: bool) -> Any:
+def response(tag: str, result: Any, once: bool, limit: Optional[int] = None) -> Any:
     """A wrapper's Response -> ``aiges.Response``; raises :class:`Refusal` when unusable.
 
     ``once``: a once answer must end the request, so when no node has status End (2) or Once (3)
     every node gets Once (3), as the C wrapper does for every once answer.
+    ``limit``: the largest message allowed (``--max-message-mb``); a larger result is refused here,
+    for its own request only, instead of failing on the stream every later result shares.
     An ``error_code`` is *not* handled here (see :func:`error_code`): callers need the wrapper's
     message for it.
     """
@@ -105,10 +111,15 @@ def response(tag: str, result: Any, once: bool) -> Any:
         raise Refusal(USER_EXEC_ERROR, "returned a Response with an empty list; put at least one ResponseData in it")
     nodes: List[Any] = []
     final = False
-    for item in items:
+    payload = 0
+    for index, item in enumerate(items):
+        garbage = checks.item_problem(index, item)
+        if garbage:
+            raise Refusal(USER_EXEC_ERROR, "returned a bad Response: %s" % garbage)
         raw_key = getattr(item, "key", "")
         key = raw_key if type(raw_key) is str else _text(raw_key)
         data = as_bytes(getattr(item, "data", b""), key)
+        payload += len(data) + 4 * len(key)  # a UTF-8 key takes at most 4 bytes a character
         status = _uint32(getattr(item, "status", DataOnce), key, "status")
         final = final or status == DataEnd or status == DataOnce
         nodes.append(ResponseData(key=key, data=data, len=len(data), status=status,
@@ -116,7 +127,13 @@ def response(tag: str, result: Any, once: bool) -> Any:
     if once and not final:
         for node in nodes:
             node.status = DataOnce
-    return Response(tag=tag, list=nodes)
+    message = Response(tag=tag, list=nodes)
+    if limit is not None and payload + SIZE_SLACK > limit:  # near the limit: measure exactly (else never)
+        size = message.ByteSize()
+        if size > limit:
+            raise Refusal(USER_EXEC_ERROR, "the result is %d bytes, more than the largest message allowed (%d "
+                          "bytes: --max-message-mb / AIGES_MAX_MESSAGE_MB)" % (size, limit))
+    return message
 
 
 def raised(error: BaseException) -> Refusal:

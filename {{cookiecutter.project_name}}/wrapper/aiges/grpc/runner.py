@@ -29,8 +29,10 @@ class NotReady(Exception):
 class WrapperRunner:
     """Owns the wrapper instance; see the module docstring."""
 
-    def __init__(self, outlet: Outlet, location: Optional[str] = None, argv: Optional[List[str]] = None) -> None:
+    def __init__(self, outlet: Outlet, location: Optional[str] = None, argv: Optional[List[str]] = None,
+                 max_message_bytes: Optional[int] = None) -> None:
         self.outlet = outlet
+        self.max_message_bytes = max_message_bytes  # a larger result is refused for its own request
         self.location = location
         self.argv = argv
         self.wrapper: Any = None
@@ -128,7 +130,7 @@ class WrapperRunner:
             if code:
                 self._refuse(tag, "wrapperOnceExec", code, _message(wrapper, code))
                 return
-            message = convert.response(tag, result, once=True)
+            message = convert.response(tag, result, once=True, limit=self.max_message_bytes)
         except convert.Refusal as refusal:
             self._refuse(tag, "wrapperOnceExec", refusal.code, refusal.message)
             return
@@ -208,7 +210,7 @@ class WrapperRunner:
             if code:
                 self._refuse(wire_tag, "callback", code, _message(self.wrapper, code))
                 return
-            message = convert.response(wire_tag, resp, once=False)
+            message = convert.response(wire_tag, resp, once=False, limit=self.max_message_bytes)
         except convert.Refusal as refusal:
             self._refuse(wire_tag, "callback", refusal.code, refusal.message)
             return

@@ -1,6 +1,11 @@
-"""The plugin server's life: bind a loopback port, announce it, serve, stop cleanly.
+"""The plugin server's life: listen, announce it, serve, stop cleanly.
 
-Start-up announces the port as soon as it listens, before the protocol tables and the runtime are
+By default the server listens on a unix socket in a fresh directory only the plugin's user can
+enter (``listen.py``), removed when serving ends; ``--listen tcp`` uses 127.0.0.1 instead. When a
+go-plugin host asks for AutoMTLS (``PLUGIN_CLIENT_CERT``), connections are TLS that require the
+host's certificate (``tls.py``) and the handshake carries ours.
+
+Start-up announces the address as soon as it listens, before the protocol tables and the runtime are
 loaded (with the built-in transport, ``aiges.serve`` binds and announces before importing even
 this module); calls that arrive meanwhile wait for them, so the host's connection set-up overlaps
 our remaining start-up work (the wrapper itself is imported only by ``wrapperInit``).
@@ -22,7 +27,8 @@ import threading
 import time
 from typing import Any, Callable, List, Optional, Tuple
 
-from aiges.grpc.listen import HOST, handshake_line, ports
+from aiges.grpc import listen
+from aiges.grpc.listen import HOST, Endpoint, handshake_line, ports
 
 log = logging.getLogger("aiges.serve")
 
@@ -35,17 +41,21 @@ class Settings:
     def __init__(self, port: Optional[int] = None, port_range: Optional[Tuple[int, int]] = None, workers: int = 2,
                  max_message_bytes: int = 256 * 1024 * 1024, wrapper: Optional[str] = None,
                  wrapper_argv: Optional[List[str]] = None, grace: float = 1.5, transport: str = "h2",
-                 listener: Any = None, queue: Optional[int] = None) -> None:
+                 listener: Any = None, network: str = "unix", endpoint: Optional[Endpoint] = None,
+                 client_cert: Optional[str] = None, queue: Optional[int] = None) -> None:
         self.port = port  # fixed port (0: any); None: the first free one of port_range, else any
         self.port_range = port_range  # PLUGIN_MIN_PORT..PLUGIN_MAX_PORT
-        self.workers = max(1, workers)
         self.queue = queue  # wrapper calls that may wait for a worker; None: Workers' default
+        self.workers = max(1, workers)
         self.max_message_bytes = max_message_bytes
         self.wrapper = wrapper  # folder of wrapper.py; None: the working directory
         self.wrapper_argv = wrapper_argv  # sys.argv the wrapper sees
         self.grace = grace
         self.transport = transport  # "h2" (built in) or "grpcio"
         self.listener = listener  # h2 only: a socket already listening (bound before the handshake)
+        self.network = network  # "unix" (a private directory) or "tcp" (127.0.0.1)
+        self.endpoint = endpoint  # where ``listener`` listens
+        self.client_cert = client_cert  # go-plugin AutoMTLS: the host's certificate (PEM); serve TLS requiring it
         self.watch_fd: Optional[int] = None  # the loader's stdout pipe (closed when the loader dies)
 
 
@@ -55,18 +65,33 @@ def _workers(settings: Settings) -> Any:
     return Workers(settings.workers, DEFAULT_QUEUE if settings.queue is None else settings.queue)
 
 
-def _transport(settings: Settings) -> Any:
+def _open(settings: Settings, tls: Any) -> Tuple[Any, Endpoint]:
+    """(transport, where it listens): a fresh private unix socket, or the first free port of
+    127.0.0.1; raises OSError naming the range when there is none."""
     if settings.transport == "grpcio":
         from aiges.grpc.transport_grpcio import GrpcioTransport
-        return GrpcioTransport(settings.workers, settings.max_message_bytes)
+        grpcio = GrpcioTransport(settings.workers, settings.max_message_bytes, tls)
+        if settings.network == "unix":
+            return grpcio, grpcio.bind_unix(listen.unix_endpoint())
+        return grpcio, Endpoint("tcp", port=_tcp(grpcio.bind, settings))
     from aiges.grpc.h2.transport import H2Transport
-    return H2Transport(settings.max_message_bytes, settings.listener)
+    listener, endpoint = settings.listener, settings.endpoint
+    if listener is None:
+        if settings.network == "unix":
+            listener, endpoint = listen.listen_unix()
+        else:
+            listener, port = _tcp(listen.listen, settings)
+            endpoint = Endpoint("tcp", port=port)
+    elif endpoint is None:
+        endpoint = Endpoint("tcp", port=listener.getsockname()[1])
+    if tls is not None:
+        listener = tls.wrap_listener(listener)
+    return H2Transport(settings.max_message_bytes, listener), endpoint
 
 
-def bind(transport: Any, settings: Settings) -> int:
-    """Bind the first free port (127.0.0.1 only); raises OSError naming the range when there is none."""
+def _tcp(bind: Callable[[Any], Any], settings: Settings) -> Any:
     try:
-        return transport.bind(ports(settings.port, settings.port_range))
+        return bind(ports(settings.port, settings.port_range))
     except OSError:
         if settings.port_range is not None and settings.port is None:
             raise OSError("no free port on %s in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT = %d..%d"
@@ -95,7 +120,20 @@ def _watch_parent(fd: Optional[int], on_gone: Callable[[str], None], interval: f
 
 
 def serve(settings: Settings, announce: Callable[[str], None]) -> int:
-    """Serve until asked to stop; returns the exit status. Call from the main thread (signals)."""
+    """Serve until asked to stop; returns the exit status. Call from the main thread (signals).
+    A unix endpoint's directory is removed on the way out, whatever ends the serving."""
+    tls = None
+    if settings.client_cert:
+        from aiges.grpc.tls import ServerTls
+        tls = ServerTls.for_client(settings.client_cert)  # ValueError: a certificate we cannot use
+    server, endpoint = _open(settings, tls)
+    try:
+        return _serve(server, endpoint, settings, announce, tls)
+    finally:
+        listen.remove(endpoint)
+
+
+def _serve(server: Any, endpoint: Endpoint, settings: Settings, announce: Callable[[str], None], tls: Any) -> int:
     stop = threading.Event()
     reasons: List[str] = []
 
@@ -106,14 +144,13 @@ def serve(settings: Settings, announce: Callable[[str], None]) -> int:
 
     def on_signal(signum: int, _frame: object) -> None:
         if stop.is_set():
+            listen.remove(endpoint)
             os._exit(128 + signum)  # a second signal while stopping: give up waiting
         request_stop("received %s" % signal.Signals(signum).name)
 
-    server = _transport(settings)
-    port = bind(server, settings)
     server.start()
     if settings.listener is None:  # else aiges.serve bound the socket and announced it before loading us
-        announce(handshake_line(port))
+        announce(handshake_line(endpoint, tls.handshake_certificate if tls is not None else ""))
     previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         try:
@@ -123,8 +160,9 @@ def serve(settings: Settings, announce: Callable[[str], None]) -> int:
             server.install({})
             server.stop(0)
             return 1
-        log.info("serving on %s:%d (%s transport) with %d worker(s), max message %d MB", HOST, port,
-                 settings.transport, settings.workers, settings.max_message_bytes // (1024 * 1024))
+        log.info("serving on %s %s%s (%s transport) with %d worker(s), max message %d MB", endpoint.network,
+                 endpoint.address, " with mutual TLS" if tls is not None else "", settings.transport,
+                 settings.workers, settings.max_message_bytes // (1024 * 1024))
         threading.Thread(target=_watch_parent, name="aiges-parent-watch", daemon=True,
                          args=(settings.watch_fd, request_stop)).start()
         while not stop.wait(1.0):  # a timed wait keeps the main thread responsive to signals
@@ -146,8 +184,9 @@ def _install(server: Any, settings: Settings, request_stop: Callable[[str], None
     from aiges.grpc.services import State, all_services
 
     outbox = Outbox()
-    state = State(WrapperRunner(outbox.put, settings.wrapper, settings.wrapper_argv), _workers(settings),
-                  outbox, request_stop)
+    runner = WrapperRunner(outbox.put, settings.wrapper, settings.wrapper_argv, settings.max_message_bytes)
+    state = State(runner, _workers(settings), outbox, request_stop)
+    state.check_users = settings.network == "tcp" and settings.client_cert is None  # mTLS names the host itself
     server.install(all_services(state))
     return state
 

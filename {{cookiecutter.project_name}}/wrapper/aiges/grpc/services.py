@@ -7,14 +7,19 @@
 - ``plugin.GRPCStdio``, ``plugin.GRPCBroker``: present so the host logs no "Unimplemented"
   errors; they stay open and idle until shutdown (stdout/stderr already reach the host as pipes).
 - ``plugin.GRPCController.Shutdown``: asks the server to stop (wrapperFini, then exit).
+
+Ownership (docs/explanation/security.md): the first ``communicate`` stream owns the results until
+it ends; another one is refused with PERMISSION_DENIED while it lives, and so is a stream from
+another local user. ``Shutdown`` is honoured only from the owner's connection, where the transport
+can tell connections apart (``peers.py``), and never from another user.
 """
 import logging
 import threading
 from typing import Any, Callable, Dict, Iterator, NamedTuple
 
 from aiges import errors
-from aiges.grpc import convert, status, wire
-from aiges.grpc.outbox import Outbox
+from aiges.grpc import convert, peers, status, wire
+from aiges.grpc.outbox import Outbox, Taken
 from aiges.grpc.runner import WrapperRunner
 from aiges.grpc.workers import QueueFull, Workers
 
@@ -33,6 +38,9 @@ class State:
         self.outbox = outbox
         self.request_stop = request_stop
         self.stopping = threading.Event()
+        # TCP: every call from another local user is refused (a unix socket's directory keeps them out)
+        self.check_users = False
+        self.gate = peers.Gate()
 
 
 class Entry(NamedTuple):
@@ -93,7 +101,15 @@ def wrapper_service(state: State) -> Dict[str, Entry]:
             yield response()
 
     def communicate(requests: Iterator[Any], context: Any) -> Iterator[Any]:
-        return state.outbox.stream(context, getattr(context, "send_response", None))
+        peer = peers.of(context)
+        if not peer.trusted:
+            log.warning("refused communicate from user %s: results go only to this plugin's user", peer.uid)
+            raise status.Abort(status.PERMISSION_DENIED, "communicate: results go only to the plugin's own user")
+        try:
+            return state.outbox.stream(context, getattr(context, "send_response", None), owner=peer)
+        except Taken as taken:
+            log.warning("refused a second communicate stream (%s)", taken)
+            raise status.Abort(status.PERMISSION_DENIED, "communicate: %s" % taken) from None
 
     return _entries("aiges.WrapperService", {
         "wrapperInit": wrapper_init, "wrapperSchema": wrapper_schema, "wrapperOnceExec": wrapper_once_exec,
@@ -141,6 +157,10 @@ def go_plugin_services(state: State) -> Dict[str, Entry]:
         return iter(())
 
     def shutdown(request: Any, context: Any) -> Any:
+        problem = _shutdown_refusal(state, peers.of(context))
+        if problem:
+            log.warning("refused GRPCController.Shutdown: %s", problem)
+            raise status.Abort(status.PERMISSION_DENIED, "Shutdown: %s" % problem)
         state.request_stop("the host called GRPCController.Shutdown")
         return empty()
 
@@ -154,9 +174,36 @@ def go_plugin_services(state: State) -> Dict[str, Entry]:
     return entries
 
 
+def _shutdown_refusal(state: State, caller: peers.Peer) -> str:
+    """Why ``caller`` may not stop the plugin ("" when it may)."""
+    if not caller.trusted:
+        return "only the plugin's own user may stop it"
+    owner = state.outbox.owner
+    if owner is None or owner.connection is None or caller.connection is None:
+        return ""  # no host owns the results, or this transport cannot tell connections apart
+    if caller.connection != owner.connection:
+        return "only the connection that owns the communicate stream may stop the plugin"
+    return ""
+
+
+def _users_only(behaviour: Callable[..., Any], gate: peers.Gate) -> Callable[..., Any]:
+    """``behaviour`` for the plugin's own user (and root) only; another user's call ends with PERMISSION_DENIED
+    before anything runs (a wrapperOnceExec from them could otherwise put a result under the loader's tag)."""
+    def admitted(request: Any, context: Any) -> Any:
+        peer = gate.peer(context)
+        if not peer.trusted:
+            log.warning("refused a call from user %s: only this plugin's user may call it", peer.uid)
+            raise status.Abort(status.PERMISSION_DENIED, "only the plugin's own user may call it")
+        return behaviour(request, context)
+    return admitted
+
+
 def all_services(state: State) -> Dict[str, Entry]:
     """Every rpc we serve, by full path ("/aiges.WrapperService/wrapperInit")."""
     entries = wrapper_service(state)
     entries.update(health_service(state))
     entries.update(go_plugin_services(state))
+    if state.check_users:
+        entries = {path: entry._replace(behaviour=_users_only(entry.behaviour, state.gate))
+                   for path, entry in entries.items()}
     return entries

@@ -9,11 +9,24 @@ emulation memoryview is refused too.
 from typing import Any, Dict, List, Optional
 
 from aiges.core.types import DataEnd, DataOnce, Types
+from aiges.dto import ResponseData
 from aiges.fields import PayloadField
 
 
 def _describe_type(value: Any) -> str:
     return Types.get(value, repr(value))
+
+
+def item_problem(index: int, item: Any) -> Optional[str]:
+    """Why ``response.list[index]`` is not a result node at all (a dict, a str...), or None.
+
+    Shared with the gRPC server (``aiges.grpc.convert``), so both refuse the same garbage. A node is a
+    ``ResponseData`` or an object with its ``key`` and ``data`` attributes (duck-typed, as the C
+    wrapper reads them)."""
+    if isinstance(item, ResponseData) or (hasattr(item, "key") and hasattr(item, "data")):
+        return None
+    return ("response.list[%d] is %s, not a ResponseData: build each item with ResponseData() and its "
+            "setters" % (index, type(item).__name__))
 
 
 def node_problems(node: Any, accepts: Optional[Dict[str, PayloadField]], bytes_only: bool) -> List[str]:
@@ -61,6 +74,9 @@ def response_problems(result: Any, accepts: Optional[Dict[str, PayloadField]], b
     nodes = list(result.list or [])
     if not nodes:
         return ["returned a Response with an empty list: put at least one ResponseData in response.list"]
+    garbage = [problem for problem in (item_problem(index, node) for index, node in enumerate(nodes)) if problem]
+    if garbage:
+        return garbage
     found = []
     keys = [getattr(node, "key", None) for node in nodes]
     duplicates = sorted({key for key in keys if keys.count(key) > 1}, key=str)

@@ -4,8 +4,8 @@
 work together: every xtest sample is inside the wrapper folder (only that folder is copied into the
 image) and is not empty (xtest refuses empty files, the loader rejects empty input), each param's
 test value satisfies the bounds the schema publishes, no output shares its key with a param (both
-travel under ``parameter.<serviceId>``), and the init config holds only values the loader can pass to
-``wrapperInit``.
+travel under ``parameter.<serviceId>``), the init config holds only values the loader can pass to
+``wrapperInit``, and serviceId and version follow the template's rules (``names.py``).
 """
 import os
 import posixpath
@@ -14,7 +14,7 @@ from typing import Any, List, Optional, Set
 from aiges.declarations import Declarations
 from aiges.errors import DeclarationError, DeclarationErrors
 from aiges.fields import ParamField, PayloadField, shown_value
-from aiges.render import values
+from aiges.render import names, values
 from aiges.render.aiges_toml import sessions_per_second
 from aiges.render.settings import Settings
 
@@ -47,6 +47,13 @@ def render_problems(declarations: Declarations) -> List[DeclarationError]:
                                        line=line or (declarations.lines.get(field) if field else None)
                                        or declarations.lines.get("__class__")))
 
+    for name, value, problem_of in (("serviceId", declarations.meta.service_id, names.service_id_problem),
+                                    ("version", declarations.meta.version, names.version_problem)):
+        if isinstance(value, str) and value.strip():  # missing or empty: Declarations.validate() says so
+            problem = problem_of(value)
+            if problem:
+                fail("%s.%s %s (the template's rule)" % (declarations.class_name, name, problem), field=name,
+                     line=declarations.lines.get(name))
     if not isinstance(declarations.meta.sub, str) or not declarations.meta.sub.strip():
         fail("%s.sub must be a non-empty string" % declarations.class_name, line=declarations.lines.get("sub"))
     for field in declarations.params:

@@ -36,7 +36,8 @@ class Server:
                     return
                 time.sleep(0.01)  # e.g. out of file descriptors: do not spin
                 continue
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if sock.family != socket.AF_UNIX:  # unix sockets (and the TLS relay's socketpair) have no Nagle
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             connection = Connection(sock, self.router)
             with self._lock:
                 if self._stopping:
