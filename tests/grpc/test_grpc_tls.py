@@ -8,7 +8,7 @@ import ssl
 import fakehost
 import pytest
 from aiges.grpc import selfsigned
-from conftest import text
+from conftest import plugin_env, text
 from test_gohost import go_binary, go_host, once  # noqa: F401  (fixtures)
 
 TRANSPORTS = ["h2", "grpcio"]
@@ -104,3 +104,15 @@ def test_the_self_signed_certificate_is_valid_for_localhost_and_matches_its_key(
     verifier = ssl.create_default_context(cadata=made.cert_pem.decode())
     assert verifier.cert_store_stats()["x509"] == 1
     assert made.cert_der == ssl.PEM_cert_to_DER_cert(made.cert_pem.decode())
+
+
+def test_without_cryptography_autotls_is_a_clear_start_up_error_naming_the_fix(spawn, wrapper_dir, tmp_path):
+    shadow = tmp_path / "no-cryptography"
+    (shadow / "cryptography").mkdir(parents=True)
+    (shadow / "cryptography" / "__init__.py").write_text("raise ImportError('cryptography is not installed')\n")
+    hidden = "%s:%s" % (shadow, plugin_env()["PYTHONPATH"])  # an unimportable cryptography comes first
+    with pytest.raises(fakehost.HandshakeError) as failed:
+        spawn(wrapper_dir("echo"), connect=False, PLUGIN_CLIENT_CERT=HOST_CERT.cert_pem.decode(), PYTHONPATH=hidden)
+    assert "needs the cryptography package" in str(failed.value)
+    assert "requirements.txt" in str(failed.value)
+

@@ -146,7 +146,7 @@ def test_text_with_newlines_stays_one_entry(noisy):
 
 
 def test_the_runtime_start_up_is_shown_at_info(noisy):
-    assert settle(noisy, "serving on 127.0.0.1:")
+    assert settle(noisy, "serving on unix ")
     assert settle(noisy, "wrapperInit succeeded")
 
 
@@ -194,7 +194,7 @@ def test_the_plugin_writes_its_log_file(wrapper_dir, spawn, tmp_path):
     plugin.exec_once("file-print", [fakehost.node("text", b"x")], {"mode": "print"})
     plugin.shutdown()
     text = Path(path).read_text("utf-8")
-    assert "serving on 127.0.0.1:" in text  # from before wrapperInit too
+    assert "serving on unix " in text  # from before wrapperInit too
     assert "ValueError: noisy boom file-raise" in text and "Traceback (most recent call last):" in text
     assert "wrapper print file-print" in text
     assert not text.lstrip().startswith("{")  # human-readable, not JSON
@@ -231,8 +231,8 @@ def test_by_hand_the_server_logs_human_readable_lines(wrapper_dir, tmp_path):
     env = plugin_env(BASIC_PLUGIN="hello", AIGES_LOG_FILE=str(tmp_path / "w.log"))
     env.pop("PLUGIN_PROTOCOL_VERSIONS", None)
     status, out, err = _serve(wrapper_dir("noisy"), env)
-    assert status == 0 and out.startswith("1|1|tcp|127.0.0.1:"), err
-    serving = [line for line in err.splitlines() if "serving on 127.0.0.1:" in line]
+    assert status == 0 and out.startswith("1|1|unix|"), err
+    serving = [line for line in err.splitlines() if "serving on unix " in line]
     assert serving and " - aiges.serve:" in serving[0] and " - INFO:  serving on" in serving[0]
     assert not any(line.lstrip().startswith("{") for line in err.splitlines())
 
