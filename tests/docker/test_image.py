@@ -60,7 +60,7 @@ def test_build_proves_the_image_before_it_says_built(image: Built) -> None:
     assert verified, image.log[-3000:]
     assert re.fullmatch(", ".join(re.escape(step) + r" [\d.]+ s" for step in steps), verified.group(1))
     if image.plugin_mode == "grpc":
-        assert re.search(r"plugin handshake .* answered 1\|1\|tcp\|127\.0\.0\.1:\d+\|grpc", image.log)
+        assert re.search(r"plugin handshake .* answered 1\|1\|unix\|/\S+/plugin\.sock\|grpc", image.log)
 
 
 def test_plugin_sits_in_the_loaders_working_directory(image: Built) -> None:
