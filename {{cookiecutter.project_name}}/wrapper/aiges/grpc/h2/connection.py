@@ -17,6 +17,7 @@ import collections
 import logging
 import socket
 import threading
+import time
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from aiges.grpc import workers
@@ -29,6 +30,18 @@ OUR_MAX_FRAME = frames.DEFAULT_MAX_FRAME  # we never raise SETTINGS_MAX_FRAME_SI
 RECEIVE_WINDOW = frames.MAX_WINDOW
 REPLENISH_AT = RECEIVE_WINDOW // 2
 MAX_STREAMS = 1000  # SETTINGS_MAX_CONCURRENT_STREAMS: the loader keeps a handful; each stream may hold a thread
+
+# Limits against a hostile peer (see docs/explanation/grpc-transport.md, "Hardening"). Every one of them
+# is far above what a gRPC client needs, and each check costs O(1) per frame.
+MAX_HEADER_LIST = 64 * 1024  # SETTINGS_MAX_HEADER_LIST_SIZE we advertise and enforce (RFC 9113 6.5.2)
+MAX_HEADER_BLOCK = 4 * MAX_HEADER_LIST  # compressed octets of one header block read at most
+MAX_CONTINUATIONS = 64  # CONTINUATION frames per header block: 16 carry MAX_HEADER_BLOCK in 16 KB frames
+MAX_QUEUED = 64 * 1024 * 1024  # response bytes waiting for the peer's window; beyond, new streams are refused
+# Frames that cost us work but make no progress (PING, SETTINGS, RST_STREAM, PRIORITY, empty DATA, unknown
+# types, refused streams): a token bucket of FLOOD_BURST frames refilled at FLOOD_RATE per second.
+FLOOD_BURST = 2000
+FLOOD_RATE = 500.0
+LINGER_SECONDS, LINGER_BYTES = 1.0, 4 * 1024 * 1024  # reading on after a GOAWAY (see _linger)
 
 _HEADERS, _DATA = 0, 1
 
@@ -81,12 +94,17 @@ class Connection(workers.Host):
         self.peer_initial_window = frames.DEFAULT_WINDOW
         self.peer_max_frame = frames.DEFAULT_MAX_FRAME
         self.received = 0
-        self.last_stream = 0
+        self.last_stream = 0  # the highest stream we processed (what a GOAWAY reports)
+        self.highest_stream = 0  # the highest stream the peer opened, refused ones included: lower ids are not idle
+        self.queued = 0  # DATA bytes in the streams' queues (waiting for the peer's windows)
+        self._tokens = float(FLOOD_BURST)
+        self._tokens_at = time.monotonic()
         self.going_away = False  # the peer sent GOAWAY
         self.goaway_sent = False  # we did: new streams are refused
         self.closed = False
         self._decoder = hpack.Decoder()
-        self._continuing: Optional[Tuple[int, int, List[bytes]]] = None  # (stream, flags, fragments)
+        # a header block still arriving: [stream, flags of its HEADERS, fragments, octets so far, CONTINUATIONs]
+        self._continuing: Optional[List[Any]] = None
         # reading: two threads take turns (see _turns); the parse state lives here between turns
         self._baton = threading.Lock()
         self._standby = 0  # threads waiting for the baton (0 or 1)
@@ -101,7 +119,8 @@ class Connection(workers.Host):
         """Send our SETTINGS and start the connection's two reader threads."""
         try:
             self._write(frames.settings([(frames.INITIAL_WINDOW_SIZE, RECEIVE_WINDOW),
-                                         (frames.ENABLE_PUSH, 0), (frames.MAX_CONCURRENT_STREAMS, MAX_STREAMS)])
+                                         (frames.ENABLE_PUSH, 0), (frames.MAX_CONCURRENT_STREAMS, MAX_STREAMS),
+                                         (frames.MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST)])
                         + frames.window_update(0, RECEIVE_WINDOW - frames.DEFAULT_WINDOW))
         except OSError:
             self.close()
@@ -147,13 +166,32 @@ class Connection(workers.Host):
         except frames.ConnectionError_ as error:
             log.warning("HTTP/2 protocol error from the client, closing the connection: %s", error)
             self._send_quietly(frames.goaway(self.last_stream, error.code, str(error).encode("utf-8", "replace")))
+            self._linger()
         except hpack.HpackError as error:
             log.warning("bad header compression from the client, closing the connection: %s", error)
             self._send_quietly(frames.goaway(self.last_stream, frames.COMPRESSION_ERROR))
+            self._linger()
         except OSError:
             pass  # the peer went away
         self.close()
         return None
+
+    def _linger(self) -> None:
+        """After our GOAWAY: end our side and read (and drop) what the peer still sends, for a bounded
+        time and amount. Closing a socket with unread input sends a TCP reset, which can destroy the
+        GOAWAY in the peer's receive buffer before the peer has read it."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.settimeout(LINGER_SECONDS)
+            deadline = time.monotonic() + LINGER_SECONDS
+            left = LINGER_BYTES
+            while left > 0 and time.monotonic() < deadline:
+                chunk = self.sock.recv(min(left, READ_SIZE))
+                if not chunk:
+                    return
+                left -= len(chunk)
+        except OSError:
+            pass
 
     def _read_frames(self) -> Optional[Callable[[], None]]:
         buffer = self._buffer
@@ -211,18 +249,32 @@ class Connection(workers.Host):
             if len(payload) != 8:
                 raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "PING of %d bytes" % len(payload))
             if not flags & frames.ACK:
+                self._spend("PING")
                 self._write(frames.ping_ack(payload))
         elif kind == frames.SETTINGS:
             self._on_settings(flags, stream_id, payload)
         elif kind == frames.RST_STREAM:
             if len(payload) != 4 or not stream_id:
                 raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "bad RST_STREAM")
+            self._spend("RST_STREAM")  # also bounds "rapid reset" (CVE-2023-44487): open, reset, repeat
             self._on_reset(stream_id)
         elif kind == frames.GOAWAY:
             self.going_away = True
         elif kind == frames.PUSH_PROMISE:
             raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "a client must not push")
-        # PRIORITY and unknown frame types are ignored (RFC 9113 5.5)
+        else:  # PRIORITY and unknown frame types are ignored (RFC 9113 5.5), but not for free
+            self._spend("PRIORITY or unknown")
+
+    def _spend(self, what: str) -> None:
+        """Take one token for a frame that makes no progress; a peer that keeps sending them faster than
+        FLOOD_RATE per second (after a burst of FLOOD_BURST) is flooding us: ENHANCE_YOUR_CALM (RFC 9113 7)."""
+        now = time.monotonic()
+        tokens = min(float(FLOOD_BURST), self._tokens + (now - self._tokens_at) * FLOOD_RATE)
+        self._tokens_at = now
+        if tokens < 1.0:
+            raise frames.ConnectionError_(frames.ENHANCE_YOUR_CALM, "flood of frames that make no progress (%s): "
+                                          "over %d at %d per second" % (what, FLOOD_BURST, FLOOD_RATE))
+        self._tokens = tokens - 1.0
 
     def _on_data(self, flags: int, stream_id: int, payload: bytes) -> None:
         if not stream_id:
@@ -231,11 +283,13 @@ class Connection(workers.Host):
         if self.received >= REPLENISH_AT:
             self._write(frames.window_update(0, self.received))
             self.received = 0
+        if not payload and not flags & frames.END_STREAM:
+            self._spend("empty DATA")
         stream = self.streams.get(stream_id)
         if stream is None or stream.remote_closed:
-            if stream_id > self.last_stream:
+            if stream_id > self.highest_stream:
                 raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "DATA on idle stream %d" % stream_id)
-            return  # a stream we already finished or reset: the data is dropped
+            return  # a stream we already finished, reset or refused: the data is dropped (RFC 9113 5.1)
         data = payload if not flags & frames.PADDED else bytes(frames.strip_padding(memoryview(payload), flags))
         stream.received += len(payload)
         if stream.received >= REPLENISH_AT:
@@ -259,23 +313,31 @@ class Connection(workers.Host):
         if flags & frames.END_HEADERS:
             self._header_block(stream_id, flags, bytes(view))
         else:
-            self._continuing = (stream_id, flags, [bytes(view)])
+            self._continuing = [stream_id, flags, [bytes(view)], len(view), 0]
 
     def _on_continuation(self, flags: int, stream_id: int, payload: bytes) -> None:
-        if self._continuing is None or self._continuing[0] != stream_id:
+        """One more fragment of a header block. A block must be decoded whole (HPACK state), so the
+        only answer to an endless one is ending the connection: both caps are connection errors,
+        ENHANCE_YOUR_CALM as RFC 9113 7 names it for excessive load (a CONTINUATION flood, CVE-2024-27316)."""
+        continuing = self._continuing
+        if continuing is None or continuing[0] != stream_id:
             raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "unexpected CONTINUATION")
-        fragments = self._continuing[2]
-        fragments.append(payload)
-        if sum(len(fragment) for fragment in fragments) > 1024 * 1024:
-            raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "header block over 1 MB")
+        continuing[4] += 1
+        if continuing[4] > MAX_CONTINUATIONS:
+            raise frames.ConnectionError_(frames.ENHANCE_YOUR_CALM, "header block in more than %d CONTINUATION "
+                                          "frames" % MAX_CONTINUATIONS)
+        continuing[3] += len(payload)
+        if continuing[3] > MAX_HEADER_BLOCK:
+            raise frames.ConnectionError_(frames.ENHANCE_YOUR_CALM, "header block over %d bytes" % MAX_HEADER_BLOCK)
+        continuing[2].append(payload)
         if flags & frames.END_HEADERS:
-            first_flags = self._continuing[1]
             self._continuing = None
-            self._header_block(stream_id, first_flags, b"".join(fragments))
+            self._header_block(stream_id, continuing[1], b"".join(continuing[2]))
 
     def _header_block(self, stream_id: int, flags: int, block: bytes) -> None:
         headers = self._decoder.decode(block)  # always: the decoder's table must see every block
         end = bool(flags & frames.END_STREAM)
+        size = sum(len(name) + len(value) for name, value in headers) + 32 * len(headers)  # RFC 9113 6.5.2
         stream = self.streams.get(stream_id)
         if stream is not None:  # trailers from the client: only the end of its stream matters
             if not end:
@@ -286,13 +348,19 @@ class Connection(workers.Host):
             return
         if not stream_id % 2:
             raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "client stream id %d is even" % stream_id)
-        if stream_id <= self.last_stream:  # a stream that is already closed: the request gets an answer
+        if stream_id <= self.highest_stream:  # a stream that is already closed: the request gets an answer
+            self._spend("HEADERS on a closed stream")
             self._write(frames.rst_stream(stream_id, frames.STREAM_CLOSED))
             return
-        if self.goaway_sent or len(self.streams) >= MAX_STREAMS:  # not processed: the client may retry it
+        self.highest_stream = stream_id  # from now on the stream is closed or open, never idle (RFC 9113 5.1.1)
+        if self.goaway_sent or len(self.streams) >= MAX_STREAMS or self.queued > MAX_QUEUED:
+            self._spend("refused stream")  # not processed: the client may retry it
             self._write(frames.rst_stream(stream_id, frames.REFUSED_STREAM))
             return
         self.last_stream = stream_id
+        if size > MAX_HEADER_LIST:
+            self._too_large(stream_id, size, end)
+            return
         stream = Stream(stream_id, self.peer_initial_window)
         stream.remote_closed = end
         with self.lock:
@@ -301,6 +369,20 @@ class Connection(workers.Host):
         if end:
             self._forget_if_done(stream)
 
+    def _too_large(self, stream_id: int, size: int, end: bool) -> None:
+        """A request whose header list is over the SETTINGS_MAX_HEADER_LIST_SIZE we advertised. RFC 9113
+        10.5.1 lets a server answer it with HTTP 431, after decoding the block (done: the HPACK state stays
+        in step), so only this stream fails: gRPC's RESOURCE_EXHAUSTED in a Trailers-Only response (the
+        connection, which the loader has only one of, goes on)."""
+        log.warning("refused a request whose header list is %d bytes (limit %d)", size, MAX_HEADER_LIST)
+        message = "header list of %d bytes over the limit of %d" % (size, MAX_HEADER_LIST)
+        block = hpack.encode([(":status", "431"), ("content-type", "application/grpc"), ("grpc-status", "8"),
+                              ("grpc-message", message)])
+        out = frames.headers(stream_id, block, True, self.peer_max_frame)
+        if not end:  # we answered before the client finished sending: tell it to stop (RFC 9113 8.1)
+            out += frames.rst_stream(stream_id, frames.NO_ERROR)
+        self._write(out)
+
     def _on_settings(self, flags: int, stream_id: int, payload: bytes) -> None:
         if stream_id:
             raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "SETTINGS on a stream")
@@ -308,21 +390,25 @@ class Connection(workers.Host):
             if payload:
                 raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "SETTINGS ACK with a payload")
             return
+        self._spend("SETTINGS")
         grown = False
         with self.lock:
+            initial = None
             for key, value in frames.parse_settings(payload):
                 if key == frames.INITIAL_WINDOW_SIZE:
                     if value > frames.MAX_WINDOW:
                         raise frames.ConnectionError_(frames.FLOW_CONTROL_ERROR, "initial window %d" % value)
-                    delta = value - self.peer_initial_window
-                    self.peer_initial_window = value
-                    for stream in self.streams.values():
-                        stream.send_window += delta
-                    grown = grown or delta > 0
+                    initial = value  # only the last value counts (RFC 9113 6.5.3): streams are adjusted once
                 elif key == frames.MAX_FRAME_SIZE:
                     if not frames.DEFAULT_MAX_FRAME <= value <= 2 ** 24 - 1:
                         raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "max frame size %d" % value)
                     self.peer_max_frame = value
+            if initial is not None and initial != self.peer_initial_window:
+                delta = initial - self.peer_initial_window
+                self.peer_initial_window = initial
+                for stream in self.streams.values():
+                    stream.send_window += delta
+                grown = delta > 0
             out = [frames.SETTINGS_ACK]
             if grown:
                 for stream in list(self.streams.values()):
@@ -333,6 +419,7 @@ class Connection(workers.Host):
         if len(payload) != 4:
             raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "WINDOW_UPDATE of %d bytes" % len(payload))
         increment = frames.parse_u32(payload)
+        self._spend("WINDOW_UPDATE")  # each DATA frame we send gives a token back: the updates it causes are free
         dropped: Optional[List[Callable[[], None]]] = None
         with self.lock:
             out: List[bytes] = []
@@ -368,7 +455,7 @@ class Connection(workers.Host):
             self.streams.pop(stream_id, None)
             self.blocked.pop(stream_id, None)
             stream.reset = True
-            dropped = _take_unsent(stream)
+            dropped = self._take_unsent(stream)
         self._ended(stream, dropped)
 
     def _ended(self, stream: Stream, dropped: List[Callable[[], None]]) -> None:
@@ -407,6 +494,7 @@ class Connection(workers.Host):
                 stream.headers_sent = True
             if data is not None:
                 queue.append([_DATA, data, False, dropped])
+                self.queued += len(data)
             if trailers is not None:
                 queue.append([_HEADERS, trailers, True, None])
             out: List[bytes] = []
@@ -436,7 +524,7 @@ class Connection(workers.Host):
         stream.reset = True
         self.blocked.pop(stream.id, None)
         out.append(frames.rst_stream(stream.id, code))
-        return _take_unsent(stream)
+        return self._take_unsent(stream)
 
     def _drain(self, stream: Stream, out: List[bytes]) -> None:
         """Move what the windows allow from ``stream.queue`` to ``out`` (lock held)."""
@@ -464,14 +552,18 @@ class Connection(workers.Host):
             sent = 0
             total = len(payload)
             view = memoryview(payload)
+            sent_frames = 0
             while sent < total and allowed > 0:
                 chunk = min(size, allowed, total - sent)
                 out.append(frames.header(chunk, frames.DATA, 0, stream.id))
                 out.append(view[sent:sent + chunk])
                 sent += chunk
                 allowed -= chunk
+                sent_frames += 1
             self.send_window -= sent
             stream.send_window -= sent
+            self.queued -= sent
+            self._tokens += sent_frames  # the peer may answer each with a WINDOW_UPDATE or PING (see _spend)
             if sent < total:
                 item[1] = view[sent:]
                 if self.send_window <= 0:
@@ -523,7 +615,7 @@ class Connection(workers.Host):
             unsent = []
             for stream in streams:
                 stream.reset = True
-                unsent.append(_take_unsent(stream))
+                unsent.append(self._take_unsent(stream))
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -539,9 +631,9 @@ class Connection(workers.Host):
     def open_streams(self) -> int:
         return len(self.streams)
 
-
-def _take_unsent(stream: Stream) -> List[Callable[[], None]]:
-    """Empty the stream's queue (lock held): the ``dropped`` callbacks of data that had not wholly left."""
-    dropped = [item[3] for item in stream.queue if item[0] == _DATA and item[3] is not None]
-    stream.queue.clear()
-    return dropped
+    def _take_unsent(self, stream: Stream) -> List[Callable[[], None]]:
+        """Empty the stream's queue (lock held): the ``dropped`` callbacks of data that had not wholly left."""
+        dropped = [item[3] for item in stream.queue if item[0] == _DATA and item[3] is not None]
+        self.queued -= sum(len(item[1]) for item in stream.queue if item[0] == _DATA)
+        stream.queue.clear()
+        return dropped
