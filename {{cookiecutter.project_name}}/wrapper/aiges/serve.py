@@ -26,6 +26,8 @@ COOKIE_KEY = "BASIC_PLUGIN"
 COOKIE_VALUE = "hello"
 APP_PROTOCOL_VERSION = "1"
 DEFAULT_MAX_MESSAGE_MB = 256
+DEFAULT_MAX_CONNECTIONS = 100  # the loader opens exactly one
+DEFAULT_IDLE_TIMEOUT = 300.0
 
 NOT_BY_HAND = """\
 This is the AIGES python-mode plugin server. It is meant to be started by the loader (AIservice
@@ -51,6 +53,14 @@ def _env_int(name: str, default: int) -> int:
         return default
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        return float(value) if value else default
+    except ValueError:
+        return default
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=None,
                         help="listen on this port of 127.0.0.1 (0: any); default: the first free port in "
@@ -68,6 +78,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transport", choices=("h2", "grpcio"), default=_default_transport(),
                         help="h2: the built-in HTTP/2 server (default); grpcio: grpcio's server "
                              "(env AIGES_TRANSPORT)")
+    parser.add_argument("--max-connections", type=int,
+                        default=_env_int("AIGES_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
+                        help="h2 transport: open connections at most; more are refused with GOAWAY "
+                             "(env AIGES_MAX_CONNECTIONS; default %(default)s; the loader opens one)")
+    parser.add_argument("--idle-timeout", type=float,
+                        default=_env_float("AIGES_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT), metavar="SECONDS",
+                        help="h2 transport: close a connection that has had no call for this long, with GOAWAY "
+                             "(env AIGES_IDLE_TIMEOUT; default %(default)s; 0: never)")
     parser.add_argument("--grace", type=float, default=1.5,
                         help="seconds allowed for a clean stop (go-plugin kills after 2)")
     parser.add_argument("-c", dest="vendor_concurrent", action="store_true",
@@ -117,7 +135,7 @@ def _is_number(text: str) -> bool:
 _EARLY_OPTIONS = {
     "--port": str.isdigit, "-w": str.isdigit, "--workers": str.isdigit, "--max-message-mb": str.isdigit,
     "--wrapper": bool, "--log-level": ("debug", "info", "warn", "warning", "error").__contains__,
-    "--grace": _is_number, "-c": None,
+    "--grace": _is_number, "-c": None, "--max-connections": str.isdigit, "--idle-timeout": _is_number,
 }
 
 
@@ -203,6 +221,8 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, int, Optional[int]
                         transport=args.transport, listener=early[0] if early else None)
     if early:
         settings.watch_fd = early[2]
+    settings.max_connections = max(1, args.max_connections)
+    settings.idle_timeout = args.idle_timeout if args.idle_timeout > 0 else None
 
     def announce(line: str) -> None:
         sys.stdout.write(line + "\n")

@@ -46,6 +46,8 @@ class Settings:
         self.transport = transport  # "h2" (built in) or "grpcio"
         self.listener = listener  # h2 only: a socket already listening (bound before the handshake)
         self.watch_fd: Optional[int] = None  # the loader's stdout pipe (closed when the loader dies)
+        self.max_connections = 100  # h2 only: open connections at most (aiges.serve --max-connections)
+        self.idle_timeout: Optional[float] = 300.0  # h2 only: seconds without a stream before a close (None: never)
 
 
 def _transport(settings: Settings) -> Any:
@@ -53,7 +55,8 @@ def _transport(settings: Settings) -> Any:
         from aiges.grpc.transport_grpcio import GrpcioTransport
         return GrpcioTransport(settings.workers, settings.max_message_bytes)
     from aiges.grpc.h2.transport import H2Transport
-    return H2Transport(settings.max_message_bytes, settings.listener)
+    return H2Transport(settings.max_message_bytes, settings.listener, settings.max_connections,
+                       settings.idle_timeout)
 
 
 def bind(transport: Any, settings: Settings) -> int:

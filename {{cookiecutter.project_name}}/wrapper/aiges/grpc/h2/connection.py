@@ -16,6 +16,7 @@ trips. What we send respects the peer's windows and frame size exactly.
 import collections
 import logging
 import socket
+import struct
 import threading
 import time
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
@@ -42,6 +43,10 @@ MAX_QUEUED = 64 * 1024 * 1024  # response bytes waiting for the peer's window; b
 FLOOD_BURST = 2000
 FLOOD_RATE = 500.0
 LINGER_SECONDS, LINGER_BYTES = 1.0, 4 * 1024 * 1024  # reading on after a GOAWAY (see _linger)
+WRITE_TIMEOUT = 10.0  # a peer that takes nothing from its socket for this long loses the connection
+PARK_AFTER = 2.0  # seconds without a byte from the peer before the reader threads hand the socket to the poller
+
+_PARK: Callable[[], None] = lambda: None  # noqa: E731 - what _read_frames returns when the peer went quiet
 
 _HEADERS, _DATA = 0, 1
 
@@ -82,11 +87,20 @@ class Handler:
 
 class Connection(workers.Host):
     """See the module docstring. ``start()`` starts it; when the connection is gone, the handler has
-    been told about every stream still open."""
+    been told about every stream still open.
 
-    def __init__(self, sock: socket.socket, handler: Handler) -> None:
+    ``park(connection)``, when given, is called once the peer has sent nothing for PARK_AFTER seconds:
+    the reader threads have ended and the caller watches the socket (one thread for all quiet
+    connections), calling ``resume()`` when it is readable. ``closing(connection)`` is called on close."""
+
+    def __init__(self, sock: socket.socket, handler: Handler,
+                 park: Optional[Callable[["Connection"], None]] = None,
+                 closing: Optional[Callable[["Connection"], None]] = None) -> None:
         self.sock = sock
         self.handler = handler
+        self._park = park
+        self._closing = closing
+        self.active_at = time.monotonic()  # when the last stream opened (what an idle timeout counts from)
         self.lock = threading.Lock()  # everything below, and the order of bytes on the socket
         self.streams: Dict[int, Stream] = {}
         self.blocked: Dict[int, Stream] = {}  # streams waiting for connection window (insertion order)
@@ -108,6 +122,8 @@ class Connection(workers.Host):
         # reading: two threads take turns (see _turns); the parse state lives here between turns
         self._baton = threading.Lock()
         self._standby = 0  # threads waiting for the baton (0 or 1)
+        self._threads = 0  # reader threads alive (reading, standing by, or running an adopted job)
+        self._parked = False  # the peer is quiet: no reader thread; the poller watches the socket
         self._standby_lock = threading.Lock()
         self._job: Optional[Callable[[], None]] = None
         self._buffer = bytearray()
@@ -118,6 +134,11 @@ class Connection(workers.Host):
     def start(self) -> None:
         """Send our SETTINGS and start the connection's two reader threads."""
         try:
+            # Kernel timeouts, no cost per call: a send that makes no progress for WRITE_TIMEOUT fails (and the
+            # connection ends), a recv that gets nothing for PARK_AFTER returns so the reader threads can park.
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(WRITE_TIMEOUT))
+            if self._park is not None:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(PARK_AFTER))
             self._write(frames.settings([(frames.INITIAL_WINDOW_SIZE, RECEIVE_WINDOW),
                                          (frames.ENABLE_PUSH, 0), (frames.MAX_CONCURRENT_STREAMS, MAX_STREAMS),
                                          (frames.MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST)])
@@ -125,7 +146,17 @@ class Connection(workers.Host):
         except OSError:
             self.close()
             return
-        for turn in range(2):
+        self.resume()
+
+    def resume(self) -> None:
+        """(Re)start reading: two reader threads, counting those still running an adopted job."""
+        with self._standby_lock:
+            if self.closed:
+                return
+            self._parked = False
+            missing = 2 - self._threads
+            self._threads += max(0, missing)
+        for turn in range(missing):
             threading.Thread(target=self._turns, name="aiges-conn-%d" % turn, daemon=True).start()
 
     def adopt(self, job: Callable[[], None]) -> bool:
@@ -146,7 +177,10 @@ class Connection(workers.Host):
             baton.acquire()
             with count:
                 self._standby -= 1
-            if self.closed:
+                leave = self.closed or self._parked
+                if leave:
+                    self._threads -= 1
+            if leave:
                 baton.release()
                 return
             workers.hosting(self)
@@ -155,14 +189,22 @@ class Connection(workers.Host):
             finally:
                 workers.hosting(None)
                 baton.release()
-            if job is None:
+            if job is None or job is _PARK:
+                with count:
+                    self._threads -= 1
+                if job is _PARK and self._park is not None:
+                    self._park(self)
                 return
             job()
 
     def _read_until_job(self) -> Optional[Callable[[], None]]:
         """Read and handle frames until a job is adopted (returned) or the connection ends (None)."""
         try:
-            return self._read_frames()
+            job = self._read_frames()
+            if job is _PARK:
+                with self._standby_lock:
+                    self._parked = True  # before the baton goes: the thread standing by leaves instead of reading
+            return job
         except frames.ConnectionError_ as error:
             log.warning("HTTP/2 protocol error from the client, closing the connection: %s", error)
             self._send_quietly(frames.goaway(self.last_stream, error.code, str(error).encode("utf-8", "replace")))
@@ -200,7 +242,12 @@ class Connection(workers.Host):
             if self._pending_parse:
                 self._pending_parse = False
             else:
-                chunk = recv(READ_SIZE)
+                try:
+                    chunk = recv(READ_SIZE)
+                except BlockingIOError:  # SO_RCVTIMEO: nothing for PARK_AFTER seconds
+                    if self._park is None:
+                        continue
+                    return _PARK
                 if not chunk:
                     raise OSError("connection closed by the client")
                 buffer += chunk
@@ -358,6 +405,7 @@ class Connection(workers.Host):
             self._write(frames.rst_stream(stream_id, frames.REFUSED_STREAM))
             return
         self.last_stream = stream_id
+        self.active_at = time.monotonic()
         if size > MAX_HEADER_LIST:
             self._too_large(stream_id, size, end)
             return
@@ -503,6 +551,7 @@ class Connection(workers.Host):
                 try:
                     self.sock.sendall(b"".join(out) if len(out) > 1 else out[0])
                 except OSError:
+                    self._broken()
                     return False
             return True
 
@@ -592,16 +641,31 @@ class Connection(workers.Host):
         try:
             self.sock.sendall(data)
         except OSError:
+            self._broken()
+
+    def _broken(self) -> None:
+        """A send failed or timed out (lock held), maybe halfway through a frame: nothing more can be sent.
+        Shutting the socket down wakes whoever reads it (a reader thread or the poller), which closes."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
             pass
 
     # --- ending ----------------------------------------------------------------------------------------
-    def goaway(self) -> None:
+    def goaway(self, debug: bytes = b"") -> None:
         """Refuse new streams (the ones open go on); the client reconnects elsewhere if it must."""
         with self.lock:
             if self.goaway_sent or self.closed:
                 return
             self.goaway_sent = True
-            self._sendall_quietly(frames.goaway(self.last_stream, frames.NO_ERROR))
+            self._sendall_quietly(frames.goaway(self.last_stream, frames.NO_ERROR, debug))
+
+    def expire(self, idle_timeout: float) -> None:
+        """The idle timeout: no stream for ``idle_timeout`` seconds. GOAWAY(NO_ERROR), then close: no
+        call is lost (there is none), and a client that wants more simply connects again."""
+        log.info("closing a connection idle for %.0f s", idle_timeout)
+        self.goaway(b"idle for %d s" % idle_timeout)
+        self.close()
 
     def close(self) -> None:
         """Close the socket and end every open stream (their calls see a cancellation)."""
@@ -609,6 +673,8 @@ class Connection(workers.Host):
             if self.closed:
                 return
             self.closed = True
+            if self._closing is not None:
+                self._closing(self)
             streams = list(self.streams.values())
             self.streams.clear()
             self.blocked.clear()
@@ -637,3 +703,8 @@ class Connection(workers.Host):
         self.queued -= sum(len(item[1]) for item in stream.queue if item[0] == _DATA)
         stream.queue.clear()
         return dropped
+
+
+def _timeval(seconds: float) -> bytes:
+    """struct timeval for SO_SNDTIMEO / SO_RCVTIMEO."""
+    return struct.pack("ll", int(seconds), int((seconds % 1) * 1e6))
