@@ -7,6 +7,7 @@ on the server process's CPU time and resident memory (``/proc``), generous next 
 server spent (a CONTINUATION flood cost it 24-29 s of CPU), never on wall-clock time.
 """
 import os
+import socket
 import struct
 import threading
 import time
@@ -22,6 +23,7 @@ from h2client import (
     END_HEADERS,
     END_STREAM,
     HEADERS,
+    MAX_WINDOW,
     NO_ERROR,
     OK,
     PING,
@@ -377,3 +379,132 @@ def test_the_attacks_leave_no_threads_behind(owner):
     while threads(pid) > 40 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert threads(pid) <= 40
+
+
+# --- bounded connections (issue 13, finding 4) ---------------------------------------------------------
+def plugin_with(spawn, wrapper_dir, *args):
+    """An echo plugin started with ``args``, its owner connected as the loader is and initialised."""
+    plugin = spawn(wrapper_dir("echo"), args=list(args))
+    assert plugin.init({"log.level": "info"}) == 0, plugin.stderr()
+    return plugin
+
+
+def wait_until(predicate, what, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "no %s within %.0f s" % (what, timeout)
+        time.sleep(0.05)
+
+
+def test_connections_over_the_limit_are_refused_with_a_clear_goaway_and_the_owner_is_served(spawn, wrapper_dir):
+    plugin = plugin_with(spawn, wrapper_dir, "--max-connections", "5")  # the owner's is one of the 5
+    held = [Client(plugin.address) for _ in range(4)]
+    try:
+        refused = Client(plugin.address, handshake=False)
+        refused.send_raw(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + raw_frame(SETTINGS, 0, 0))
+        refused.read_until_closed(10)
+        assert refused.goaway is not None and refused.goaway.error_code == ENHANCE_YOUR_CALM
+        assert refused.goaway.last_stream_id == 0 and b"connection limit" in refused.goaway.additional_data
+        refused.close()
+        result = plugin.exec_once("at-the-limit", text(b"owner"), timeout=30)
+        assert result.list[0].data == b"owner"
+        held.pop().close()  # one slot free again: a new client is served
+        wait_until(lambda: _served(plugin.address), "a free connection slot")
+    finally:
+        for client in held:
+            client.close()
+    assert "connection limit (5) reached" in plugin.stderr()
+
+
+def _served(address):
+    try:
+        with Client(address, timeout=5) as client:
+            return serving(client.unary("grpc.health.v1.Health", "Check", CheckRequest()))
+    except (AssertionError, OSError):
+        return False
+
+
+def test_a_connection_without_calls_is_closed_after_the_idle_timeout_and_one_with_a_stream_is_not(spawn,
+                                                                                                    wrapper_dir):
+    plugin = plugin_with(spawn, wrapper_dir, "--idle-timeout", "1")
+    idle = Client(plugin.address)
+    busy = Client(plugin.address)
+    try:
+        assert serving(idle.unary("grpc.health.v1.Health", "Check", CheckRequest()))
+        waiting = busy.request(CHECK, end=False)  # an open stream: not idle, however long it waits
+        idle.read_until_closed(30)
+        assert idle.goaway is not None and idle.goaway.error_code == NO_ERROR and b"idle" in idle.goaway.additional_data
+        time.sleep(3)  # (three idle timeouts: the busy connection must still be there)
+        busy.send_raw(raw_frame(DATA, END_STREAM, waiting, grpc_message(CheckRequest().SerializeToString())))
+        assert serving(busy.finish(waiting)) and busy.goaway is None
+        result = plugin.exec_once("after-idle-timeout", text(b"owner"), timeout=30)  # communicate is open
+        assert result.list[0].data == b"owner"
+    finally:
+        idle.close()
+        busy.close()
+
+
+def test_idle_connections_cost_no_threads_and_are_served_when_they_speak_again(spawn, wrapper_dir):
+    plugin = plugin_with(spawn, wrapper_dir, "--max-connections", "100")
+    pid = server_pid(plugin)
+    wait_until(lambda: threads(pid) == _settled(pid), "settled threads")
+    before = threads(pid)
+    clients = [Client(plugin.address) for _ in range(60)]
+    try:
+        for client in clients:
+            assert serving(client.unary("grpc.health.v1.Health", "Check", CheckRequest()))
+        assert threads(pid) >= before + 60  # busy connections have their reader threads
+        wait_until(lambda: threads(pid) <= before + 2, "quiet connections giving up their threads")
+        for client in clients[::7]:  # each wakes up on its next request
+            assert serving(client.unary("grpc.health.v1.Health", "Check", CheckRequest()))
+        result = plugin.exec_once("with-60-quiet-connections", text(b"owner"), timeout=30)
+        assert result.list[0].data == b"owner"
+    finally:
+        for client in clients:
+            client.close()
+
+
+def _settled(pid):
+    first = threads(pid)
+    time.sleep(0.3)
+    return min(first, threads(pid))
+
+
+def test_a_peer_that_stops_reading_loses_its_connection_and_its_threads(spawn, wrapper_dir):
+    """Hundreds of schema requests from a peer with a tiny receive buffer that never reads: the server's
+    writes stall; after its send timeout it ends the connection instead of waiting forever, and the owner
+    is served all along."""
+    plugin = plugin_with(spawn, wrapper_dir)
+    pid = server_pid(plugin)
+    before = _settled(pid)
+    budget = Budget(plugin)
+    host, port = plugin.address.rsplit(":", 1)
+    attacker = socket.socket()
+    attacker.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: a small window
+    attacker.connect((host, int(port)))
+    try:
+        schema = wire.service("aiges.WrapperService")["wrapperSchema"]
+        body = grpc_message(schema.request(serviceId="svcName").SerializeToString())
+        encoder = Encoder()
+        attacker.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"  # all the window there is: only TCP holds data back
+                         + raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 4, MAX_WINDOW))
+                         + raw_frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", MAX_WINDOW - 65535)))
+        for wave in range(4):  # 4 x 800 answers of 4 KB: more than the kernel buffers between us hold
+            attacker.sendall(b"".join(
+                raw_frame(HEADERS, END_HEADERS, stream_id, encoder.encode(grpc_headers(schema.path)))
+                + raw_frame(DATA, END_STREAM, stream_id, body) for stream_id in range(1 + 1600 * wave,
+                                                                                    1601 + 1600 * wave, 2)))
+            time.sleep(0.5)  # pacing only (fewer than MAX_CONCURRENT_STREAMS open at a time)
+        result = plugin.exec_once("while-a-peer-stalls", text(b"owner"), timeout=30)  # not held up meanwhile
+        assert result.list[0].data == b"owner"
+        wait_until(lambda: "took nothing from the connection" in plugin.stderr(), "the server giving up", 60)
+        attacker.settimeout(10)
+        while attacker.recv(1 << 20):  # what the server had sent, then the end of the connection
+            pass
+    finally:
+        attacker.close()
+    # its reader threads end; the shared, bounded pool that ran the schema calls stays (64 threads at most)
+    wait_until(lambda: threads(pid) <= before + 64, "the stalled connection's threads ending")
+    budget.check()
+    result = plugin.exec_once("after-a-stalled-peer", text(b"owner"), timeout=30)
+    assert result.list[0].data == b"owner"

@@ -550,8 +550,8 @@ class Connection(workers.Host):
             if out:
                 try:
                     self.sock.sendall(b"".join(out) if len(out) > 1 else out[0])
-                except OSError:
-                    self._broken()
+                except OSError as error:
+                    self._broken(error)
                     return False
             return True
 
@@ -631,7 +631,11 @@ class Connection(workers.Host):
 
     def _write(self, data: bytes) -> None:
         with self.lock:
-            self.sock.sendall(data)
+            try:
+                self.sock.sendall(data)
+            except OSError as error:
+                self._broken(error)
+                raise
 
     def _send_quietly(self, data: bytes) -> None:
         with self.lock:
@@ -640,12 +644,14 @@ class Connection(workers.Host):
     def _sendall_quietly(self, data: bytes) -> None:
         try:
             self.sock.sendall(data)
-        except OSError:
-            self._broken()
+        except OSError as error:
+            self._broken(error)
 
-    def _broken(self) -> None:
+    def _broken(self, error: OSError) -> None:
         """A send failed or timed out (lock held), maybe halfway through a frame: nothing more can be sent.
         Shutting the socket down wakes whoever reads it (a reader thread or the poller), which closes."""
+        if isinstance(error, BlockingIOError) and not self.closed:
+            log.warning("the client took nothing from the connection for %.0f s: closing it", WRITE_TIMEOUT)
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
