@@ -12,6 +12,11 @@ the reader thread), so a sender never waits for a frame only it could read.
 Our receive windows are as large as HTTP/2 allows and are replenished in big steps: the gRPC layer
 bounds what it buffers by the maximum message size, so per-stream windows would only add round
 trips. What we send respects the peer's windows and frame size exactly.
+
+A quiet peer (nothing for PARK_AFTER seconds) costs no thread: the readers end and the server's
+poller watches the socket until it is readable again. The peer is not trusted: every frame costs
+O(1) work, header blocks, streams, queued bytes and no-progress frames are capped, and each
+violation is answered with the RFC 9113 code (docs: "Hardening" in explanation/grpc-transport.md).
 """
 import collections
 import logging
@@ -667,11 +672,24 @@ class Connection(workers.Host):
             self._sendall_quietly(frames.goaway(self.last_stream, frames.NO_ERROR, debug))
 
     def expire(self, idle_timeout: float) -> None:
-        """The idle timeout: no stream for ``idle_timeout`` seconds. GOAWAY(NO_ERROR), then close: no
-        call is lost (there is none), and a client that wants more simply connects again."""
-        log.info("closing a connection idle for %.0f s", idle_timeout)
-        self.goaway(b"idle for %d s" % idle_timeout)
-        self.close()
+        """The idle timeout: no stream for ``idle_timeout`` seconds. GOAWAY(NO_ERROR), then the end of the
+        connection: no call is lost (there is none), and a client that wants more connects again.
+        Called by the poller, so it never waits: not for the lock (a send in progress: next time), not
+        for the peer (the GOAWAY goes out only if the socket takes it at once). The shutdown wakes the
+        connection's reader (a thread, or the poller for a parked one), which closes it."""
+        if self.closed or self.goaway_sent or not self.lock.acquire(blocking=False):
+            return
+        try:
+            log.info("closing a connection idle for %.0f s", idle_timeout)
+            self.goaway_sent = True
+            try:
+                self.sock.send(frames.goaway(self.last_stream, frames.NO_ERROR, b"idle for %d s" % idle_timeout),
+                               socket.MSG_DONTWAIT)
+            except OSError:
+                pass
+            self._broken(OSError("idle"))
+        finally:
+            self.lock.release()
 
     def close(self) -> None:
         """Close the socket and end every open stream (their calls see a cancellation)."""
