@@ -470,31 +470,37 @@ def _settled(pid):
     return min(first, threads(pid))
 
 
-def test_a_peer_that_stops_reading_loses_its_connection_and_its_threads(spawn, wrapper_dir):
-    """Hundreds of schema requests from a peer with a tiny receive buffer that never reads: the server's
-    writes stall; after its send timeout it ends the connection instead of waiting forever, and the owner
-    is served all along."""
-    plugin = plugin_with(spawn, wrapper_dir)
-    pid = server_pid(plugin)
-    before = _settled(pid)
-    budget = Budget(plugin)
+def stalled_peer(plugin):
+    """A connection whose peer, with a tiny receive buffer, asks for megabytes of answers (schema
+    requests, 4 KB each, with all the flow-control window there is) and never reads a byte."""
     host, port = plugin.address.rsplit(":", 1)
     attacker = socket.socket()
     attacker.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: a small window
     attacker.connect((host, int(port)))
+    schema = wire.service("aiges.WrapperService")["wrapperSchema"]
+    body = grpc_message(schema.request(serviceId="svcName").SerializeToString())
+    encoder = Encoder()
+    attacker.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"  # all the window there is: only TCP holds data back
+                     + raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 4, MAX_WINDOW))
+                     + raw_frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", MAX_WINDOW - 65535)))
+    for wave in range(4):  # 4 x 800 answers of 4 KB: more than the kernel buffers between us hold
+        attacker.sendall(b"".join(
+            raw_frame(HEADERS, END_HEADERS, stream_id, encoder.encode(grpc_headers(schema.path)))
+            + raw_frame(DATA, END_STREAM, stream_id, body) for stream_id in range(1 + 1600 * wave,
+                                                                                1601 + 1600 * wave, 2)))
+        time.sleep(0.5)  # pacing only (fewer than MAX_CONCURRENT_STREAMS open at a time)
+    return attacker
+
+
+def test_a_peer_that_stops_reading_loses_its_connection_and_its_threads(spawn, wrapper_dir):
+    """The server's writes to a peer that never reads stall; after its send timeout it ends the
+    connection instead of waiting forever, and the owner is served all along."""
+    plugin = plugin_with(spawn, wrapper_dir)
+    pid = server_pid(plugin)
+    before = _settled(pid)
+    budget = Budget(plugin)
+    attacker = stalled_peer(plugin)
     try:
-        schema = wire.service("aiges.WrapperService")["wrapperSchema"]
-        body = grpc_message(schema.request(serviceId="svcName").SerializeToString())
-        encoder = Encoder()
-        attacker.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"  # all the window there is: only TCP holds data back
-                         + raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 4, MAX_WINDOW))
-                         + raw_frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", MAX_WINDOW - 65535)))
-        for wave in range(4):  # 4 x 800 answers of 4 KB: more than the kernel buffers between us hold
-            attacker.sendall(b"".join(
-                raw_frame(HEADERS, END_HEADERS, stream_id, encoder.encode(grpc_headers(schema.path)))
-                + raw_frame(DATA, END_STREAM, stream_id, body) for stream_id in range(1 + 1600 * wave,
-                                                                                    1601 + 1600 * wave, 2)))
-            time.sleep(0.5)  # pacing only (fewer than MAX_CONCURRENT_STREAMS open at a time)
         result = plugin.exec_once("while-a-peer-stalls", text(b"owner"), timeout=30)  # not held up meanwhile
         assert result.list[0].data == b"owner"
         wait_until(lambda: "took nothing from the connection" in plugin.stderr(), "the server giving up", 60)
@@ -508,3 +514,12 @@ def test_a_peer_that_stops_reading_loses_its_connection_and_its_threads(spawn, w
     budget.check()
     result = plugin.exec_once("after-a-stalled-peer", text(b"owner"), timeout=30)
     assert result.list[0].data == b"owner"
+
+
+def test_a_peer_that_does_not_read_does_not_hold_up_the_shutdown(spawn, wrapper_dir):
+    plugin = plugin_with(spawn, wrapper_dir)
+    attacker = stalled_peer(plugin)
+    try:
+        assert plugin.shutdown(wait=2.0) == 0, plugin.stderr()  # go-plugin kills a plugin after 2 s
+    finally:
+        attacker.close()

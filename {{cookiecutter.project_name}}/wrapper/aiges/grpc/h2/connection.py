@@ -663,13 +663,19 @@ class Connection(workers.Host):
             pass
 
     # --- ending ----------------------------------------------------------------------------------------
-    def goaway(self, debug: bytes = b"") -> None:
-        """Refuse new streams (the ones open go on); the client reconnects elsewhere if it must."""
-        with self.lock:
+    def goaway(self, debug: bytes = b"", wait: float = WRITE_TIMEOUT) -> None:
+        """Refuse new streams (the ones open go on); the client reconnects elsewhere if it must. Waits at
+        most ``wait`` seconds for a send in progress (a peer that does not read must not hold up a stop)."""
+        if not self.lock.acquire(timeout=wait):
+            self._broken(OSError("a send did not finish within %.1f s" % wait))
+            return
+        try:
             if self.goaway_sent or self.closed:
                 return
             self.goaway_sent = True
             self._sendall_quietly(frames.goaway(self.last_stream, frames.NO_ERROR, debug))
+        finally:
+            self.lock.release()
 
     def expire(self, idle_timeout: float) -> None:
         """The idle timeout: no stream for ``idle_timeout`` seconds. GOAWAY(NO_ERROR), then the end of the

@@ -244,7 +244,7 @@ class Server:
             pass
         self.listener.close()
         for connection in connections:
-            connection.goaway()
+            connection.goaway(wait=0.1)  # a connection stuck on a peer that does not read is just closed
         deadline = time.monotonic() + max(0.0, grace)
         while time.monotonic() < deadline and any(c.open_streams for c in connections if not c.closed):
             time.sleep(0.01)
