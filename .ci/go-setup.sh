@@ -4,7 +4,9 @@
 # everything is there. GOPATH-mode builds need no module proxy, so nothing is fetched at build time.
 set -euo pipefail
 
-PACKAGES=(golang-go golang-google-grpc-dev golang-github-hashicorp-go-plugin-dev golang-google-protobuf-dev)
+# nghttp2-client: nghttp and h2load, one more independent HTTP/2 peer (tests/grpc/test_h2_nghttp.py)
+PACKAGES=(golang-go golang-google-grpc-dev golang-github-hashicorp-go-plugin-dev golang-google-protobuf-dev
+          nghttp2-client)
 
 say() { printf '[go-setup %(%T)T] %s\n' -1 "$*" >&2; }
 

@@ -16,6 +16,7 @@ import os
 import platform
 import shlex
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +30,7 @@ BENCH = ROOT / "benchmarks"
 RUNTIME_PARENT = ROOT / "{{cookiecutter.project_name}}" / "wrapper"
 sys.path[:0] = [str(RUNTIME_PARENT), str(ROOT / "tests" / "grpc"), str(BENCH)]
 
+import fakehost  # noqa: E402
 import gohost  # noqa: E402
 import vendor_env  # noqa: E402
 
@@ -39,6 +41,9 @@ SLEEP_MS = 5
 SCALED_WORKERS = 16  # ours, concurrency raised with --workers (the vendor's is fixed at CPU count - 1)
 # What the generated project's aiges.toml tells the loader to run (aiges.render.settings.PLUGIN_CMD).
 RENDERED_ARGS = ["-c", "from aiges.serve import run; run()"]
+IDLE_CONNECTIONS = 300
+IDLE_SETTLE = 5.0  # seconds the idle connections sit before the count (ours parks a quiet one after 2 s)
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])  # + an empty SETTINGS
 
 
 def _env(with_runtime: bool) -> Dict[str, str]:
@@ -127,6 +132,9 @@ def bench(chosen: List[Dict[str, Any]], wrapper_dir: str, counts: Dict[str, int]
             continue
         print("bench: concurrent %s" % target["name"], file=sys.stderr)
         results[target["name"]]["concurrent"] = _concurrent(target["command"], wrapper_dir, target["env"], counts)
+    for target in chosen:
+        print("bench: %d idle connections, %s" % (IDLE_CONNECTIONS, target["name"]), file=sys.stderr)
+        results[target["name"]]["idle_connections"] = _idle(target, wrapper_dir)
     ours = next(target for target in chosen if target["name"] == "ours")
     results["ours"]["concurrent_scaled"] = _concurrent(ours["command"] + " --workers %d" % SCALED_WORKERS,
                                                        wrapper_dir, ours["env"], counts)
@@ -140,6 +148,56 @@ def _concurrent(command: str, wrapper_dir: str, env: Dict[str, str], counts: Dic
                          warmup=counts["clients"], concurrency=counts["clients"], params={"sleep_ms": str(SLEEP_MS)},
                          check=False)
     return {"rps": found["rps"], "errors": found["errors"], "clients": counts["clients"], "sleep_ms": SLEEP_MS}
+
+
+def _idle(target: Dict[str, Any], wrapper_dir: str) -> Dict[str, Any]:
+    """Threads and resident memory of the server with ``IDLE_CONNECTIONS`` open HTTP/2 connections that
+    sent their preface and then nothing (ours with its connection limit raised above that number)."""
+    command = target["command"]
+    if target["name"] == "ours":
+        command += " --max-connections %d" % (IDLE_CONNECTIONS + 10)
+    plugin = fakehost.Plugin(command, wrapper_dir, env=target["env"])
+    plugin.start()
+    sockets: List[socket.socket] = []
+    try:
+        pid = _server_pid(plugin.pid)
+        time.sleep(1.0)
+        before = _threads(pid), _rss_mb(pid)
+        host, port = plugin.address.rsplit(":", 1)
+        for _ in range(IDLE_CONNECTIONS):
+            sock = socket.create_connection((host, int(port)))
+            sock.sendall(PREFACE)
+            sockets.append(sock)
+        time.sleep(IDLE_SETTLE)
+        after = _threads(pid), _rss_mb(pid)
+        served = plugin.connect().health() == "SERVING"  # and a newcomer is still served
+    finally:
+        for sock in sockets:
+            sock.close()
+        plugin.close()
+    return {"connections": IDLE_CONNECTIONS, "threads": after[0], "threads_before": before[0], "rss_mb": after[1],
+            "rss_mb_before": before[1], "still_served": served}
+
+
+def _server_pid(pid: int) -> int:
+    """The server process itself (``bash -c`` may not have exec'd it)."""
+    with open("/proc/%d/comm" % pid) as comm:
+        if comm.read().strip() == "bash":
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as children:
+                return int(children.read().split()[0])
+    return pid
+
+
+def _threads(pid: int) -> int:
+    return len(os.listdir("/proc/%d/task" % pid))
+
+
+def _rss_mb(pid: int) -> float:
+    with open("/proc/%d/status" % pid) as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def _percentile(ordered: List[float], fraction: float) -> float:
@@ -197,6 +255,8 @@ def rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
         ("cold start to first result (init + 1 request), median (ms)", "lower", ("cold_start", "ready_median_ms")),
         ("RSS after %d requests (MB)" % requests, "lower", ("rss_mb_after",)),
         ("32 concurrent requests, wrapper waits %d ms, requests/s" % SLEEP_MS, "higher", ("concurrent", "rps")),
+        ("%d idle connections: server threads" % IDLE_CONNECTIONS, "lower", ("idle_connections", "threads")),
+        ("%d idle connections: RSS (MB)" % IDLE_CONNECTIONS, "lower", ("idle_connections", "rss_mb")),
     ]
     table = []
     for label, better, path in specs:

@@ -29,6 +29,8 @@ APP_PROTOCOL_VERSION = "1"
 DEFAULT_MAX_MESSAGE_MB = 256
 LISTEN_CHOICES = ("unix", "tcp")
 CLIENT_CERT_KEY = "PLUGIN_CLIENT_CERT"  # go-plugin's AutoMTLS: the host's certificate (PEM)
+DEFAULT_MAX_CONNECTIONS = 100  # the loader opens exactly one
+DEFAULT_IDLE_TIMEOUT = 300.0
 
 NOT_BY_HAND = """\
 This is the AIGES python-mode plugin server. It is meant to be started by the loader (AIservice
@@ -50,6 +52,14 @@ def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     try:
         return int(value) if value else default
+    except ValueError:
+        return default
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        return float(value) if value else default
     except ValueError:
         return default
 
@@ -78,6 +88,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transport", choices=("h2", "grpcio"), default=_default_transport(),
                         help="h2: the built-in HTTP/2 server (default); grpcio: grpcio's server "
                              "(env AIGES_TRANSPORT)")
+    parser.add_argument("--max-connections", type=int,
+                        default=_env_int("AIGES_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
+                        help="h2 transport: open connections at most; more are refused with GOAWAY "
+                             "(env AIGES_MAX_CONNECTIONS; default %(default)s; the loader opens one)")
+    parser.add_argument("--idle-timeout", type=float,
+                        default=_env_float("AIGES_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT), metavar="SECONDS",
+                        help="h2 transport: close a connection that has had no call for this long, with GOAWAY "
+                             "(env AIGES_IDLE_TIMEOUT; default %(default)s; 0: never)")
     parser.add_argument("--grace", type=float, default=1.5,
                         help="seconds allowed for a clean stop (go-plugin kills after 2)")
     parser.add_argument("-c", dest="vendor_concurrent", action="store_true",
@@ -139,6 +157,7 @@ _EARLY_OPTIONS = {
     "--max-message-mb": str.isdigit,
     "--wrapper": bool, "--log-level": ("debug", "info", "warn", "warning", "error").__contains__,
     "--grace": _is_number, "-c": None, "--listen": LISTEN_CHOICES.__contains__,
+    "--max-connections": str.isdigit, "--idle-timeout": _is_number,
 }
 
 
@@ -246,6 +265,8 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, Any, Optional[int]
                         endpoint=early[1] if early else None, client_cert=os.environ.get(CLIENT_CERT_KEY) or None)
     if early:
         settings.watch_fd = early[2]
+    settings.max_connections = max(1, args.max_connections)
+    settings.idle_timeout = args.idle_timeout if args.idle_timeout > 0 else None
 
     def announce(line: str) -> None:
         sys.stdout.write(line + "\n")

@@ -57,6 +57,8 @@ class Settings:
         self.endpoint = endpoint  # where ``listener`` listens
         self.client_cert = client_cert  # go-plugin AutoMTLS: the host's certificate (PEM); serve TLS requiring it
         self.watch_fd: Optional[int] = None  # the loader's stdout pipe (closed when the loader dies)
+        self.max_connections = 100  # h2 only: open connections at most (aiges.serve --max-connections)
+        self.idle_timeout: Optional[float] = 300.0  # h2 only: seconds without a stream before a close (None: never)
 
 
 def _workers(settings: Settings) -> Any:
@@ -86,7 +88,8 @@ def _open(settings: Settings, tls: Any) -> Tuple[Any, Endpoint]:
         endpoint = Endpoint("tcp", port=listener.getsockname()[1])
     if tls is not None:
         listener = tls.wrap_listener(listener)
-    return H2Transport(settings.max_message_bytes, listener), endpoint
+    return H2Transport(settings.max_message_bytes, listener, settings.max_connections,
+                       settings.idle_timeout), endpoint
 
 
 def _tcp(bind: Callable[[Any], Any], settings: Settings) -> Any:

@@ -12,11 +12,18 @@ the reader thread), so a sender never waits for a frame only it could read.
 Our receive windows are as large as HTTP/2 allows and are replenished in big steps: the gRPC layer
 bounds what it buffers by the maximum message size, so per-stream windows would only add round
 trips. What we send respects the peer's windows and frame size exactly.
+
+A quiet peer (nothing for PARK_AFTER seconds) costs no thread: the readers end and the server's
+poller watches the socket until it is readable again. The peer is not trusted: every frame costs
+O(1) work, header blocks, streams, queued bytes and no-progress frames are capped, and each
+violation is answered with the RFC 9113 code (docs: "Hardening" in explanation/grpc-transport.md).
 """
 import collections
 import logging
 import socket
+import struct
 import threading
+import time
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from aiges.grpc import workers
@@ -29,6 +36,22 @@ OUR_MAX_FRAME = frames.DEFAULT_MAX_FRAME  # we never raise SETTINGS_MAX_FRAME_SI
 RECEIVE_WINDOW = frames.MAX_WINDOW
 REPLENISH_AT = RECEIVE_WINDOW // 2
 MAX_STREAMS = 1000  # SETTINGS_MAX_CONCURRENT_STREAMS: the loader keeps a handful; each stream may hold a thread
+
+# Limits against a hostile peer (see docs/explanation/grpc-transport.md, "Hardening"). Every one of them
+# is far above what a gRPC client needs, and each check costs O(1) per frame.
+MAX_HEADER_LIST = 64 * 1024  # SETTINGS_MAX_HEADER_LIST_SIZE we advertise and enforce (RFC 9113 6.5.2)
+MAX_HEADER_BLOCK = 4 * MAX_HEADER_LIST  # compressed octets of one header block read at most
+MAX_CONTINUATIONS = 64  # CONTINUATION frames per header block: 16 carry MAX_HEADER_BLOCK in 16 KB frames
+MAX_QUEUED = 64 * 1024 * 1024  # response bytes waiting for the peer's window; beyond, new streams are refused
+# Frames that cost us work but make no progress (PING, SETTINGS, RST_STREAM, PRIORITY, empty DATA, unknown
+# types, refused streams): a token bucket of FLOOD_BURST frames refilled at FLOOD_RATE per second.
+FLOOD_BURST = 2000
+FLOOD_RATE = 500.0
+LINGER_SECONDS, LINGER_BYTES = 1.0, 4 * 1024 * 1024  # reading on after a GOAWAY (see _linger)
+WRITE_TIMEOUT = 10.0  # a peer that takes nothing from its socket for this long loses the connection
+PARK_AFTER = 2.0  # seconds without a byte from the peer before the reader threads hand the socket to the poller
+
+_PARK: Callable[[], None] = lambda: None  # noqa: E731 - what _read_frames returns when the peer went quiet
 
 _HEADERS, _DATA = 0, 1
 
@@ -69,11 +92,20 @@ class Handler:
 
 class Connection(workers.Host):
     """See the module docstring. ``start()`` starts it; when the connection is gone, the handler has
-    been told about every stream still open."""
+    been told about every stream still open.
 
-    def __init__(self, sock: socket.socket, handler: Handler) -> None:
+    ``park(connection)``, when given, is called once the peer has sent nothing for PARK_AFTER seconds:
+    the reader threads have ended and the caller watches the socket (one thread for all quiet
+    connections), calling ``resume()`` when it is readable. ``closing(connection)`` is called on close."""
+
+    def __init__(self, sock: socket.socket, handler: Handler,
+                 park: Optional[Callable[["Connection"], None]] = None,
+                 closing: Optional[Callable[["Connection"], None]] = None) -> None:
         self.sock = sock
         self.handler = handler
+        self._park = park
+        self._closing = closing
+        self.active_at = time.monotonic()  # when the last stream opened (what an idle timeout counts from)
         self.lock = threading.Lock()  # everything below, and the order of bytes on the socket
         self.streams: Dict[int, Stream] = {}
         self.blocked: Dict[int, Stream] = {}  # streams waiting for connection window (insertion order)
@@ -81,15 +113,22 @@ class Connection(workers.Host):
         self.peer_initial_window = frames.DEFAULT_WINDOW
         self.peer_max_frame = frames.DEFAULT_MAX_FRAME
         self.received = 0
-        self.last_stream = 0
+        self.last_stream = 0  # the highest stream we processed (what a GOAWAY reports)
+        self.highest_stream = 0  # the highest stream the peer opened, refused ones included: lower ids are not idle
+        self.queued = 0  # DATA bytes in the streams' queues (waiting for the peer's windows)
+        self._tokens = float(FLOOD_BURST)
+        self._tokens_at = time.monotonic()
         self.going_away = False  # the peer sent GOAWAY
         self.goaway_sent = False  # we did: new streams are refused
         self.closed = False
         self._decoder = hpack.Decoder()
-        self._continuing: Optional[Tuple[int, int, List[bytes]]] = None  # (stream, flags, fragments)
+        # a header block still arriving: [stream, flags of its HEADERS, fragments, octets so far, CONTINUATIONs]
+        self._continuing: Optional[List[Any]] = None
         # reading: two threads take turns (see _turns); the parse state lives here between turns
         self._baton = threading.Lock()
         self._standby = 0  # threads waiting for the baton (0 or 1)
+        self._threads = 0  # reader threads alive (reading, standing by, or running an adopted job)
+        self._parked = False  # the peer is quiet: no reader thread; the poller watches the socket
         self._standby_lock = threading.Lock()
         self._job: Optional[Callable[[], None]] = None
         self._buffer = bytearray()
@@ -100,13 +139,29 @@ class Connection(workers.Host):
     def start(self) -> None:
         """Send our SETTINGS and start the connection's two reader threads."""
         try:
+            # Kernel timeouts, no cost per call: a send that makes no progress for WRITE_TIMEOUT fails (and the
+            # connection ends), a recv that gets nothing for PARK_AFTER returns so the reader threads can park.
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(WRITE_TIMEOUT))
+            if self._park is not None:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(PARK_AFTER))
             self._write(frames.settings([(frames.INITIAL_WINDOW_SIZE, RECEIVE_WINDOW),
-                                         (frames.ENABLE_PUSH, 0), (frames.MAX_CONCURRENT_STREAMS, MAX_STREAMS)])
+                                         (frames.ENABLE_PUSH, 0), (frames.MAX_CONCURRENT_STREAMS, MAX_STREAMS),
+                                         (frames.MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST)])
                         + frames.window_update(0, RECEIVE_WINDOW - frames.DEFAULT_WINDOW))
         except OSError:
             self.close()
             return
-        for turn in range(2):
+        self.resume()
+
+    def resume(self) -> None:
+        """(Re)start reading: two reader threads, counting those still running an adopted job."""
+        with self._standby_lock:
+            if self.closed:
+                return
+            self._parked = False
+            missing = 2 - self._threads
+            self._threads += max(0, missing)
+        for turn in range(missing):
             threading.Thread(target=self._turns, name="aiges-conn-%d" % turn, daemon=True).start()
 
     def adopt(self, job: Callable[[], None]) -> bool:
@@ -127,7 +182,10 @@ class Connection(workers.Host):
             baton.acquire()
             with count:
                 self._standby -= 1
-            if self.closed:
+                leave = self.closed or self._parked
+                if leave:
+                    self._threads -= 1
+            if leave:
                 baton.release()
                 return
             workers.hosting(self)
@@ -136,24 +194,51 @@ class Connection(workers.Host):
             finally:
                 workers.hosting(None)
                 baton.release()
-            if job is None:
+            if job is None or job is _PARK:
+                with count:
+                    self._threads -= 1
+                if job is _PARK and self._park is not None:
+                    self._park(self)
                 return
             job()
 
     def _read_until_job(self) -> Optional[Callable[[], None]]:
         """Read and handle frames until a job is adopted (returned) or the connection ends (None)."""
         try:
-            return self._read_frames()
+            job = self._read_frames()
+            if job is _PARK:
+                with self._standby_lock:
+                    self._parked = True  # before the baton goes: the thread standing by leaves instead of reading
+            return job
         except frames.ConnectionError_ as error:
             log.warning("HTTP/2 protocol error from the client, closing the connection: %s", error)
             self._send_quietly(frames.goaway(self.last_stream, error.code, str(error).encode("utf-8", "replace")))
+            self._linger()
         except hpack.HpackError as error:
             log.warning("bad header compression from the client, closing the connection: %s", error)
             self._send_quietly(frames.goaway(self.last_stream, frames.COMPRESSION_ERROR))
+            self._linger()
         except OSError:
             pass  # the peer went away
         self.close()
         return None
+
+    def _linger(self) -> None:
+        """After our GOAWAY: end our side and read (and drop) what the peer still sends, for a bounded
+        time and amount. Closing a socket with unread input sends a TCP reset, which can destroy the
+        GOAWAY in the peer's receive buffer before the peer has read it."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.settimeout(LINGER_SECONDS)
+            deadline = time.monotonic() + LINGER_SECONDS
+            left = LINGER_BYTES
+            while left > 0 and time.monotonic() < deadline:
+                chunk = self.sock.recv(min(left, READ_SIZE))
+                if not chunk:
+                    return
+                left -= len(chunk)
+        except OSError:
+            pass
 
     def _read_frames(self) -> Optional[Callable[[], None]]:
         buffer = self._buffer
@@ -162,7 +247,12 @@ class Connection(workers.Host):
             if self._pending_parse:
                 self._pending_parse = False
             else:
-                chunk = recv(READ_SIZE)
+                try:
+                    chunk = recv(READ_SIZE)
+                except BlockingIOError:  # SO_RCVTIMEO: nothing for PARK_AFTER seconds
+                    if self._park is None:
+                        continue
+                    return _PARK
                 if not chunk:
                     raise OSError("connection closed by the client")
                 buffer += chunk
@@ -211,18 +301,32 @@ class Connection(workers.Host):
             if len(payload) != 8:
                 raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "PING of %d bytes" % len(payload))
             if not flags & frames.ACK:
+                self._spend("PING")
                 self._write(frames.ping_ack(payload))
         elif kind == frames.SETTINGS:
             self._on_settings(flags, stream_id, payload)
         elif kind == frames.RST_STREAM:
             if len(payload) != 4 or not stream_id:
                 raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "bad RST_STREAM")
+            self._spend("RST_STREAM")  # also bounds "rapid reset" (CVE-2023-44487): open, reset, repeat
             self._on_reset(stream_id)
         elif kind == frames.GOAWAY:
             self.going_away = True
         elif kind == frames.PUSH_PROMISE:
             raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "a client must not push")
-        # PRIORITY and unknown frame types are ignored (RFC 9113 5.5)
+        else:  # PRIORITY and unknown frame types are ignored (RFC 9113 5.5), but not for free
+            self._spend("PRIORITY or unknown")
+
+    def _spend(self, what: str) -> None:
+        """Take one token for a frame that makes no progress; a peer that keeps sending them faster than
+        FLOOD_RATE per second (after a burst of FLOOD_BURST) is flooding us: ENHANCE_YOUR_CALM (RFC 9113 7)."""
+        now = time.monotonic()
+        tokens = min(float(FLOOD_BURST), self._tokens + (now - self._tokens_at) * FLOOD_RATE)
+        self._tokens_at = now
+        if tokens < 1.0:
+            raise frames.ConnectionError_(frames.ENHANCE_YOUR_CALM, "flood of frames that make no progress (%s): "
+                                          "over %d at %d per second" % (what, FLOOD_BURST, FLOOD_RATE))
+        self._tokens = tokens - 1.0
 
     def _on_data(self, flags: int, stream_id: int, payload: bytes) -> None:
         if not stream_id:
@@ -231,11 +335,13 @@ class Connection(workers.Host):
         if self.received >= REPLENISH_AT:
             self._write(frames.window_update(0, self.received))
             self.received = 0
+        if not payload and not flags & frames.END_STREAM:
+            self._spend("empty DATA")
         stream = self.streams.get(stream_id)
         if stream is None or stream.remote_closed:
-            if stream_id > self.last_stream:
+            if stream_id > self.highest_stream:
                 raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "DATA on idle stream %d" % stream_id)
-            return  # a stream we already finished or reset: the data is dropped
+            return  # a stream we already finished, reset or refused: the data is dropped (RFC 9113 5.1)
         data = payload if not flags & frames.PADDED else bytes(frames.strip_padding(memoryview(payload), flags))
         stream.received += len(payload)
         if stream.received >= REPLENISH_AT:
@@ -259,23 +365,31 @@ class Connection(workers.Host):
         if flags & frames.END_HEADERS:
             self._header_block(stream_id, flags, bytes(view))
         else:
-            self._continuing = (stream_id, flags, [bytes(view)])
+            self._continuing = [stream_id, flags, [bytes(view)], len(view), 0]
 
     def _on_continuation(self, flags: int, stream_id: int, payload: bytes) -> None:
-        if self._continuing is None or self._continuing[0] != stream_id:
+        """One more fragment of a header block. A block must be decoded whole (HPACK state), so the
+        only answer to an endless one is ending the connection: both caps are connection errors,
+        ENHANCE_YOUR_CALM as RFC 9113 7 names it for excessive load (a CONTINUATION flood, CVE-2024-27316)."""
+        continuing = self._continuing
+        if continuing is None or continuing[0] != stream_id:
             raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "unexpected CONTINUATION")
-        fragments = self._continuing[2]
-        fragments.append(payload)
-        if sum(len(fragment) for fragment in fragments) > 1024 * 1024:
-            raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "header block over 1 MB")
+        continuing[4] += 1
+        if continuing[4] > MAX_CONTINUATIONS:
+            raise frames.ConnectionError_(frames.ENHANCE_YOUR_CALM, "header block in more than %d CONTINUATION "
+                                          "frames" % MAX_CONTINUATIONS)
+        continuing[3] += len(payload)
+        if continuing[3] > MAX_HEADER_BLOCK:
+            raise frames.ConnectionError_(frames.ENHANCE_YOUR_CALM, "header block over %d bytes" % MAX_HEADER_BLOCK)
+        continuing[2].append(payload)
         if flags & frames.END_HEADERS:
-            first_flags = self._continuing[1]
             self._continuing = None
-            self._header_block(stream_id, first_flags, b"".join(fragments))
+            self._header_block(stream_id, continuing[1], b"".join(continuing[2]))
 
     def _header_block(self, stream_id: int, flags: int, block: bytes) -> None:
         headers = self._decoder.decode(block)  # always: the decoder's table must see every block
         end = bool(flags & frames.END_STREAM)
+        size = sum(len(name) + len(value) for name, value in headers) + 32 * len(headers)  # RFC 9113 6.5.2
         stream = self.streams.get(stream_id)
         if stream is not None:  # trailers from the client: only the end of its stream matters
             if not end:
@@ -286,13 +400,20 @@ class Connection(workers.Host):
             return
         if not stream_id % 2:
             raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "client stream id %d is even" % stream_id)
-        if stream_id <= self.last_stream:  # a stream that is already closed: the request gets an answer
+        if stream_id <= self.highest_stream:  # a stream that is already closed: the request gets an answer
+            self._spend("HEADERS on a closed stream")
             self._write(frames.rst_stream(stream_id, frames.STREAM_CLOSED))
             return
-        if self.goaway_sent or len(self.streams) >= MAX_STREAMS:  # not processed: the client may retry it
+        self.highest_stream = stream_id  # from now on the stream is closed or open, never idle (RFC 9113 5.1.1)
+        if self.goaway_sent or len(self.streams) >= MAX_STREAMS or self.queued > MAX_QUEUED:
+            self._spend("refused stream")  # not processed: the client may retry it
             self._write(frames.rst_stream(stream_id, frames.REFUSED_STREAM))
             return
         self.last_stream = stream_id
+        self.active_at = time.monotonic()
+        if size > MAX_HEADER_LIST:
+            self._too_large(stream_id, size, end)
+            return
         stream = Stream(stream_id, self.peer_initial_window)
         stream.remote_closed = end
         with self.lock:
@@ -301,6 +422,20 @@ class Connection(workers.Host):
         if end:
             self._forget_if_done(stream)
 
+    def _too_large(self, stream_id: int, size: int, end: bool) -> None:
+        """A request whose header list is over the SETTINGS_MAX_HEADER_LIST_SIZE we advertised. RFC 9113
+        10.5.1 lets a server answer it with HTTP 431, after decoding the block (done: the HPACK state stays
+        in step), so only this stream fails: gRPC's RESOURCE_EXHAUSTED in a Trailers-Only response (the
+        connection, which the loader has only one of, goes on)."""
+        log.warning("refused a request whose header list is %d bytes (limit %d)", size, MAX_HEADER_LIST)
+        message = "header list of %d bytes over the limit of %d" % (size, MAX_HEADER_LIST)
+        block = hpack.encode([(":status", "431"), ("content-type", "application/grpc"), ("grpc-status", "8"),
+                              ("grpc-message", message)])
+        out = frames.headers(stream_id, block, True, self.peer_max_frame)
+        if not end:  # we answered before the client finished sending: tell it to stop (RFC 9113 8.1)
+            out += frames.rst_stream(stream_id, frames.NO_ERROR)
+        self._write(out)
+
     def _on_settings(self, flags: int, stream_id: int, payload: bytes) -> None:
         if stream_id:
             raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "SETTINGS on a stream")
@@ -308,21 +443,25 @@ class Connection(workers.Host):
             if payload:
                 raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "SETTINGS ACK with a payload")
             return
+        self._spend("SETTINGS")
         grown = False
         with self.lock:
+            initial = None
             for key, value in frames.parse_settings(payload):
                 if key == frames.INITIAL_WINDOW_SIZE:
                     if value > frames.MAX_WINDOW:
                         raise frames.ConnectionError_(frames.FLOW_CONTROL_ERROR, "initial window %d" % value)
-                    delta = value - self.peer_initial_window
-                    self.peer_initial_window = value
-                    for stream in self.streams.values():
-                        stream.send_window += delta
-                    grown = grown or delta > 0
+                    initial = value  # only the last value counts (RFC 9113 6.5.3): streams are adjusted once
                 elif key == frames.MAX_FRAME_SIZE:
                     if not frames.DEFAULT_MAX_FRAME <= value <= 2 ** 24 - 1:
                         raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "max frame size %d" % value)
                     self.peer_max_frame = value
+            if initial is not None and initial != self.peer_initial_window:
+                delta = initial - self.peer_initial_window
+                self.peer_initial_window = initial
+                for stream in self.streams.values():
+                    stream.send_window += delta
+                grown = delta > 0
             out = [frames.SETTINGS_ACK]
             if grown:
                 for stream in list(self.streams.values()):
@@ -333,6 +472,7 @@ class Connection(workers.Host):
         if len(payload) != 4:
             raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "WINDOW_UPDATE of %d bytes" % len(payload))
         increment = frames.parse_u32(payload)
+        self._spend("WINDOW_UPDATE")  # each DATA frame we send gives a token back: the updates it causes are free
         dropped: Optional[List[Callable[[], None]]] = None
         with self.lock:
             out: List[bytes] = []
@@ -368,7 +508,7 @@ class Connection(workers.Host):
             self.streams.pop(stream_id, None)
             self.blocked.pop(stream_id, None)
             stream.reset = True
-            dropped = _take_unsent(stream)
+            dropped = self._take_unsent(stream)
         self._ended(stream, dropped)
 
     def _ended(self, stream: Stream, dropped: List[Callable[[], None]]) -> None:
@@ -407,6 +547,7 @@ class Connection(workers.Host):
                 stream.headers_sent = True
             if data is not None:
                 queue.append([_DATA, data, False, dropped])
+                self.queued += len(data)
             if trailers is not None:
                 queue.append([_HEADERS, trailers, True, None])
             out: List[bytes] = []
@@ -414,7 +555,8 @@ class Connection(workers.Host):
             if out:
                 try:
                     self.sock.sendall(b"".join(out) if len(out) > 1 else out[0])
-                except OSError:
+                except OSError as error:
+                    self._broken(error)
                     return False
             return True
 
@@ -436,7 +578,7 @@ class Connection(workers.Host):
         stream.reset = True
         self.blocked.pop(stream.id, None)
         out.append(frames.rst_stream(stream.id, code))
-        return _take_unsent(stream)
+        return self._take_unsent(stream)
 
     def _drain(self, stream: Stream, out: List[bytes]) -> None:
         """Move what the windows allow from ``stream.queue`` to ``out`` (lock held)."""
@@ -464,14 +606,18 @@ class Connection(workers.Host):
             sent = 0
             total = len(payload)
             view = memoryview(payload)
+            sent_frames = 0
             while sent < total and allowed > 0:
                 chunk = min(size, allowed, total - sent)
                 out.append(frames.header(chunk, frames.DATA, 0, stream.id))
                 out.append(view[sent:sent + chunk])
                 sent += chunk
                 allowed -= chunk
+                sent_frames += 1
             self.send_window -= sent
             stream.send_window -= sent
+            self.queued -= sent
+            self._tokens += sent_frames  # the peer may answer each with a WINDOW_UPDATE or PING (see _spend)
             if sent < total:
                 item[1] = view[sent:]
                 if self.send_window <= 0:
@@ -490,7 +636,11 @@ class Connection(workers.Host):
 
     def _write(self, data: bytes) -> None:
         with self.lock:
-            self.sock.sendall(data)
+            try:
+                self.sock.sendall(data)
+            except OSError as error:
+                self._broken(error)
+                raise
 
     def _send_quietly(self, data: bytes) -> None:
         with self.lock:
@@ -499,17 +649,53 @@ class Connection(workers.Host):
     def _sendall_quietly(self, data: bytes) -> None:
         try:
             self.sock.sendall(data)
+        except OSError as error:
+            self._broken(error)
+
+    def _broken(self, error: OSError) -> None:
+        """A send failed or timed out (lock held), maybe halfway through a frame: nothing more can be sent.
+        Shutting the socket down wakes whoever reads it (a reader thread or the poller), which closes."""
+        if isinstance(error, BlockingIOError) and not self.closed:
+            log.warning("the client took nothing from the connection for %.0f s: closing it", WRITE_TIMEOUT)
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
 
     # --- ending ----------------------------------------------------------------------------------------
-    def goaway(self) -> None:
-        """Refuse new streams (the ones open go on); the client reconnects elsewhere if it must."""
-        with self.lock:
+    def goaway(self, debug: bytes = b"", wait: float = WRITE_TIMEOUT) -> None:
+        """Refuse new streams (the ones open go on); the client reconnects elsewhere if it must. Waits at
+        most ``wait`` seconds for a send in progress (a peer that does not read must not hold up a stop)."""
+        if not self.lock.acquire(timeout=wait):
+            self._broken(OSError("a send did not finish within %.1f s" % wait))
+            return
+        try:
             if self.goaway_sent or self.closed:
                 return
             self.goaway_sent = True
-            self._sendall_quietly(frames.goaway(self.last_stream, frames.NO_ERROR))
+            self._sendall_quietly(frames.goaway(self.last_stream, frames.NO_ERROR, debug))
+        finally:
+            self.lock.release()
+
+    def expire(self, idle_timeout: float) -> None:
+        """The idle timeout: no stream for ``idle_timeout`` seconds. GOAWAY(NO_ERROR), then the end of the
+        connection: no call is lost (there is none), and a client that wants more connects again.
+        Called by the poller, so it never waits: not for the lock (a send in progress: next time), not
+        for the peer (the GOAWAY goes out only if the socket takes it at once). The shutdown wakes the
+        connection's reader (a thread, or the poller for a parked one), which closes it."""
+        if self.closed or self.goaway_sent or not self.lock.acquire(blocking=False):
+            return
+        try:
+            log.info("closing a connection idle for %.0f s", idle_timeout)
+            self.goaway_sent = True
+            try:
+                self.sock.send(frames.goaway(self.last_stream, frames.NO_ERROR, b"idle for %d s" % idle_timeout),
+                               socket.MSG_DONTWAIT)
+            except OSError:
+                pass
+            self._broken(OSError("idle"))
+        finally:
+            self.lock.release()
 
     def close(self) -> None:
         """Close the socket and end every open stream (their calls see a cancellation)."""
@@ -517,13 +703,15 @@ class Connection(workers.Host):
             if self.closed:
                 return
             self.closed = True
+            if self._closing is not None:
+                self._closing(self)
             streams = list(self.streams.values())
             self.streams.clear()
             self.blocked.clear()
             unsent = []
             for stream in streams:
                 stream.reset = True
-                unsent.append(_take_unsent(stream))
+                unsent.append(self._take_unsent(stream))
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -539,9 +727,14 @@ class Connection(workers.Host):
     def open_streams(self) -> int:
         return len(self.streams)
 
+    def _take_unsent(self, stream: Stream) -> List[Callable[[], None]]:
+        """Empty the stream's queue (lock held): the ``dropped`` callbacks of data that had not wholly left."""
+        dropped = [item[3] for item in stream.queue if item[0] == _DATA and item[3] is not None]
+        self.queued -= sum(len(item[1]) for item in stream.queue if item[0] == _DATA)
+        stream.queue.clear()
+        return dropped
 
-def _take_unsent(stream: Stream) -> List[Callable[[], None]]:
-    """Empty the stream's queue (lock held): the ``dropped`` callbacks of data that had not wholly left."""
-    dropped = [item[3] for item in stream.queue if item[0] == _DATA and item[3] is not None]
-    stream.queue.clear()
-    return dropped
+
+def _timeval(seconds: float) -> bytes:
+    """struct timeval for SO_SNDTIMEO / SO_RCVTIMEO."""
+    return struct.pack("ll", int(seconds), int((seconds % 1) * 1e6))

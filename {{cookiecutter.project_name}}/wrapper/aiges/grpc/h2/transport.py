@@ -3,16 +3,21 @@ import socket
 from typing import Any, Dict, Iterable, Optional
 
 from aiges.grpc.h2.rpc import Router, Rpc
-from aiges.grpc.h2.server import Server
+from aiges.grpc.h2.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, Server
 from aiges.grpc.listen import listen
 from aiges.grpc.services import Entry
 
 
 class H2Transport:
-    def __init__(self, max_message_bytes: int, listener: Optional[Any] = None) -> None:
-        """``listener``: a socket already bound and listening (``aiges.grpc.listen``), if any."""
+    def __init__(self, max_message_bytes: int, listener: Optional[Any] = None,
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS,
+                 idle_timeout: Optional[float] = DEFAULT_IDLE_TIMEOUT) -> None:
+        """``listener``: a socket already bound and listening (``aiges.grpc.listen``), if any;
+        ``max_connections``, ``idle_timeout``: see ``h2.server.Server``."""
         self._router = Router(max_message_bytes)
         self._listener = listener
+        self._max_connections = max_connections
+        self._idle_timeout = idle_timeout
         self._server: Optional[Server] = None
 
     def bind(self, ports: Iterable[int]) -> int:
@@ -23,7 +28,7 @@ class H2Transport:
     def start(self) -> None:
         raw = self._listener
         listener = raw if isinstance(raw, socket.socket) else socket.socket(fileno=raw.detach())
-        self._server = Server(listener, self._router)
+        self._server = Server(listener, self._router, self._max_connections, self._idle_timeout)
         self._server.start()
 
     def install(self, entries: Dict[str, Entry]) -> None:
