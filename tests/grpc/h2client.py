@@ -139,6 +139,23 @@ class StreamRecord:
         return out
 
 
+def connect(address: str, timeout: float = 10.0, receive_buffer: Optional[int] = None) -> socket.socket:
+    """A connected socket to ``address``: a unix socket's path (the plugin's default, as the handshake
+    names it) or "host:port". ``receive_buffer`` is set before connecting (a small window)."""
+    unix = address.startswith("/")
+    sock = socket.socket(socket.AF_UNIX if unix else socket.AF_INET, socket.SOCK_STREAM)
+    if receive_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.settimeout(timeout)
+    if unix:
+        sock.connect(address)
+    else:
+        host, port = address.rsplit(":", 1)
+        sock.connect((host, int(port)))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 class Client:
     """One HTTP/2 connection to ``address`` ("host:port", or a unix socket's path). ``settings``: the
     client's SETTINGS from the start."""
@@ -146,14 +163,7 @@ class Client:
     def __init__(self, address: str, settings: Optional[Dict[int, int]] = None, timeout: float = 10.0,
                  handshake: bool = True) -> None:
         self.timeout = timeout
-        if address.startswith("/"):  # the plugin's default: a unix socket (the handshake's path)
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.sock.settimeout(timeout)
-            self.sock.connect(address)
-        else:
-            host, port = address.rsplit(":", 1)
-            self.sock = socket.create_connection((host, int(port)), timeout=timeout)
-            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = connect(address, timeout)
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding="utf-8"))
         if settings:
             values: Dict[Any, int] = {SettingCodes.MAX_CONCURRENT_STREAMS: 100,

@@ -7,7 +7,6 @@ on the server process's CPU time and resident memory (``/proc``), generous next 
 server spent (a CONTINUATION flood cost it 24-29 s of CPU), never on wall-clock time.
 """
 import os
-import socket
 import struct
 import threading
 import time
@@ -33,6 +32,7 @@ from h2client import (
     SETTINGS,
     WINDOW_UPDATE,
     Client,
+    connect,
     grpc_headers,
     grpc_message,
     raw_frame,
@@ -365,7 +365,10 @@ def test_a_refused_flood_of_streams_over_the_limit_is_bounded(owner):
         sender = threading.Thread(target=_send_quietly, args=(attacker, data), daemon=True)
         sender.start()
         attacker.read_until_closed(60)  # streams beyond the limit are refused, then the refusals are a flood
-        assert attacker.goaway is not None and attacker.goaway.error_code in (ENHANCE_YOUR_CALM, NO_ERROR)
+        # Over TCP the GOAWAY arrives; over the default unix socket (kernel buffers of ~200 KB) the server's
+        # refusals can fill the buffer of this slow reader first, and the send timeout ends the connection
+        # without one. Either way the connection ends, within the budget, and the owner is served.
+        assert attacker.goaway is None or attacker.goaway.error_code in (ENHANCE_YOUR_CALM, NO_ERROR)
         sender.join(30)
     finally:
         attacker.close()
@@ -465,10 +468,8 @@ def _settled(pid):
 def stalled_peer(plugin):
     """A connection whose peer, with a tiny receive buffer, asks for megabytes of answers (schema
     requests, 4 KB each, with all the flow-control window there is) and never reads a byte."""
-    host, port = plugin.address.rsplit(":", 1)
-    attacker = socket.socket()
-    attacker.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: a small window
-    attacker.connect((host, int(port)))
+    attacker = connect(plugin.address, receive_buffer=4096)  # before connecting: a small window
+    attacker.settimeout(None)
     schema = wire.service("aiges.WrapperService")["wrapperSchema"]
     body = grpc_message(schema.request(serviceId="svcName").SerializeToString())
     encoder = Encoder()

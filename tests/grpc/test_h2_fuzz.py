@@ -8,7 +8,6 @@ and arbitrary ones (any type, flags, stream id and payload). The run is derandom
 it costs a few seconds in CI; ``AIGES_FUZZ_EXAMPLES`` raises the budget for a longer local run.
 """
 import os
-import socket
 import struct
 
 import fakehost
@@ -25,6 +24,7 @@ from h2client import (
     RST_STREAM,
     SETTINGS,
     WINDOW_UPDATE,
+    connect,
     grpc_headers,
     grpc_message,
     raw_frame,
@@ -84,8 +84,7 @@ frame_lists = st.lists(st.one_of(plausible, plausible, arbitrary), min_size=1, m
 def exchange(address, data):
     """Send the preface, an empty SETTINGS, ``data`` and a PING; return (frames, closed) where frames are
     (type, flags, stream, payload) as read until the PING's ACK or the end of the connection."""
-    host, port = address.rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
+    with connect(address, timeout=10) as sock:
         try:
             sock.sendall(PREFACE + raw_frame(SETTINGS, 0, 0) + data + raw_frame(PING, 0, 0, BARRIER))
         except OSError:

@@ -57,6 +57,14 @@ def h2load(tools, plugin, body, *options):
             "output": done.stdout}
 
 
+@pytest.fixture
+def echo(wrapper_dir, spawn):
+    """The echo plugin on 127.0.0.1: nghttp and h2load speak HTTP/2 over TCP only."""
+    plugin = spawn(wrapper_dir("echo"), AIGES_LISTEN="tcp")
+    assert plugin.init({}) == 0, plugin.stderr()
+    return plugin
+
+
 def test_nghttp_gets_a_grpc_answer_with_its_trailers(tools, echo, body):
     done = subprocess.run([tools["nghttp"], "-v", "-d", str(body), *GRPC_HEADERS, url(echo)],
                           capture_output=True, text=True, timeout=60)
@@ -73,7 +81,7 @@ def test_h2load_thousands_of_calls_over_several_connections_all_succeed(tools, e
 
 
 def test_h2load_beyond_the_connection_limit_is_refused_and_the_owner_is_served(tools, wrapper_dir, spawn, body):
-    plugin = spawn(wrapper_dir("echo"), args=["--max-connections", "3"])  # the owner holds one
+    plugin = spawn(wrapper_dir("echo"), args=["--max-connections", "3"], AIGES_LISTEN="tcp")  # the owner holds one
     assert plugin.init({}) == 0
     result = h2load(tools, plugin, body, "-n", "400", "-c", "20", "-m", "10")
     assert 0 < result["succeeded"] < result["total"], result["output"]  # two clients' share got through
