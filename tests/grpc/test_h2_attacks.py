@@ -368,7 +368,9 @@ def test_a_refused_flood_of_streams_over_the_limit_is_bounded(owner):
         # Over TCP the GOAWAY arrives; over the default unix socket (kernel buffers of ~200 KB) the server's
         # refusals can fill the buffer of this slow reader first, and the send timeout ends the connection
         # without one. Either way the connection ends, within the budget, and the owner is served.
-        assert attacker.goaway is None or attacker.goaway.error_code in (ENHANCE_YOUR_CALM, NO_ERROR)
+        # (PROTOCOL_ERROR too: this client's own SETTINGS ACK, written by its reader while the sender thread is
+        # mid-frame on the socket, can split an attack frame; the server then rightly sees garbage.)
+        assert attacker.goaway is None or attacker.goaway.error_code in (ENHANCE_YOUR_CALM, NO_ERROR, PROTOCOL_ERROR)
         sender.join(30)
     finally:
         attacker.close()

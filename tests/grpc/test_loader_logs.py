@@ -14,6 +14,7 @@ import gohost
 import loaderlog
 import pytest
 import test_gohost
+from conftest import plugin_env
 from gohost import node
 
 go_binary, go_host = test_gohost.go_binary, test_gohost.go_host  # the Go host fixtures
@@ -151,7 +152,6 @@ def test_the_runtime_start_up_is_shown_at_info(noisy):
 
 
 def test_at_log_level_error_only_errors_remain(go_binary, wrapper_dir):
-    from conftest import plugin_env
 
     host = gohost.GoHost(fakehost.python_command(), str(wrapper_dir("noisy")), env=plugin_env(), log_level="error")
     try:
@@ -226,7 +226,6 @@ def _serve(folder: Path, env: Dict[str, str], stop: bool = True) -> Tuple[int, s
 
 
 def test_by_hand_the_server_logs_human_readable_lines(wrapper_dir, tmp_path):
-    from conftest import plugin_env
 
     env = plugin_env(BASIC_PLUGIN="hello", AIGES_LOG_FILE=str(tmp_path / "w.log"))
     env.pop("PLUGIN_PROTOCOL_VERSIONS", None)
@@ -243,7 +242,6 @@ def test_by_hand_the_server_logs_human_readable_lines(wrapper_dir, tmp_path):
     ({"PLUGIN_PROTOCOL_VERSIONS": "2"}, "the loader speaks plugin protocol version(s) 2"),
 ])
 def test_a_start_up_problem_under_the_loader_is_an_error_entry(wrapper_dir, tmp_path, env, words):
-    from conftest import plugin_env
 
     env = plugin_env(BASIC_PLUGIN="hello", AIGES_LOG_FILE=str(tmp_path / "w.log"), **env)
     status, out, err = _serve(wrapper_dir("noisy"), env, stop=False)
@@ -253,7 +251,6 @@ def test_a_start_up_problem_under_the_loader_is_an_error_entry(wrapper_dir, tmp_
 
 
 def test_without_the_loaders_cookie_the_explanation_is_plain_text(wrapper_dir):
-    from conftest import plugin_env
 
     env = plugin_env()
     env.pop("BASIC_PLUGIN", None)
