@@ -423,15 +423,15 @@ def _served(address):
 
 def test_a_connection_without_calls_is_closed_after_the_idle_timeout_and_one_with_a_stream_is_not(spawn,
                                                                                                     wrapper_dir):
-    plugin = plugin_with(spawn, wrapper_dir, "--idle-timeout", "1")
-    idle = Client(plugin.address)
+    plugin = plugin_with(spawn, wrapper_dir, "--idle-timeout", "2")
     busy = Client(plugin.address)
+    waiting = busy.request(CHECK, end=False)  # an open stream at once: not idle, however long it waits
+    idle = Client(plugin.address)
     try:
         assert serving(idle.unary("grpc.health.v1.Health", "Check", CheckRequest()))
-        waiting = busy.request(CHECK, end=False)  # an open stream: not idle, however long it waits
         idle.read_until_closed(30)
         assert idle.goaway is not None and idle.goaway.error_code == NO_ERROR and b"idle" in idle.goaway.additional_data
-        time.sleep(3)  # (three idle timeouts: the busy connection must still be there)
+        time.sleep(6)  # (three idle timeouts: the busy connection must still be there)
         busy.send_raw(raw_frame(DATA, END_STREAM, waiting, grpc_message(CheckRequest().SerializeToString())))
         assert serving(busy.finish(waiting)) and busy.goaway is None
         result = plugin.exec_once("after-idle-timeout", text(b"owner"), timeout=30)  # communicate is open
