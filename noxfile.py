@@ -45,7 +45,7 @@ def runtime39(session: nox.Session) -> None:
     # The same loader-facing tests on grpcio's transport (the built-in one is the default above).
     session.run("python", "-m", "pytest", "tests/grpc", "-p", "no:cacheprovider", "-k", "not h2_", *session.posargs,
                 env={"AIGES_TRANSPORT": "grpcio"})
-    # The oldest protobuf the runtime supports: messages are built from the .proto files at run time.
+    # The oldest protobuf the runtime supports: messages are built from the checked-in descriptor set at run time.
     session.install("protobuf==3.20.3")
     session.run("python", "-m", "pytest", "tests/grpc/test_grpc_protocol.py", "tests/grpc/test_grpc_faults.py",
                 "tests/grpc/test_gohost.py", "-p", "no:cacheprovider", *session.posargs)

@@ -138,15 +138,13 @@ def _prune(keep: Path, days: float = 7.0) -> None:
 def descriptor_set(path: Path) -> Path:
     """Write the runtime's protos as a serialized FileDescriptorSet (what the Go host reads) to ``path``.
 
-    Needs the runtime importable (its parent folder on sys.path); imported here, not at the top, so that
-    building the binary does not.
+    The set is the one checked in beside the protos (``helpers/sync_descriptors.py``). Needs the runtime
+    importable (its parent folder on sys.path); imported here, not at the top, so that building the binary
+    does not.
     """
-    from aiges.grpc import protoparse, wire
-    from google.protobuf import descriptor_pb2
+    from aiges.grpc import wire
 
-    files = wire._load_files(wire.PROTO_FILES)
-    protoparse.resolve(files)
-    data = descriptor_pb2.FileDescriptorSet(file=files).SerializeToString()
+    data = wire.serialized_set()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name("%s.%d.tmp" % (path.name, os.getpid()))

@@ -1,11 +1,14 @@
-"""The wire format comes from the runtime's .proto files, read at run time; conversions never let a
-bad wrapper answer through (unit level: no process, no network)."""
-import pytest
-from aiges.grpc import convert, protoparse, wire
-from aiges.grpc.calls import plan
-from google.protobuf import descriptor_pb2
+"""The wire format comes from the runtime's .proto files (through the descriptor set compiled from them and
+checked in); conversions never let a bad wrapper answer through (unit level: no network)."""
+import subprocess
+import sys
+from pathlib import Path
 
-F = descriptor_pb2.FieldDescriptorProto
+import pytest
+from aiges.grpc import convert, wire
+from aiges.grpc.calls import plan
+from conftest import plugin_env
+from google.protobuf import descriptor_pb2
 
 
 def test_every_loader_rpc_is_declared_with_the_loader_paths_and_streaming_kinds():
@@ -42,44 +45,36 @@ def test_messages_encode_byte_for_byte_as_the_loader_expects():
     assert health(status=health.SERVING).SerializeToString() == b"\x08\x01"
 
 
-def test_the_reader_builds_map_entries_nested_enums_and_qualified_references():
-    parsed = protoparse.parse("""
-        syntax = "proto3"; package p.q;  // comment
-        /* block
-           comment */
-        message Outer {
-          enum Kind { A = 0; B = 1 [deprecated = true]; }
-          message Inner { string s = 1; }
-          map<string, Inner> items = 1;
-          repeated Kind kinds = 2 [packed = true];
-          Inner inner = 3;
-          reserved 9;
-        }
-        service S { rpc Call(stream Outer) returns (Outer.Inner) { option deprecated = true; } }
-    """, "x.proto")
-    protoparse.resolve([parsed])
-    outer = parsed.message_type[0]
-    entry = next(n for n in outer.nested_type if n.name == "ItemsEntry")
-    assert entry.options.map_entry
-    fields = {f.name: f for f in outer.field}
-    assert (fields["items"].label, fields["items"].type_name) == (F.LABEL_REPEATED, ".p.q.Outer.ItemsEntry")
-    assert (fields["kinds"].type, fields["kinds"].type_name) == (F.TYPE_ENUM, ".p.q.Outer.Kind")
-    assert entry.field[1].type_name == ".p.q.Outer.Inner"
-    method = parsed.service[0].method[0]
-    assert (method.input_type, method.output_type, method.client_streaming, method.server_streaming) == (
-        ".p.q.Outer", ".p.q.Outer.Inner", True, False)
+def test_the_set_holds_every_proto_file_with_its_imports_dependencies_first():
+    files = descriptor_pb2.FileDescriptorSet.FromString(wire.serialized_set()).file
+    names = [f.name for f in files]
+    protos = Path(wire.__file__).parent / "protos"
+    assert set(names) == {p.name for p in protos.glob("*.proto")} | {"google/protobuf/empty.proto"}
+    for position, file in enumerate(files):
+        assert set(file.dependency) <= set(names[:position]), file.name
+    assert {f.syntax for f in files} == {"proto3"}
 
 
-@pytest.mark.parametrize("text, problem", [
-    ('syntax = "proto2";', "only proto3"),
-    ("message M { oneof x { string a = 1; } }", "'oneof' is not supported"),
-    ("message M { Missing m = 1; }", "unknown type 'Missing'"),
-    ("message M { string a = one; }", "expected a number"),
-])
-def test_the_reader_names_the_file_and_line_of_what_it_cannot_read(text, problem):
-    with pytest.raises(protoparse.ProtoSyntaxError, match=problem) as raised:
-        protoparse.resolve([protoparse.parse(text, "bad.proto")])
-    assert "bad.proto" in str(raised.value)
+def test_maps_nested_messages_and_enums_come_through_the_set():
+    request = wire.message("aiges.Request")
+    params = request.DESCRIPTOR.fields_by_name["params"]
+    assert params.message_type.GetOptions().map_entry
+    assert dict(request(params={"a": "1"}).params) == {"a": "1"}
+    health = wire.message("grpc.health.v1.HealthCheckResponse")
+    assert health.DESCRIPTOR.enum_types_by_name["ServingStatus"].values_by_name["SERVING"].number == 1
+
+
+def test_loading_the_wire_format_reads_no_proto_file_and_needs_no_compiler():
+    probe = (
+        "import sys\n"
+        "opened = []\n"
+        "sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == 'open' else None)\n"
+        "sys.modules['grpc_tools'] = None\n"
+        "from aiges.grpc import wire\n"
+        "wire.service('aiges.WrapperService')\n"
+        "print([p for p in opened if p.endswith('.proto')])\n")
+    result = subprocess.run([sys.executable, "-c", probe], env=plugin_env(), capture_output=True, text=True)
+    assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
 
 
 class Item:

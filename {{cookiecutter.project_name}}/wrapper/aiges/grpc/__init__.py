@@ -1,6 +1,6 @@
 """gRPC mode: the plugin server behind ``python -m aiges.serve`` (loader python mode, spec section 7).
 
-``protos/`` holds the wire format (the single source); ``wire`` builds message classes from it at
-run time. Imports inside this package are absolute, so ``import grpc`` always means the grpcio
-library, never this package.
+``protos/`` holds the wire format (the ``.proto`` files, the single source, and the descriptor set
+compiled from them); ``wire`` builds message classes from that set at run time. Imports inside this
+package are absolute, so ``import grpc`` always means the grpcio library, never this package.
 """

@@ -1,21 +1,18 @@
-"""Message classes and rpc tables, built at run time from the ``.proto`` files in ``protos/``.
+"""Message classes and rpc tables, built at run time from the descriptor set compiled from ``protos/``.
 
-Why at run time: generated ``*_pb2.py`` modules are tied to the protobuf version that generated
-them, while a plugin image may carry any protobuf from 3.20 to today. Parsing the protos into a
-private descriptor pool works with all of them and keeps the ``.proto`` files the single source of
-the wire format (the server, the tests' fake loader and the benchmarks all load them from here).
+Why not generated ``*_pb2.py`` modules: they are tied to the protobuf version that generated them,
+while a plugin image may carry any protobuf from 3.20 to today. The ``.proto`` files stay the single
+source of the wire format; ``helpers/sync_descriptors.py`` compiles them with protoc into
+``protos/descriptor_set.py`` (a drift test keeps it current), and this module loads that set into a
+private descriptor pool with protobuf's own API, which every supported version has.
 """
+import binascii
 import functools
-import os
-from typing import Dict, List, NamedTuple, Tuple
+from typing import Dict, NamedTuple
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-from aiges.grpc import protoparse
-
-PROTO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "protos")
-PROTO_FILES = ("aiges_inner.proto", "health.proto", "grpc_stdio.proto", "grpc_controller.proto",
-               "grpc_broker.proto")
+from aiges.grpc.protos import descriptor_set
 
 
 class Method(NamedTuple):
@@ -36,32 +33,13 @@ class Protocol(NamedTuple):
     services: Dict[str, Dict[str, Method]]  # "aiges.WrapperService" -> {"wrapperInit": Method}
 
 
-def _load_files(names: Tuple[str, ...]) -> List[descriptor_pb2.FileDescriptorProto]:
-    """Parse ``names`` and their imports, dependencies first."""
-    ordered: List[descriptor_pb2.FileDescriptorProto] = []
-    seen: Dict[str, bool] = {}
-
-    def visit(name: str) -> None:
-        if name in seen:
-            if not seen[name]:
-                raise protoparse.ProtoSyntaxError("import cycle through %s" % name)
-            return
-        seen[name] = False
-        path = os.path.join(PROTO_DIR, *name.split("/"))
-        with open(path, encoding="utf-8") as source:
-            parsed = protoparse.parse(source.read(), name)
-        for dependency in parsed.dependency:
-            visit(dependency)
-        seen[name] = True
-        ordered.append(parsed)
-
-    for name in names:
-        visit(name)
-    return ordered
+def serialized_set() -> bytes:
+    """The compiled ``FileDescriptorSet`` (imports included), as protoc wrote it."""
+    return binascii.a2b_base64("".join(descriptor_set.DATA))
 
 
 def _message_class(pool: descriptor_pool.DescriptorPool, descriptor: object) -> type:
-    """``GetMessageClass`` (protobuf >= 4.22) or ``MessageFactory.GetPrototype`` (older)."""
+    """``GetMessageClass`` (protobuf >= 4.21) or ``MessageFactory.GetPrototype`` (3.20)."""
     get_class = getattr(message_factory, "GetMessageClass", None)
     if get_class is not None:
         return get_class(descriptor)
@@ -69,13 +47,12 @@ def _message_class(pool: descriptor_pool.DescriptorPool, descriptor: object) -> 
 
 
 @functools.cache
-def protocol(names: Tuple[str, ...] = PROTO_FILES) -> Protocol:
+def protocol() -> Protocol:
     """Load the protocol once per process (a private pool: no clash with generated modules)."""
-    files = _load_files(names)
-    protoparse.resolve(files)
+    files = descriptor_pb2.FileDescriptorSet.FromString(serialized_set()).file
     pool = descriptor_pool.DescriptorPool()
-    for file in files:
-        pool.AddSerializedFile(file.SerializeToString())
+    for file in files:  # protoc writes dependencies first
+        pool.Add(file)
     messages: Dict[str, type] = {}
     services: Dict[str, Dict[str, Method]] = {}
     for file in files:
