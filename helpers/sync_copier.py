@@ -36,8 +36,9 @@ HEADER = """\
 # cookiecutter.json (questions) and helpers/rules.py (validators): edit those, then run
 #   python helpers/sync_copier.py
 # Use with: copier copy --trust --vcs-ref=HEAD <this template> <destination>
-# (--trust: the Jinja extensions in helpers/ and the task below run code; tomli-w must be installed
-# next to copier, e.g. `pipx install copier && pipx inject copier copier-template-extensions tomli-w`).
+# (--trust: the Jinja extensions in helpers/ and the task below run code; tomli-w, and tomli below
+# Python 3.11, must be installed next to copier, e.g.
+# `pipx install copier && pipx inject copier copier-template-extensions tomli-w tomli`).
 """
 
 SETTINGS = """\

@@ -13,7 +13,8 @@ def main() -> int:
     status = subprocess.run(command, check=False).returncode
     if status != 0:
         print(f"ERROR: `python -m aiges render` failed (exit status {status}); see its message above. "
-              "Rendering needs tomli-w in the Python that runs the template: pip install tomli-w",
+              "Rendering needs tomli-w in the Python that runs the template, and tomli below Python 3.11: "
+              "pip install tomli-w tomli",
               file=sys.stderr)
     return status
 

@@ -29,14 +29,14 @@ def main() -> int:
     sys.path.insert(0, os.path.join(args.project, "wrapper"))
 
     import grpc
-    from aiges import loading, tomlread
+    from aiges import loading, tomlcompat
     from aiges.declarations import from_wrapper_class
     from aiges.grpc import wire
     from aiges.localrun import inputs
 
     cls, path = loading.import_wrapper(os.path.join(args.project, "wrapper"))
     declarations = from_wrapper_class(cls, path)
-    config = tomlread.load_file(os.path.join(args.project, "aiges.toml")).get("wrapper", {})
+    config = tomlcompat.load_file(os.path.join(args.project, "aiges.toml")).get("wrapper", {})
     samples = inputs.load_samples(declarations, {})
     params = {key: str(value) for key, value in inputs.build_params(declarations, {}, "grpc", "sid-0001").items()}
 

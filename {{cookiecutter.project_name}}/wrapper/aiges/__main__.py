@@ -10,6 +10,7 @@ import sys
 from typing import List, Optional
 
 from aiges import __version__
+from aiges.tomlcompat import TomlReaderMissing
 
 COMMANDS = {
     "run": ("aiges.localrun.cli", "run the plugin locally in the loader's call order and check its output"),
@@ -49,7 +50,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     parser = argparse.ArgumentParser(prog="python -m aiges %s" % name, description=summary)
     module.configure(parser)
-    return int(module.main(parser.parse_args(rest)) or 0)
+    arguments = parser.parse_args(rest)
+    try:
+        return int(module.main(arguments) or 0)
+    except TomlReaderMissing as error:  # Python < 3.11 without tomli: the fix, not a traceback
+        print("python -m aiges %s: %s" % (name, error), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

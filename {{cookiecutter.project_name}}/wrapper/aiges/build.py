@@ -160,10 +160,10 @@ def make_plan(args: argparse.Namespace) -> Plan:
 
 def rendered_plugin_cmd(root: str) -> Optional[str]:
     """``[aiges].pythonPluginCmd`` of the project's aiges.toml (None in cgo mode or without the file)."""
-    from aiges import tomlread
+    from aiges import tomlcompat
 
     try:
-        document = tomlread.load_file(os.path.join(root, "aiges.toml"))
+        document = tomlcompat.load_file(os.path.join(root, "aiges.toml"))
     except (OSError, ValueError):
         return None
     command = document.get("aiges", {}).get("pythonPluginCmd")

@@ -2,7 +2,7 @@
 import os
 from typing import Any, Dict
 
-from aiges import tomlread
+from aiges import tomlcompat
 
 PLUGIN_MODES = ("grpc", "cgo")
 
@@ -12,7 +12,7 @@ def tool_settings(root: str) -> Dict[str, Any]:
     path = os.path.join(root, "pyproject.toml")
     if not os.path.isfile(path):
         return {}
-    document = tomlread.load_file(path)
+    document = tomlcompat.load_file(path)
     section = document.get("tool", {}).get("aiges", {})
     return dict(section) if isinstance(section, dict) else {}
 

@@ -100,7 +100,10 @@ def project_setting(wrapper_file: str) -> Tuple[Optional[str], str]:
     from ``[aiges].sessMode`` of the rendered aiges.toml beside wrapper.py. Unreadable files count as
     unset here: render reads and validates ``[tool.aiges]`` itself, with clear errors.
     """
-    from aiges import loading, project, tomlread
+    from aiges import loading, project, tomlcompat
+    # TomlReaderMissing counts as unreadable too: serving must not fail on it, and the image's build step
+    # (`python -m aiges check --in-image`) already refuses an image without a TOML reader, naming the fix.
+    unreadable = (OSError, ValueError, tomlcompat.TomlReaderMissing)
 
     folder = os.path.dirname(os.path.abspath(wrapper_file))
     root = loading.project_root(wrapper_file)
@@ -108,14 +111,14 @@ def project_setting(wrapper_file: str) -> Tuple[Optional[str], str]:
         if os.path.isfile(os.path.join(candidate, "pyproject.toml")):
             try:
                 value = project.tool_settings(candidate).get(SETTING)
-            except (OSError, ValueError):
+            except unreadable:
                 return None, ""
             return (value if value in MODES else None), "[tool.aiges]"
     rendered = os.path.join(folder, "aiges.toml")
     if os.path.isfile(rendered):
         try:
-            flag = tomlread.load_file(rendered).get("aiges", {}).get("sessMode")
-        except (OSError, ValueError):
+            flag = tomlcompat.load_file(rendered).get("aiges", {}).get("sessMode")
+        except unreadable:
             return None, ""
         if isinstance(flag, bool):
             return ("stream" if flag else "once"), "aiges.toml [aiges].sessMode"

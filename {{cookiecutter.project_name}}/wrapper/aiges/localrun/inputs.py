@@ -8,7 +8,7 @@ import dataclasses
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
-from aiges import tomlread
+from aiges import tomlcompat
 from aiges.core.types import DataAudio, DataImage, DataText, DataVideo
 from aiges.declarations import Declarations
 from aiges.dto import DataListCls, DataListNode
@@ -42,7 +42,7 @@ def build_config(declared: Dict[str, Any], project_root: str, overrides: Dict[st
     config: Dict[str, Any] = dict(declared or {})
     candidate = rendered_config_file(project_root)
     if candidate:
-        section = tomlread.load_file(candidate).get("wrapper", {})
+        section = tomlcompat.load_file(candidate).get("wrapper", {})
         config.update(section if isinstance(section, dict) else {})
     config.update(overrides)
     if emulate != "off":
@@ -61,7 +61,7 @@ def stale_config_warning(declarations: Declarations, project_root: str) -> Optio
     if candidate is None or not os.path.isfile(os.path.join(project_root, "pyproject.toml")):
         return None  # nothing rendered yet, or inside the image (no project settings to compare with)
     try:
-        section = tomlread.load_file(candidate).get("wrapper", {})
+        section = tomlcompat.load_file(candidate).get("wrapper", {})
         expected = wrapper_section(declarations, load_settings(project_root))
     except (OSError, ValueError, DeclarationError):
         return None

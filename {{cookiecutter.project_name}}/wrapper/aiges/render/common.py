@@ -7,10 +7,11 @@ from aiges.errors import DeclarationError, DeclarationErrors
 from aiges.render.evaluate import NotStatic
 from aiges.render.project import Rendered, locate, render
 from aiges.render.tomlout import MissingDependency
+from aiges.tomlcompat import TomlReaderMissing
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1  # render: the declarations are wrong; check: the committed files are stale
-EXIT_CANNOT = 2  # no wrapper.py, missing tomli-w, bad settings (check: also wrong declarations)
+EXIT_CANNOT = 2  # no wrapper.py, missing tomli-w (or tomli < 3.11), bad settings (check: also wrong declarations)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +37,7 @@ def render_or_explain(args: argparse.Namespace, command: str, problems_exit: int
               "`python -m aiges build` and `python -m aiges check` on your machine check it" % (prefix, error.reason),
               file=sys.stderr)
         return EXIT_OK, None
-    except MissingDependency as error:
+    except (MissingDependency, TomlReaderMissing) as error:
         print("%s: %s" % (prefix, error), file=sys.stderr)
         return EXIT_CANNOT, None
     except FileNotFoundError as error:

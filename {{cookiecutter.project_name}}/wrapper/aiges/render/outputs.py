@@ -109,12 +109,12 @@ def _lines(text: str) -> List[str]:
 
 
 def _same_document(old: Optional[bytes], document: Dict[str, Any]) -> bool:
-    from aiges import tomlread
+    from aiges import tomlcompat
 
     if old is None:
         return False
     try:
-        return tomlread.loads(old.decode("utf-8")) == document
+        return tomlcompat.loads(old.decode("utf-8")) == document
     except (UnicodeDecodeError, ValueError):
         return False
 
