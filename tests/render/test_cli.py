@@ -122,18 +122,21 @@ def test_the_import_fallback_says_which_declaration_forced_it(project):
 
 @pytest.fixture(scope="module")
 def python39(tmp_path_factory):
-    """Python 3.9 (the official images' version) and a folder holding only tomli-w for it."""
+    """Python 3.9 (the official images' version) and a folder holding only tomli and tomli-w for it (a
+    generated project's requirements install the first, its dev requirements the second)."""
     if not PY39.exists():
         pytest.skip("Python 3.9 is not installed at %s" % PY39)
-    tomli_w = pytest.importorskip("tomli_w")
-    site = tmp_path_factory.mktemp("site39")
-    shutil.copytree(os.path.dirname(tomli_w.__file__), str(site / "tomli_w"))
-    return str(PY39), str(site)
+    site, reader_only = tmp_path_factory.mktemp("site39"), tmp_path_factory.mktemp("site39-tomli")
+    for name, folders in (("tomli", (site, reader_only)), ("tomli_w", (site,))):
+        module = pytest.importorskip(name)
+        for folder in folders:
+            shutil.copytree(os.path.dirname(module.__file__), str(folder / name))
+    return str(PY39), str(site), str(reader_only)
 
 
 @pytest.mark.parametrize("fixture", ["once_text", "all_fields"])
 def test_python39_renders_the_same_bytes(project, python39, fixture):
-    python, site = python39
+    python, site, _ = python39
     on39, on_this = project(fixture, "cgo"), project(fixture, "cgo")
     for root, interpreter, extra in ((on39, python, [site]), (on_this, None, [])):
         for flags in (["render", "-q"], ["render", "-q", "--import"], ["check", "-q"]):
@@ -143,7 +146,7 @@ def test_python39_renders_the_same_bytes(project, python39, fixture):
 
 
 def test_python39_without_tomli_w_says_what_to_install(project, python39):
-    python, _ = python39
-    result = run_aiges(["render"], project("once_text"), python=python)
+    python, _, reader_only = python39
+    result = run_aiges(["render"], project("once_text"), python=python, python_path=[reader_only])
     assert result.returncode == 2
     assert result.stderr == "python -m aiges render: rendering TOML needs tomli-w: pip install tomli-w\n"
