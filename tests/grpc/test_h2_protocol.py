@@ -690,6 +690,8 @@ VIOLATIONS = {
         FLOW_CONTROL_ERROR, lambda c: raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 2 ** 31))),
     "SETTINGS MAX_FRAME_SIZE under 16384": (
         PROTOCOL_ERROR, lambda c: raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 5, 1000))),
+    "GOAWAY on a stream": (PROTOCOL_ERROR, lambda c: raw_frame(GOAWAY, 0, 1, bytes(8))),  # RFC 9113 6.8
+    "GOAWAY of 7 bytes": (FRAME_SIZE_ERROR, lambda c: raw_frame(GOAWAY, 0, 0, bytes(7))),  # RFC 9113 4.2
 }
 
 

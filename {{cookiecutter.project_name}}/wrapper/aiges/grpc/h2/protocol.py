@@ -69,6 +69,11 @@ class Stream:
         self.reset = False  # ended abnormally (RST_STREAM either way, or the connection's end)
         self.call: Any = None  # the caller's object for this stream
 
+    def __repr__(self) -> str:
+        return "Stream(%d%s%s%s, window %d, %d queued)" % (
+            self.id, ", remote closed" if self.remote_closed else "", ", local closed" if self.local_closed else "",
+            ", reset" if self.reset else "", self.send_window, len(self.queue))
+
 
 # --- events ------------------------------------------------------------------------------------------------
 class Event:
@@ -374,6 +379,9 @@ class ServerProtocol:
         end = bool(flags & frames.END_STREAM)
         stream = self.streams.get(stream_id)
         if stream is not None:  # trailers from the client: only the end of its stream matters
+            if stream.remote_closed:  # its stream had ended already: a stream error (RFC 9113 5.1)
+                unsent = self.reset_stream(stream, frames.STREAM_CLOSED) or []
+                return StreamReset(stream, frames.STREAM_CLOSED, False, unsent)
             if not end:
                 raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "trailers without END_STREAM")
             stream.remote_closed = True
@@ -492,7 +500,7 @@ class ServerProtocol:
         blocks HPACK-encoded or as fields. False when the stream is gone. ``unsent``, when not None, comes
         back (:class:`StreamReset`, :meth:`reset_stream`, :meth:`close`) if the stream ends before
         ``data`` has wholly left."""
-        if stream.reset or stream.local_closed or self.closed:
+        if stream.reset or stream.local_closed or self.closed or self.terminated:
             return False
         queue = stream.queue
         if not stream.headers_sent:
@@ -530,8 +538,8 @@ class ServerProtocol:
     def reset_stream(self, stream: Stream, code: int) -> Optional[List[Any]]:
         """End ``stream`` abnormally from our side (RST_STREAM); the ``unsent`` tokens of its data that
         had not wholly left (None when it had already ended)."""
-        if stream.reset or self.streams.pop(stream.id, None) is None:
-            return None
+        if stream.reset or self.terminated or self.streams.pop(stream.id, None) is None:
+            return None  # (after our GOAWAY for a protocol error nothing is sent: close() ends the streams)
         stream.reset = True
         self._blocked.pop(stream.id, None)
         self._out.append(frames.rst_stream(stream.id, code))
