@@ -522,6 +522,21 @@ def test_headers_on_a_stream_that_already_ended_get_stream_closed_and_the_connec
     assert serving(check(client))
 
 
+def test_headers_after_the_end_of_a_request_whose_answer_waits_reset_it_with_stream_closed(connect):
+    """The request has ended (END_STREAM) but its answer is held back by a zero window, so the stream is
+    still open on our side (half-closed, remote): more HEADERS on it are a stream error (RFC 9113 5.1),
+    not a second end of the request."""
+    client = connect(settings={WINDOW: 0})
+    first = client.request(CHECK, grpc_message(CheckRequest().SerializeToString()))
+    client.wait(lambda: client.streams[first].blocks, "the response headers (the message waits for window)")
+    block = client.h2.encoder.encode([("x-late", "trailers")])  # h2's encoder: still in step with the server
+    client.send_raw(raw_frame(HEADERS, END_HEADERS | END_STREAM, first, block))
+    client.wait(lambda: client.streams[first].reset is not None, "RST_STREAM for the half-closed stream")
+    assert client.streams[first].reset == STREAM_CLOSED and not client.streams[first].data
+    client.update_settings({WINDOW: 1 << 20})
+    assert serving(check(client))
+
+
 def test_grpc_message_is_percent_encoded(connect):
     client = connect()
     answer = check(client, service="\u00fcnknown 100%")
