@@ -64,6 +64,11 @@ _tasks:
 """
 
 
+# Defaults that differ under copier: cookiecutter names the folder after project_name, while copier is
+# given the folder, so its name is the natural project name (`copier copy <template> my-plugin`).
+COPIER_DEFAULTS = {"project_name": "{{ aiges_folder_name(_copier_conf.dst_path) }}"}
+
+
 def load_questions() -> Dict[str, Any]:
     return json.loads(COOKIECUTTER_JSON.read_text(encoding="utf-8"))
 
@@ -94,7 +99,8 @@ def copier_yml(questions: Dict[str, Any]) -> str:
         elif isinstance(value, bool):
             lines += ["  type: bool", f"  help: {_scalar(prompt)}", f"  default: {_scalar(value)}"]
         else:
-            lines += ["  type: str", f"  help: {_scalar(prompt)}", f"  default: {_scalar(_for_copier(value))}",
+            default = COPIER_DEFAULTS.get(name, _for_copier(value))
+            lines += ["  type: str", f"  help: {_scalar(prompt)}", f"  default: {_scalar(default)}",
                       f"  validator: \"{{{{ aiges_answer_problem('{name}', {name}) }}}}\""]
         blocks.append("\n".join(lines) + "\n")
     env_vars = {"keep_trailing_newline": True, **questions.get("_jinja2_env_vars", {})}  # cookiecutter always keeps it
