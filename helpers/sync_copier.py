@@ -61,6 +61,12 @@ _jinja_extensions:
 # project's own runtime (list form: no shell). Runs again on `copier update`; its output is deterministic.
 _tasks:
   - ["{{ _copier_python }}", "-m", "aiges", "render"]
+# After `copier update` has merged (tasks run before the merge): fail, listing the files, when the merge
+# left conflict markers or .rej files, which copier itself reports with exit status 0. Migrations run
+# when both template versions are known (tagged releases, or --vcs-ref=HEAD past a tag).
+_migrations:
+  - command: ["{{ _copier_python }}", "-m", "aiges.tools.conflicts"]
+    when: "{{ _stage == 'after' }}"
 """
 
 
