@@ -61,3 +61,19 @@ def test_wheels_left_by_an_offline_build_never_break_an_online_build(docker_engi
     assert "wheelhouse/ has wheels from an offline build; this build leaves them out" in done.stderr
     assert "Looking in links: /tmp/aiges-requirements" not in done.stderr, "pip must not use the wheels"
     assert (project / "wheelhouse" / "tomli-99.0.0-py3-none-any.whl").exists(), "the user's files stay"
+
+
+def test_offline_wheels_follow_the_images_python_not_the_hosts(tmp_path: Path) -> None:
+    """Markers are decided for the image's Python: a 3.9 image gets tomli even when pip runs on 3.11+."""
+    from aiges.build import requirements_for
+
+    source = tmp_path / "requirements.txt"
+    source.write_text('# comment\ntomli>=1.1; python_version < "3.11"\nprotobuf>=3.20  # gRPC\n'
+                      'pywin32==306; sys_platform == "win32"\n--only-binary=:all:\n', encoding="utf-8")
+    for version, expected in (("3.9", ["tomli>=1.1", "protobuf>=3.20", "--only-binary=:all:"]),
+                              ("3.12", ["protobuf>=3.20", "--only-binary=:all:"])):
+        targeted = Path(requirements_for(str(source), version, ["manylinux2014_x86_64"]))
+        try:
+            assert targeted.read_text(encoding="utf-8").split() == expected, version
+        finally:
+            targeted.unlink()

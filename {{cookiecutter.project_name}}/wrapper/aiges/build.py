@@ -570,20 +570,69 @@ def prepare_wheelhouse(client: Any, plan: Plan, out: IO[str]) -> None:
         _say(out, "requirements.txt lists nothing: no wheels to download")
         return
     version = plan.python_version or base_python_version(client, plan.base_image) or DEFAULT_PYTHON
+    targeted = requirements_for(requirements, version, plan.platforms)
     command = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--only-binary=:all:",
-               "--python-version", version, "--dest", plan.wheelhouse, "--requirement", requirements]
+               "--python-version", version, "--dest", plan.wheelhouse, "--requirement", targeted]
     for platform in plan.platforms:
         command += ["--platform", platform]
     index = plan.buildargs.get("PIP_INDEX_URL")
     if index:
         command += ["--index-url", index]
     _say(out, f"downloading wheels for Python {version} ({', '.join(plan.platforms)}) into {WHEELHOUSE}")
-    result = subprocess.run(command, stdout=out, stderr=out, check=False)
+    try:
+        result = subprocess.run(command, stdout=out, stderr=out, check=False)
+    finally:
+        os.remove(targeted)
     if result.returncode != 0:
         raise BuildError(f"pip download failed (exit {result.returncode}, see above): every requirement needs "
                          f"a wheel for Python {version} on {', '.join(plan.platforms)}")
     count = len([name for name in os.listdir(plan.wheelhouse) if name.endswith(".whl")])
     _say(out, f"{count} wheels in {WHEELHOUSE}/; building with the network disabled")
+
+
+def requirements_for(path: str, version: str, platforms: List[str]) -> str:
+    """A temporary copy of requirements.txt with its environment markers decided for the image's Python.
+
+    ``pip download --python-version`` picks wheels for that version but judges markers such as
+    ``python_version < "3.11"`` by the Python running pip, so a 3.11 machine would skip tomli that a
+    3.9 image needs (and the offline build would then fail). Lines whose marker holds for the image
+    are kept without it, the others dropped; option lines are kept as they are.
+    """
+    import tempfile
+
+    environment = _marker_environment(version, platforms)
+    kept = []
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            text = line.split(" #", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+            if not text or text.startswith("-") or ";" not in text:
+                kept.append(text)
+                continue
+            requirement, marker = text.split(";", 1)
+            if _marker_holds(marker.strip(), environment, path):
+                kept.append(requirement.strip())
+    handle, temporary = tempfile.mkstemp(prefix="aiges-requirements-", suffix=".txt")
+    with os.fdopen(handle, "w", encoding="utf-8") as target:
+        target.write("\n".join(line for line in kept if line) + "\n")
+    return temporary
+
+
+def _marker_environment(version: str, platforms: List[str]) -> Dict[str, str]:
+    machine = "aarch64" if any("aarch64" in platform for platform in platforms) else "x86_64"
+    return {"python_version": version, "python_full_version": version + ".0", "implementation_name": "cpython",
+            "platform_python_implementation": "CPython", "sys_platform": "linux", "platform_system": "Linux",
+            "os_name": "posix", "platform_machine": machine}
+
+
+def _marker_holds(marker: str, environment: Dict[str, str], path: str) -> bool:
+    try:
+        from packaging.markers import InvalidMarker, Marker
+    except ImportError:  # pip always carries a copy
+        from pip._vendor.packaging.markers import InvalidMarker, Marker
+    try:
+        return bool(Marker(marker).evaluate(environment))
+    except InvalidMarker as error:
+        raise BuildError(f"{path}: cannot read the environment marker {marker!r}: {error}") from None
 
 
 def base_python_version(client: Any, base_image: Optional[str]) -> Optional[str]:
