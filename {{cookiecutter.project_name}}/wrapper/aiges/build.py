@@ -26,6 +26,7 @@ from typing import IO, Any, Dict, List, Optional, Tuple
 from aiges import loading
 
 EXIT_FAILED = 1
+EXIT_CANNOT = 2  # cannot run at all: a missing dependency (as every command), a bad command line (argparse)
 EXIT_NO_ENGINE = 3
 WHEELHOUSE = "wheelhouse"
 DEFAULT_PYTHON = "3.9"  # the official aiges images
@@ -275,7 +276,7 @@ def connect() -> Any:
         import docker
         from docker.errors import DockerException
     except ImportError:
-        raise BuildError("the docker SDK is not installed: pip install docker") from None
+        raise BuildError("the docker SDK is not installed: pip install docker", EXIT_CANNOT) from None
     try:
         client = docker.from_env(timeout=CLIENT_TIMEOUT)
         client.ping()
