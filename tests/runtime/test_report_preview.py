@@ -28,7 +28,9 @@ def test_a_long_json_string_is_abbreviated_inside_its_quotes() -> None:
     lines = preview.splitlines()
     assert lines[0] == "{" and lines[-1] == "}", "short enough now to be shown whole"
     text_line = lines[1]
-    assert text_line.startswith('  "text": "xxx') and text_line.endswith(f'{ELLIPSIS} (5000 characters)",')
+    assert text_line == '  "text": "' + "x" * 80 + f'{ELLIPSIS}(4880 characters left out){ELLIPSIS}' + "x" * 40 + '",'
+    tail = json.loads(preview_text(json.dumps({"text": "a" * 300 + " (checked)"}).encode()))["text"]
+    assert tail.endswith(" (checked)"), "the end of a long string stays visible"
     assert json.loads(preview)["n"] == 1, "what is shown is still JSON"
 
 

@@ -47,15 +47,15 @@ class Reporter:
 
 
 ELLIPSIS = "\u2026"  # the one marker of "cut here" in previews
-STRING_LIMIT = 120  # characters of one JSON string shown before it is abbreviated
+STRING_HEAD, STRING_TAIL = 80, 40  # characters of a long JSON string kept from its start and its end
 
 
 def preview_text(raw: bytes, limit: int = 600, max_lines: int = 20) -> str:
     """A readable preview: pretty JSON, text, or a one-line summary of binary data.
 
-    Never cut mid-token: JSON is shown whole line by line (long strings abbreviated inside their
-    quotes, so every shown line is still valid JSON syntax), text is cut at a space, and what was
-    left out is said on a last line of its own, starting with the ellipsis.
+    Never cut mid-token: JSON is shown whole line by line (long strings shortened inside their quotes,
+    keeping both ends, so every shown line is still valid JSON syntax), text is cut at a space, and
+    what was left out is said on a last line of its own, starting with the ellipsis.
     """
     try:
         text = raw.decode("utf-8")
@@ -69,9 +69,12 @@ def preview_text(raw: bytes, limit: int = 600, max_lines: int = 20) -> str:
 
 
 def _abbreviate(value: Any) -> Any:
-    """The JSON value with every string longer than STRING_LIMIT shortened (marker and length inside)."""
-    if isinstance(value, str) and len(value) > STRING_LIMIT:
-        return value[:STRING_LIMIT] + "%s (%d characters)" % (ELLIPSIS, len(value))
+    """The JSON value with every long string shortened in its middle: both ends stay readable (what a
+    wrapper appended or prefixed shows), and the marker says how much was left out."""
+    left_out = len(value) - STRING_HEAD - STRING_TAIL if isinstance(value, str) else 0
+    if left_out > 20:
+        return "%s%s(%d characters left out)%s%s" % (value[:STRING_HEAD], ELLIPSIS, left_out, ELLIPSIS,
+                                                     value[-STRING_TAIL:])
     if isinstance(value, list):
         return [_abbreviate(item) for item in value]
     if isinstance(value, dict):
