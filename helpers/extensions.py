@@ -74,8 +74,12 @@ def _load_rules() -> ModuleType:
 
 
 class AnswerRules(Extension):
-    """Makes ``aiges_answer_problem(name, value)`` available to copier's ``validator:``s."""
+    """Makes ``aiges_answer_problem(name, value)`` available to copier's ``validator:``s, and the defaults'
+    helpers: ``aiges_folder_name(path)`` (project_name) and the ``aiges_service_id`` filter (service_id)."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
-        environment.globals["aiges_answer_problem"] = _load_rules().answer_problem
+        rules = _load_rules()
+        environment.globals["aiges_answer_problem"] = rules.answer_problem
+        environment.globals["aiges_folder_name"] = rules.folder_project_name
+        environment.filters["aiges_service_id"] = rules.derived_service_id

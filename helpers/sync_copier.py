@@ -61,7 +61,18 @@ _jinja_extensions:
 # project's own runtime (list form: no shell). Runs again on `copier update`; its output is deterministic.
 _tasks:
   - ["{{ _copier_python }}", "-m", "aiges", "render"]
+# After `copier update` has merged (tasks run before the merge): fail, listing the files, when the merge
+# left conflict markers or .rej files, which copier itself reports with exit status 0. Migrations run
+# when both template versions are known (tagged releases, or --vcs-ref=HEAD past a tag).
+_migrations:
+  - command: ["{{ _copier_python }}", "-m", "aiges.tools.conflicts"]
+    when: "{{ _stage == 'after' }}"
 """
+
+
+# Defaults that differ under copier: cookiecutter names the folder after project_name, while copier is
+# given the folder, so its name is the natural project name (`copier copy <template> my-plugin`).
+COPIER_DEFAULTS = {"project_name": "{{ aiges_folder_name(_copier_conf.dst_path) }}"}
 
 
 def load_questions() -> Dict[str, Any]:
@@ -94,7 +105,8 @@ def copier_yml(questions: Dict[str, Any]) -> str:
         elif isinstance(value, bool):
             lines += ["  type: bool", f"  help: {_scalar(prompt)}", f"  default: {_scalar(value)}"]
         else:
-            lines += ["  type: str", f"  help: {_scalar(prompt)}", f"  default: {_scalar(_for_copier(value))}",
+            default = COPIER_DEFAULTS.get(name, _for_copier(value))
+            lines += ["  type: str", f"  help: {_scalar(prompt)}", f"  default: {_scalar(default)}",
                       f"  validator: \"{{{{ aiges_answer_problem('{name}', {name}) }}}}\""]
         blocks.append("\n".join(lines) + "\n")
     env_vars = {"keep_trailing_newline": True, **questions.get("_jinja2_env_vars", {})}  # cookiecutter always keeps it

@@ -10,6 +10,7 @@ answers arrive as JSON data (``tojson`` into a raw string), never as code.
 # --- begin rules: copied from helpers/rules.py by helpers/sync_copier.py; do not edit here ---
 import json
 import keyword
+import os
 import re
 import sys
 from typing import Any, Dict, List, Optional, Tuple
@@ -83,24 +84,50 @@ def answer_problem(name: str, value: Any, choices: Optional[List[str]] = None) -
     return ""
 
 
+def derived_service_id(project_name: str) -> str:
+    """The default service_id: the project name in lower case, '-' and '.' made '_'.
+
+    Valid for every valid project name: a name that is a reserved word only once lowered
+    ('Class' -> 'class') gets '_plugin' appended.
+    """
+    value = project_name.lower().replace("-", "_").replace(".", "_")
+    return value + "_plugin" if keyword.iskeyword(value) else value
+
+
+def folder_project_name(path: str) -> str:
+    """The default project name under copier: the destination folder's own name ('.' resolved)."""
+    return os.path.basename(os.path.abspath(path).rstrip(os.sep)) or path
+
+
 def all_problems(answers: Dict[str, Any], choices: Dict[str, List[str]]) -> List[str]:
-    """Every problem with a full set of answers (choice questions checked against ``choices``)."""
+    """Every problem with a full set of answers (choice questions checked against ``choices``).
+
+    A service_id that is just the default derived from a bad project_name is not reported on its
+    own: fixing the name fixes it, and one message per mistake is what a person can act on.
+    """
     found = []
+    project_name = answers.get("project_name")
+    derived_from_bad_name = (isinstance(project_name, str) and bool(answer_problem("project_name", project_name))
+                             and answers.get("service_id") == derived_service_id(project_name))
     for name in sorted(set(PATTERNS) | set(FREE_TEXT) | {"base_image"} | set(choices)):
-        if name in answers:
+        if name in answers and not (name == "service_id" and derived_from_bad_name):
             problem = answer_problem(name, answers[name], choices.get(name))
             if problem:
                 found.append(problem)
     return found
 
 
+def refusal(problems: List[str]) -> str:
+    """The one message that stops generation: every problem, then what to do."""
+    return "\n".join([f"ERROR: {problem}" for problem in problems]
+                     + ["The project was not generated: fix the answers above and run the template again."])
+
+
 def report(answers_json: str, choices: Dict[str, List[str]]) -> int:
     """What the pre-gen hook does: print every problem to stderr; 1 when there is any, else 0."""
     problems = all_problems(json.loads(answers_json), choices)
-    for problem in problems:
-        print(f"ERROR: {problem}", file=sys.stderr)
     if problems:
-        print("The project was not generated: fix the answers above and run the template again.", file=sys.stderr)
+        print(refusal(problems), file=sys.stderr)
     return 1 if problems else 0
 
 

@@ -120,8 +120,8 @@ def test_the_hook_reads_answers_as_data(tmp_path: Path) -> None:
     from cookiecutter.environment import StrictEnvironment
 
     questions = json.loads((REPO / "cookiecutter.json").read_text(encoding="utf-8"))
-    context = {name: value[0] if isinstance(value, list) else value for name, value in questions.items()
-               if not name.startswith("__")}
+    context = {name: value[0] if isinstance(value, list) and not name.startswith("_") else value
+               for name, value in questions.items() if not name.startswith("__")}
     marker = tmp_path / "executed"
     context.update(service_id="svc", description=f'""" + __import__("pathlib").Path(r"{marker}").touch() + """')
     environment = StrictEnvironment(context={"cookiecutter": context}, keep_trailing_newline=True,

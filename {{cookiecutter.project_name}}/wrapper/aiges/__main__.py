@@ -23,7 +23,7 @@ COMMANDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m aiges", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m aiges", description=__doc__.splitlines()[0].replace("``", ""))
     parser.add_argument("--version", action="version", version="aiges %s" % __version__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, summary) in COMMANDS.items():

@@ -26,6 +26,7 @@ from typing import IO, Any, Dict, List, Optional, Tuple
 from aiges import loading
 
 EXIT_FAILED = 1
+EXIT_CANNOT = 2  # cannot run at all: a missing dependency (as every command), a bad command line (argparse)
 EXIT_NO_ENGINE = 3
 WHEELHOUSE = "wheelhouse"
 DEFAULT_PYTHON = "3.9"  # the official aiges images
@@ -112,6 +113,7 @@ def main(args: argparse.Namespace) -> int:
             print("\n".join(plan.describe()))
             return 0
         client = connect()
+        ensure_base_image(client, plan, sys.stderr)
         if plan.offline:
             prepare_wheelhouse(client, plan, sys.stderr)
         else:
@@ -274,7 +276,7 @@ def connect() -> Any:
         import docker
         from docker.errors import DockerException
     except ImportError:
-        raise BuildError("the docker SDK is not installed: pip install docker") from None
+        raise BuildError("the docker SDK is not installed: pip install docker", EXIT_CANNOT) from None
     try:
         client = docker.from_env(timeout=CLIENT_TIMEOUT)
         client.ping()
@@ -294,9 +296,10 @@ def build_image(client: Any, plan: Plan, out: IO[str]) -> str:
     step = ""
     last_status: Dict[str, str] = {}
     colour = bool(getattr(out, "isatty", lambda: False)())
+    context = build_context(plan)
     try:
-        for chunk in client.api.build(path=plan.root, tag=plan.tag, buildargs=plan.buildargs, nocache=plan.nocache,
-                                      rm=True, forcerm=True, pull=False, decode=True,
+        for chunk in client.api.build(fileobj=context, custom_context=True, tag=plan.tag, buildargs=plan.buildargs,
+                                      nocache=plan.nocache, rm=True, forcerm=True, pull=False, decode=True,
                                       network_mode=plan.network_mode):
             if "error" in chunk:
                 raise BuildError(_failure(str(chunk["error"]), step))
@@ -324,9 +327,75 @@ def build_image(client: Any, plan: Plan, out: IO[str]) -> str:
                 image_id = str(chunk["aux"]["ID"])
     except APIError as error:
         raise BuildError(f"the engine refused the build: {_first_line(error)}") from None
+    finally:
+        context.close()
     if image_id is None:
         raise BuildError("the build ended without an image (see the output above)")
     return image_id
+
+
+def build_context(plan: Plan) -> IO[bytes]:
+    """The tar the engine builds from: the project minus .dockerignore, and minus wheelhouse/ unless offline.
+
+    wheelhouse/ belongs to ``--offline``, which fills it afresh for the base image's Python; the
+    Dockerfile installs from it alone (``--no-index``) whenever it holds wheels, so wheels left from an
+    earlier offline build (other pins, another Python) would break a later online build. Left out,
+    an online build always installs from the index.
+    """
+    from docker.utils import build as docker_build
+
+    exclude: List[str] = []
+    ignore_file = os.path.join(plan.root, ".dockerignore")
+    if os.path.isfile(ignore_file):
+        with open(ignore_file, encoding="utf-8") as lines:
+            exclude = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    if not plan.offline:
+        exclude += [WHEELHOUSE, f"{WHEELHOUSE}/**"]
+    return docker_build.tar(plan.root, exclude=exclude)
+
+
+def ensure_base_image(client: Any, plan: Plan, out: IO[str]) -> None:
+    """Pull the base image when it is missing, so a failure names the image and how to choose another."""
+    from docker.errors import APIError, ImageNotFound
+
+    base = plan.buildargs.get("BASE_IMAGE") or plan.base_image
+    if not base or "$" in base:
+        return  # the builder resolves it
+    try:
+        client.images.get(base)
+        return
+    except ImageNotFound:
+        pass
+    except APIError as error:
+        raise BuildError(f"the engine cannot look up the base image {base}: {_first_line(error)}") from None
+    from docker.utils import parse_repository_tag
+
+    _say(out, f"pulling the base image {base}")
+    repository, tag = parse_repository_tag(base)
+    last_status: Dict[str, str] = {}
+    try:
+        for chunk in client.api.pull(repository, tag=tag or "latest", stream=True, decode=True):
+            if "error" in chunk:
+                raise BuildError(base_image_problem(base, plan, str(chunk["error"]).strip()))
+            key, status = str(chunk.get("id", "")), str(chunk.get("status", ""))
+            if status and last_status.get(key) != status:
+                last_status[key] = status
+                out.write(f"{key} {status}\n" if key else status + "\n")
+        client.images.get(base)
+    except APIError as error:
+        raise BuildError(base_image_problem(base, plan, _first_line(error))) from None
+
+
+def base_image_problem(base: str, plan: Plan, reason: str) -> str:
+    """Why the build cannot start, naming the image and the setting it came from."""
+    if "BASE_IMAGE" in plan.buildargs:
+        origin = "given with --base-image"
+    else:
+        origin = "ARG BASE_IMAGE in the Dockerfile (the template's base_image answer)"
+    return (f"the base image {base} is not on this machine and cannot be pulled ({reason}).\n"
+            f"  It is {origin}. Pull it yourself (`docker pull {base}`, after `docker login` for a private "
+            "registry, or `docker load` from a file),\n  or build on another image: `python -m aiges build "
+            "--base-image IMAGE`, or change ARG BASE_IMAGE in the Dockerfile for good.")
 
 
 # -- proving the image ---------------------------------------------------------------------------
@@ -502,20 +571,69 @@ def prepare_wheelhouse(client: Any, plan: Plan, out: IO[str]) -> None:
         _say(out, "requirements.txt lists nothing: no wheels to download")
         return
     version = plan.python_version or base_python_version(client, plan.base_image) or DEFAULT_PYTHON
+    targeted = requirements_for(requirements, version, plan.platforms)
     command = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--only-binary=:all:",
-               "--python-version", version, "--dest", plan.wheelhouse, "--requirement", requirements]
+               "--python-version", version, "--dest", plan.wheelhouse, "--requirement", targeted]
     for platform in plan.platforms:
         command += ["--platform", platform]
     index = plan.buildargs.get("PIP_INDEX_URL")
     if index:
         command += ["--index-url", index]
     _say(out, f"downloading wheels for Python {version} ({', '.join(plan.platforms)}) into {WHEELHOUSE}")
-    result = subprocess.run(command, stdout=out, stderr=out, check=False)
+    try:
+        result = subprocess.run(command, stdout=out, stderr=out, check=False)
+    finally:
+        os.remove(targeted)
     if result.returncode != 0:
         raise BuildError(f"pip download failed (exit {result.returncode}, see above): every requirement needs "
                          f"a wheel for Python {version} on {', '.join(plan.platforms)}")
     count = len([name for name in os.listdir(plan.wheelhouse) if name.endswith(".whl")])
     _say(out, f"{count} wheels in {WHEELHOUSE}/; building with the network disabled")
+
+
+def requirements_for(path: str, version: str, platforms: List[str]) -> str:
+    """A temporary copy of requirements.txt with its environment markers decided for the image's Python.
+
+    ``pip download --python-version`` picks wheels for that version but judges markers such as
+    ``python_version < "3.11"`` by the Python running pip, so a 3.11 machine would skip tomli that a
+    3.9 image needs (and the offline build would then fail). Lines whose marker holds for the image
+    are kept without it, the others dropped; option lines are kept as they are.
+    """
+    import tempfile
+
+    environment = _marker_environment(version, platforms)
+    kept = []
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            text = line.split(" #", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+            if not text or text.startswith("-") or ";" not in text:
+                kept.append(text)
+                continue
+            requirement, marker = text.split(";", 1)
+            if _marker_holds(marker.strip(), environment, path):
+                kept.append(requirement.strip())
+    handle, temporary = tempfile.mkstemp(prefix="aiges-requirements-", suffix=".txt")
+    with os.fdopen(handle, "w", encoding="utf-8") as target:
+        target.write("\n".join(line for line in kept if line) + "\n")
+    return temporary
+
+
+def _marker_environment(version: str, platforms: List[str]) -> Dict[str, str]:
+    machine = "aarch64" if any("aarch64" in platform for platform in platforms) else "x86_64"
+    return {"python_version": version, "python_full_version": version + ".0", "implementation_name": "cpython",
+            "platform_python_implementation": "CPython", "sys_platform": "linux", "platform_system": "Linux",
+            "os_name": "posix", "platform_machine": machine}
+
+
+def _marker_holds(marker: str, environment: Dict[str, str], path: str) -> bool:
+    try:
+        from packaging.markers import InvalidMarker, Marker
+    except ImportError:  # pip always carries a copy
+        from pip._vendor.packaging.markers import InvalidMarker, Marker
+    try:
+        return bool(Marker(marker).evaluate(environment))
+    except InvalidMarker as error:
+        raise BuildError(f"{path}: cannot read the environment marker {marker!r}: {error}") from None
 
 
 def base_python_version(client: Any, base_image: Optional[str]) -> Optional[str]:
@@ -542,8 +660,8 @@ def _has_requirements(path: str) -> bool:
 
 def _warn_about_wheelhouse(plan: Plan, out: IO[str]) -> None:
     if os.path.isdir(plan.wheelhouse) and any(name.endswith(".whl") for name in os.listdir(plan.wheelhouse)):
-        _say(out, f"note: {WHEELHOUSE}/ has wheels, so the image installs requirements from them only (--no-index); "
-                  "empty it to use the index again")
+        _say(out, f"note: {WHEELHOUSE}/ has wheels from an offline build; this build leaves them out and installs "
+                  "requirements from the index (--offline uses them)")
 
 
 def _say(out: IO[str], message: str) -> None:

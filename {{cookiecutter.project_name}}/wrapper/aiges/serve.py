@@ -328,7 +328,8 @@ def run(argv: Optional[List[str]] = None) -> int:
     early = _announce_early(arguments)
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m aiges.serve", description=__doc__.splitlines()[0])
+    description = __doc__.splitlines()[0].replace("``", "")  # plain text in --help
+    parser = argparse.ArgumentParser(prog="python -m aiges.serve", description=description)
     configure(parser)
     return main(parser.parse_args(arguments), early)
 

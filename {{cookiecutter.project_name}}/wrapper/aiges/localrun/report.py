@@ -42,21 +42,74 @@ class Reporter:
             Status.get(getattr(node, "status", None), "?"), len(raw), " -> " + written if written else ""))
         preview = preview_text(raw)
         if preview:
-            for text in preview.splitlines()[:20]:
+            for text in preview.splitlines():
                 self.line("       " + text)
 
 
-def preview_text(raw: bytes, limit: int = 600) -> str:
-    """A readable preview: pretty JSON, text, or a one-line summary of binary data."""
+ELLIPSIS = "\u2026"  # the one marker of "cut here" in previews
+STRING_HEAD, STRING_TAIL = 80, 40  # characters of a long JSON string kept from its start and its end
+
+
+def preview_text(raw: bytes, limit: int = 600, max_lines: int = 20) -> str:
+    """A readable preview: pretty JSON, text, or a one-line summary of binary data.
+
+    Never cut mid-token: JSON is shown whole line by line (long strings shortened inside their quotes,
+    keeping both ends, so every shown line is still valid JSON syntax), text is cut at a space, and
+    what was left out is said on a last line of its own, starting with the ellipsis.
+    """
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return "binary, sha256 %s" % hashlib.sha256(raw).hexdigest()[:16]
     try:
-        text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        document = json.loads(text)
     except ValueError:
-        pass
-    return text if len(text) <= limit else text[:limit] + " ..."
+        return _cut_text(text, limit, max_lines)
+    return _cut_lines(json.dumps(_abbreviate(document), indent=2, ensure_ascii=False).splitlines(), limit, max_lines)
+
+
+def _abbreviate(value: Any) -> Any:
+    """The JSON value with every long string shortened in its middle: both ends stay readable (what a
+    wrapper appended or prefixed shows), and the marker says how much was left out."""
+    left_out = len(value) - STRING_HEAD - STRING_TAIL if isinstance(value, str) else 0
+    if left_out > 20:
+        return "%s%s(%d characters left out)%s%s" % (value[:STRING_HEAD], ELLIPSIS, left_out, ELLIPSIS,
+                                                     value[-STRING_TAIL:])
+    if isinstance(value, list):
+        return [_abbreviate(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _abbreviate(item) for key, item in value.items()}
+    return value
+
+
+def _cut_lines(lines: List[str], limit: int, max_lines: int) -> str:
+    """Whole lines while they fit in ``limit`` characters and ``max_lines`` lines, then one marker line."""
+    kept: List[str] = []
+    used = 0
+    for line in lines:
+        if len(kept) >= max_lines or (kept and used + len(line) > limit):
+            break
+        kept.append(line)
+        used += len(line) + 1
+    left = len(lines) - len(kept)
+    if left:
+        kept.append("%s (%d more line%s)" % (ELLIPSIS, left, "" if left == 1 else "s"))
+    return "\n".join(kept)
+
+
+def _cut_text(text: str, limit: int, max_lines: int) -> str:
+    """Plain text: whole lines when they fit, else cut at the last space before ``limit``, never inside a word."""
+    lines = text.splitlines()
+    if len(text) <= limit and len(lines) <= max_lines:
+        return text
+    if lines and len(lines[0]) <= limit:
+        return _cut_lines(lines, limit, max_lines)
+    head = text[:limit]
+    space = head.rfind(" ")
+    if space > 0:
+        head = head[:space]
+    head = head.rstrip()
+    return head + "\n%s (%d more characters)" % (ELLIPSIS, len(text) - len(head))
 
 
 def extension_for(node: Any, accepts: Dict[str, PayloadField]) -> str:

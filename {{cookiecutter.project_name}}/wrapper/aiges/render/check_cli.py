@@ -20,6 +20,7 @@ from aiges.render import outputs
 from aiges.render.aiges_toml import plugin_command
 from aiges.render.common import EXIT_CANNOT, EXIT_OK, EXIT_PROBLEMS, add_arguments, render_or_explain
 from aiges.render.project import Rendered
+from aiges.tools import conflicts
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +31,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    unresolved = conflicts.scan(conflicts.project_root(args.project))  # before reading files that may hold them
+    if unresolved:
+        print(conflicts.report(unresolved, "python -m aiges check"), file=sys.stderr)
+        return EXIT_PROBLEMS
     status, rendered = render_or_explain(args, "check", EXIT_CANNOT)
     if rendered is None:
         return status
