@@ -61,6 +61,7 @@ def build_app(plugin: Plugin) -> web.Application:
     app.router.add_get("/example.json", example)
     if plugin.session:
         app.router.add_get(plugin.route, session)  # sessMode: GET websocket only, POST is 404 (spec 13.4)
+        app.router.add_post(plugin.route, post_to_session)
     else:
         app.router.add_post(plugin.route, once)
     return app
@@ -78,6 +79,12 @@ async def ping(_: web.Request) -> web.Response:
 
 async def example(request: web.Request) -> web.Response:
     return web.json_response(request.app["plugin"].example)
+
+
+async def post_to_session(request: web.Request) -> web.Response:
+    route = request.app["plugin"].route
+    return refused(Refusal(404, "404 page not found", "this is a session plugin: the loader serves it as a websocket "
+                           "(GET %s), and answers POST with 404" % route, 404), None)
 
 
 async def once(request: web.Request) -> web.Response:

@@ -92,9 +92,9 @@ def decode_body(raw: bytes) -> Dict[str, Any]:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
         raise Refusal(INVALID_INPUT, "invalid request body", "the body is not JSON (%s); send the envelope "
-                      '{"header": ..., "parameter": ..., "payload": ...}' % error, 400) from None
+                      '{"header": ..., "parameter": ..., "payload": ...}' % error) from None
     if not isinstance(body, dict):
-        raise Refusal(INVALID_INPUT, "invalid request body", "the body must be a JSON object (the envelope)", 400)
+        raise Refusal(INVALID_INPUT, "invalid request body", "the body must be a JSON object (the envelope)")
     return body
 
 
@@ -102,13 +102,13 @@ def check_header(body: Dict[str, Any]) -> Dict[str, Any]:
     header = body.get("header")
     if not isinstance(header, dict):
         raise Refusal(INVALID_INPUT, "invalid header", "the body has no \"header\" object; it needs at least "
-                      '"header": {"appid": "..."}', 400)
+                      '"header": {"appid": "..."}')
     appid = header.get("appid")
     if not isinstance(appid, str) or not appid:
         near = [key for key in header if key.lower().replace("_", "") == "appid" and key != "appid"]
         raise Refusal(INVALID_INPUT, "invalid header: appid is required",
                       "header.appid is missing%s: the loader's key is exactly \"appid\"" % (
-                          " (found %s)" % ", ".join(repr(key) for key in near) if near else ""), 400)
+                          " (found %s)" % ", ".join(repr(key) for key in near) if near else ""))
     return header
 
 
@@ -146,16 +146,16 @@ def parse_payload(body: Dict[str, Any], required: bool = True) -> List[Part]:
         return []
     if not isinstance(payload, dict) or (required and not payload):
         raise Refusal(INVALID_INPUT, "invalid payload", "the body has no \"payload\" object with the inputs, e.g. "
-                      '"payload": {"<input key>": {"text": "<base64>", "status": 3}}', 400)
+                      '"payload": {"<input key>": {"text": "<base64>", "status": 3}}')
     parts = []
     for key, entry in payload.items():
         if not isinstance(entry, dict):
             raise Refusal(INVALID_INPUT, "invalid payload", "payload.%s must be an object holding its data under "
-                          "text, image, audio, video or other" % key, 400)
+                          "text, image, audio, video or other" % key)
         found = [name for name in MEDIA if name in entry]
         if not found:
             raise Refusal(INVALID_INPUT, "invalid payload", "payload.%s carries no data: put it base64-encoded "
-                          "under one of %s" % (key, ", ".join(MEDIA)), 400)
+                          "under one of %s" % (key, ", ".join(MEDIA)))
         media = found[0]
         value = entry[media]
         if isinstance(value, (dict, list)):
@@ -165,10 +165,9 @@ def parse_payload(body: Dict[str, Any], required: bool = True) -> List[Part]:
                 data = base64.b64decode(value.encode("ascii"), validate=True)
             except (binascii.Error, UnicodeEncodeError):
                 raise Refusal(INVALID_INPUT, "invalid payload", "payload.%s.%s is not valid base64: encode the "
-                              "data (e.g. `base64 -w0 file`)" % (key, media), 400) from None
+                              "data (e.g. `base64 -w0 file`)" % (key, media)) from None
         else:
-            raise Refusal(INVALID_INPUT, "invalid payload", "payload.%s.%s must be a base64 string" % (key, media),
-                          400)
+            raise Refusal(INVALID_INPUT, "invalid payload", "payload.%s.%s must be a base64 string" % (key, media))
         parts.append(Part(Sample(str(key), data, MEDIA[media], "payload.%s" % key), _status(entry.get("status"), key)))
     return parts
 
@@ -182,7 +181,7 @@ def _status(value: Any, key: str) -> int:
         status = -1
     if status not in (0, 1, 2, 3):
         raise Refusal(INVALID_INPUT, "invalid payload", "payload.%s.status must be 0 (begin), 1 (continue), 2 (end) "
-                      "or 3 (once), got %r" % (key, value), 400)
+                      "or 3 (once), got %r" % (key, value))
     return status
 
 
