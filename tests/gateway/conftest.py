@@ -125,6 +125,7 @@ def stop_gateway(gateway: Gateway) -> str:
     except subprocess.TimeoutExpired:
         gateway.process.kill()
         _, stderr = gateway.process.communicate()
+        raise AssertionError("the gateway did not stop within 30 s of SIGTERM:\n" + stderr) from None
     return stderr
 
 

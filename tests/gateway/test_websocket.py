@@ -8,7 +8,7 @@ from typing import Any, Dict, List
 
 import aiohttp
 
-from tests.gateway.conftest import SESSION_WRAPPER
+from tests.gateway.conftest import SESSION_WRAPPER, stop_gateway
 
 
 def frame(data: bytes, status: int, first: bool = False) -> Dict[str, Any]:
@@ -88,3 +88,10 @@ def test_the_banner_shows_a_websocket_example_that_works(serve):
     gateway = serve(SESSION_WRAPPER)
     text = "\n".join(gateway.banner)
     assert "ws://127.0.0.1:" in text and "ws_connect" in text
+
+
+def test_after_a_failed_session_sigterm_stops_the_gateway_cleanly(serve):
+    gateway = serve(SESSION_WRAPPER)
+    converse(gateway.url, [frame(b"ab", 0, first=True), frame(b"boom", 2)])
+    stop_gateway(gateway)  # used to poll the dead session forever and hang the shutdown
+    assert gateway.process.returncode == 0

@@ -117,7 +117,8 @@ class Session:
         self.expected: Dict[str, envelope.Expected] = {}
         self.context = plugin.context
         self.nodes: List[Any] = []
-        self.finished = False
+        self.finished = False  # a final result went out (or the session failed)
+        self.closing = False  # the client is gone: stop polling
         self.poller: Optional[asyncio.Task] = None
         self.loop = asyncio.get_running_loop()
 
@@ -173,7 +174,7 @@ class Session:
         arrivals = self.plugin.collector.queue_for(self.sid)
         reads = "wrapperRead" in self.context.declarations.methods
         try:
-            while not self.finished:
+            while not self.finished and not self.closing:
                 fresh: List[Any] = []
                 self.finished = await self.call(calls._gather, self.context, arrivals, fresh, self.handle, self.sid,
                                                 reads, POLL_SECONDS)
@@ -234,7 +235,7 @@ async def session(request: web.Request) -> web.StreamResponse:
                 break
     finally:
         if state.poller is not None:
-            state.finished = True
+            state.closing = True
             await asyncio.gather(state.poller, return_exceptions=True)
         await state.destroy()
     return ws
