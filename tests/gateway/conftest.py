@@ -9,7 +9,7 @@ import textwrap
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -92,7 +92,7 @@ class Gateway:
 
     def post(self, body: Any, raw: bool = False) -> Tuple[int, Dict[str, Any]]:
         data = body if raw else json.dumps(body).encode()
-        request = urllib.request.Request(self.url, data=data, headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(self.url, data=data, headers={"Content-Type": "application/json"})  # noqa: S310
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
                 return response.status, json.loads(response.read())
@@ -100,7 +100,7 @@ class Gateway:
             return error.code, json.loads(error.read())
 
 
-def start_gateway(folder: Path, *args: str, env: Dict[str, str] = None) -> Gateway:  # type: ignore[assignment]
+def start_gateway(folder: Path, *args: str, env: Optional[Dict[str, str]] = None) -> Gateway:
     process = subprocess.Popen([sys.executable, "-m", "aiges", "gateway", str(folder), "--port", "0", *args],
                                cwd=str(folder), env=env or runtime_env(), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)

@@ -97,7 +97,7 @@ def test_a_raising_wrapper_answers_errr_code_30003_and_the_server_stays_up(serve
 def test_the_example_request_is_one_the_loader_accepts(serve):
     gateway = serve(ONCE_WRAPPER)
     folder = gateway.process.args[4]
-    printed = subprocess.run([sys.executable, "-m", "aiges", "gateway", folder, "--print-request"],
+    printed = subprocess.run([sys.executable, "-m", "aiges", "schema", folder, "--request"],
                              env=runtime_env(), capture_output=True, text=True, check=True).stdout
     body = json.loads(printed)
     assert http_request_problems(body, "gw_once", {"out": "text"}) == []

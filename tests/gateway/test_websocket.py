@@ -75,7 +75,7 @@ def test_a_raising_write_ends_the_session_with_the_loaders_code(serve):
 
 def test_post_to_a_session_route_is_404_as_in_sess_mode(serve):
     gateway = serve(SESSION_WRAPPER)
-    request = urllib.request.Request(gateway.url, data=json.dumps(frame(b"a", 2, True)).encode())
+    request = urllib.request.Request(gateway.url, data=json.dumps(frame(b"a", 2, True)).encode())  # noqa: S310
     try:
         urllib.request.urlopen(request, timeout=10)  # noqa: S310 - loopback
         raise AssertionError("POST was accepted")

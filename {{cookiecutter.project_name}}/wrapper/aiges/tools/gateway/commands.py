@@ -5,14 +5,14 @@ dependency (aiohttp, a development requirement) or bad declarations.
 """
 import argparse
 import asyncio
-import json
 import signal
 import sys
 from typing import Any, Optional, Tuple
 
 from aiges.errors import AigesError
 from aiges.localrun import calls
-from aiges.localrun.inputs import build_config, load_samples, parse_assignments
+from aiges.localrun.inputs import build_config, parse_assignments
+from aiges.schema.gateway import sample_request
 from aiges.tools.gateway import example
 
 MISSING_AIOHTTP = ("python -m aiges gateway needs aiohttp (a development requirement): "
@@ -27,8 +27,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="port to listen on (default 1888, the loader's http_listen; 0 picks a free one)")
     parser.add_argument("--config", action="append", metavar="KEY=VALUE", help="override an init config key")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds a wrapper call or result may take")
-    parser.add_argument("--print-request", action="store_true",
-                        help="print a request built from the project's samples (JSON) and exit")
 
 
 def _load(args: argparse.Namespace) -> Tuple[Any, Any, str]:
@@ -44,7 +42,7 @@ def _load(args: argparse.Namespace) -> Tuple[Any, Any, str]:
 def main(args: argparse.Namespace) -> int:
     try:
         wrapper, declarations, root = _load(args)
-        samples = load_samples(declarations, {})
+        body = sample_request(declarations)
     except AigesError as error:
         print("python -m aiges gateway: the wrapper's declarations are wrong:\n%s" % error, file=sys.stderr)
         return 2
@@ -56,10 +54,6 @@ def main(args: argparse.Namespace) -> int:
         print("python -m aiges gateway: loading wrapper.py raised %s: %s" % (type(error).__name__, error),
               file=sys.stderr)
         return 1
-    body = example.request_body(declarations, samples, declarations.is_session)
-    if args.print_request:
-        print(json.dumps(body, indent=2))
-        return 0
     try:
         import aiohttp  # noqa: F401 - only to say what to install
     except ImportError:
@@ -69,7 +63,7 @@ def main(args: argparse.Namespace) -> int:
 
     config = build_config(getattr(wrapper, "config", {}) or {}, root, parse_assignments(args.config, "--config"),
                           "grpc")
-    context = calls.Context(wrapper=wrapper, declarations=declarations, config=config, params={}, samples=samples,
+    context = calls.Context(wrapper=wrapper, declarations=declarations, config=config, params={}, samples=[],
                             emulate="grpc", asynchronous=declarations.is_async, timeout=args.timeout)
     collector = calls.Collector()
     context.collector = collector
