@@ -70,7 +70,7 @@ def test_the_readme_curl_command_gets_the_plugins_answer(bake, variant):
     [answer] = answers_of(project)
     assert answer["header"]["code"] == 0 and answer["header"]["message"] == "success"
     assert answer["payload"], answer
-    for key, entry in answer["payload"].items():
+    for entry in answer["payload"].values():
         if "text" in entry and entry.get("format") == "json":
             json.loads(entry["text"])  # a JSON output arrives as readable JSON, not base64
 
