@@ -125,3 +125,33 @@ def test_without_aiohttp_the_command_says_what_to_install(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == ("python -m aiges gateway needs aiohttp (a development "
                                                       "requirement): pip install -r requirements-dev.txt")
+
+
+ASYNC_WRAPPER = '''
+import threading
+from aiges.dto import Response, ResponseData, callback
+from aiges.sdk import StringBodyField, WrapperBase
+
+class Req:
+    t = StringBodyField(key="t", value=b"hello")
+
+class Resp:
+    out = StringBodyField(key="out")
+
+class Wrapper(WrapperBase):
+    serviceId = "gw_once"
+    version = "v1"
+    requestCls = Req()
+    responseCls = Resp()
+
+    def wrapperOnceExecAsync(self, params, reqData, usrTag="", persId=0):
+        data = bytes(reqData.list[0].data)
+        threading.Thread(target=lambda: callback(Response(list=[ResponseData("out", data[::-1])]), usrTag)).start()
+        return 0
+'''
+
+
+def test_an_async_wrapper_answers_through_its_callback(serve):
+    gateway = serve(ASYNC_WRAPPER)
+    status, answer = gateway.post(once_body())
+    assert status == 200 and answer["payload"]["out"]["text"] == "olleh"
