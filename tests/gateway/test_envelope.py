@@ -1,6 +1,5 @@
 """Params as the loader hands them to the plugin (spec 12, 13.4): Go's %b form for JSON numbers."""
 import pytest
-
 from aiges.tools.gateway.envelope import go_float, param_text
 
 
