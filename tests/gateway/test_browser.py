@@ -120,3 +120,43 @@ def test_a_session_plugin_page_talks_over_the_websocket(serve, browser):
     page.wait_for_function("document.getElementById('answer').textContent.includes('STREAM ME')")
     assert page.text_content("#status") == "success"
     page.close()
+
+
+AUDIO_WRAPPER = '''
+import io, wave
+from aiges.dto import Response, ResponseData
+from aiges.core.types import DataAudio
+from aiges.sdk import AudioBodyField, StringBodyField, WrapperBase
+
+class Req:
+    t = StringBodyField(key="t", value=b"beep")
+
+class Resp:
+    speech = AudioBodyField(key="speech", encoding="raw")
+
+class Wrapper(WrapperBase):
+    serviceId = "gw_audio"
+    version = "v1"
+    requestCls = Req()
+    responseCls = Resp()
+
+    def wrapperOnceExec(self, params, reqData, usrTag="", persId=0):
+        out = io.BytesIO()
+        with wave.open(out, "wb") as sound:
+            sound.setnchannels(1)
+            sound.setsampwidth(2)
+            sound.setframerate(8000)
+            sound.writeframes(bytes(1600))
+        return Response(list=[ResponseData("speech", out.getvalue(), 0, DataAudio)])
+'''
+
+
+def test_an_audio_answer_shows_as_a_player(serve, browser):
+    gateway = serve(AUDIO_WRAPPER)
+    page = browser.new_page()
+    page.goto(gateway.base + "/")
+    page.click("#send")
+    player = page.locator('audio[data-output="speech"]')
+    player.wait_for(state="attached")
+    assert player.evaluate("el => el.controls && el.src.startsWith('data:audio/wav;base64,UklGR')")
+    page.close()
