@@ -16,12 +16,15 @@ PORT_IN_README = 1888
 
 
 def readme_example(project: Path) -> str:
-    """The shell block that follows "Then, in another terminal" in the gateway section, exactly as written."""
+    """The shell block that follows "Then, in another terminal" in the gateway section, exactly as written.
+
+    The section's blocks are ```bash, not ```sh: test_bake runs every ```sh line one by one, and these
+    need a running gateway (this file runs them)."""
     text = (project / "README.md").read_text()
     section = text.split("## See it serve like production, locally", 1)[1].split("\n## ", 1)[0]
     assert "python -m aiges gateway" in section
     after = section.split("Then, in another terminal", 1)[1]
-    found = re.search(r"```sh\n(.*?)\n```", after, re.S)
+    found = re.search(r"```bash\n(.*?)\n```", after, re.S)
     assert found, section
     return found.group(1)
 
