@@ -155,3 +155,20 @@ def test_an_async_wrapper_answers_through_its_callback(serve):
     gateway = serve(ASYNC_WRAPPER)
     status, answer = gateway.post(once_body())
     assert status == 200 and answer["payload"]["out"]["text"] == "olleh"
+
+
+def test_a_wrapper_that_never_answers_gets_the_loaders_once_timeout(tmp_path):
+    from tests.gateway.conftest import start_gateway, stop_gateway
+
+    (tmp_path / "wrapper.py").write_text(ONCE_WRAPPER.replace('if params.get("mode") == "raise":',
+                                                              'if params.get("mode") == "raise":\n'
+                                                              '            import time; time.sleep(600)'))
+    gateway = start_gateway(tmp_path, "--timeout", "1")
+    try:
+        body = once_body()
+        body["parameter"]["gw_once"]["mode"] = "raise"
+        status, answer = gateway.post(body)
+        assert status == 500 and answer["header"]["code"] == 10102 and "--timeout" in answer["hint"]
+        assert gateway.post(once_body())[1]["header"]["code"] == 0  # the server is not stuck behind it
+    finally:
+        stop_gateway(gateway)
