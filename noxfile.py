@@ -40,8 +40,9 @@ def runtime39(session: nox.Session) -> None:
     loopback gRPC (on both transports), and bakes whose generated test suites run on 3.9."""
     session.install("pytest>=8", "jsonschema>=4", "tomli>=2", "tomli-w>=1", "grpcio>=1.48", "protobuf>=3.20",
                     "cookiecutter>=2.6", "pytest-cookies>=0.7", "ruff>=0.6", "pyyaml>=6", "hypothesis>=6", "hpack>=4",
-                    "h2>=4", "cryptography>=3.4")
-    session.run("python", "-m", "pytest", "tests/runtime", "tests/grpc", "-p", "no:cacheprovider", *session.posargs)
+                    "h2>=4", "cryptography>=3.4", "aiohttp>=3.8")
+    session.run("python", "-m", "pytest", "tests/runtime", "tests/grpc", "tests/gateway", "-p", "no:cacheprovider",
+                *session.posargs)
     # The same loader-facing tests on grpcio's transport (the built-in one is the default above).
     session.run("python", "-m", "pytest", "tests/grpc", "-p", "no:cacheprovider", "-k", "not h2_", *session.posargs,
                 env={"AIGES_TRANSPORT": "grpcio"})

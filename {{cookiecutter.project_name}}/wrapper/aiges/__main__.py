@@ -19,6 +19,7 @@ COMMANDS = {
     "check": ("aiges.render.check_cli", "fail when schema.json, aiges.toml or xtest.toml are stale"),
     "serve": ("aiges.serve", "serve the plugin over gRPC as the loader's python mode does"),
     "build": ("aiges.build", "build the athena_serving image with Docker"),
+    "gateway": ("aiges.tools.gateway.commands", "serve the plugin over HTTP/websocket as the loader does"),
 }
 
 
