@@ -34,7 +34,7 @@ def plugin_argvs(command: str) -> List[List[str]]:
     """The argument vectors a plugin started from ``command`` can have (the loader runs ``bash -c``)."""
     forms = [["bash", "-c", command], ["/bin/bash", "-c", command]]
     try:
-        forms.append(shlex.split(command))  # bash execs a single simple command in its own place
+        forms.append(shlex.split(command, comments=True))  # bash execs a lone simple command in its own place
     except ValueError:
         pass
     return forms

@@ -183,8 +183,7 @@ def settings_from_table(table: Dict[str, Any], source: Optional[str] = None) -> 
          "k8s_max_replicas must not be below k8s_replicas (the autoscaler's minimum)"),
         (bool(_CPU.fullmatch(values["k8s_cpu"])) and cpu_millis(values["k8s_cpu"]) > 0,
          "k8s_cpu must be a CPU quantity such as \"1\", \"0.5\" or \"500m\""),
-        (values["k8s_cpu_limit"] == "" or (bool(_CPU.fullmatch(values["k8s_cpu_limit"])) and _CPU.fullmatch(values["k8s_cpu"])
-                                           and cpu_millis(values["k8s_cpu_limit"]) >= cpu_millis(values["k8s_cpu"])),
+        (values["k8s_cpu_limit"] == "" or _cpu_at_least(values["k8s_cpu_limit"], values["k8s_cpu"]),
          "k8s_cpu_limit must be \"\" (no limit) or a CPU quantity not below k8s_cpu"),
         (bool(_MEMORY.fullmatch(values["k8s_memory"])) and not values["k8s_memory"].startswith("0"),
          "k8s_memory must be a memory quantity such as \"2Gi\" or \"512Mi\""),
@@ -206,6 +205,10 @@ def cpu_millis(quantity: str) -> int:
         return int(quantity[:-1])
     whole, _, fraction = quantity.partition(".")
     return int(whole) * 1000 + int((fraction + "000")[:3])
+
+
+def _cpu_at_least(limit: str, request: str) -> bool:
+    return bool(_CPU.fullmatch(limit) and _CPU.fullmatch(request)) and cpu_millis(limit) >= cpu_millis(request)
 
 
 def _type_word(expected: type) -> str:
