@@ -244,3 +244,23 @@ def test_bad_kubernetes_settings_are_errors_naming_the_key(baked, tmp_path: Path
     done = aiges(project, "render")
     assert done.returncode != 0
     assert f"[tool.aiges] {key}" in done.stderr, done.stderr
+
+
+BUILD_LINE = ("import argparse, sys; from aiges import build; parser = argparse.ArgumentParser(); "
+              "build.configure(parser); print(build.deploy_line(build.make_plan(parser.parse_args(sys.argv[1:]))))")
+
+
+def test_aiges_build_names_the_image_and_says_whether_the_manifests_run_it(baked, tmp_path: Path) -> None:
+    """The line `aiges build` prints after a successful build (its plan is the build's own)."""
+    project = copy_of(baked("grpc-once"), tmp_path)
+    done = support.python("-c", BUILD_LINE, cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "image      aiges_demo:v1  (deploy/k8s/deployment.yaml runs it)"
+    done = support.python("-c", BUILD_LINE, "--tag", "registry.example.com/team/demo:v1", cwd=project)
+    assert done.stdout.strip() == (
+        'image      registry.example.com/team/demo:v1  (deploy/k8s/deployment.yaml runs aiges_demo:v1: set '
+        '[tool.aiges] image = "registry.example.com/team/demo:v1" and run `python -m aiges render`)')
+    set_tool_aiges(project, 'image = "registry.example.com/team/demo:v1"\n')
+    assert aiges(project, "render").returncode == 0
+    done = support.python("-c", BUILD_LINE, "--tag", "registry.example.com/team/demo:v1", cwd=project)
+    assert done.stdout.strip() == "image      registry.example.com/team/demo:v1  (deploy/k8s/deployment.yaml runs it)"
