@@ -150,6 +150,13 @@ CHOICES = {
         "image",
         "audio"
     ],
+    "gpu": [
+        "0",
+        "1",
+        "2",
+        "4",
+        "8"
+    ],
     "ci": [
         "github",
         "gitlab",

@@ -54,6 +54,12 @@ def test_build_ends_with_the_image_and_its_size(image: Built) -> None:
                      image.log), image.log[-2000:]
 
 
+def test_build_names_the_image_to_put_in_deploy_k8s(image: Built) -> None:
+    """The last line: the built tag, and (the test tag not being <serviceId>:<version>) what to set."""
+    line = f"image      {image.tag}  (deploy/k8s/deployment.yaml runs aiges_demo:v1: set [tool.aiges] image = "
+    assert line in image.log, image.log[-2000:]
+
+
 def test_build_proves_the_image_before_it_says_built(image: Built) -> None:
     steps = ["import wrapper.py", "local run"] + (["plugin handshake"] if image.plugin_mode == "grpc" else [])
     verified = re.search(r"==> verified: (.*)", image.log)

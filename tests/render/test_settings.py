@@ -34,7 +34,7 @@ def test_every_setting_reaches_the_files(project):
         'service_section = "asr"', "port = 6000", 'http_listen = "127.0.0.1:8080"', 'log_level = "debug"',
         'plugin_cmd = "python3 -m aiges.serve -w 4"', 'header_pass = ["sid", "appid"]', "real_time_result = false",
         "fc_max = 40", "fc_ttl = 8000", "fc_roll = 2000", "workers = 4", "xtest_timeout = 3000", 'xtest_appid = "abc"',
-        "legacy_schema = true", ""]))
+        "legacy_schema = true", "k8s = false", ""]))
     found = documents(root)
     aiges, xtest = found["aiges.toml"], found["xtest.toml"]
     assert aiges["asr"] == {"finder": 0, "host": "0.0.0.0", "port": 6000} and "svcName" not in aiges  # noqa: S104

@@ -48,14 +48,15 @@ def test_layout_and_answers_reach_the_files(bake: Callable[[str], Path], variant
     project = bake(variant)
     for name in ("wrapper/wrapper.py", "aiges/__init__.py", "wrapper/aiges/sdk.py", "pyproject.toml",
                  "requirements.txt", "requirements-dev.txt", "README.md", ".gitignore", ".gitattributes",
-                 "schema.json", "aiges.toml", "xtest.toml", "tests/test_wrapper.py", "tests/test_local_run.py"):
+                 "schema.json", "aiges.toml", "xtest.toml", "tests/test_wrapper.py", "tests/test_local_run.py",
+                 "deploy/k8s/deployment.yaml", "deploy/k8s/service.yaml", "deploy/k8s/hpa.yaml"):
         assert (project / name).is_file(), name
     assert sorted(path.name for path in (project / "wrapper" / "test_data").iterdir()) == [
         SAMPLE_BY_EXAMPLE[answers["example"]]]
     settings = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     # the loader's admission and the plugin's own concurrency, two numbers (spec 13.1)
     assert settings["tool"]["aiges"] == {"plugin_mode": answers["plugin_mode"], "session_mode": answers["session_mode"],
-                                         "fc_max": 100, "workers": 0}
+                                         "fc_max": 100, "workers": 0, "gpu": 0}
     assert settings["tool"]["ruff"]["target-version"] == "py" + answers["python_version"].replace(".", "")
     assert settings["tool"]["ruff"]["extend-exclude"] == ["wrapper/aiges", "aiges", "output"]
     from aiges import project as runtime_project  # what render and build read

@@ -123,6 +123,7 @@ def main(args: argparse.Namespace) -> int:
         if plan.verify:
             verify_image(client, plan, sys.stderr)
         print(summary(client, plan, image_id))
+        print(deploy_line(plan))
         return 0
     except BuildError as error:
         print(f"python -m aiges build: {error}", file=sys.stderr)
@@ -548,6 +549,22 @@ def summary(client: Any, plan: Plan, image_id: str) -> str:
         except Exception:  # noqa: BLE001, S110 - the size above the base is a nicety
             pass
     return text + ")"
+
+
+def deploy_line(plan: Plan) -> str:
+    """The image to put in deploy/k8s, and whether the rendered manifests already name it."""
+    from aiges.errors import AigesError
+    from aiges.render.settings import load_settings
+
+    try:
+        settings = load_settings(plan.root)
+    except AigesError:  # a bad [tool.aiges]: the check before the build has said so already
+        return f"image      {plan.tag}"
+    named = settings.image or default_tag(plan.buildargs.get("SERVICE_ID"), plan.buildargs.get("SERVICE_VERSION"))
+    if not settings.k8s or named == plan.tag:
+        return f"image      {plan.tag}" + ("  (deploy/k8s/deployment.yaml runs it)" if settings.k8s else "")
+    return (f"image      {plan.tag}  (deploy/k8s/deployment.yaml runs {named}: set [tool.aiges] image = "
+            f"\"{plan.tag}\" and run `python -m aiges render`)")
 
 
 def human_size(size: float) -> str:

@@ -9,6 +9,7 @@ from aiges.loading import find_wrapper_file, project_root
 from aiges.render import tomlout
 from aiges.render.aiges_toml import AIGES_TOML, aiges_document
 from aiges.render.checks import admission_problems, check
+from aiges.render.k8s_manifests import k8s_outputs
 from aiges.render.outputs import Output
 from aiges.render.reading import Reading, read_declarations
 from aiges.render.samples import INLINE_DIR, sample_sources
@@ -87,6 +88,8 @@ def render(project: Project, force_import: bool = False, legacy: bool = False, i
         _toml(AIGES_TOML, aiges_document(declarations, settings), header, in_image),
         _toml(XTEST_TOML, xtest_document(declarations, settings, sources), header, in_image),
     ]
+    if settings.k8s and not in_image:  # deploy/ is not copied into the image
+        outputs.extend(k8s_outputs(declarations, settings, header, os.path.join(project.root, "pyproject.toml")))
     if legacy or settings.legacy_schema or os.path.isfile(os.path.join(project.root, LEGACY_SCHEMA_FILE)):
         outputs.append(Output(LEGACY_SCHEMA_FILE, render_legacy_schema(declarations)))
     for sample in sources:

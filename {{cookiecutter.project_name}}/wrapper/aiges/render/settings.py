@@ -37,6 +37,18 @@ Keys (all optional)::
     session_mode = "stream"        # "once" | "stream": the kind of plugin ([aiges].sessMode, the local
                                    # run's call order, aiges.serve); unset: inferred from wrapper.py's
                                    # methods. A Wrapper.session_mode class attribute wins over it.
+    k8s = true                     # render deploy/k8s/ (Deployment, Service, HorizontalPodAutoscaler)
+    image = ""                     # the image deploy/k8s runs; "": <serviceId>:<version>, what
+                                   # `python -m aiges build` tags (set it to the name you push)
+    gpu = 0                        # GPUs per replica (nvidia.com/gpu in deploy/k8s's requests and limits)
+    k8s_replicas = 1               # replicas at the start, and the autoscaler's minimum
+    k8s_max_replicas = 4           # the autoscaler's maximum
+    k8s_cpu = "1"                  # CPU request per replica (the autoscaler's 100 %)
+    k8s_cpu_limit = "2"            # CPU limit per replica; "" for none
+    k8s_memory = "2Gi"             # memory request and limit per replica
+    k8s_cpu_target = 70            # average CPU use, in % of k8s_cpu, the autoscaler keeps replicas at
+    k8s_startup_seconds = 300      # how long start-up (wrapperInit: loading the model) may take
+    k8s_grace_seconds = 0          # terminationGracePeriodSeconds; 0: derived from the session mode
 
 Async mode (``asyncMode``) is derived from wrapper.py (:func:`aiges.render.aiges_toml.loader_async_mode`),
 and so is the session mode unless set (:func:`aiges.sessionmode.decide`).
@@ -59,6 +71,11 @@ RESERVED_SECTIONS = ("aiges", "wrapper", "log", "fc", "auth", "resource", "elog"
                      "pprof", "downAsync", "dataProcess", "ws")
 _SECTION_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _LISTEN = re.compile(r"^[^\s:]*:[0-9]{1,5}$")
+# Kubernetes quantities as the settings take them: CPUs ("1", "0.5", "500m") and bytes ("2Gi", "512Mi").
+_CPU = re.compile(r"^(?:[0-9]+(?:\.[0-9]{1,3})?|[0-9]+m)$")
+_MEMORY = re.compile(r"^[0-9]+(?:Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$")
+_IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
+MIN_GRACE_SECONDS = 10  # the preStop pause (5 s) and go-plugin's 2 s before it kills the plugin, and some room
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +99,17 @@ class Settings:
     xtest_appid: str = "123456"
     legacy_schema: bool = False
     session_mode: str = ""  # "" = infer from wrapper.py
+    k8s: bool = True
+    image: str = ""  # "" = what `aiges build` tags
+    gpu: int = 0
+    k8s_replicas: int = 1
+    k8s_max_replicas: int = 4
+    k8s_cpu: str = "1"
+    k8s_cpu_limit: str = "2"
+    k8s_memory: str = "2Gi"
+    k8s_cpu_target: int = 70
+    k8s_startup_seconds: int = 300
+    k8s_grace_seconds: int = 0  # 0 = derived (aiges.render.k8s_manifests.grace_seconds)
 
 
 KNOWN_KEYS = tuple(field.name for field in dataclasses.fields(Settings))
@@ -147,12 +175,40 @@ def settings_from_table(table: Dict[str, Any], source: Optional[str] = None) -> 
         (values["xtest_timeout"] > 0, "xtest_timeout must be a positive number of milliseconds"),
         (bool(values["xtest_appid"]), "xtest_appid must not be empty"),
         (values["session_mode"] in ("", "once", "stream"), "session_mode must be \"once\" or \"stream\""),
+        (values["image"] == "" or bool(_IMAGE.fullmatch(values["image"])),
+         "image must be an image reference such as \"registry.example.com/team/name:v1\" (\"\" for the built tag)"),
+        (values["gpu"] >= 0, "gpu must be 0 (none) or a number of GPUs"),
+        (values["k8s_replicas"] >= 1, "k8s_replicas must be at least 1"),
+        (values["k8s_max_replicas"] >= values["k8s_replicas"],
+         "k8s_max_replicas must not be below k8s_replicas (the autoscaler's minimum)"),
+        (bool(_CPU.fullmatch(values["k8s_cpu"])) and cpu_millis(values["k8s_cpu"]) > 0,
+         "k8s_cpu must be a CPU quantity such as \"1\", \"0.5\" or \"500m\""),
+        (values["k8s_cpu_limit"] == "" or _cpu_at_least(values["k8s_cpu_limit"], values["k8s_cpu"]),
+         "k8s_cpu_limit must be \"\" (no limit) or a CPU quantity not below k8s_cpu"),
+        (bool(_MEMORY.fullmatch(values["k8s_memory"])) and not values["k8s_memory"].startswith("0"),
+         "k8s_memory must be a memory quantity such as \"2Gi\" or \"512Mi\""),
+        (0 < values["k8s_cpu_target"] <= 100, "k8s_cpu_target must be a percentage between 1 and 100"),
+        (values["k8s_startup_seconds"] >= 10, "k8s_startup_seconds must be at least 10"),
+        (values["k8s_grace_seconds"] == 0 or values["k8s_grace_seconds"] >= MIN_GRACE_SECONDS,
+         "k8s_grace_seconds must be 0 (derived) or at least %d" % MIN_GRACE_SECONDS),
     )
     for ok, message in checks:
         if not ok:
             raise fail("%s (got %s)" % (message, _shown(values, message)))
     values["header_pass"] = list(values["header_pass"])
     return Settings(**values)
+
+
+def cpu_millis(quantity: str) -> int:
+    """A CPU quantity ("1", "0.5", "500m") in thousandths of a CPU."""
+    if quantity.endswith("m"):
+        return int(quantity[:-1])
+    whole, _, fraction = quantity.partition(".")
+    return int(whole) * 1000 + int((fraction + "000")[:3])
+
+
+def _cpu_at_least(limit: str, request: str) -> bool:
+    return bool(_CPU.fullmatch(limit) and _CPU.fullmatch(request)) and cpu_millis(limit) >= cpu_millis(request)
 
 
 def _type_word(expected: type) -> str:
