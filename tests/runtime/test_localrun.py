@@ -154,7 +154,7 @@ def test_bad_command_line_values_exit_2_with_a_message(edge_project):
     result = run(edge_project("ok"), "--param", "novalue")
     assert result.returncode == 2 and "--param expects key=value, got 'novalue'" in result.stderr
     result = run(edge_project("ok"), "--input", "ghost=/dev/null")
-    assert result.returncode == 2 and "undeclared inputs: ghost" in result.stderr
+    assert result.returncode == 2 and "undeclared inputs: 'ghost'" in result.stderr
 
 
 def test_a_missing_sample_file_is_named(edge_project):

@@ -49,6 +49,16 @@ _EXTENSION_BY_ENCODING = {
 }
 
 
+class _Unset:
+    """The marker of an argument not given (BooleanParamField takes value= or default=)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
 class Field:
     """Common part of every field: its ``key`` on the wire and its ``data_type``."""
 
@@ -214,11 +224,18 @@ class IntegerParamField(_NumericParamField):
 class BooleanParamField(ParamField):
     json_type = "boolean"
 
-    def __init__(self, key: str, title: str = "", default: bool = False, required: bool = False,
-                 description: str = "") -> None:
+    def __init__(self, key: str, title: str = "", default: Any = UNSET, required: bool = False,
+                 description: str = "", value: Any = UNSET) -> None:
         super().__init__(key, "boolean", description, title, required, None)
-        self.default = default
-        self._remember(locals())
+        # value= as the other param fields take it, default= as the vendor's BooleanParamField did
+        self.given_both = default is not UNSET and value is not UNSET
+        chosen = value if value is not UNSET else default
+        self.default = False if chosen is UNSET else chosen
+        self._remember({name: given for name, given in locals().items() if given is not UNSET})
+
+    @property
+    def value(self) -> Any:
+        return self.default
 
     @property
     def test_value(self) -> Any:
@@ -231,6 +248,8 @@ class BooleanParamField(ParamField):
 
     def problems(self) -> List[str]:
         found = super().problems()
+        if self.given_both:
+            found.append("give value= or default=, not both")
         if not isinstance(self.default, bool):
             found.append("default must be True or False, got %r" % (self.default,))
         return found

@@ -7,17 +7,23 @@ plugin aborts the loader at start), default methods do something sensible instea
 gRPC handshake), and ``run()`` follows the platform's real call order and reports failure through
 its exit status.
 """
+import base64  # noqa: F401 (vendor star-import name)
 import json
 import os
+import queue  # noqa: F401 (vendor star-import name)
 import sys
 import threading
+import time  # noqa: F401 (vendor star-import name)
+from pprint import pprint  # noqa: F401 (vendor star-import name)
+from threading import Lock  # noqa: F401 (vendor star-import name)
 from typing import Any, Dict, List, Optional
 
 from aiges import calling
 from aiges.core.types import *  # noqa: F403  (vendor module re-exported these)
 from aiges.declarations import Declarations, from_wrapper_class
 from aiges.discovery import legacy_mappings
-from aiges.dto import DataListCls, Response, SessionCreateResponse
+from aiges.dto import DataListCls, DataListNode
+from aiges.failures import ErrorCodes, ParamError, PluginError, message_for
 from aiges.fields import (  # noqa: F401
     AudioBodyField,
     BooleanParamField,
@@ -32,7 +38,12 @@ from aiges.fields import (  # noqa: F401
     StringParamField,
     VideoBodyField,
 )
+from aiges.hostclasses import Response, ResponseData, SessionCreateResponse, callback
+from aiges.methodguard import guard_methods
+from aiges.params import Params, read_params
+from aiges.responses import audio_response, image_response, json_response, text_response
 from aiges.schema import dumps, gateway_schema, legacy_schema
+from aiges.sessiontable import SessionTable
 from aiges.stream import SessionManager
 from aiges.utils.log import ensure_log_dirs, log
 
@@ -43,6 +54,8 @@ class Metaclass(type):
     """Keeps the vendor's ``__mappings__`` class attribute (inputs/accepts/params) up to date."""
 
     def __new__(mcs, name: str, bases: tuple, attrs: Dict[str, Any]) -> "Metaclass":
+        if name != "WrapperBase":
+            guard_methods(attrs)  # a PluginError raised in a loader method answers with its code
         cls = super().__new__(mcs, name, bases, attrs)
         empty: Dict[str, Any] = {"inputs": [], "accepts": [], "params": []}
         cls.__mappings__ = legacy_mappings(cls) if name != "WrapperBase" else empty
@@ -60,6 +73,9 @@ class WrapperBase(metaclass=Metaclass):
     session_mode: Optional[str] = None
     requestCls: Any = None  # noqa: N815 (vendor API name)
     responseCls: Any = None  # noqa: N815 (vendor API name)
+    # The plugin's error table, a subclass of ErrorCodes (``NAME = code, "message"``); wrapperError answers
+    # from it and read_params refuses with its BAD_PARAM member.
+    errors: Any = None
 
     def __init__(self, legacy: bool = True, is_aipaas: bool = True, keep_schema_default_value: bool = True,
                  *args: Any, **kwargs: Any) -> None:
@@ -99,6 +115,12 @@ class WrapperBase(metaclass=Metaclass):
         """The schema as a dict; ``form`` is ``"gateway"`` (complete) or ``"legacy"``."""
         declarations = self.declarations()
         return legacy_schema(declarations) if form == "legacy" else gateway_schema(declarations)
+
+    # --- params ---------------------------------------------------------------------------------------
+    def read_params(self, params: Any) -> Params:
+        """This request's declared params, parsed from the loader's strings, defaulted and checked; raises
+        ParamError (the ``errors.BAD_PARAM`` code, else the runtime's) naming the field that breaks its declaration."""
+        return read_params(self.requestCls, params, self.errors)
 
     # --- local debug run ----------------------------------------------------------------------------
     def run(self, stream: Optional[bool] = None, argv: Optional[List[str]] = None, exit: Optional[bool] = None,  # noqa: A002
@@ -163,7 +185,8 @@ class WrapperBase(metaclass=Metaclass):
         _embedded_callback()(result, usrTag)
 
     def wrapperError(self, ret: int) -> str:  # noqa: N802
-        return "wrapper error %d" % ret
+        """The declared message of ``ret`` (``errors``), else a generic one."""
+        return message_for(self.errors, ret) or "wrapper error %d" % ret
 
     def wrapperLoadRes(self, reqData: DataListCls, resId: Any) -> int:  # noqa: N802,N803
         return 0
@@ -174,7 +197,9 @@ class WrapperBase(metaclass=Metaclass):
     def wrapperCreate(self, params: Dict[str, Any], sid: str, persId: int = 0, usrTag: str = "",  # noqa: N802,N803
                       userTag: str = "") -> SessionCreateResponse:  # noqa: N803
         log.error("%s does not implement wrapperCreate: it is not a session (stream) plugin", type(self).__name__)
-        return SessionCreateResponse(handle="", error_code=SESSION_NOT_SUPPORTED)
+        reply = SessionCreateResponse()  # attributes, not keywords: aiges_embed's constructor takes none
+        reply.handle, reply.error_code = "", SESSION_NOT_SUPPORTED
+        return reply
 
     def wrapperWrite(self, handle: str, req: DataListCls, sid: str = "") -> int:  # noqa: N802
         log.error("%s does not implement wrapperWrite: it is not a session (stream) plugin", type(self).__name__)
@@ -218,3 +243,25 @@ def _caller_is_main(depth: int = 2) -> bool:
 def schema_json(wrapper: WrapperBase) -> str:
     """The complete schema of a wrapper instance as compact JSON (what ``wrapperSchema`` answers)."""
     return json.dumps(wrapper.schema_dict("gateway"), ensure_ascii=False)
+
+
+# Everything a wrapper needs, in one place (``from aiges.sdk import ...``; ``from aiges import ...`` is the same list).
+API = [
+    "WrapperBase",
+    # declarations
+    "Field", "ParamField", "StringParamField", "IntegerParamField", "NumberParamField", "BooleanParamField",
+    "PayloadField", "StringBodyField", "JsonBodyField", "ImageBodyField", "AudioBodyField", "VideoBodyField",
+    # requests and results (the host's classes: aiges_embed's inside the C wrapper)
+    "DataListCls", "DataListNode", "Response", "ResponseData", "SessionCreateResponse", "callback",
+    "json_response", "text_response", "image_response", "audio_response",
+    # params, errors, sessions
+    "Params", "read_params", "ErrorCodes", "PluginError", "ParamError", "SessionTable", "SessionManager",
+    # data types and statuses
+    "DataText", "DataAudio", "DataImage", "DataVideo", "DataPer", "DataBegin", "DataContinue", "DataEnd", "DataOnce",
+    "Once", "log",
+]
+# ``from aiges.sdk import *`` in the vendor SDK also handed out the modules its sdk.py imported; published
+# wrappers use some of them unimported (json, os, threading...), so the star import keeps giving those.
+VENDOR_STAR_NAMES = ["json", "os", "sys", "time", "base64", "threading", "queue", "Lock", "pprint",
+                     "STRING", "AUDIO", "IMAGE", "VIDEO", "THREAD_MODE", "PROCESS_MODE", "Types", "Status", "type_map"]
+__all__ = API + VENDOR_STAR_NAMES

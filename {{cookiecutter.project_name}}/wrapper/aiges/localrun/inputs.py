@@ -5,6 +5,7 @@
 test values and no sid, which lets code pass locally that fails in production (spec 10.1 item 12).
 """
 import dataclasses
+import difflib
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -86,6 +87,8 @@ def build_params(declarations: Declarations, overrides: Dict[str, str], emulate:
             params[field.key] = field.wire_value()
         else:
             params[field.key] = value
+    if not declarations.undeclared:
+        refuse_undeclared("--param", "param", overrides, list(by_key))
     for key, text in overrides.items():
         field = by_key.get(key)
         params[key] = text if emulate != "off" or field is None else field.from_wire(text)
@@ -128,11 +131,21 @@ def load_samples(declarations: Declarations, overrides: Dict[str, str]) -> List[
             data = field.test_value
             source = field.resolve_path() or "inline value"
         samples.append(Sample(field.key, bytes(data), field.data_type, source))
-    unknown = sorted(set(overrides) - {field.key for field in declarations.inputs})
-    if unknown:
-        raise KeyError("--input names undeclared inputs: %s (declared: %s)"
-                       % (", ".join(unknown), ", ".join(field.key for field in declarations.inputs)))
+    refuse_undeclared("--input", "input", overrides, [field.key for field in declarations.inputs])
     return samples
+
+
+def refuse_undeclared(option: str, kind: str, overrides: Dict[str, str], declared: List[str]) -> None:
+    """KeyError naming each key of ``overrides`` that is not declared, with the closest declared key."""
+    unknown = [key for key in overrides if key not in declared]
+    if not unknown:
+        return
+    hints = []
+    for key in unknown:
+        closest = difflib.get_close_matches(key, declared, n=1, cutoff=0.5)
+        hints.append("%r%s" % (key, " (did you mean %r?)" % closest[0] if closest else ""))
+    raise KeyError("%s names undeclared %ss: %s; declared: %s" % (
+        option, kind, ", ".join(hints), ", ".join(declared) if declared else "none"))
 
 
 def once_request(samples: List[Sample]) -> DataListCls:
