@@ -101,9 +101,11 @@ def parse(field: ParamField, raw: Any, code: int) -> Any:
 
 def check(field: ParamField, value: Any, raw: Any, code: int) -> None:
     if field.enums and value not in field.enums:
-        raise ParamError(code, field.key, "%s is not one of %s" % (shown_value(field, value), ", ".join(map(repr, field.enums))))
+        allowed = ", ".join(map(repr, field.enums))
+        raise ParamError(code, field.key, "%s is not one of %s" % (shown_value(field, value), allowed))
     if isinstance(field, StringParamField) and not field.min_length <= len(value) <= field.max_length:
         raise ParamError(code, field.key, "length %d is outside %d..%d" % (len(value), field.min_length,
                                                                            field.max_length))
     if isinstance(field, _NumericParamField) and not field.enums and not field.minimum <= value <= field.maximum:
-        raise ParamError(code, field.key, "%s is outside %r..%r" % (shown_value(field, value), field.minimum, field.maximum))
+        shown = shown_value(field, value)
+        raise ParamError(code, field.key, "%s is outside %r..%r" % (shown, field.minimum, field.maximum))

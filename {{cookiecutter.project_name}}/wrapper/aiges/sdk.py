@@ -22,8 +22,8 @@ from aiges import calling
 from aiges.core.types import *  # noqa: F403  (vendor module re-exported these)
 from aiges.declarations import Declarations, from_wrapper_class
 from aiges.discovery import legacy_mappings
-from aiges.dto import DataListCls, DataListNode
-from aiges.failures import ErrorCodes, ParamError, PluginError, message_for
+from aiges.dto import DataListCls, DataListNode  # noqa: F401 (re-exported: API)
+from aiges.failures import ErrorCodes, ParamError, PluginError, message_for  # noqa: F401 (re-exported: API)
 from aiges.fields import (  # noqa: F401
     AudioBodyField,
     BooleanParamField,
@@ -38,12 +38,12 @@ from aiges.fields import (  # noqa: F401
     StringParamField,
     VideoBodyField,
 )
-from aiges.hostclasses import Response, ResponseData, SessionCreateResponse, callback
+from aiges.hostclasses import Response, ResponseData, SessionCreateResponse, callback  # noqa: F401 (re-exported: API)
 from aiges.methodguard import guard_methods
 from aiges.params import Params, read_params
-from aiges.responses import audio_response, image_response, json_response, text_response
+from aiges.responses import audio_response, image_response, json_response, text_response  # noqa: F401 (re-exported: API)
 from aiges.schema import dumps, gateway_schema, legacy_schema
-from aiges.sessiontable import SessionTable
+from aiges.sessiontable import SessionTable  # noqa: F401 (re-exported: API)
 from aiges.stream import SessionManager
 from aiges.utils.log import ensure_log_dirs, log
 
