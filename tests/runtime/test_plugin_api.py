@@ -205,7 +205,8 @@ def test_boolean_fields_take_value_and_default_alike_but_not_both():
     assert BooleanParamField(key="a", value=True).test_value is True
     assert BooleanParamField(key="a", default=True).test_value is True
     assert BooleanParamField(key="a").test_value is False
-    assert BooleanParamField(key="a", value=True, default=False).problems() == ["give value= or default=, not both"]
+    assert BooleanParamField(key="a", value=False, default=True).problems() == [
+        "value=False and default=True disagree: give one of them"]
 
 
 def test_the_wrapper_reads_its_own_declarations():

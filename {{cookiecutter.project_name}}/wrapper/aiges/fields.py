@@ -49,16 +49,6 @@ _EXTENSION_BY_ENCODING = {
 }
 
 
-class _Unset:
-    """The marker of an argument not given (BooleanParamField takes value= or default=)."""
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Any = _Unset()
-
-
 class Field:
     """Common part of every field: its ``key`` on the wire and its ``data_type``."""
 
@@ -224,14 +214,14 @@ class IntegerParamField(_NumericParamField):
 class BooleanParamField(ParamField):
     json_type = "boolean"
 
-    def __init__(self, key: str, title: str = "", default: Any = UNSET, required: bool = False,
-                 description: str = "", value: Any = UNSET) -> None:
+    def __init__(self, key: str, title: str = "", default: bool = False, required: bool = False,
+                 description: str = "", value: Optional[bool] = None) -> None:
         super().__init__(key, "boolean", description, title, required, None)
         # value= as the other param fields take it, default= as the vendor's BooleanParamField did
-        self.given_both = default is not UNSET and value is not UNSET
-        chosen = value if value is not UNSET else default
-        self.default = False if chosen is UNSET else chosen
-        self._remember({name: given for name, given in locals().items() if given is not UNSET})
+        self.given_both = value is not None and default is not False and default != value
+        self.given_default = default
+        self.default = value if value is not None else default
+        self._remember(locals())
 
     @property
     def value(self) -> Any:
@@ -249,7 +239,7 @@ class BooleanParamField(ParamField):
     def problems(self) -> List[str]:
         found = super().problems()
         if self.given_both:
-            found.append("give value= or default=, not both")
+            found.append("value=%r and default=%r disagree: give one of them" % (self.default, self.given_default))
         if not isinstance(self.default, bool):
             found.append("default must be True or False, got %r" % (self.default,))
         return found
