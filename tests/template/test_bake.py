@@ -48,7 +48,7 @@ def test_layout_and_answers_reach_the_files(bake: Callable[[str], Path], variant
     project = bake(variant)
     for name in ("wrapper/wrapper.py", "aiges/__init__.py", "wrapper/aiges/sdk.py", "pyproject.toml",
                  "requirements.txt", "requirements-dev.txt", "README.md", ".gitignore", ".gitattributes",
-                 "schema.json", "aiges.toml", "xtest.toml", "tests/test_wrapper.py", "tests/test_local_run.py",
+                 "schema.json", "aiges.toml", "xtest.toml", "tests/test_example.py", "tests/test_local_run.py",
                  "deploy/k8s/deployment.yaml", "deploy/k8s/service.yaml", "deploy/k8s/hpa.yaml"):
         assert (project / name).is_file(), name
     assert sorted(path.name for path in (project / "wrapper" / "test_data").iterdir()) == [

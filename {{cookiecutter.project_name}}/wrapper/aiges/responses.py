@@ -36,9 +36,9 @@ def node_response(target: Target, data: Any, data_type: int, status: int = DataO
     return response
 
 
-def json_response(target: Target, document: Any, status: int = DataOnce) -> Any:
+def json_response(target: Target, document: Any, status: int = DataOnce, sort_keys: bool = False) -> Any:
     """``document`` as UTF-8 JSON text (``ensure_ascii=False``: readable Chinese in the answer)."""
-    text = json.dumps(document, ensure_ascii=False)
+    text = json.dumps(document, ensure_ascii=False, sort_keys=sort_keys)
     return node_response(target, text.encode("utf-8"), DataText, status)
 
 
