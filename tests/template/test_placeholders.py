@@ -20,7 +20,8 @@ URL = re.compile(r"\bhttps?://[^\s)\"'<>`\]]+")
 # the companion address the official images' CMD passes to AIservice, and the local addresses of the
 # local run / gateway on this machine.
 KNOWN_URL = re.compile(r"^https?://(?:json-schema\.org/draft-07/schema#?|companion\.xfyun\.iflytek:6868"
-                       r"|(?:%s|127\.0\.0\.1)(?::%d)?(?:%s|/\S*)?"  # a run-time address (the gateway prints where it listens)
+                       # a run-time address format (the gateway and the probe print where they connect)
+                       r"|(?:%s|127\.0\.0\.1)(?::%d)?(?:%s|/\S*)?"
                        r"|127\.0\.0\.1(?::\d+|:\$\{?[A-Z_]+\}?)?(?:/\S*)?|localhost(?::\d+)?(?:/\S*)?)$")
 
 

@@ -22,6 +22,8 @@ import struct
 {% if example == "audio" %}
 import wave
 {% endif %}
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -304,4 +306,23 @@ def test_session_refusals(plugin: Any) -> None:
     refused = plugin.wrapperCreate({ENUM_PARAM: "nonsense"}, "sid-3")
     assert (refused.handle, refused.error_code) == ("", Errors.BAD_PARAM)
     assert plugin.wrapperWrite("no-such-handle", request(b"x")) == Errors.NO_SESSION
+{% endif %}
+
+
+def test_the_local_run_answers_the_sample(tmp_path: Path) -> None:
+    root = Path(wrapper.__file__).resolve().parent.parent
+    run = subprocess.run([sys.executable, "-m", "aiges", "run", "--output", str(tmp_path)], cwd=root,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    summary = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
+    final = json.loads((tmp_path / summary["outputs"][-1]).read_bytes())
+{% if cookiecutter.example == "text" %}
+    assert final["mode"] == "upper"
+    assert final["text"] == final["text"].upper()
+    assert final["words"] > 0
+{% elif cookiecutter.example == "image" %}
+    assert (final["format"], final["width"], final["height"]) == ("png", 64, 48)
+{% else %}
+    assert (final["sample_rate"], final["channels"], final["bits"]) == (16000, 1, 16)
+    assert final["duration_seconds"] == pytest.approx(1.0)
 {% endif %}
