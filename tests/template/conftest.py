@@ -29,3 +29,12 @@ def bake(cookies_session, template_repo: Path) -> Callable[[str], Path]:
         return made[variant]
 
     return baked
+
+
+@pytest.fixture
+def template(template_repo: Path, tmp_path: Path) -> Path:
+    """A private clone of the template at v1.0.0 that a test may move forward (release a v2 on it)."""
+    clone = tmp_path / "template"
+    with support.isolated_git(tmp_path / ".gitconfig-home"):
+        support.git(tmp_path, "clone", "-q", str(template_repo), str(clone))
+    return clone

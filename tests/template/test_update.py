@@ -13,15 +13,6 @@ USER_LINE = "        # my model is loaded here (a user edit that template update
 TEMPLATE_V2_LINE = "Template v2 was here.\n"
 
 
-@pytest.fixture
-def template(template_repo: Path, tmp_path: Path) -> Path:
-    """A private clone of the template at v1.0.0 that a test may move forward."""
-    clone = tmp_path / "template"
-    with support.isolated_git(tmp_path / ".gitconfig-home"):
-        support.git(tmp_path, "clone", "-q", str(template_repo), str(clone))
-    return clone
-
-
 def release_v2(template: Path) -> None:
     """A template release touching the README, .gitignore and another part of wrapper.py."""
     tree = template / "{{cookiecutter.project_name}}"

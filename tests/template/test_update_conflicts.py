@@ -21,14 +21,6 @@ USER_DESCRIPTION = "Text my model reads"
 TEMPLATE_DESCRIPTION = "Text the v2 template describes"
 
 
-@pytest.fixture
-def template(template_repo: Path, tmp_path: Path) -> Path:
-    clone = tmp_path / "template"
-    with support.isolated_git(tmp_path / ".gitconfig-home"):
-        support.git(tmp_path, "clone", "-q", str(template_repo), str(clone))
-    return clone
-
-
 def first_description(wrapper: Path) -> str:
     found = re.search(r'description="([^"]+)"', wrapper.read_text(encoding="utf-8"))
     assert found, "the starter wrapper.py declares a field with a description"
