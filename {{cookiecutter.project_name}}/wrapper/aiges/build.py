@@ -24,6 +24,7 @@ import time
 from typing import IO, Any, Dict, List, Optional, Tuple
 
 from aiges import loading
+from aiges.render.names import default_tag
 
 EXIT_FAILED = 1
 EXIT_CANNOT = 2  # cannot run at all: a missing dependency (as every command), a bad command line (argparse)
@@ -242,15 +243,6 @@ def _identity_from_import(wrapper_file: str) -> Tuple[Optional[str], Optional[st
         os.chdir(here)
     service_id, version = getattr(cls, "serviceId", None), getattr(cls, "version", None)
     return (str(service_id) if service_id else None, str(version) if version else None)
-
-
-def default_tag(service_id: Optional[str], version: Optional[str]) -> Optional[str]:
-    """``serviceId:version`` made valid for Docker (lower-case repository, restricted tag characters)."""
-    if not service_id:
-        return None
-    repository = re.sub(r"[^a-z0-9._/-]+", "-", service_id.lower()).strip("._/-") or "aiges-plugin"
-    tag = re.sub(r"[^A-Za-z0-9_.-]+", "-", version or "latest").lstrip(".-")[:128] or "latest"
-    return f"{repository}:{tag}"
 
 
 def schema_digest(path: str) -> str:

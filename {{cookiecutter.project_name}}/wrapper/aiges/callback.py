@@ -5,6 +5,7 @@ Both ``aiges.callback.callback(resp, tag, sid)`` (the vendor's gRPC-mode functio
 whichever it uses. The party running the wrapper installs a sink; the vendor sent results from
 ``aiges.dto.callback`` nowhere in gRPC mode (spec 10.1 item 5).
 """
+import queue
 import threading
 from typing import Any, Callable, Optional
 
@@ -12,6 +13,22 @@ Sink = Callable[[Any, str], None]
 
 _lock = threading.Lock()
 _sink: Optional[Sink] = None
+# Where results go when no sink is installed: the vendor's ``aiges.dto.rq``, which aiges.dto names here when it
+# is imported (so this module needs no import of dto: no cycle), else a queue of our own.
+_fallback: "queue.Queue[Any]" = queue.Queue()
+
+
+def _own_queue() -> "queue.Queue[Any]":
+    return _fallback
+
+
+_default_queue: Callable[[], "queue.Queue[Any]"] = _own_queue
+
+
+def use_default_queue(get_queue: Callable[[], "queue.Queue[Any]"]) -> None:
+    """Where sink-less results go: ``get_queue()`` at each delivery (aiges.dto passes its ``rq``)."""
+    global _default_queue
+    _default_queue = get_queue
 
 
 def install_sink(sink: Optional[Sink]) -> Optional[Sink]:
@@ -33,9 +50,7 @@ def deliver(resp: Any, tag: Any = "") -> int:
     if sink is not None:
         sink(resp, tag_text)
         return 0
-    from aiges import dto
-
-    dto.rq.put((tag_text, resp))
+    _default_queue().put((tag_text, resp))
     return 0
 
 

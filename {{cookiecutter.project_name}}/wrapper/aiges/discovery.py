@@ -75,11 +75,9 @@ def discover(wrapper_cls: type) -> Found:
 
 def user_methods(wrapper_cls: type) -> FrozenSet[str]:
     """Wrapper methods implemented by the user's classes (not only inherited from WrapperBase)."""
-    from aiges.sdk import WrapperBase
-
     implemented = set()
     for klass in wrapper_cls.__mro__:
-        if klass is WrapperBase or klass is object:
+        if vars(klass).get("__aiges_base__") or klass is object:  # WrapperBase marks itself: no import of sdk
             break
         implemented.update(name for name in WRAPPER_METHODS if name in vars(klass))
     return frozenset(implemented)

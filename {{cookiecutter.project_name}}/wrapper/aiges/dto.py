@@ -9,6 +9,7 @@ import json
 import queue
 from typing import Any, Iterable, List, Optional
 
+from aiges import callback as delivery
 from aiges.core.types import *  # noqa: F403  (wrappers do ``from aiges.dto import Once``)
 from aiges.core.types import DataOnce, DataText, Status, Types
 
@@ -132,6 +133,9 @@ def _length(data: Any) -> int:
 rq: "queue.Queue[Any]" = queue.Queue()
 
 
+delivery.use_default_queue(lambda: rq)  # read at each delivery: init_rq() and a reassigned rq are followed
+
+
 def init_rq() -> "queue.Queue[Any]":
     """Reset the default result queue (vendor API, used by its local stream run)."""
     global rq
@@ -141,8 +145,6 @@ def init_rq() -> "queue.Queue[Any]":
 
 def callback(resp: Response, tag: Any = "", *_: Any) -> int:
     """Deliver a response for request/session ``tag``. Accepts the vendor's extra ``sid`` argument."""
-    from aiges import callback as delivery
-
     return delivery.deliver(resp, tag)
 
 

@@ -67,6 +67,7 @@ class WrapperBase(metaclass=Metaclass):
     ``requestCls``/``responseCls`` instances, and implement at least ``wrapperOnceExec`` (once
     mode) or ``wrapperCreate``/``wrapperWrite`` (session mode)."""
 
+    __aiges_base__ = True  # where discovery.user_methods stops walking the classes (no import cycle)
     config: Dict[str, Any] = {}
     # "once" or "stream" says which kind of plugin this is; None: [tool.aiges] session_mode, else inferred
     # from the methods (aiges.sessionmode).

@@ -20,7 +20,7 @@ from aiges.core.types import DataEnd, DataOnce, DataText
 from aiges.dto import DataListCls, DataListNode
 from aiges.errors import USER_EXEC_ERROR
 from aiges.grpc import wire
-from aiges.localrun import checks
+from aiges import resultchecks as checks
 
 Response = wire.message("aiges.Response")
 ResponseData = wire.message("aiges.ResponseData")

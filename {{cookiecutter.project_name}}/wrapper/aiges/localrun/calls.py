@@ -18,7 +18,7 @@ from aiges import calling
 from aiges.callback import install_sink
 from aiges.declarations import Declarations
 from aiges.fields import PayloadField
-from aiges.localrun import checks
+from aiges import resultchecks as checks
 from aiges.localrun.inputs import Sample, once_request, session_frames
 
 

@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from aiges.declarations import Declarations
 from aiges.errors import DeclarationError
 from aiges.render import yamlout
+from aiges.render.names import default_tag
 from aiges.render.outputs import Output
 from aiges.render.settings import Settings
 
@@ -49,7 +50,6 @@ def image_name(settings: Settings, declarations: Declarations) -> str:
     """The image the Deployment runs: ``[tool.aiges] image``, else what ``python -m aiges build`` tags."""
     if settings.image:
         return settings.image
-    from aiges.build import default_tag
 
     return default_tag(declarations.meta.service_id, declarations.meta.version) or "aiges-plugin:latest"
 

@@ -39,3 +39,12 @@ def service_id_problem(value: Any) -> Optional[str]:
 def version_problem(value: Any) -> Optional[str]:
     """Why ``value`` cannot be a version (None when it can)."""
     return _problem(value, VERSION, reserved_words=False)
+
+
+def default_tag(service_id: Optional[str], version: Optional[str]) -> Optional[str]:
+    """``serviceId:version`` made valid for Docker (lower-case repository, restricted tag characters)."""
+    if not service_id:
+        return None
+    repository = re.sub(r"[^a-z0-9._/-]+", "-", service_id.lower()).strip("._/-") or "aiges-plugin"
+    tag = re.sub(r"[^A-Za-z0-9_.-]+", "-", version or "latest").lstrip(".-")[:128] or "latest"
+    return f"{repository}:{tag}"

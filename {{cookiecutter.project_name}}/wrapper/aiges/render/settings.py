@@ -176,7 +176,8 @@ def settings_from_table(table: Dict[str, Any], source: Optional[str] = None) -> 
         (bool(values["xtest_appid"]), "xtest_appid must not be empty"),
         (values["session_mode"] in ("", "once", "stream"), "session_mode must be \"once\" or \"stream\""),
         (values["image"] == "" or bool(_IMAGE.fullmatch(values["image"])),
-         "image must be an image reference such as \"REGISTRY/team/name:v1\" with your registry (\"\" for the built tag)"),
+         "image must be an image reference such as \"REGISTRY/team/name:v1\" with your registry"
+         " (\"\" for the built tag)"),
         (values["gpu"] >= 0, "gpu must be 0 (none) or a number of GPUs"),
         (values["k8s_replicas"] >= 1, "k8s_replicas must be at least 1"),
         (values["k8s_max_replicas"] >= values["k8s_replicas"],

@@ -1,5 +1,7 @@
 """Checks of what a wrapper returns: the vendor's ``check_resp`` rules plus what production demands.
 
+Shared by the gRPC server (what leaves on ``communicate``) and the local run, so it lives in the runtime.
+
 The vendor rules (spec 3.4, demonstrated in reference 08): a Response with a non-empty list, unique
 keys, keys and types that match the declared accepts, ``len == len(data)``, status 3 for a once
 result; an ``error_code`` short-circuits as a well-formed error answer. Production adds: data must
