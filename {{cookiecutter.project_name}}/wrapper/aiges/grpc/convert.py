@@ -16,11 +16,11 @@ loader's log) by the caller.
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from aiges import calling
+from aiges import resultchecks as checks
 from aiges.core.types import DataEnd, DataOnce, DataText
 from aiges.dto import DataListCls, DataListNode
 from aiges.errors import USER_EXEC_ERROR
 from aiges.grpc import wire
-from aiges import resultchecks as checks
 
 Response = wire.message("aiges.Response")
 ResponseData = wire.message("aiges.ResponseData")

@@ -15,10 +15,10 @@ import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from aiges import calling
+from aiges import resultchecks as checks
 from aiges.callback import install_sink
 from aiges.declarations import Declarations
 from aiges.fields import PayloadField
-from aiges import resultchecks as checks
 from aiges.localrun.inputs import Sample, once_request, session_frames
 
 
