@@ -305,8 +305,8 @@ def test_inside_the_image_the_emulated_mode_follows_aiges_plugin_mode(edge_proje
 @pytest.mark.parametrize("item,offender", [({"key": "result", "data": b"x"}, "dict"), (42, "int")])
 def test_a_response_list_item_that_is_not_response_data_is_named_by_its_type(item, offender):
     """The same check the gRPC server applies (aiges.grpc.convert uses checks.item_problem)."""
-    from aiges.dto import Response
     from aiges import resultchecks as checks
+    from aiges.dto import Response
 
     response = Response()
     response.list = [item]

@@ -3,7 +3,7 @@
 Both ``aiges.callback.callback(resp, tag, sid)`` (the vendor's gRPC-mode function) and
 ``aiges.dto.callback(resp, tag)`` (what wrappers import) end here, so a wrapper reaches the loader
 whichever it uses. The party running the wrapper installs a sink; the vendor sent results from
-``aiges.dto.callback`` nowhere in gRPC mode (spec 10.1 item 5).
+``aiges.dto.callback`` nowhere in gRPC mode (docs/explanation/vendor-fixes.md).
 """
 import queue
 import threading

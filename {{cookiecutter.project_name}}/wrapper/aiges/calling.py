@@ -1,7 +1,7 @@
 """Call wrapper methods the way every loader generation does, whatever signature the user wrote.
 
 The C wrapper, its older generations and the gRPC server call the same method with different
-argument lists (spec 1.2), and real wrappers are written against each of them. The runtime
+argument lists (docs/reference/runtime-api.md#methods), and real wrappers are written against each of them. The runtime
 therefore describes a call by its canonical arguments and lets :func:`call_flexibly` pass each
 method exactly what it accepts: by name where the parameter has a recognisable name (so a
 ``persId`` third parameter never receives the request tag), by position otherwise.
@@ -78,7 +78,7 @@ def arguments_for(method: Callable[..., Any], canonical: Sequence[Tuple[str, Any
 
 
 def _resolve(wanted: Optional[str], values: Dict[str, Any]) -> Optional[str]:
-    """The loader's request tag is the sid (spec 1.6): either stands in for the other."""
+    """The loader's request tag is the sid (docs/reference/runtime-api.md#methods): either stands in for the other."""
     if wanted == "sid" and "sid" not in values and "usrTag" in values:
         return "usrTag"
     if wanted == "usrTag" and "usrTag" not in values and "sid" in values:

@@ -1,7 +1,7 @@
 """Request and response objects, with the semantics of the loader's embedded ``aiges_embed``.
 
 Wrappers import these names as ``try: from aiges_embed import ... except: from aiges.dto import ...``,
-so the local classes must behave like the embedded ones (spec section 2.1): ``data`` and ``len`` are
+so the local classes must behave like the embedded ones (docs/reference/runtime-api.md#dto): ``data`` and ``len`` are
 plain attributes, ``Response().list`` starts empty and ``DataListCls().list`` is always a list.
 The vendor's local quirks that made code pass locally and fail in production are not reproduced.
 """

@@ -4,7 +4,8 @@ Wrappers do ``try: from aiges_embed import ... except ImportError: from aiges.dt
 some use names (``SessionCreateResponse``, ``callback``) that only the ``try`` branch imports. Wherever
 the runtime imports a wrapper (``aiges.serve``, the local run, render's import fallback) and no real
 ``aiges_embed`` exists, :func:`aiges.loading.provide_embed_module` installs this module under that
-name, so such files load in every mode (spec 2.1, compatibility check 11). Inside the C wrapper its
+name, so such files load in every mode (docs/reference/runtime-api.md#dto, compatibility check 11). Inside the C
+wrapper its
 own module always wins.
 """
 from aiges.callback import callback_metric, callback_trace, deliver

@@ -8,7 +8,7 @@ USER_INIT_ERROR = 30002  # wrapperInit returned non-zero or raised
 USER_EXEC_ERROR = 30003  # wrapperOnceExec/Create/Write failed without its own error code
 QUEUE_FULL = 30004  # aiges.serve: every worker busy and --queue calls already waiting
 
-# Codes the loader itself reports to HTTP clients (spec section 1.5), for messages and docs.
+# Codes the loader itself reports to HTTP clients (docs/reference/errors.md#loader-codes), for messages and docs.
 LOADER_CODES = {
     10009: "invalid or empty input",
     10102: "once request timed out",

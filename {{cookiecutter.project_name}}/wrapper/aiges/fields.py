@@ -1,6 +1,6 @@
 """Field declarations: the params and payload fields a wrapper's UserRequest/UserResponse declare.
 
-Constructor signatures are the vendor SDK 0.16.0's (spec section 3.2), extended with keyword
+Constructor signatures are the vendor SDK 0.16.0's (docs/reference/fields.md), extended with keyword
 arguments it lacks (descriptions, titles, sample paths for text, audio format details,
 ``VideoBodyField``). Every field remembers the arguments it was built with (``spec``), so the static
 reader of ``wrapper.py`` and an imported wrapper rebuild identical fields and render identical files.
@@ -31,7 +31,7 @@ IMAGE_WRAPPER_DIRS = ("/home/aiges", "/home/wrapper")
 SECRET_WORDS = ("key", "token", "secret", "password", "passwd", "pwd", "credential", "auth", "sign")
 MAX_SHOWN_VALUE = 32
 
-# Encodings the platform knows per media type (spec 4.3/4.4); a field may narrow or extend them.
+# Encodings the platform knows per media type (docs/reference/files.md); a field may narrow or extend them.
 KNOWN_ENCODINGS = {
     "text": ["utf8", "gb2312", "gbk"],
     "image": ["jpg", "jpeg", "png", "bmp", "webp", "tiff"],

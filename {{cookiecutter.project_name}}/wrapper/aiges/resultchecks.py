@@ -2,10 +2,11 @@
 
 Shared by the gRPC server (what leaves on ``communicate``) and the local run, so it lives in the runtime.
 
-The vendor rules (spec 3.4, demonstrated in reference 08): a Response with a non-empty list, unique
+The vendor rules (docs/reference/fields.md, demonstrated in reference 08): a Response with a non-empty list, unique
 keys, keys and types that match the declared accepts, ``len == len(data)``, status 3 for a once
 result; an ``error_code`` short-circuits as a well-formed error answer. Production adds: data must
-be ``bytes`` (the C wrapper and protobuf reject memoryview and str, spec 2.1), so under production
+be ``bytes`` (the C wrapper and protobuf reject memoryview and str, docs/reference/runtime-api.md#dto), so under
+production
 emulation memoryview is refused too.
 """
 from typing import Any, Dict, List, Optional

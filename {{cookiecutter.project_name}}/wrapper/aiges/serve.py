@@ -3,7 +3,7 @@
 The loader (AIservice with ``AIGES_PLUGIN_MODE=python``) starts ``[aiges].pythonPluginCmd`` with
 ``bash -c`` in the folder of wrapper.py, as a hashicorp go-plugin: it sets ``BASIC_PLUGIN=hello``
 and ``PLUGIN_MIN_PORT``/``PLUGIN_MAX_PORT``, reads the handshake line from our stdout, then calls
-``aiges.WrapperService`` over gRPC (spec section 7). stdout carries only that line: logs go to
+``aiges.WrapperService`` over gRPC (docs/explanation/grpc-transport.md). stdout carries only that line: logs go to
 stderr, and after the handshake anything the wrapper prints goes there too. Under a go-plugin host
 every line on stderr is an hclog JSON entry, so the loader logs it at its level
 (``aiges.utils.logsetup``). The options also accept the vendor's ``-w N`` and ``-c``; arguments after the

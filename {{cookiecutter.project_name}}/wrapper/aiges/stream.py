@@ -1,6 +1,6 @@
 """Session helpers used by real stream (session) wrappers: a pool of handles bound to worker threads.
 
-API as in the vendor SDK (spec 1.4): ``self.session`` is a :class:`SessionManager`;
+API as in the vendor SDK (docs/reference/runtime-api.md#session-helpers): ``self.session`` is a :class:`SessionManager`;
 ``init_handle_pool("thread", n, MyThreadCls)`` pre-creates ``n`` workers named
 ``Process-0-Thread-<i>``, each running one ``MyThreadCls(worker, in_q, out_q)``;
 ``get_idle_handle()`` reserves one, ``get_session(handle)`` returns its worker, whose

@@ -1,6 +1,6 @@
 """Data types and statuses shared by the loader, the C wrapper and the gRPC protocol.
 
-The numeric values are part of the wire contract (spec section 2.2): never renumber them.
+The numeric values are part of the wire contract (docs/reference/runtime-api.md#types): never renumber them.
 """
 
 # Data types of a payload node.

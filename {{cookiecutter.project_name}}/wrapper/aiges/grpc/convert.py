@@ -4,7 +4,7 @@ Requests become ``aiges.dto.DataListCls`` of ``DataListNode`` with ``bytes`` dat
 wrapper hands over), params and config become plain dicts. A wrapper's answer becomes an
 ``aiges.Response``; anything the loader could not use becomes :class:`Refusal`, which the caller
 turns into an error Response so the waiting request ends at once instead of timing out
-(spec 10.1 item 4). Data is converted where the meaning is unambiguous: ``str`` -> UTF-8,
+(docs/explanation/vendor-fixes.md). Data is converted where the meaning is unambiguous: ``str`` -> UTF-8,
 ``bytearray``/``memoryview``/any buffer -> ``bytes``; ``len`` is always recomputed.
 
 Where an error message travels: ``aiges.Response`` has only ``tag``, ``ret`` and ``list``. An error

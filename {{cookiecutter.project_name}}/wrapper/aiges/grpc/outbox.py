@@ -1,7 +1,7 @@
 """Results on their way to the loader's ``communicate`` stream, which owns them.
 
 Wrapper threads produce results at any time; the loader opens ``communicate`` once, right after it
-connects and before ``wrapperInit`` (spec 13.2), and reads every result from it. The first stream
+connects and before ``wrapperInit`` (docs/how-to/deploy-to-loader.md), and reads every result from it. The first stream
 therefore **owns** the results until it ends: a later ``communicate`` while the owner lives is
 refused (:class:`Taken`), so no second client can take results meant for the loader or hold them
 back by not reading. Results produced while no stream is open wait in a backlog and go to the

@@ -14,7 +14,7 @@ Two transports serve the same services (``services.py``): the built-in HTTP/2 se
 the default: a fraction of grpcio's per-call cost and start-up time) and grpcio's.
 
 Stop happens on ``GRPCController.Shutdown``, SIGTERM/SIGINT, or when the loader disappears (its end
-of our stdout pipe closes, or we are re-parented; spec 10.2 item 26). Stopping marks health
+of our stdout pipe closes, or we are re-parented; docs/explanation/vendor-fixes.md). Stopping marks health
 NOT_SERVING, lets queued wrapper calls finish (bounded), calls ``wrapperFini``, ends the
 ``communicate`` streams normally, and stops the server, within ``grace`` seconds overall: inside
 the 2 s go-plugin waits before it kills a plugin.

@@ -2,7 +2,8 @@
 
 The loader matches results on ``communicate`` by the request tag it gave ``wrapperCreate``, but
 stream wrappers deliver with ``callback(resp, sid)`` or ``callback(resp, handle)``: this table maps
-a session's sid and handle back to its tag (in practice tag == sid, spec 1.6, but not by contract).
+a session's sid and handle back to its tag (in practice tag == sid, docs/reference/runtime-api.md#methods, but not by
+contract).
 """
 import threading
 from typing import Dict, NamedTuple, Optional

@@ -3,7 +3,7 @@
 A go-plugin host with ``AutoMTLS`` puts its certificate (PEM) in ``PLUGIN_CLIENT_CERT`` and expects
 the plugin to serve TLS that requires exactly that certificate, and to append its own certificate
 (base64 DER, no padding) to the handshake line; go-plugin's servers do the same. The AIGES loader
-does not use AutoMTLS (spec 13.2); other go-plugin hosts may.
+does not use AutoMTLS (docs/how-to/deploy-to-loader.md); other go-plugin hosts may.
 
 grpcio serves TLS itself (:attr:`ServerTls.key_pem` ...). For the built-in transport,
 :meth:`ServerTls.wrap_listener` gives a listening socket whose accepted connections are already

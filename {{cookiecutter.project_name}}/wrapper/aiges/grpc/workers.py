@@ -2,7 +2,7 @@
 
 Why not the gRPC server's own pool: that pool also serves the long-lived streams (``communicate``,
 stdio, broker) and health checks, which must never wait behind a slow wrapper, and a wrapper must
-never wait for a thread held by a stream (the vendor server deadlocked on one CPU, spec 10.1 item 6).
+never wait for a thread held by a stream (the vendor server deadlocked on one CPU, docs/explanation/vendor-fixes.md).
 Once requests are queued fire-and-forget (their results go to ``communicate``); session calls are
 queued too and their gRPC thread waits for the answer.
 

@@ -2,7 +2,7 @@
 
 ``emulate="cgo"``/``"grpc"`` reproduces production: every config value and param is a string,
 ``params["sid"]`` is set, data is bytes. ``emulate="off"`` reproduces the vendor's local run: typed
-test values and no sid, which lets code pass locally that fails in production (spec 10.1 item 12).
+test values and no sid, which lets code pass locally that fails in production (docs/explanation/vendor-fixes.md).
 """
 import dataclasses
 import difflib

@@ -1,7 +1,7 @@
 """``python -m aiges schema``: print the plugin's schema as the loader or the vendor SDK would get it.
 
 ``--request`` prints a request body instead, built from the declared test values, that the loader
-accepts (spec 13.4): the loader builds its list of expected outputs only from the request's
+accepts (docs/how-to/deploy-to-loader.md): the loader builds its list of expected outputs only from the request's
 ``parameter.<serviceId>`` (never from the schema's defaults), so every output is named there with its
 ``data_type``, and the header carries ``appid``.
 """

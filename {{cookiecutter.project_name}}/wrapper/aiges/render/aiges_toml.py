@@ -1,7 +1,7 @@
 """aiges.toml: the loader (AIservice) configuration for this plugin.
 
 Follows the loader's own default.cfg (GO utils/default.cfg) with the values that depend on the
-plugin derived from wrapper.py and ``[tool.aiges]``. Pitfalls avoided (spec 5.1): ``http_listen``
+plugin derived from wrapper.py and ``[tool.aiges]``. Pitfalls avoided (docs/reference/files.md): ``http_listen``
 is read from ``[wrapper]`` (not from the service section), section names are case-sensitive and the
 service section must equal AIservice ``-s``, ``[fc].max`` must exist (the loader fails without it),
 and every ``[wrapper]`` value is written as the string ``wrapperInit`` will receive.
@@ -68,7 +68,8 @@ def sessions_per_second(settings: Settings) -> float:
     """New sessions per second the loader can admit at most, however short the sessions are.
 
     A session's licence comes back only when the sweep (every ``roll`` ms) finds ``ttl`` passed
-    since its last frame (spec 13.1): each one is held for its duration + ttl + up to roll.
+    since its last frame (docs/how-to/deploy-to-loader.md#admission): each one is held for its duration + ttl + up to
+    roll.
     """
     return settings.fc_max * 1000.0 / (settings.fc_ttl + settings.fc_roll)
 

@@ -6,11 +6,13 @@ and the shutdown time cannot drift from what the loader is configured with:
 * ports: the loader's HTTP port (``[wrapper].http_listen``) and its RPC port (the service section's
   ``port``, for the gateway and xtest);
 * probes: start-up and readiness ``GET /ping`` on the HTTP port, which the loader opens only after the
-  plugin answered its handshake, ``wrapperInit`` and ``wrapperSchema`` (spec 13.2: it takes its routes
+  plugin answered its handshake, ``wrapperInit`` and ``wrapperSchema`` (docs/how-to/deploy-to-loader.md: it takes its
+  routes
   from the schema and exits when either call fails); liveness ``python3 -m aiges.probe``, which also
   sees a plugin process that died after start-up (the loader would keep answering /ping);
 * shutdown: a preStop pause so the Service stops sending traffic before SIGTERM, then the loader's own
-  stop (spec 13.5: about 3 s for a once plugin, 13-14 s in session mode), go-plugin's 2 s before it kills
+  stop (docs/how-to/deploy-to-loader.md: about 3 s for a once plugin, 13-14 s in session mode), go-plugin's 2 s before
+  it kills
   the plugin (our runtime's ``wrapperFini`` fits in it), and room to spare;
 * image: ``[tool.aiges] image``, else the tag ``python -m aiges build`` gives the image.
 """
@@ -33,7 +35,8 @@ CONFIG_IN_IMAGE = "/home/aiges/aiges.toml"  # the Dockerfile's WORKDIR holds the
 PING_PATH = "/ping"
 GPU_RESOURCE = "nvidia.com/gpu"
 PRESTOP_SECONDS = 5  # endpoints controllers and kube-proxy take a few seconds to stop routing to a pod
-LOADER_STOP_SECONDS = {False: 5, True: 15}  # once / session plugin: measured ~3 s and 12.8-14 s (spec 13.5)
+# once / session plugin: measured ~3 s and 12.8-14 s (docs/how-to/deploy-to-loader.md)
+LOADER_STOP_SECONDS = {False: 5, True: 15}
 PLUGIN_KILL_SECONDS = 2  # go-plugin waits this long for the plugin to exit after Shutdown, then kills it
 MARGIN_SECONDS = 8
 STARTUP_PERIOD_SECONDS = 2

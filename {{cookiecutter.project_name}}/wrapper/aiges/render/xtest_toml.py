@@ -1,4 +1,4 @@
-"""xtest.toml: one request through the loader's RPC port with the declared test values (spec 5.2).
+"""xtest.toml: one request through the loader's RPC port with the declared test values (docs/reference/files.md).
 
 Each input gets a section ``payload_<key>`` and each output ``expect_<key>`` (prefixes keep them
 apart from xtest's own sections and from each other when an input and an output share a key). The

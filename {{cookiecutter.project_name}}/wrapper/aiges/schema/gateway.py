@@ -1,6 +1,6 @@
 """The complete schema for the gateway and the loader: what the vendor's "V2" form meant to be.
 
-Shape (spec 4.1, 4.3, 4.4): ``meta`` with everything AIservice reads, and ``schemainput`` /
+Shape (docs/reference/files.md): ``meta`` with everything AIservice reads, and ``schemainput`` /
 ``schemaoutput`` as Draft-7 JSON Schemas of the HTTP request and response. Unlike the vendor's
 forms, every param carries its bounds, default, title and description; every body field its own
 encodings, compression and format; the accepts appear under ``parameter.<serviceId>`` where the
@@ -166,7 +166,7 @@ def payload_schema(field: PayloadField, session: bool, is_input: bool = True) ->
     """A body node: its data, status, and the attributes of its media type.
 
     The loader base64-decodes every request payload string, text included; in the response, text is
-    sent as is and other media as base64 (spec 4.5).
+    sent as is and other media as base64 (docs/how-to/gateway.md).
     """
     properties: Dict[str, Any] = {"encoding": _encoding_schema(field)}
     defaults: Dict[str, Any] = {"encoding": field.encoding}

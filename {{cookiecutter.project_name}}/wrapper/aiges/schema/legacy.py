@@ -1,6 +1,6 @@
 """The legacy schema, JSON-equal to what the vendor SDK 0.16.0's ``schema()`` returns.
 
-Kept byte-for-byte in meaning for compatibility (spec section 4.2), including its omissions: fixed
+Kept byte-for-byte in meaning for compatibility (docs/reference/files.md), including its omissions: fixed
 payload blocks per media type, no minLength/minimum, accepts absent from ``parameter``. The one
 deliberate change: a ``hosts`` class attribute is honoured (the vendor always wrote the default).
 """

@@ -1,6 +1,6 @@
 """hclog JSON lines: the only stderr format a go-plugin host logs at its own level.
 
-The loader reads the plugin's stderr line by line (go-plugin ``logStderr``, spec 13.3). A JSON object
+The loader reads the plugin's stderr line by line (go-plugin ``logStderr``, docs/reference/logs.md). A JSON object
 is logged at its ``@level`` with ``@message`` as the text and the other keys as fields; anything else
 is logged at DEBUG, which the loader's default ``log.level = info`` hides. The host converts
 ``@message``, ``@level`` and ``@timestamp`` to strings without checking, so a non-string there

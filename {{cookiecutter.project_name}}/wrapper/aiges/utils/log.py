@@ -1,7 +1,7 @@
 """Logging for wrappers: ``log`` and ``getFileLogger``, without touching the root logger.
 
 The vendor module reconfigured the root logger at import (level, handler, format), so a user's own
-``logging`` output changed format or doubled (spec 10.1 item 18). Here ``log`` is a named logger
+``logging`` output changed format or doubled (docs/explanation/vendor-fixes.md). Here ``log`` is a named logger
 with its own stderr handler; importing never configures the root logger. Log files go to the
 directories the loader expects, which are created when missing (vendor issue #70).
 

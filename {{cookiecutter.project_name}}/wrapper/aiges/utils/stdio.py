@@ -1,7 +1,7 @@
 """Under a go-plugin host, turn everything written to stdout and stderr into log records.
 
 The loader logs the plugin's stderr line by line and at DEBUG unless a line is an hclog JSON entry
-(spec 13.3), and a JSON line with a non-string ``@message`` crashes it. So after the handshake
+(docs/reference/logs.md), and a JSON line with a non-string ``@message`` crashes it. So after the handshake
 ``sys.stdout`` and ``sys.stderr`` become :class:`TextToLog` writers (a printed line is a record at
 once, in order with logged ones), and file descriptors 1 and 2 become pipes read here (C
 extensions, child processes, ``sys.stdout.buffer``). All of it ends up as records of the loggers

@@ -16,8 +16,9 @@ from aiges.localrun import calls
 from aiges.tools.gateway import envelope, page
 from aiges.tools.gateway.envelope import Refusal
 
-POLL_SECONDS = 0.05  # the loader fetches session results with a 50 ms poller (spec 13.1)
-READ_TIMEOUT = 10.0  # the loader's websocket read timeout (spec 13.4)
+# the loader fetches session results with a 50 ms poller (docs/how-to/deploy-to-loader.md#admission)
+POLL_SECONDS = 0.05
+READ_TIMEOUT = 10.0  # the loader's websocket read timeout (docs/how-to/deploy-to-loader.md)
 
 
 @dataclasses.dataclass
@@ -39,7 +40,8 @@ class Plugin:
 
 
 def failure_refusal(failure: calls.PhaseFailed) -> Refusal:
-    """What the loader answers for a failed wrapper call (spec 13.4), with the real reason as the hint."""
+    """What the loader answers for a failed wrapper call (docs/how-to/deploy-to-loader.md), with the real reason as the
+    hint."""
     hint = "%s (through the loader this text is only in the plugin's log)" % failure
     if failure.served_ret:
         return Refusal(envelope.WRAPPER_ERROR, "errr;code=%d" % failure.served_ret, hint)
@@ -60,7 +62,8 @@ def build_app(plugin: Plugin) -> web.Application:
     app.router.add_get("/ping", ping)
     app.router.add_get("/example.json", example)
     if plugin.session:
-        app.router.add_get(plugin.route, session)  # sessMode: GET websocket only, POST is 404 (spec 13.4)
+        # sessMode: GET websocket only, POST is 404 (docs/how-to/deploy-to-loader.md)
+        app.router.add_get(plugin.route, session)
         app.router.add_post(plugin.route, post_to_session)
     else:
         app.router.add_post(plugin.route, once)
@@ -221,7 +224,8 @@ async def session(request: web.Request) -> web.StreamResponse:
             try:
                 message = await ws.receive(timeout=READ_TIMEOUT)
             except asyncio.TimeoutError:
-                await ws.close(message=b"time out")  # the loader's read timeout (spec 13.1)
+                # the loader's read timeout (docs/how-to/deploy-to-loader.md#admission)
+                await ws.close(message=b"time out")
                 break
             if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                 break

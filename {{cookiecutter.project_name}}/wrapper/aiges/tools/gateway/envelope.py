@@ -1,4 +1,5 @@
-"""The loader's JSON envelope: what a request must hold (spec 4.5, 13.4) and the bodies it answers.
+"""The loader's JSON envelope: what a request must hold (docs/how-to/gateway.md, docs/how-to/deploy-to-loader.md) and
+the bodies it answers.
 
 A request is ``{"header": {"appid": ...}, "parameter": {"<serviceId>": {...}}, "payload": {...}}``.
 Scalars under ``parameter.<section>`` become the wrapper's params (strings, numbers in Go's ``%b``
@@ -19,7 +20,7 @@ from aiges.localrun.inputs import Sample
 
 MEDIA = {"text": DataText, "image": DataImage, "audio": DataAudio, "video": DataVideo, "other": DataText}
 
-# The loader's codes (spec 3 "codes a user will see", 13.1, 13.4).
+# The loader's codes (docs/reference/errors.md#loader-codes, docs/how-to/deploy-to-loader.md).
 INVALID_INPUT = 10009
 ONCE_TIMEOUT = 10102
 OUTPUT_INVALID = 10106
