@@ -20,7 +20,7 @@ RUNTIME = Path(__file__).resolve().parent.parent / "{{cookiecutter.project_name}
 
 LAYERS: List[Tuple[str, Tuple[str, ...]]] = [
     ("base", ("aiges.core", "aiges.types", "aiges.utils", "aiges.errors", "aiges.tomlcompat", "aiges.callback",
-              "aiges.sourcelines", "aiges.failures")),
+              "aiges.sourcelines", "aiges.failures", "aiges.publicapi")),
     ("data", ("aiges.dto", "aiges.fields", "aiges.hostclasses", "aiges.embed", "aiges.responses", "aiges.params",
               "aiges.sessiontable", "aiges.discovery", "aiges.declarations", "aiges.sessionmode", "aiges.calling",
               "aiges.schema", "aiges.methodguard", "aiges.stream", "aiges.concurrent", "aiges.worker",

@@ -5,6 +5,28 @@ run) uses only the standard library, plus ``tomli`` on Python < 3.11 to read TOM
 rendering adds ``tomli-w``; gRPC mode adds ``protobuf`` (and ``grpcio`` for its transport).
 """
 
+import importlib
+from typing import Any
+
+from aiges.publicapi import API
+
 __version__ = "1.0.0"
 # The vendor SDK version whose wrapper-facing API this runtime reproduces.
 COMPATIBLE_SDK_VERSION = "0.16.0"
+
+# ``aiges.callback`` is a module of its own (a vendor import path): ``from aiges import callback`` keeps giving it,
+# and the function of that name comes from ``aiges.sdk``.
+SUBMODULES = ("callback",)
+__all__ = [name for name in API if name not in SUBMODULES]
+
+
+def __getattr__(name: str) -> Any:
+    """``from aiges import WrapperBase`` (and every name of ``aiges.sdk.API``), importing ``aiges.sdk`` only then:
+    ``import aiges.serve`` stays fast (the gRPC handshake is printed before the heavy imports)."""
+    if name in SUBMODULES:
+        return importlib.import_module("aiges." + name)
+    if name in API:
+        from aiges import sdk  # imported on first use (start-up time of aiges.serve)
+
+        return getattr(sdk, name)
+    raise AttributeError("module 'aiges' has no attribute %r" % name)

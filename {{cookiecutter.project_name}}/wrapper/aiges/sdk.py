@@ -41,6 +41,7 @@ from aiges.fields import (  # noqa: F401
 from aiges.hostclasses import Response, ResponseData, SessionCreateResponse, callback  # noqa: F401 (re-exported: API)
 from aiges.methodguard import guard_methods
 from aiges.params import Params, read_params
+from aiges.publicapi import API
 from aiges.responses import audio_response, image_response, json_response, text_response  # noqa: F401 (re-exported: API)
 from aiges.schema import dumps, gateway_schema, legacy_schema
 from aiges.sessiontable import SessionTable  # noqa: F401 (re-exported: API)
@@ -246,23 +247,8 @@ def schema_json(wrapper: WrapperBase) -> str:
     return json.dumps(wrapper.schema_dict("gateway"), ensure_ascii=False)
 
 
-# Everything a wrapper needs, in one place (``from aiges.sdk import ...``; ``from aiges import ...`` is the same list).
-API = [
-    "WrapperBase",
-    # declarations
-    "Field", "ParamField", "StringParamField", "IntegerParamField", "NumberParamField", "BooleanParamField",
-    "PayloadField", "StringBodyField", "JsonBodyField", "ImageBodyField", "AudioBodyField", "VideoBodyField",
-    # requests and results (the host's classes: aiges_embed's inside the C wrapper)
-    "DataListCls", "DataListNode", "Response", "ResponseData", "SessionCreateResponse", "callback",
-    "json_response", "text_response", "image_response", "audio_response",
-    # params, errors, sessions
-    "Params", "read_params", "ErrorCodes", "PluginError", "ParamError", "SessionTable", "SessionManager",
-    # data types and statuses
-    "DataText", "DataAudio", "DataImage", "DataVideo", "DataPer", "DataBegin", "DataContinue", "DataEnd", "DataOnce",
-    "Once", "log",
-]
 # ``from aiges.sdk import *`` in the vendor SDK also handed out the modules its sdk.py imported; published
 # wrappers use some of them unimported (json, os, threading...), so the star import keeps giving those.
 VENDOR_STAR_NAMES = ["json", "os", "sys", "time", "base64", "threading", "queue", "Lock", "pprint",
                      "STRING", "AUDIO", "IMAGE", "VIDEO", "THREAD_MODE", "PROCESS_MODE", "Types", "Status", "type_map"]
-__all__ = API + VENDOR_STAR_NAMES
+__all__ = [*API, *VENDOR_STAR_NAMES]
