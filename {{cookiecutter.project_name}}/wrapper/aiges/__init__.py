@@ -5,9 +5,6 @@ run) uses only the standard library, plus ``tomli`` on Python < 3.11 to read TOM
 rendering adds ``tomli-w``; gRPC mode adds ``protobuf`` (and ``grpcio`` for its transport).
 """
 
-import importlib
-from typing import Any
-
 from aiges.publicapi import API
 
 __version__ = "1.0.0"
@@ -20,10 +17,12 @@ SUBMODULES = ("callback",)
 __all__ = [name for name in API if name not in SUBMODULES]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:  # no typing import: aiges.serve's start imports nothing heavy
     """``from aiges import WrapperBase`` (and every name of ``aiges.sdk.API``), importing ``aiges.sdk`` only then:
     ``import aiges.serve`` stays fast (the gRPC handshake is printed before the heavy imports)."""
     if name in SUBMODULES:
+        import importlib  # only then
+
         return importlib.import_module("aiges." + name)
     if name in API:
         from aiges import sdk  # imported on first use (start-up time of aiges.serve)
