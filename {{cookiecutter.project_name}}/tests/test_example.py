@@ -19,11 +19,11 @@ import math
 {% if example != "text" %}
 import struct
 {% endif %}
+import subprocess
+import sys
 {% if example == "audio" %}
 import wave
 {% endif %}
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
