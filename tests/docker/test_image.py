@@ -269,8 +269,8 @@ def test_a_dependency_missing_from_requirements_fails_the_build_naming_module_an
         docker_engine: str, grpc_project: Path, image_cleanup: Any) -> None:
     wrapper = grpc_project / "wrapper" / "wrapper.py"
     source = wrapper.read_text(encoding="utf-8")
-    missing = "import json\nimport aiges_test_missing_dependency  # noqa\n"
-    wrapper.write_text(source.replace("import json\n", missing, 1), encoding="utf-8")
+    missing = "from typing import Any\nimport aiges_test_missing_dependency  # noqa\n"
+    wrapper.write_text(source.replace("from typing import Any\n", missing, 1), encoding="utf-8")
     tag = image_cleanup(support.test_tag("missing-dependency"))
     done = build(grpc_project, docker_engine, tag)
     assert done.returncode == 1, done.stderr[-3000:]

@@ -37,7 +37,8 @@ def test_stale_rendered_files_fail_a_plain_docker_build_with_the_checks_message(
     wrapper = project / "wrapper" / "wrapper.py"
     source = wrapper.read_text(encoding="utf-8")
     # a new output, and an import of a package the image does not have: the check must not need it
-    source = source.replace("import json\n", "import json\nimport numpy_that_is_not_installed  # noqa\n", 1)
+    missing = "from typing import Any\nimport numpy_that_is_not_installed  # noqa\n"
+    source = source.replace("from typing import Any\n", missing, 1)
     source = re.sub(r'(accept_result = JsonBodyField\(key=")result(")', r"\1answer\2", source, count=1)
     assert "numpy_that_is_not_installed" in source and 'key="answer"' in source
     wrapper.write_text(source, encoding="utf-8")
