@@ -43,6 +43,7 @@ def runtime39(session: nox.Session) -> None:
                     "cookiecutter>=2.6", "pytest-cookies>=0.7", "ruff>=0.6", "pyyaml>=6", "hypothesis>=6", "hpack>=4",
                     "h2>=4", "cryptography>=3.4", "aiohttp>=3.8")
     session.run("python", "-m", "pytest", "tests/runtime", "tests/grpc", "tests/gateway", "-p", "no:cacheprovider",
+                "--ignore", "tests/gateway/test_browser.py",  # the browser test runs in the tests session (playwright)
                 *session.posargs)
     # The same loader-facing tests on grpcio's transport (the built-in one is the default above).
     session.run("python", "-m", "pytest", "tests/grpc", "-p", "no:cacheprovider", "-k", "not h2_", *session.posargs,

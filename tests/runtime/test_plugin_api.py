@@ -91,10 +91,22 @@ def test_an_error_table_member_is_its_code_and_carries_its_message():
     assert str(Errors.BAD_PARAM) == "10001 invalid parameter"
 
 
-def test_a_plugin_error_answers_with_the_shape_of_the_method_that_raised_it(caplog):
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.text = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.text += record.getMessage() + "\n"
+
+
+def test_a_plugin_error_answers_with_the_shape_of_the_method_that_raised_it():
     # called directly, as the loader's C wrapper calls them: no server in between to catch anything
+    from aiges.utils.log import log
+
     wrapper = Refusing()
-    caplog.set_level(logging.WARNING)
+    caplog = Lines()
+    log.addHandler(caplog)
     assert wrapper.wrapperInit({}) == 10001
     assert wrapper.wrapperOnceExec({}, DataListCls([])).error_code == 10002
     created = wrapper.wrapperCreate({}, "sid")
@@ -105,6 +117,7 @@ def test_a_plugin_error_answers_with_the_shape_of_the_method_that_raised_it(capl
     assert wrapper.wrapperFini() == 10003
     assert "wrapperWrite refused with 10004 (unknown session handle): handle h1" in caplog.text
     assert "wrapperDestroy refused with 4711" in caplog.text
+    log.removeHandler(caplog)
 
 
 def test_wrapper_error_answers_from_the_declaration():
