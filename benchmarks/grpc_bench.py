@@ -39,7 +39,7 @@ QUICK = {"cold": 3, "rounds": 2, "sequential": 2000, "warmup": 100, "big_runs": 
 BIG = 10 * 1024 * 1024
 SLEEP_MS = 5
 SCALED_WORKERS = 16  # ours, concurrency raised with --workers (the vendor's is fixed at CPU count - 1)
-# What the generated project's aiges.toml tells the loader to run (aiges.render.settings.PLUGIN_CMD).
+# What the generated project's aiges.toml tells the loader to run (aiges.tools.render.options.PLUGIN_CMD).
 RENDERED_ARGS = ["-c", "from aiges.serve import run; run()"]
 IDLE_CONNECTIONS = 300
 IDLE_SETTLE = 5.0  # seconds the idle connections sit before the count (ours parks a quiet one after 2 s)

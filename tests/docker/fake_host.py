@@ -32,7 +32,7 @@ def main() -> int:
     from aiges import loading, tomlcompat
     from aiges.declarations import from_wrapper_class
     from aiges.grpc import wire
-    from aiges.localrun import inputs
+    from aiges.tools.localrun import inputs
 
     cls, path = loading.import_wrapper(os.path.join(args.project, "wrapper"))
     declarations = from_wrapper_class(cls, path)

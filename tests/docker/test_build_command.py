@@ -73,7 +73,7 @@ def test_a_project_without_schema_json_is_told_to_render(project: Path, tmp_path
 ])
 def test_tags_are_valid_docker_references(service_id: str, version: str, tag: str) -> None:
     support.runtime_on_path()
-    from aiges.build import default_tag
+    from aiges.tools.build import default_tag
 
     assert default_tag(service_id, version) == tag
 

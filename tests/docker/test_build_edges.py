@@ -65,7 +65,7 @@ def test_wheels_left_by_an_offline_build_never_break_an_online_build(docker_engi
 
 def test_offline_wheels_follow_the_images_python_not_the_hosts(tmp_path: Path) -> None:
     """Markers are decided for the image's Python: a 3.9 image gets tomli even when pip runs on 3.11+."""
-    from aiges.build import requirements_for
+    from aiges.tools.build import requirements_for
 
     source = tmp_path / "requirements.txt"
     source.write_text('# comment\ntomli>=1.1; python_version < "3.11"\nprotobuf>=3.20  # gRPC\n'

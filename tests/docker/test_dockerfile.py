@@ -51,7 +51,7 @@ def index_of(items: List[Dict[str, Any]], instruction: str, pattern: str) -> int
 
 def service_section(project: Path) -> str:
     """The section render wrote for the loader's service (its settings' default unless overridden)."""
-    from aiges.render.settings import load_settings
+    from aiges.tools.render.options import load_settings
 
     return load_settings(str(project)).service_section
 
@@ -173,7 +173,7 @@ def test_dockerignore_keeps_history_tests_caches_outputs_and_secrets_out(variant
     leaked = sorted(name for name in junk if name in context)
     assert not leaked, f".dockerignore lets these into the build context: {leaked}"
     needed = ["Dockerfile", "requirements.txt", "aiges.toml", "xtest.toml", "schema.json", "wrapper/wrapper.py",
-              "wrapper/aiges/__init__.py", "wrapper/aiges/build.py", "wheelhouse/six-1.17.0-py2.py3-none-any.whl"]
+              "wrapper/aiges/__init__.py", "wrapper/aiges/tools/build.py", "wheelhouse/six-1.17.0-py2.py3-none-any.whl"]
     needed += [str(path.relative_to(project)) for path in (project / "wrapper" / "test_data").rglob("*")
                if path.is_file()]
     missing = sorted(name for name in needed if name not in context)

@@ -58,13 +58,13 @@ class Wrapper(WrapperBase):
     def wrapperWrite(self, handle, req, sid=""):
         return 0
 '''
-SETTINGS = runtime_json("import json; from aiges.render.settings import KNOWN_KEYS, Settings; "
+SETTINGS = runtime_json("import json; from aiges.tools.render.options import KNOWN_KEYS, Settings; "
                         "print(json.dumps([list(KNOWN_KEYS), Settings().service_section]))")
 
 
 def user_names(project: Path) -> Set[str]:
     """Names the project's author chose: service id, field keys, init config keys."""
-    code = ("import json; from aiges.render.reading import read_declarations; "
+    code = ("import json; from aiges.tools.render.reading import read_declarations; "
             "d = read_declarations('wrapper/wrapper.py').declarations; "
             "print(json.dumps([d.meta.service_id] + [f.key for f in d.all_fields()] + list(d.config)))")
     env = {"PYTHONPATH": str(project / "wrapper"), "PATH": "/usr/bin:/bin"}
@@ -83,7 +83,7 @@ def _render(project: Path) -> None:
 @pytest.fixture(scope="module")
 def projects(baked_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Path]:
     """(the default generated project, a copy with every field class and every setting)."""
-    skip_unless_landed("aiges.render.cli", "python -m aiges render")
+    skip_unless_landed("aiges.tools.render.commands", "python -m aiges render")
     every = tmp_path_factory.mktemp("every") / "project"
     shutil.copytree(baked_project, every)
     (every / "wrapper" / "wrapper.py").write_text(EVERY_FIELD_WRAPPER, encoding="utf-8")

@@ -117,7 +117,7 @@ def test_the_vendor_command_line_flags_are_accepted(wrapper_dir, spawn):
 
 
 def test_the_command_rendered_into_aiges_toml_starts_the_server_without_importing_the_heavy_parts_first(wrapper_dir):
-    from aiges.render.settings import PLUGIN_CMD
+    from aiges.tools.render.options import PLUGIN_CMD
 
     assert PLUGIN_CMD.startswith("python3 ")  # the interpreter the Dockerfile installs requirements with
     command = fakehost.shlex.quote(sys.executable) + PLUGIN_CMD[len("python3"):] + " -w 3"  # options go after it

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from aiges.grpc import convert, wire
-from aiges.grpc.calls import plan
+from aiges.grpc.callplans import plan
 from conftest import plugin_env
 from google.protobuf import descriptor_pb2
 

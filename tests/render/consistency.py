@@ -11,8 +11,8 @@ try:
 except ImportError:  # Python < 3.11
     import tomli as tomllib  # type: ignore[no-redef]
 
-from aiges.render.reading import read_declarations
 from aiges.schema.gateway import sample_request
+from aiges.tools.render.reading import read_declarations
 
 SERVICE_LINE = re.compile(r"^# Service: serviceId=(\S*) version=(\S*) route=(\S*) sub=(\S*)$", re.M)
 

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from aiges.render import check_cli, cli
+from aiges.tools.render.commands import CHECK, RENDER
 
 from .support import make_project, run_aiges, snapshot
 
@@ -69,11 +69,11 @@ def expected_location(root: Path, name: str) -> str:
     return "wrapper/wrapper.py:%d: " % line + ("field %r: " % field if field else "")
 
 
-def run_in_process(module, root: Path, monkeypatch, capsys, *flags: str):
+def run_in_process(command, root: Path, monkeypatch, capsys, *flags: str):
     monkeypatch.chdir(root)
     parser = argparse.ArgumentParser()
-    module.configure(parser)
-    status = module.main(parser.parse_args(list(flags)))
+    command.configure(parser)
+    status = command.main(parser.parse_args(list(flags)))
     captured = capsys.readouterr()
     return status, captured.out, captured.err
 
@@ -83,7 +83,7 @@ def test_one_clear_error_and_no_file_touched(tmp_path, monkeypatch, capsys, name
     root = broken_project(tmp_path, name)
     before = snapshot(root)
 
-    status, out, err = run_in_process(cli, root, monkeypatch, capsys)
+    status, out, err = run_in_process(RENDER, root, monkeypatch, capsys)
 
     assert status == 1 and out == ""
     errors = [line for line in err.splitlines() if line.startswith("error: ")]
@@ -109,26 +109,26 @@ def test_the_command_line_reports_the_same(tmp_path, name):
 
 def test_check_cannot_pass_with_broken_declarations(tmp_path, monkeypatch, capsys):
     root = broken_project(tmp_path, "enum_excludes_default")
-    status, _, err = run_in_process(check_cli, root, monkeypatch, capsys)
+    status, _, err = run_in_process(CHECK, root, monkeypatch, capsys)
     assert status == 2 and "not one of its enums" in err
 
 
 def test_bad_settings_name_the_key(tmp_path, monkeypatch, capsys):
     root = make_project(tmp_path / "p", "once_text", plugin_mode="pipe")
-    status, _, err = run_in_process(cli, root, monkeypatch, capsys)
+    status, _, err = run_in_process(RENDER, root, monkeypatch, capsys)
     assert status == 2
     assert re.search(r"error: .*pyproject\.toml: \[tool\.aiges\] plugin_mode must be one of grpc, cgo", err), err
     assert not (root / "schema.json").exists()
 
 
 def test_no_wrapper_py(tmp_path, monkeypatch, capsys):
-    status, _, err = run_in_process(cli, tmp_path, monkeypatch, capsys)
+    status, _, err = run_in_process(RENDER, tmp_path, monkeypatch, capsys)
     assert status == 2 and "no wrapper.py found" in err
 
 
 def test_missing_tomli_w_is_one_line(tmp_path, monkeypatch, capsys):
     root = make_project(tmp_path / "p", "once_text")
     monkeypatch.setitem(sys.modules, "tomli_w", None)  # import tomli_w now raises ImportError
-    status, out, err = run_in_process(cli, root, monkeypatch, capsys)
+    status, out, err = run_in_process(RENDER, root, monkeypatch, capsys)
     assert status == 2 and out == ""
     assert err == "python -m aiges render: rendering TOML needs tomli-w: pip install tomli-w\n"

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
-from aiges.render import outputs
-from aiges.render.project import locate, render
+from aiges.tools.render import outputs
+from aiges.tools.render.pipeline import locate, render
 
 from .consistency import assert_consistent
 from .support import FIXTURE_NAMES, GOLDEN, PLUGIN_MODES

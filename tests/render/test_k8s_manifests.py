@@ -3,8 +3,8 @@ import re
 
 import pytest
 from aiges.errors import DeclarationError
-from aiges.render import k8s_manifests
-from aiges.render.settings import Settings, cpu_millis, settings_from_table
+from aiges.tools.render import k8s_manifests
+from aiges.tools.render.options import Settings, cpu_millis, settings_from_table
 
 DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")  # Service names (RFC 1035 labels), at most 63
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")

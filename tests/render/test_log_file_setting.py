@@ -1,7 +1,7 @@
 """``[tool.aiges] log_file``: the plugin's own log file, passed to the runtime through ``[wrapper]``."""
 import pytest
 from aiges.errors import DeclarationError
-from aiges.render.settings import settings_from_table
+from aiges.tools.render.options import settings_from_table
 from aiges.utils.logfile import DEFAULT_PATH
 
 from .test_settings import documents

@@ -1,6 +1,6 @@
 """render's serviceId/version rules are the bake's: the runtime's copy equals helpers/rules.py."""
 import pytest
-from aiges.render import names
+from aiges.tools.render import names
 
 from helpers import rules
 

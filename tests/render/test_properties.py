@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-from aiges.render import cli
-from aiges.render.project import locate, render
+from aiges.tools.render.commands import RENDER
+from aiges.tools.render.pipeline import locate, render
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -146,10 +146,10 @@ def write_project(root: Path, model: Dict[str, Any], extra_request: List[str] = 
 
 def run_render_cli(root: Path) -> Tuple[int, str]:
     parser = argparse.ArgumentParser()
-    cli.configure(parser)
+    RENDER.configure(parser)
     errors = io.StringIO()
     with contextlib.redirect_stderr(errors):
-        status = cli.main(parser.parse_args(["--project", str(root), "--quiet"]))
+        status = RENDER.main(parser.parse_args(["--project", str(root), "--quiet"]))
     return status, errors.getvalue()
 
 

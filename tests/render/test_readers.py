@@ -10,8 +10,8 @@ from typing import Dict, Optional
 
 import pytest
 from aiges.errors import DeclarationErrors
-from aiges.render.project import locate, render
-from aiges.render.reading import read_declarations
+from aiges.tools.render.pipeline import locate, render
+from aiges.tools.render.reading import read_declarations
 
 from .support import FIXTURE_NAMES, make_project
 

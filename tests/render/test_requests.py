@@ -2,7 +2,7 @@
 import json
 
 import pytest
-from aiges.render.project import locate, render
+from aiges.tools.render.pipeline import locate, render
 
 from tests.loader_requests import http_request_problems, xtest_problems
 

@@ -3,10 +3,10 @@ import math
 
 import pytest
 from aiges.errors import DeclarationError
-from aiges.render.aiges_toml import loader_async_mode
-from aiges.render.project import locate, render
-from aiges.render.settings import KNOWN_KEYS, Settings, load_settings, settings_from_table
-from aiges.render.values import decode, encode, loader_string
+from aiges.tools.render.aiges_toml import loader_async_mode
+from aiges.tools.render.options import KNOWN_KEYS, Settings, load_settings, settings_from_table
+from aiges.tools.render.pipeline import locate, render
+from aiges.tools.render.values import decode, encode, loader_string
 
 from .consistency import tomllib
 
@@ -23,7 +23,7 @@ def test_missing_file_or_section_means_defaults(tmp_path):
 
 
 def test_every_key_is_documented_in_the_module():
-    import aiges.render.settings as module
+    import aiges.tools.render.options as module
 
     for key in KNOWN_KEYS:
         assert "    %s = " % key in module.__doc__

@@ -5,7 +5,7 @@ wrote must equal an in-memory render (so ``check`` passes right after generation
 and the consistency rules. Accept deliberate changes with ``pytest tests/render --update-golden``.
 """
 import pytest
-from aiges.render.project import locate, render
+from aiges.tools.render.pipeline import locate, render
 
 from .consistency import assert_consistent
 from .support import GOLDEN, REPO, run_aiges

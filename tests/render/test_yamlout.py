@@ -7,7 +7,7 @@ import math
 
 import pytest
 import yaml
-from aiges.render import yamlout
+from aiges.tools.render import yamlout
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

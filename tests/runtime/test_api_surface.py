@@ -67,7 +67,7 @@ def test_core_imports_only_the_standard_library():
 
     from tests.conftest import runtime_env
 
-    code = ("import sys, aiges.sdk, aiges.dto, aiges.localrun.cli, aiges.stream, aiges.utils.log;"
+    code = ("import sys, aiges.sdk, aiges.dto, aiges.tools.localrun.commands, aiges.stream, aiges.utils.log;"
             "bad=[m for m in ('grpc','google','tomli_w','docker','jinja2','pydantic') if m in sys.modules];"
             "print(bad); sys.exit(1 if bad else 0)")
     subprocess.run([sys.executable, "-c", code], env=runtime_env(), check=True)

@@ -364,7 +364,7 @@ def test_a_sample_really_outside_is_one_error_at_the_fields_line_in_both_readers
 
 
 def test_the_static_reader_evaluates_os_path_idioms_without_importing(tmp_path):
-    from aiges.render.static import read_static
+    from aiges.tools.render.static import read_static
 
     source = (
         "import os\nimport os.path as osp\nfrom os import path\nfrom os.path import dirname, join\n"

@@ -3,7 +3,7 @@ import io
 import json
 
 from aiges.dto import DataListNode
-from aiges.localrun.report import Reporter, preview_text
+from aiges.tools.localrun.report import Reporter, preview_text
 
 ELLIPSIS = "\u2026"  # the marker of a cut a reader recognises
 

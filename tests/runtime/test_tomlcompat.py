@@ -6,7 +6,7 @@ import sys
 import textwrap
 
 import pytest
-from aiges import project, tomlcompat
+from aiges import settings, tomlcompat
 
 from tests.conftest import RUNTIME_PARENT, runtime_env
 
@@ -56,7 +56,7 @@ def test_it_reads_what_the_standard_reader_reads():
 
 def test_project_settings_come_from_a_full_toml_pyproject(tmp_path):
     (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
-    assert project.tool_settings(str(tmp_path)) == {"plugin_mode": "grpc", "session_mode": "auto", "fc_max": 1000}
+    assert settings.tool_settings(str(tmp_path)) == {"plugin_mode": "grpc", "session_mode": "auto", "fc_max": 1000}
 
 
 def test_files_are_read_as_utf8(tmp_path):

@@ -59,9 +59,9 @@ def test_layout_and_answers_reach_the_files(bake: Callable[[str], Path], variant
                                          "fc_max": 100, "workers": 0, "gpu": 0}
     assert settings["tool"]["ruff"]["target-version"] == "py" + answers["python_version"].replace(".", "")
     assert settings["tool"]["ruff"]["extend-exclude"] == ["wrapper/aiges", "aiges", "output"]
-    from aiges import project as runtime_project  # what render and build read
+    from aiges import settings as runtime_settings  # what render and build read
 
-    assert runtime_project.tool_settings(str(project)) == settings["tool"]["aiges"]
+    assert runtime_settings.tool_settings(str(project)) == settings["tool"]["aiges"]
     requirements = [line.split("#")[0].strip() for line in
                     (project / "requirements.txt").read_text(encoding="utf-8").splitlines()]
     assert ("protobuf>=3.20" in requirements) == (answers["plugin_mode"] == "grpc")

@@ -83,9 +83,9 @@ def test_special_characters_survive_as_data(by_engine: Dict[str, Dict[str, Path]
     project = by_engine["text-in-names"]["copier"]
     settings = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert settings["project"]["description"] == answers["description"]
-    from aiges import project as runtime_project  # what render and build read
+    from aiges import settings as runtime_settings  # what render and build read
 
-    assert runtime_project.tool_settings(str(project)) == settings["tool"]["aiges"]
+    assert runtime_settings.tool_settings(str(project)) == settings["tool"]["aiges"]
     assert answers["author"] in (project / "README.md").read_text(encoding="utf-8")
     result = support.python("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -246,7 +246,7 @@ def test_bad_kubernetes_settings_are_errors_naming_the_key(baked, tmp_path: Path
     assert f"[tool.aiges] {key}" in done.stderr, done.stderr
 
 
-BUILD_LINE = ("import argparse, sys; from aiges import build; parser = argparse.ArgumentParser(); "
+BUILD_LINE = ("import argparse, sys; from aiges.tools import build; parser = argparse.ArgumentParser(); "
               "build.configure(parser); print(build.deploy_line(build.make_plan(parser.parse_args(sys.argv[1:]))))")
 
 

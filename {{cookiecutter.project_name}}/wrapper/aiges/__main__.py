@@ -1,8 +1,9 @@
 """``python -m aiges <command>``: run, schema, render, check, serve, build.
 
-Each command lives in its own module exposing ``configure(parser)`` and ``main(args) -> int``;
-modules are imported only when their command runs, so ``run`` needs nothing beyond the standard
-library even when grpcio or the docker SDK are missing.
+Each command is ``module`` or ``module:NAME``: the module (or its :class:`aiges.tools.Command`
+``NAME``) offers ``configure(parser)`` and ``main(args) -> int``. The developer tools live in
+``aiges.tools``, the run-time server in ``aiges.serve``. Modules are imported only when their command
+runs, so ``run`` needs nothing beyond the standard library even when grpcio or the docker SDK are missing.
 """
 import argparse
 import importlib
@@ -13,12 +14,12 @@ from aiges import __version__
 from aiges.tomlcompat import TomlReaderMissing
 
 COMMANDS = {
-    "run": ("aiges.localrun.cli", "run the plugin locally in the loader's call order and check its output"),
-    "schema": ("aiges.localrun.schema_cli", "print the plugin's schema (complete or legacy form)"),
-    "render": ("aiges.render.cli", "render schema.json, aiges.toml and xtest.toml from wrapper.py"),
-    "check": ("aiges.render.check_cli", "fail when schema.json, aiges.toml or xtest.toml are stale"),
+    "run": ("aiges.tools.localrun.commands", "run the plugin locally in the loader's call order and check its output"),
+    "schema": ("aiges.tools.render.commands:SCHEMA", "print the plugin's schema (complete or legacy form)"),
+    "render": ("aiges.tools.render.commands:RENDER", "render schema.json, aiges.toml and xtest.toml from wrapper.py"),
+    "check": ("aiges.tools.render.commands:CHECK", "fail when schema.json, aiges.toml or xtest.toml are stale"),
     "serve": ("aiges.serve", "serve the plugin over gRPC as the loader's python mode does"),
-    "build": ("aiges.build", "build the athena_serving image with Docker"),
+    "build": ("aiges.tools.build", "build the athena_serving image with Docker"),
     "gateway": ("aiges.tools.gateway.commands", "serve the plugin over HTTP/websocket as the loader does"),
 }
 
@@ -42,7 +43,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.parse_args(argv)  # prints --help/--version or the "invalid choice" error
         return 2
     name, rest = argv[0], argv[1:]
-    module_name, summary = COMMANDS[name]
+    target, summary = COMMANDS[name]
+    module_name, _, attribute = target.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
@@ -50,10 +52,11 @@ def main(argv: Optional[List[str]] = None) -> int:
               % (name, error), file=sys.stderr)
         return 2
     parser = argparse.ArgumentParser(prog="python -m aiges %s" % name, description=summary)
-    module.configure(parser)
+    command = getattr(module, attribute) if attribute else module
+    command.configure(parser)
     arguments = parser.parse_args(rest)
     try:
-        return int(module.main(arguments) or 0)
+        return int(command.main(arguments) or 0)
     except TomlReaderMissing as error:  # Python < 3.11 without tomli: the fix, not a traceback
         print("python -m aiges %s: %s" % (name, error), file=sys.stderr)
         return 2

@@ -1,7 +1,7 @@
 """What a wrapper declares, independent of how it was read (imported class or static ``ast`` parse).
 
 Schema, aiges.toml and xtest.toml are all rendered from a :class:`Declarations`; the importing path
-(:func:`from_wrapper_class`) and the static reader (``aiges.render.static``) both produce one, so
+(:func:`from_wrapper_class`) and the static reader (``aiges.tools.render.static``) both produce one, so
 both give identical output by construction.
 """
 import dataclasses

@@ -143,12 +143,12 @@ class WrapperBase(metaclass=Metaclass):
 
     def _run_locally(self, stream: Optional[bool], argv: Optional[List[str]], exit: Optional[bool],  # noqa: A002
                      options: Dict[str, Any]) -> int:
-        from aiges.localrun import cli as run_cli
+        from aiges.tools.localrun import commands as run_commands
 
         called_as_script = _caller_is_main(depth=3)
         if argv is None:
             argv = sys.argv[1:] if called_as_script else []
-        code = run_cli.run_instance(self, argv=argv, stream=stream, **options)
+        code = run_commands.run_instance(self, argv=argv, stream=stream, **options)
         if code and (exit if exit is not None else called_as_script):
             sys.exit(code)  # a failing ``python wrapper.py`` must fail; a passing one lets the script go on
         return code

@@ -252,7 +252,7 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, Any, Optional[int]
         import google.protobuf  # noqa: F401 - every transport needs it (the messages)
         if args.transport == "grpcio":
             import grpc  # noqa: F401
-        from aiges.grpc.server import Settings, serve
+        from aiges.grpc.lifecycle import Settings, serve
     except ImportError as error:
         log.error("python -m aiges.serve --transport %s needs %s (pip install %s): %s", args.transport, needed,
                   needed, error)

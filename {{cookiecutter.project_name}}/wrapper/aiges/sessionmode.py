@@ -100,7 +100,7 @@ def project_setting(wrapper_file: str) -> Tuple[Optional[str], str]:
     from ``[aiges].sessMode`` of the rendered aiges.toml beside wrapper.py. Unreadable files count as
     unset here: render reads and validates ``[tool.aiges]`` itself, with clear errors.
     """
-    from aiges import loading, project, tomlcompat
+    from aiges import loading, settings, tomlcompat
     # TomlReaderMissing counts as unreadable too: serving must not fail on it, and the image's build step
     # (`python -m aiges check --in-image`) already refuses an image without a TOML reader, naming the fix.
     unreadable = (OSError, ValueError, tomlcompat.TomlReaderMissing)
@@ -110,7 +110,7 @@ def project_setting(wrapper_file: str) -> Tuple[Optional[str], str]:
     for candidate in dict.fromkeys((root, folder)):
         if os.path.isfile(os.path.join(candidate, "pyproject.toml")):
             try:
-                value = project.tool_settings(candidate).get(SETTING)
+                value = settings.tool_settings(candidate).get(SETTING)
             except unreadable:
                 return None, ""
             return (value if value in MODES else None), "[tool.aiges]"

@@ -46,6 +46,11 @@ class SessionTable:
             except KeyError:
                 raise PluginError(self._unknown, "no open session %r" % (handle,)) from None
 
+    def find(self, handle: str) -> Any:
+        """The state of an open session, or None (no refusal: for callers that decide themselves)."""
+        with self._lock:
+            return self._states.get(handle)
+
     def close(self, handle: str) -> Any:
         """Forget a session (idempotent); returns its state, or None when it was not open."""
         with self._lock:

@@ -14,8 +14,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from aiges import calling, errors, loading
 from aiges.callback import install_sink
-from aiges.grpc import calls, convert
-from aiges.grpc.sessions import SessionTable
+from aiges.grpc import callplans, convert
+from aiges.grpc.resulttags import ResultTags
 
 log = logging.getLogger("aiges.serve")
 
@@ -36,8 +36,8 @@ class WrapperRunner:
         self.location = location
         self.argv = argv
         self.wrapper: Any = None
-        self.sessions = SessionTable()
-        self._planner: Optional[calls.Planner] = None
+        self.sessions = ResultTags()
+        self._planner: Optional[callplans.Planner] = None
         self._async_once = False
         self._fini_done = False
         self._lock = threading.Lock()
@@ -73,7 +73,7 @@ class WrapperRunner:
                           errors.USER_INIT_ERROR)
                 return errors.USER_INIT_ERROR
             self.wrapper = wrapper
-            self._planner = calls.Planner(wrapper)
+            self._planner = callplans.Planner(wrapper)
             self._async_once = _only_async_once(wrapper)
             log.info("wrapperInit succeeded")
             return errors.OK
@@ -121,11 +121,11 @@ class WrapperRunner:
             params = convert.plain_dict(request.params)
             req_data = convert.data_list(request.list)
             if self._async_once:
-                code = self._plan("wrapperOnceExecAsync", calls.ONCE)(params, req_data, tag, 0)
+                code = self._plan("wrapperOnceExecAsync", callplans.ONCE)(params, req_data, tag, 0)
                 if code != 0:
                     self._refuse(tag, "wrapperOnceExecAsync", convert.returned_ret(code), _message(wrapper, code))
                 return  # the result comes through callback(resp, usrTag)
-            result = self._plan("wrapperOnceExec", calls.ONCE)(params, req_data, tag, 0)
+            result = self._plan("wrapperOnceExec", callplans.ONCE)(params, req_data, tag, 0)
             code = convert.error_code(result)
             if code:
                 self._refuse(tag, "wrapperOnceExec", code, _message(wrapper, code))
@@ -155,7 +155,7 @@ class WrapperRunner:
             return "", errors.INIT_ERROR
         self.sessions.expect(sid, tag)
         try:
-            result = self._plan("wrapperCreate", calls.CREATE)(params, sid, 0, tag)
+            result = self._plan("wrapperCreate", callplans.CREATE)(params, sid, 0, tag)
         except BaseException:
             log.error("wrapperCreate raised for sid %r", sid, exc_info=True)
             self.sessions.forget_sid(sid)
@@ -179,7 +179,7 @@ class WrapperRunner:
         session = self.sessions.get(handle)
         sid = request.sid or (session.sid if session is not None else "")
         try:
-            result = self._plan("wrapperWrite", calls.WRITE)(handle, convert.data_list(request.req.list), sid)
+            result = self._plan("wrapperWrite", callplans.WRITE)(handle, convert.data_list(request.req.list), sid)
         except BaseException:
             log.error("wrapperWrite raised for handle %r", handle, exc_info=True)
             return errors.USER_EXEC_ERROR
@@ -190,7 +190,7 @@ class WrapperRunner:
         if wrapper is None:
             return errors.INIT_ERROR
         try:
-            result = self._plan("wrapperDestroy", calls.DESTROY)(handle)
+            result = self._plan("wrapperDestroy", callplans.DESTROY)(handle)
         except BaseException:
             log.error("wrapperDestroy raised for handle %r", handle, exc_info=True)
             return errors.USER_EXEC_ERROR

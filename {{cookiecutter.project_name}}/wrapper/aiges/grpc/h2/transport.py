@@ -2,8 +2,8 @@
 import socket
 from typing import Any, Dict, Iterable, Optional
 
+from aiges.grpc.h2.acceptor import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, Server
 from aiges.grpc.h2.rpc import Router, Rpc
-from aiges.grpc.h2.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, Server
 from aiges.grpc.listen import listen
 from aiges.grpc.services import Entry
 

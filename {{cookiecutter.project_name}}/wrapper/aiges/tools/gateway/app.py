@@ -1,6 +1,6 @@
 """The gateway's routes: the plugin's HTTP route (once) or websocket route (session), ``/``, ``/ping``.
 
-Every wrapper call goes through :mod:`aiges.localrun.calls` (the local run's guarded calls in the
+Every wrapper call goes through :mod:`aiges.tools.localrun.phases` (the local run's guarded calls in the
 loader's order, in gRPC emulation), run in worker threads so a slow wrapper never blocks the server.
 """
 import asyncio
@@ -12,9 +12,9 @@ from aiohttp import WSMsgType, web
 
 from aiges import calling
 from aiges.dto import DataListCls, DataListNode
-from aiges.localrun import calls
 from aiges.tools.gateway import envelope, page
 from aiges.tools.gateway.envelope import Refusal
+from aiges.tools.localrun import phases
 
 # the loader fetches session results with a 50 ms poller (docs/how-to/deploy-to-loader.md#admission)
 POLL_SECONDS = 0.05
@@ -25,8 +25,8 @@ READ_TIMEOUT = 10.0  # the loader's websocket read timeout (docs/how-to/deploy-t
 class Plugin:
     """The initialised wrapper and what the routes need to call it."""
 
-    context: calls.Context
-    collector: calls.Collector
+    context: phases.Context
+    collector: phases.Collector
     session: bool
     example: Dict[str, Any]
 
@@ -39,7 +39,7 @@ class Plugin:
         return self.context.declarations.meta.route
 
 
-def failure_refusal(failure: calls.PhaseFailed) -> Refusal:
+def failure_refusal(failure: phases.PhaseFailed) -> Refusal:
     """What the loader answers for a failed wrapper call (docs/how-to/deploy-to-loader.md), with the real reason as the
     hint."""
     hint = "%s (through the loader this text is only in the plugin's log)" % failure
@@ -100,8 +100,8 @@ async def once(request: web.Request) -> web.Response:
                                       samples=[part.sample for part in parsed.parts])
         loop = asyncio.get_running_loop()
         try:
-            response, _ = await loop.run_in_executor(None, calls.execute_once, context, plugin.collector, sid)
-        except calls.PhaseFailed as failure:
+            response, _ = await loop.run_in_executor(None, phases.execute_once, context, plugin.collector, sid)
+        except phases.PhaseFailed as failure:
             raise failure_refusal(failure) from None
         envelope.check_outputs(response.list, parsed.expected, plugin.service_id)
     except Refusal as refusal:
@@ -145,15 +145,15 @@ class Session:
         self.context = dataclasses.replace(self.plugin.context, params=params)
         wrapper = self.context.wrapper
         try:
-            created, _ = await self.call(calls.guarded, "wrapperCreate", self.context.timeout, lambda: (
+            created, _ = await self.call(phases.guarded, "wrapperCreate", self.context.timeout, lambda: (
                 calling.call_flexibly(wrapper.wrapperCreate, [("params", params), ("sid", self.sid), ("persId", 0),
                                                               ("usrTag", self.sid)])))
-        except calls.PhaseFailed as failure:
-            raise failure_refusal(calls._serving(self.context, failure)) from None
+        except phases.PhaseFailed as failure:
+            raise failure_refusal(phases.serving_failure(self.context, failure)) from None
         handle, code = calling.session_handle(created)
         if code or not handle:
-            failure = calls.PhaseFailed("wrapperCreate", "returned %r: no session handle" % (created,))
-            raise failure_refusal(calls._serving(self.context, failure, created=created))
+            failure = phases.PhaseFailed("wrapperCreate", "returned %r: no session handle" % (created,))
+            raise failure_refusal(phases.serving_failure(self.context, failure, created=created))
         self.handle = handle
         await self.ws.send_json({"header": {"code": 0, "message": "success", "sid": self.sid, "status": 0}})
         self.poller = asyncio.ensure_future(self.poll())
@@ -163,15 +163,15 @@ class Session:
                                           part.sample.data_type, part.status) for part in parts])
         wrapper = self.context.wrapper
         try:
-            result, _ = await self.call(calls.guarded, "wrapperWrite", self.context.timeout, lambda: (
+            result, _ = await self.call(phases.guarded, "wrapperWrite", self.context.timeout, lambda: (
                 calling.call_flexibly(wrapper.wrapperWrite, [("handle", self.handle), ("reqData", frame),
                                                              ("sid", self.sid)])))
-        except calls.PhaseFailed as failure:
-            raise failure_refusal(calls._serving(self.context, failure)) from None
+        except phases.PhaseFailed as failure:
+            raise failure_refusal(phases.serving_failure(self.context, failure)) from None
         try:
-            calls._expect_zero("wrapperWrite", wrapper, result)
-        except calls.PhaseFailed as failure:
-            raise failure_refusal(calls._serving(self.context, failure, code=result)) from None
+            phases.expect_zero("wrapperWrite", wrapper, result)
+        except phases.PhaseFailed as failure:
+            raise failure_refusal(phases.serving_failure(self.context, failure, code=result)) from None
 
     async def poll(self) -> None:
         arrivals = self.plugin.collector.queue_for(self.sid)
@@ -179,13 +179,13 @@ class Session:
         try:
             while not self.finished and not self.closing:
                 fresh: List[Any] = []
-                self.finished = await self.call(calls._gather, self.context, arrivals, fresh, self.handle, self.sid,
-                                                reads, POLL_SECONDS)
+                self.finished = await self.call(phases.gather_results, self.context, arrivals, fresh, self.handle,
+                                                self.sid, reads, POLL_SECONDS)
                 self.plugin.collector.check_threads("results")
                 for node in fresh:
                     envelope.check_outputs([node], self.expected, self.plugin.service_id)
                     await self.ws.send_json(envelope.success(self.sid, int(node.status), [node], self.expected))
-        except calls.PhaseFailed as failure:
+        except phases.PhaseFailed as failure:
             await self.fail(failure_refusal(failure))
         except Refusal as refusal:
             await self.fail(refusal)
@@ -199,9 +199,9 @@ class Session:
         handle, self.handle = self.handle, None
         wrapper = self.context.wrapper
         try:
-            await self.call(calls.guarded, "wrapperDestroy", self.context.timeout, lambda: calling.call_flexibly(
+            await self.call(phases.guarded, "wrapperDestroy", self.context.timeout, lambda: calling.call_flexibly(
                 wrapper.wrapperDestroy, [("handle", handle)]))
-        except calls.PhaseFailed:
+        except phases.PhaseFailed:
             pass  # the loader logs a failed Destroy; the client has its results
 
     async def fail(self, refusal: Refusal) -> None:

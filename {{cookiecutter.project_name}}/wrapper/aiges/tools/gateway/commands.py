@@ -10,10 +10,10 @@ import sys
 from typing import Any, Optional, Tuple
 
 from aiges.errors import AigesError
-from aiges.localrun import calls
-from aiges.localrun.inputs import build_config, parse_assignments
 from aiges.schema.gateway import sample_request
 from aiges.tools.gateway import example
+from aiges.tools.localrun import phases
+from aiges.tools.localrun.inputs import build_config, parse_assignments
 
 MISSING_AIOHTTP = ("python -m aiges gateway needs aiohttp (a development requirement): "
                    "pip install -r requirements-dev.txt")
@@ -63,23 +63,23 @@ def main(args: argparse.Namespace) -> int:
 
     config = build_config(getattr(wrapper, "config", {}) or {}, root, parse_assignments(args.config, "--config"),
                           "grpc")
-    context = calls.Context(wrapper=wrapper, declarations=declarations, config=config, params={}, samples=[],
+    context = phases.Context(wrapper=wrapper, declarations=declarations, config=config, params={}, samples=[],
                             emulate="grpc", asynchronous=declarations.is_async, timeout=args.timeout)
-    collector = calls.Collector()
+    collector = phases.Collector()
     context.collector = collector
     plugin = app.Plugin(context, collector, declarations.is_session, body)
     with collector:
         try:
-            calls.init(context)
-        except calls.PhaseFailed as failure:
+            phases.init(context)
+        except phases.PhaseFailed as failure:
             print("python -m aiges gateway: %s\n%s" % (failure, failure.details), file=sys.stderr)
             return 1
         try:
             asyncio.run(_serve(plugin, args))
         finally:
             try:
-                calls.fini(context)
-            except calls.PhaseFailed as failure:
+                phases.fini(context)
+            except phases.PhaseFailed as failure:
                 print("python -m aiges gateway: %s" % failure, file=sys.stderr)
     return 0
 

@@ -16,7 +16,7 @@ import uuid
 from typing import Any, Dict, List, Optional
 
 from aiges.core.types import DataAudio, DataImage, DataOnce, DataText, DataVideo, Types
-from aiges.localrun.inputs import Sample
+from aiges.tools.localrun.inputs import Sample
 
 MEDIA = {"text": DataText, "image": DataImage, "audio": DataAudio, "video": DataVideo, "other": DataText}
 

@@ -55,8 +55,8 @@ def stale_config_warning(declarations: Declarations, project_root: str) -> Optio
     """A warning when aiges.toml's ``[wrapper]`` is not what render would write now (e.g. the last render
     failed after ``config`` changed). The run still passes the file's values: the loader reads that file."""
     from aiges.errors import DeclarationError
-    from aiges.render.aiges_toml import wrapper_section
-    from aiges.render.settings import load_settings
+    from aiges.tools.render.aiges_toml import wrapper_section
+    from aiges.tools.render.options import load_settings
 
     candidate = rendered_config_file(project_root)
     if candidate is None or not os.path.isfile(os.path.join(project_root, "pyproject.toml")):

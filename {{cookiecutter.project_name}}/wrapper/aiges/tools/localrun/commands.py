@@ -8,12 +8,12 @@ import os
 import sys
 from typing import Any, Dict, List, Optional
 
-from aiges import calling, project
+from aiges import calling, settings
 from aiges.core.types import Status, Types
 from aiges.declarations import Declarations
 from aiges.errors import AigesError
-from aiges.localrun import calls, load
-from aiges.localrun.inputs import (
+from aiges.tools.localrun import load, phases
+from aiges.tools.localrun.inputs import (
     DEFAULT_SID,
     EMULATION_MODES,
     build_config,
@@ -22,7 +22,7 @@ from aiges.localrun.inputs import (
     parse_assignments,
     stale_config_warning,
 )
-from aiges.localrun.report import Reporter, extension_for, write_json, write_output
+from aiges.tools.localrun.report import Reporter, extension_for, write_json, write_output
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -61,7 +61,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         wrapper_file = loading.find_wrapper_file(args.location)
         root = loading.project_root(wrapper_file)
-        emulate = args.emulate or _mode_to_emulation(project.plugin_mode(root))
+        emulate = args.emulate or _mode_to_emulation(settings.plugin_mode(root))
         cls, _ = loading.import_wrapper(wrapper_file)  # provides aiges_embed unless a real one exists
     except (OSError, AttributeError, ImportError, SyntaxError, AigesError) as error:
         reporter.failure("cannot load the wrapper: %s: %s" % (type(error).__name__, error))
@@ -97,7 +97,7 @@ def run_instance(wrapper: Any, argv: List[str], stream: Optional[bool] = None, *
         root = loading.project_root(loading.find_wrapper_file(os.path.dirname(os.path.abspath(source))))
     except FileNotFoundError:
         root = os.getcwd()
-    emulate = args.emulate or _mode_to_emulation(project.plugin_mode(root))
+    emulate = args.emulate or _mode_to_emulation(settings.plugin_mode(root))
     return execute(wrapper, args, root, emulate, Reporter(quiet=args.quiet))
 
 
@@ -135,7 +135,7 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
         reporter.line("  -> %s: %s, %d bytes from %s" % (sample.key, Types.get(sample.data_type), len(sample.data),
                                                         source))
     output = None if args.no_output else (args.output or os.path.join(root, "output"))
-    collector = calls.Collector()
+    collector = phases.Collector()
     context.collector = collector
     if session:
         collector.listener = lambda tag, response: _print_callback(reporter, tag, response)
@@ -144,17 +144,17 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
     status = EXIT_OK
     with collector:
         try:
-            summary["phases"]["wrapperInit"] = calls.init(context)
+            summary["phases"]["wrapperInit"] = phases.init(context)
             reporter.phase("wrapperInit", summary["phases"]["wrapperInit"], "config %s" % (context.config,))
             try:
                 if session:
-                    result = calls.execute_session(context, collector, args.sid)
+                    result = phases.execute_session(context, collector, args.sid)
                     for name, seconds in result.timings.items():
                         reporter.phase(name, seconds)
                         summary["phases"][name] = seconds
                     _show_nodes(result.nodes, context, reporter, output, summary, numbered=True)
                 else:
-                    response, seconds = calls.execute_once(context, collector, args.sid)
+                    response, seconds = phases.execute_once(context, collector, args.sid)
                     name = "wrapperOnceExecAsync" if context.asynchronous else "wrapperOnceExec"
                     reporter.phase(name, seconds, "%d result(s)" % len(response.list))
                     summary["phases"][name] = seconds
@@ -162,16 +162,16 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
                 if args.repeat > 1 or args.concurrency > 1:
                     summary["load"] = load.measure(context, collector, session, max(args.repeat, 1),
                                                    max(args.concurrency, 1), reporter)
-            except calls.PhaseFailed as failure:
+            except phases.PhaseFailed as failure:
                 status = EXIT_FAILED
                 _report_failure(reporter, wrapper, failure, summary)
             try:
-                summary["phases"]["wrapperFini"] = calls.fini(context)
+                summary["phases"]["wrapperFini"] = phases.fini(context)
                 reporter.phase("wrapperFini", summary["phases"]["wrapperFini"])
-            except calls.PhaseFailed as failure:
+            except phases.PhaseFailed as failure:
                 status = EXIT_FAILED
                 _report_failure(reporter, wrapper, failure, summary)
-        except calls.PhaseFailed as failure:
+        except phases.PhaseFailed as failure:
             status = EXIT_FAILED
             _report_failure(reporter, wrapper, failure, summary)
     summary["passed"] = status == EXIT_OK
@@ -186,18 +186,18 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
 
 
 def _context(wrapper: Any, declarations: Declarations, args: argparse.Namespace, root: str,
-             emulate: str) -> calls.Context:
+             emulate: str) -> phases.Context:
     config = build_config(getattr(wrapper, "config", {}) or {}, root, parse_assignments(args.config, "--config"),
                           emulate)
     params = build_params(declarations, parse_assignments(args.param, "--param"), emulate, args.sid)
     samples = load_samples(declarations, parse_assignments(args.input, "--input"))
     asynchronous = declarations.is_async if args.asynchronous is None else args.asynchronous
-    return calls.Context(wrapper=wrapper, declarations=declarations, config=config, params=params, samples=samples,
+    return phases.Context(wrapper=wrapper, declarations=declarations, config=config, params=params, samples=samples,
                          emulate=emulate, asynchronous=asynchronous, timeout=args.timeout,
                          slice_size=args.slice_size)
 
 
-def _show_nodes(nodes: List[Any], context: calls.Context, reporter: Reporter, output: Optional[str],
+def _show_nodes(nodes: List[Any], context: phases.Context, reporter: Reporter, output: Optional[str],
                 summary: Dict[str, Any], numbered: bool) -> None:
     counts: Dict[str, int] = {}
     for node in nodes:
@@ -219,7 +219,7 @@ def _print_callback(reporter: Reporter, tag: str, response: Any) -> None:
             Status.get(node.status, node.status)))
 
 
-def _report_failure(reporter: Reporter, wrapper: Any, failure: "calls.PhaseFailed", summary: Dict[str, Any]) -> None:
+def _report_failure(reporter: Reporter, wrapper: Any, failure: "phases.PhaseFailed", summary: Dict[str, Any]) -> None:
     reporter.failure(str(failure))
     if failure.details:
         reporter.line(failure.details.rstrip())

@@ -6,11 +6,11 @@ from typing import Dict, Optional, Tuple
 from aiges.declarations import Declarations
 from aiges.errors import DeclarationError, DeclarationErrors
 from aiges.fields import looks_secret
-from aiges.render.evaluate import NotStatic
-from aiges.render.imported import ImportFailed, read_imported
-from aiges.render.raw import FIELD_GROUPS, RawDeclarations, build_declarations
-from aiges.render.static import read_source, read_static
 from aiges.sourcelines import line_index
+from aiges.tools.render.evaluate import NotStatic
+from aiges.tools.render.imported import ImportFailed, read_imported
+from aiges.tools.render.raw import FIELD_GROUPS, RawDeclarations, build_declarations
+from aiges.tools.render.static import read_source, read_static
 
 
 @dataclasses.dataclass

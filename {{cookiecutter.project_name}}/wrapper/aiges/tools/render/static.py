@@ -5,7 +5,7 @@ template engine's hooks. The reader mirrors what importing would find (``aiges.d
 ``Wrapper`` class and its bases defined in the same file down to ``WrapperBase``, class attributes
 as Python would resolve them (MRO, last assignment wins, definition order kept), fields of the
 ``requestCls``/``responseCls`` instances including inherited ones, and the implemented wrapper
-methods. Whatever it cannot evaluate raises :class:`~aiges.render.evaluate.NotStatic` naming the
+methods. Whatever it cannot evaluate raises :class:`~aiges.tools.render.evaluate.NotStatic` naming the
 declaration, and the caller imports wrapper.py instead.
 """
 import ast
@@ -17,7 +17,9 @@ from aiges.discovery import WRAPPER_METHODS
 from aiges.errors import DeclarationError
 from aiges.fields import FIELD_CLASSES, ParamField, PayloadField
 from aiges.loading import WRAPPER_CLASS
-from aiges.render.evaluate import (
+from aiges.sessionmode import ATTRIBUTE as SESSION_MODE
+from aiges.sourcelines import read_source
+from aiges.tools.render.evaluate import (
     BadCall,
     ClassRef,
     Deferred,
@@ -34,9 +36,7 @@ from aiges.render.evaluate import (
     evaluate,
     is_aiges_module,
 )
-from aiges.render.raw import META_ATTRIBUTES, RawDeclarations, RawField
-from aiges.sessionmode import ATTRIBUTE as SESSION_MODE
-from aiges.sourcelines import read_source
+from aiges.tools.render.raw import META_ATTRIBUTES, RawDeclarations, RawField
 
 OBJECT = "object"
 # Class-body names that let a class add attributes at run time: a reader cannot see those fields.

@@ -6,16 +6,16 @@ from typing import Any, Dict, List, Optional
 
 from aiges.errors import DeclarationErrors
 from aiges.loading import find_wrapper_file, project_root
-from aiges.render import tomlout
-from aiges.render.aiges_toml import AIGES_TOML, aiges_document
-from aiges.render.checks import admission_problems, check
-from aiges.render.k8s_manifests import k8s_outputs
-from aiges.render.outputs import Output
-from aiges.render.reading import Reading, read_declarations
-from aiges.render.samples import INLINE_DIR, sample_sources
-from aiges.render.schema_json import LEGACY_SCHEMA_FILE, SCHEMA_FILE, render_legacy_schema, render_schema
-from aiges.render.settings import Settings, load_settings
-from aiges.render.xtest_toml import XTEST_TOML, xtest_document
+from aiges.tools.render import tomlout
+from aiges.tools.render.aiges_toml import AIGES_TOML, aiges_document
+from aiges.tools.render.k8s_manifests import k8s_outputs
+from aiges.tools.render.options import Settings, load_settings
+from aiges.tools.render.outputs import Output
+from aiges.tools.render.preflight import admission_problems, check
+from aiges.tools.render.reading import Reading, read_declarations
+from aiges.tools.render.samples import INLINE_DIR, sample_sources
+from aiges.tools.render.schema_json import LEGACY_SCHEMA_FILE, SCHEMA_FILE, render_legacy_schema, render_schema
+from aiges.tools.render.xtest_toml import XTEST_TOML, xtest_document
 
 
 @dataclasses.dataclass

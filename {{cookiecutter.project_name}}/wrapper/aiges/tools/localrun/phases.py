@@ -19,7 +19,7 @@ from aiges import resultchecks as checks
 from aiges.callback import install_sink
 from aiges.declarations import Declarations
 from aiges.fields import PayloadField
-from aiges.localrun.inputs import Sample, once_request, session_frames
+from aiges.tools.localrun.inputs import Sample, once_request, session_frames
 
 
 class PhaseFailed(Exception):
@@ -193,14 +193,14 @@ def served_ret(context: Context, result: Any = None, error: Optional[BaseExcepti
     return convert.once_ret(result) or None
 
 
-def _serving(context: Context, failure: PhaseFailed, **outcome: Any) -> PhaseFailed:
+def serving_failure(context: Context, failure: PhaseFailed, **outcome: Any) -> PhaseFailed:
     """``failure`` with the code aiges.serve answers the same outcome with (gRPC emulation)."""
     if failure.error is not None or outcome:
         failure.served_ret = served_ret(context, error=failure.error, **outcome)
     return failure
 
 
-def _expect_zero(phase: str, wrapper: Any, result: Any) -> None:
+def expect_zero(phase: str, wrapper: Any, result: Any) -> None:
     if isinstance(result, bool) or not isinstance(result, int):
         raise PhaseFailed(phase, "returned %r; it must return an int (0 = success)" % (result,))
     if result != 0:
@@ -210,7 +210,7 @@ def _expect_zero(phase: str, wrapper: Any, result: Any) -> None:
 def init(context: Context) -> float:
     result, elapsed = guarded("wrapperInit", context.timeout, lambda: calling.call_flexibly(
         context.wrapper.wrapperInit, [("config", context.config)]))
-    _expect_zero("wrapperInit", context.wrapper, result)
+    expect_zero("wrapperInit", context.wrapper, result)
     if context.collector is not None:
         context.collector.check_threads("wrapperInit")
     return elapsed
@@ -219,7 +219,7 @@ def init(context: Context) -> float:
 def fini(context: Context) -> float:
     result, elapsed = guarded("wrapperFini", context.timeout, lambda: calling.call_flexibly(
         context.wrapper.wrapperFini, []))
-    _expect_zero("wrapperFini", context.wrapper, result)
+    expect_zero("wrapperFini", context.wrapper, result)
     return elapsed
 
 
@@ -238,7 +238,7 @@ def execute_once(context: Context, collector: Collector, sid: str) -> Tuple[Any,
             failure.served_ret = served_ret(context, error=failure.error) if failure.error is not None else None
             raise
         try:
-            _expect_zero("wrapperOnceExecAsync", wrapper, result)
+            expect_zero("wrapperOnceExecAsync", wrapper, result)
         except PhaseFailed as failure:
             failure.served_ret = served_ret(context, returned=result)
             raise
@@ -290,13 +290,13 @@ def execute_session(context: Context, collector: Collector, sid: str) -> Session
         created, timings["wrapperCreate"] = guarded("wrapperCreate", context.timeout, lambda: calling.call_flexibly(
             wrapper.wrapperCreate, [("params", params), ("sid", sid), ("persId", 0), ("usrTag", sid)]))
     except PhaseFailed as failure:
-        raise _serving(context, failure) from None
+        raise serving_failure(context, failure) from None
     handle, code = calling.session_handle(created)
     if code or not handle:
         own_code = code if code and hasattr(created, "error_code") else 0  # a bare str has no code of its own
         failure = PhaseFailed("wrapperCreate", "returned %r: no session handle%s" % (
             created, " (error %d: %s)" % (own_code, calling.error_text(wrapper, own_code)) if own_code else ""))
-        raise _serving(context, failure, created=created)
+        raise serving_failure(context, failure, created=created)
     nodes: List[Any] = []
     arrivals = collector.queue_for(sid)
     reads = "wrapperRead" in context.declarations.methods
@@ -308,17 +308,17 @@ def execute_session(context: Context, collector: Collector, sid: str) -> Session
                 result, elapsed = guarded("wrapperWrite", context.timeout, lambda frame=frame: calling.call_flexibly(
                     wrapper.wrapperWrite, [("handle", handle), ("reqData", frame), ("sid", sid)]))
             except PhaseFailed as failure:
-                raise _serving(context, failure) from None
+                raise serving_failure(context, failure) from None
             timings["wrapperWrite"] += elapsed
             try:
-                _expect_zero("wrapperWrite", wrapper, result)
+                expect_zero("wrapperWrite", wrapper, result)
             except PhaseFailed as failure:
-                raise _serving(context, failure, code=result) from None
-            finished = _gather(context, arrivals, nodes, handle, sid, reads, wait=0.0) or finished
+                raise serving_failure(context, failure, code=result) from None
+            finished = gather_results(context, arrivals, nodes, handle, sid, reads, wait=0.0) or finished
             collector.check_threads("wrapperWrite")
         deadline = time.monotonic() + context.timeout
         while not finished and time.monotonic() < deadline:
-            finished = _gather(context, arrivals, nodes, handle, sid, reads, wait=0.05)
+            finished = gather_results(context, arrivals, nodes, handle, sid, reads, wait=0.05)
             if not finished:
                 collector.check_threads("results")
         if not finished:
@@ -328,12 +328,12 @@ def execute_session(context: Context, collector: Collector, sid: str) -> Session
     finally:
         result, timings["wrapperDestroy"] = guarded("wrapperDestroy", context.timeout, lambda: calling.call_flexibly(
             wrapper.wrapperDestroy, [("handle", handle)]))
-    _expect_zero("wrapperDestroy", wrapper, result)
+    expect_zero("wrapperDestroy", wrapper, result)
     return SessionResult(handle, nodes, timings)
 
 
-def _gather(context: Context, arrivals: "queue.Queue[Any]", nodes: List[Any], handle: str, sid: str,
-            reads: bool, wait: float) -> bool:
+def gather_results(context: Context, arrivals: "queue.Queue[Any]", nodes: List[Any], handle: str, sid: str,
+                   reads: bool, wait: float) -> bool:
     """Collect results from callbacks (and wrapperRead when implemented); True once a final node came."""
     responses = []
     if reads:

@@ -4,8 +4,8 @@ import threading
 import time
 from typing import Any, Dict, List
 
-from aiges.localrun import calls
-from aiges.localrun.report import Reporter, percentile
+from aiges.tools.localrun import phases
+from aiges.tools.localrun.report import Reporter, percentile
 
 
 def rss_bytes() -> int:
@@ -19,7 +19,7 @@ def rss_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def measure(context: "calls.Context", collector: "calls.Collector", session: bool, repeat: int, concurrency: int,
+def measure(context: "phases.Context", collector: "phases.Collector", session: bool, repeat: int, concurrency: int,
             reporter: Reporter) -> Dict[str, Any]:
     """Run ``repeat`` requests, ``concurrency`` at a time; raises PhaseFailed on the first failure."""
     latencies: List[float] = []
@@ -38,10 +38,10 @@ def measure(context: "calls.Context", collector: "calls.Collector", session: boo
             started = time.perf_counter()
             try:
                 if session:
-                    calls.execute_session(context, collector, sid)
+                    phases.execute_session(context, collector, sid)
                 else:
-                    calls.execute_once(context, collector, sid)
-            except calls.PhaseFailed as failure:
+                    phases.execute_once(context, collector, sid)
+            except phases.PhaseFailed as failure:
                 failures.append(failure)
                 return
             with lock:

@@ -9,8 +9,8 @@ and every ``[wrapper]`` value is written as the string ``wrapperInit`` will rece
 from typing import Any, Dict
 
 from aiges.declarations import Declarations
-from aiges.render.settings import DEFAULT_LOG_FILE, Settings
-from aiges.render.values import loader_string
+from aiges.tools.render.options import DEFAULT_LOG_FILE, Settings
+from aiges.tools.render.values import loader_string
 
 AIGES_TOML = "aiges.toml"
 

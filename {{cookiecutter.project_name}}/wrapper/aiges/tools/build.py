@@ -24,7 +24,7 @@ import time
 from typing import IO, Any, Dict, List, Optional, Tuple
 
 from aiges import loading
-from aiges.render.names import default_tag
+from aiges.tools.render.names import default_tag
 
 EXIT_FAILED = 1
 EXIT_CANNOT = 2  # cannot run at all: a missing dependency (as every command), a bad command line (argparse)
@@ -183,20 +183,19 @@ def read_project(root: str, dockerfile: str, verify: bool, out: IO[str]) -> Tupl
     """
     try:
         from aiges.errors import DeclarationError, DeclarationErrors
-        from aiges.render import outputs, reading, tomlout
-        from aiges.render import project as render_project
+        from aiges.tools.render import outputs, pipeline, reading, tomlout
     except ImportError:  # a runtime without the render package: import wrapper.py instead
         try:
             return _identity_from_import(loading.find_wrapper_file(root))
         except FileNotFoundError as error:
             raise BuildError(str(error)) from None
     try:
-        located = render_project.locate(root)
+        located = pipeline.locate(root)
         if not verify:
             meta = reading.read_declarations(located.wrapper_file).declarations.meta
             return meta.service_id or None, meta.version or None
         try:
-            rendered = render_project.render(located)
+            rendered = pipeline.render(located)
         except tomlout.MissingDependency as missing:
             _say(out, f"note: cannot check that the rendered files are current ({missing})")
             meta = reading.read_declarations(located.wrapper_file).declarations.meta
@@ -546,7 +545,7 @@ def summary(client: Any, plan: Plan, image_id: str) -> str:
 def deploy_line(plan: Plan) -> str:
     """The image to put in deploy/k8s, and whether the rendered manifests already name it."""
     from aiges.errors import AigesError
-    from aiges.render.settings import load_settings
+    from aiges.tools.render.options import load_settings
 
     try:
         settings = load_settings(plan.root)

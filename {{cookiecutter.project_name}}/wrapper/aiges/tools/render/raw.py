@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional
 from aiges.declarations import DEFAULT_CALL, DEFAULT_HOSTS, DEFAULT_SUB, Declarations, ServiceMeta
 from aiges.errors import DeclarationError, DeclarationErrors
 from aiges.fields import FIELD_CLASSES, Field, PayloadField, build_field, wrapper_relative
-from aiges.render import values
+from aiges.tools.render import values
 
 META_ATTRIBUTES = ("serviceId", "version", "route", "sub", "call", "call_type", "hosts", "webgate_type")
 FIELD_GROUPS = ("params", "inputs", "accepts")

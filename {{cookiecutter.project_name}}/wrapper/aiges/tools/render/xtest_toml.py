@@ -10,9 +10,9 @@ from typing import Any, Dict, List
 
 from aiges.declarations import Declarations
 from aiges.fields import AudioBodyField, PayloadField
-from aiges.render.samples import SampleSource
-from aiges.render.settings import Settings
-from aiges.render.values import loader_string
+from aiges.tools.render.options import Settings
+from aiges.tools.render.samples import SampleSource
+from aiges.tools.render.values import loader_string
 
 XTEST_TOML = "xtest.toml"
 INTERVAL_MS = 40

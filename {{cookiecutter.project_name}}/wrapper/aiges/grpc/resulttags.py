@@ -1,12 +1,15 @@
 """Which loader tag a session result belongs to.
 
 The loader matches results on ``communicate`` by the request tag it gave ``wrapperCreate``, but
-stream wrappers deliver with ``callback(resp, sid)`` or ``callback(resp, handle)``: this table maps
-a session's sid and handle back to its tag (in practice tag == sid, docs/reference/runtime-api.md#methods, but not by
-contract).
+stream wrappers deliver with ``callback(resp, sid)`` or ``callback(resp, handle)``: this map takes a
+session's sid and handle back to its tag (in practice tag == sid, docs/reference/runtime-api.md#methods,
+but not by contract). The open sessions themselves are kept in the runtime's one
+:class:`aiges.sessiontable.SessionTable`, the table the stubs use too.
 """
 import threading
 from typing import Dict, NamedTuple, Optional
+
+from aiges.sessiontable import SessionTable
 
 
 class Session(NamedTuple):
@@ -14,12 +17,12 @@ class Session(NamedTuple):
     sid: str
 
 
-class SessionTable:
+class ResultTags:
     """Thread-safe: written by create/destroy, read by callbacks from any wrapper thread."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_handle: Dict[str, Session] = {}
+        self.open_sessions = SessionTable()  # handle -> Session, no limit: the loader's [fc] admits sessions
         self._tag_of: Dict[str, str] = {}  # sid or handle -> tag
 
     def expect(self, sid: str, tag: str) -> None:
@@ -30,18 +33,19 @@ class SessionTable:
 
     def open(self, handle: str, sid: str, tag: str) -> None:
         with self._lock:
-            self._by_handle[handle] = Session(tag, sid)
+            self.open_sessions.close(handle)  # a handle the wrapper reuses replaces the old session
+            self.open_sessions.open(Session(tag, sid), handle)
             if handle != tag:
                 self._tag_of[handle] = tag
             if sid and sid != tag:
                 self._tag_of[sid] = tag
 
     def get(self, handle: str) -> Optional[Session]:
-        return self._by_handle.get(handle)
+        return self.open_sessions.find(handle)
 
     def close(self, handle: str) -> None:
         with self._lock:
-            session = self._by_handle.pop(handle, None)
+            session = self.open_sessions.close(handle)
             self._tag_of.pop(handle, None)
             if session is not None:
                 self._tag_of.pop(session.sid, None)

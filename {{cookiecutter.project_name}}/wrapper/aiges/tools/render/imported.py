@@ -2,7 +2,7 @@
 
 Used only when a declaration is not a literal the static reader can evaluate. A subprocess keeps the
 user's module (and whatever it imports or prints) out of the rendering process; the child writes
-:class:`~aiges.render.raw.RawDeclarations` as JSON to a file, never to stdout, which user code may
+:class:`~aiges.tools.render.raw.RawDeclarations` as JSON to a file, never to stdout, which user code may
 print to. The parent builds fields from it with the same builder the static reader uses.
 """
 import contextlib
@@ -14,13 +14,14 @@ import tempfile
 import traceback
 from typing import Any, Dict, List, Optional, Tuple
 
-from aiges.render.raw import META_ATTRIBUTES, RawDeclarations, RawField
+import aiges
+from aiges.tools.render.raw import META_ATTRIBUTES, RawDeclarations, RawField
 
 # The folder holding the `aiges` package in use: the child imports the same runtime.
-RUNTIME_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RUNTIME_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(aiges.__file__)))
 IMPORT_TIMEOUT = 600  # seconds: importing a wrapper may load large frameworks
 _CHILD = ("import sys; sys.path.insert(0, sys.argv[3]); "
-          "from aiges.render.imported import child_main; sys.exit(child_main(sys.argv[1], sys.argv[2]))")
+          "from aiges.tools.render.imported import child_main; sys.exit(child_main(sys.argv[1], sys.argv[2]))")
 
 
 class ImportFailed(Exception):

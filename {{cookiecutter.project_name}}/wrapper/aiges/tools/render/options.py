@@ -50,7 +50,7 @@ Keys (all optional)::
     k8s_startup_seconds = 300      # how long start-up (wrapperInit: loading the model) may take
     k8s_grace_seconds = 0          # terminationGracePeriodSeconds; 0: derived from the session mode
 
-Async mode (``asyncMode``) is derived from wrapper.py (:func:`aiges.render.aiges_toml.loader_async_mode`),
+Async mode (``asyncMode``) is derived from wrapper.py (:func:`aiges.tools.render.aiges_toml.loader_async_mode`),
 and so is the session mode unless set (:func:`aiges.sessionmode.decide`).
 """
 import dataclasses
@@ -109,7 +109,7 @@ class Settings:
     k8s_memory: str = "2Gi"
     k8s_cpu_target: int = 70
     k8s_startup_seconds: int = 300
-    k8s_grace_seconds: int = 0  # 0 = derived (aiges.render.k8s_manifests.grace_seconds)
+    k8s_grace_seconds: int = 0  # 0 = derived (aiges.tools.render.k8s_manifests.grace_seconds)
 
 
 KNOWN_KEYS = tuple(field.name for field in dataclasses.fields(Settings))
@@ -123,7 +123,7 @@ RETIRED_KEYS = {
 
 def load_settings(project_root: str) -> Settings:
     """Read and validate ``[tool.aiges]`` of ``<project_root>/pyproject.toml``."""
-    from aiges.project import tool_settings
+    from aiges.settings import tool_settings
 
     path = os.path.join(project_root, "pyproject.toml")
     try:

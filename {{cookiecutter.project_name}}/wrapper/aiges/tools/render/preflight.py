@@ -14,9 +14,9 @@ from typing import Any, List, Optional, Set
 from aiges.declarations import Declarations
 from aiges.errors import DeclarationError, DeclarationErrors
 from aiges.fields import ParamField, PayloadField, shown_value
-from aiges.render import names, values
-from aiges.render.aiges_toml import sessions_per_second
-from aiges.render.settings import Settings
+from aiges.tools.render import names, values
+from aiges.tools.render.aiges_toml import sessions_per_second
+from aiges.tools.render.options import Settings
 
 # [wrapper] keys rendered from [tool.aiges]; declaring them in `config` too would give two sources.
 RESERVED_CONFIG_KEYS = {"http_listen": "http_listen", "log.level": "log_level", "log.file": "log_file"}

@@ -21,10 +21,10 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from aiges.declarations import Declarations
 from aiges.errors import DeclarationError
-from aiges.render import yamlout
-from aiges.render.names import default_tag
-from aiges.render.outputs import Output
-from aiges.render.settings import Settings
+from aiges.tools.render import yamlout
+from aiges.tools.render.names import default_tag
+from aiges.tools.render.options import Settings
+from aiges.tools.render.outputs import Output
 
 DEPLOY_DIR = "deploy/k8s"
 DEPLOYMENT = DEPLOY_DIR + "/deployment.yaml"
