@@ -29,6 +29,7 @@ class Plugin:
     collector: phases.Collector
     session: bool
     example: Dict[str, Any]
+    schema: Dict[str, Any]  # the document the page is built from: schema.json, or the fresh one when it is stale
 
     @property
     def service_id(self) -> str:
@@ -72,7 +73,7 @@ def build_app(plugin: Plugin) -> web.Application:
 
 async def index(request: web.Request) -> web.Response:
     plugin: Plugin = request.app["plugin"]
-    return web.Response(text=page.render(plugin.context.declarations, plugin.route, plugin.session, plugin.example),
+    return web.Response(text=page.render(plugin.schema, plugin.route, plugin.session, plugin.example),
                         content_type="text/html")
 
 

@@ -10,7 +10,7 @@ import sys
 from typing import Any, Optional, Tuple
 
 from aiges.errors import AigesError
-from aiges.schema.gateway import sample_request
+from aiges.schema.gateway import gateway_schema, sample_request
 from aiges.tools.gateway import example
 from aiges.tools.localrun import phases
 from aiges.tools.localrun.inputs import build_config, parse_assignments
@@ -43,6 +43,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         wrapper, declarations, root = _load(args)
         body = sample_request(declarations)
+        fresh = gateway_schema(declarations)
     except AigesError as error:
         print("python -m aiges gateway: the wrapper's declarations are wrong:\n%s" % error, file=sys.stderr)
         return 2
@@ -59,15 +60,18 @@ def main(args: argparse.Namespace) -> int:
     except ImportError:
         print(MISSING_AIOHTTP, file=sys.stderr)
         return 2
-    from aiges.tools.gateway import app
+    from aiges.tools.gateway import app, page
 
+    schema, warning = page.page_schema(root, fresh)
+    if warning:
+        print("python -m aiges gateway: warning: %s" % warning, file=sys.stderr, flush=True)
     config = build_config(getattr(wrapper, "config", {}) or {}, root, parse_assignments(args.config, "--config"),
                           "grpc")
     context = phases.Context(wrapper=wrapper, declarations=declarations, config=config, params={}, samples=[],
                             emulate="grpc", asynchronous=declarations.is_async, timeout=args.timeout)
     collector = phases.Collector()
     context.collector = collector
-    plugin = app.Plugin(context, collector, declarations.is_session, body)
+    plugin = app.Plugin(context, collector, declarations.is_session, body, schema)
     with collector:
         try:
             phases.init(context)
