@@ -160,3 +160,53 @@ def test_an_audio_answer_shows_as_a_player(serve, browser):
     player.wait_for(state="attached")
     assert player.evaluate("el => el.controls && el.src.startsWith('data:audio/wav;base64,UklGR')")
     page.close()
+
+
+TYPED_WRAPPER = '''
+import json
+from aiges.dto import Response, ResponseData
+from aiges.sdk import (BooleanParamField, IntegerParamField, NumberParamField, StringBodyField, StringParamField,
+                       WrapperBase)
+
+class Req:
+    flag = BooleanParamField(key="flag", description="turn it on")
+    ratio = NumberParamField(key="ratio", value=0.5, minimum=0, maximum=1)
+    level = IntegerParamField(key="level", value=2, enums=[1, 2, 3])
+    label = StringParamField(key="label", value="ab", maxLength=5)
+    t = StringBodyField(key="t", value=b"hi")
+
+class Resp:
+    out = StringBodyField(key="out")
+
+class Wrapper(WrapperBase):
+    serviceId = "gw_typed"
+    version = "v1"
+    requestCls = Req()
+    responseCls = Resp()
+
+    def wrapperOnceExec(self, params, reqData, usrTag="", persId=0):
+        return Response(list=[ResponseData("out", json.dumps(dict(params)).encode())])
+'''
+
+
+def test_the_typed_controls_send_what_the_schema_allows(serve, browser):
+    from aiges.tools.gateway.envelope import go_float
+
+    gateway = serve(TYPED_WRAPPER)
+    page = browser.new_page()
+    page.goto(gateway.base + "/")
+    assert page.text_content("#hint-param-flag") == "turn it on"  # the schema's description as a hint
+    assert page.locator("#param-ratio").evaluate("el => [el.min, el.max, el.step, el.value]") == ["0", "1", "any",
+                                                                                                   "0.5"]
+    page.check("#param-flag")
+    page.fill("#param-ratio", "0.25")
+    page.select_option("#param-level", "3")
+    page.fill("#param-label", "")
+    page.locator("#param-label").press_sequentially("abcdefgh")  # typed: maxlength 5 keeps "abcde"
+    page.click("#send")
+    page.wait_for_function("document.getElementById('status').textContent.length > 0")
+    assert page.text_content("#status") == "success"
+    answer = page.text_content("#answer")
+    assert '"flag": "true"' in answer and '"label": "abcde"' in answer
+    assert '"ratio": "%s"' % go_float(0.25) in answer and '"level": "%s"' % go_float(3) in answer
+    page.close()
