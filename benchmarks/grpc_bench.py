@@ -163,9 +163,8 @@ def _idle(target: Dict[str, Any], wrapper_dir: str) -> Dict[str, Any]:
         pid = _server_pid(plugin.pid)
         time.sleep(1.0)
         before = _threads(pid), _rss_mb(pid)
-        host, port = plugin.address.rsplit(":", 1)
         for _ in range(IDLE_CONNECTIONS):
-            sock = socket.create_connection((host, int(port)))
+            sock = _connect(plugin.network, plugin.address)
             sock.sendall(PREFACE)
             sockets.append(sock)
         time.sleep(IDLE_SETTLE)
@@ -177,6 +176,16 @@ def _idle(target: Dict[str, Any], wrapper_dir: str) -> Dict[str, Any]:
         plugin.close()
     return {"connections": IDLE_CONNECTIONS, "threads": after[0], "threads_before": before[0], "rss_mb": after[1],
             "rss_mb_before": before[1], "still_served": served}
+
+
+def _connect(network: str, address: str) -> socket.socket:
+    """A connection to the handshake's address: a unix socket's path, or "127.0.0.1:port"."""
+    if network == "unix":
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(address)
+        return sock
+    host, port = address.rsplit(":", 1)
+    return socket.create_connection((host, int(port)))
 
 
 def _server_pid(pid: int) -> int:
