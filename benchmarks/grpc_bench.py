@@ -1,9 +1,11 @@
-"""gRPC plugin benchmark: our ``aiges.serve`` vs the vendor's vs a bare grpcio floor.
+"""gRPC plugin benchmark: our ``aiges.serve`` vs the vendor's vs a bare grpcio floor vs a Go plugin.
 
-All three are driven by the same fake loader, the tests' Go host (``tests/grpc/gohost``: a hashicorp
+All four are driven by the same fake loader, the tests' Go host (``tests/grpc/gohost``: a hashicorp
 go-plugin host on grpc-go, the libraries AIservice itself uses), over loopback, with the same trivial
-echo wrapper for ours and the vendor's (``benchmarks/wrappers/trivial``). The vendor SDK is installed
-into ``benchmarks/.venv-vendor`` on first use (Python 3.9 when available).
+echo wrapper for ours and the vendor's (``benchmarks/wrappers/trivial``) and its Go twin in the Go
+plugin (``tests/grpc/goplugin``: go-plugin's own gRPC server, the least a plugin can cost), which ours
+is also compared with over TCP and over a unix socket. The vendor SDK is installed into
+``benchmarks/.venv-vendor`` on first use (Python 3.9 when available).
 
     python benchmarks/grpc_bench.py            # full run (a few minutes on 2 cores)
     python benchmarks/grpc_bench.py --quick    # smaller counts, for a smoke check
@@ -11,6 +13,7 @@ into ``benchmarks/.venv-vendor`` on first use (Python 3.9 when available).
 Writes ``benchmarks/results/grpc.json`` and ``grpc.md``; numbers are never asserted anywhere.
 """
 import argparse
+import functools
 import json
 import os
 import platform
@@ -32,10 +35,13 @@ sys.path[:0] = [str(RUNTIME_PARENT), str(ROOT / "tests" / "grpc"), str(BENCH)]
 
 import fakehost  # noqa: E402
 import gohost  # noqa: E402
+import goplugin  # noqa: E402
 import vendor_env  # noqa: E402
 
-FULL = {"cold": 9, "rounds": 3, "sequential": 10000, "warmup": 300, "big_runs": 10, "clients": 32, "per_client": 20}
-QUICK = {"cold": 3, "rounds": 2, "sequential": 2000, "warmup": 100, "big_runs": 3, "clients": 32, "per_client": 5}
+FULL = {"cold": 9, "rounds": 3, "sequential": 10000, "warmup": 300, "big_runs": 10, "clients": 32, "per_client": 20,
+        "throughput": 10000}
+QUICK = {"cold": 3, "rounds": 2, "sequential": 2000, "warmup": 100, "big_runs": 3, "clients": 32, "per_client": 5,
+         "throughput": 2000}
 BIG = 10 * 1024 * 1024
 SLEEP_MS = 5
 SCALED_WORKERS = 16  # ours, concurrency raised with --workers (the vendor's is fixed at CPU count - 1)
@@ -44,6 +50,19 @@ RENDERED_ARGS = ["-c", "from aiges.serve import run; run()"]
 IDLE_CONNECTIONS = 300
 IDLE_SETTLE = 5.0  # seconds the idle connections sit before the count (ours parks a quiet one after 2 s)
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])  # + an empty SETTINGS
+OTHERS = ("vendor", "floor", "go")  # what ours is compared with, in the table's order
+NETWORKS = ("tcp", "unix")  # ours vs the Go plugin: over each (AIGES_LISTEN, which both read)
+THROUGHPUT_CLIENTS = (4, 32)
+# Ours vs the Go plugin: (metric, path in the results, better, goal for ours/Go: "<=" or ">=" and a bound).
+VERSUS_GO = [
+    ("sequential 1 KB once, p50 latency (ms)", ("sequential_1kb", "p50_ms"), "lower", ("<=", 1.3)),
+    ("sequential 1 KB once, p99 latency (ms)", ("sequential_1kb", "p99_ms"), "lower", None),
+    ("sequential 1 KB once, requests/s", ("sequential_1kb", "rps"), "higher", None),
+    ("sequential 1 KB once, server CPU per request (\u00b5s)", ("sequential_1kb", "server_cpu_us_per_request"),
+     "lower", ("<=", 1.5)),
+    *[("%d concurrent clients, 1 KB once, requests/s" % clients, ("clients_%d" % clients, "rps"), "higher",
+       (">=", 0.9)) for clients in THROUGHPUT_CLIENTS],
+]
 
 
 def _env(with_runtime: bool) -> Dict[str, str]:
@@ -51,6 +70,7 @@ def _env(with_runtime: bool) -> Dict[str, str]:
     env.pop("PYTHONPATH", None)
     env.pop("AIGES_LOG_LEVEL", None)
     env.pop("AIGES_TRANSPORT", None)
+    env.pop("AIGES_LISTEN", None)  # each server's own default network (ours and the Go plugin: a unix socket)
     if with_runtime:
         env["PYTHONPATH"] = str(RUNTIME_PARENT)
     return env
@@ -62,12 +82,13 @@ def _command(python: str, *args: str) -> str:
 
 def targets(python: str, vendor_python: Optional[str]) -> List[Dict[str, Any]]:
     """Ours and the floor run on ``python`` (by default the vendor venv's: same interpreter and protobuf
-    for all three; our runtime comes first on PYTHONPATH, ahead of the installed vendor SDK). Ours is
-    started with the command the generated aiges.toml gives the loader."""
+    for the three Python servers; our runtime comes first on PYTHONPATH, ahead of the installed vendor SDK).
+    Ours is started with the command the generated aiges.toml gives the loader."""
     found = [
         {"name": "ours", "command": _command(python, *RENDERED_ARGS), "env": _env(True)},
         {"name": "floor", "command": _command(python, str(BENCH / "floor_server.py")), "env": _env(True),
          "wrapper_free": True},
+        {"name": "go", "command": goplugin.command(), "env": _env(False)},
     ]
     if vendor_python:
         found.insert(1, {"name": "vendor", "command": _command(vendor_python, "-m", "aiges.serve"), "env": _env(False)})
@@ -107,15 +128,7 @@ def bench(chosen: List[Dict[str, Any]], wrapper_dir: str, counts: Dict[str, int]
     runs = _round_robin(chosen, counts["rounds"], lambda t: gohost.bench(
         t["command"], wrapper_dir, t["env"], count=counts["sequential"], size=1024, warmup=counts["warmup"], raw=True))
     for name, found in runs.items():
-        latencies = sorted(value for run in found for value in run["latencies_ms"])
-        seconds = sum(run["seconds"] for run in found)
-        cpu = [run["server_cpu_us_per_request"] for run in found if "server_cpu_us_per_request" in run]
-        results[name]["sequential_1kb"] = {
-            "requests": len(latencies), "rps": len(latencies) / seconds, "p50_ms": _percentile(latencies, 0.5),
-            "p99_ms": _percentile(latencies, 0.99), "mean_ms": statistics.mean(latencies),
-            "rps_per_round": [run["rps"] for run in found],
-            "server_cpu_us_per_request": statistics.mean(cpu) if cpu else None,
-            "driver_cpu_us_per_request": statistics.mean(run["host_cpu_us_per_request"] for run in found)}
+        results[name]["sequential_1kb"] = _sequential(found)
         results[name]["rss_mb_after"] = found[-1].get("server_rss_mb")
         results[name]["rss_after_requests"] = found[-1].get("server_requests")
 
@@ -139,7 +152,64 @@ def bench(chosen: List[Dict[str, Any]], wrapper_dir: str, counts: Dict[str, int]
     results["ours"]["concurrent_scaled"] = _concurrent(ours["command"] + " --workers %d" % SCALED_WORKERS,
                                                        wrapper_dir, ours["env"], counts)
     results["ours"]["concurrent_scaled"]["workers"] = SCALED_WORKERS
+    if any(target["name"] == "go" for target in chosen):
+        results["versus_go"] = versus_go(ours, next(t for t in chosen if t["name"] == "go"), wrapper_dir, counts)
     return results
+
+
+def _sequential(found: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The rounds of one server's sequential runs (``gohost.bench(..., raw=True)``) as one sample."""
+    latencies = sorted(value for run in found for value in run["latencies_ms"])
+    seconds = sum(run["seconds"] for run in found)
+    cpu = [run["server_cpu_us_per_request"] for run in found if "server_cpu_us_per_request" in run]
+    return {"requests": len(latencies), "rps": len(latencies) / seconds, "p50_ms": _percentile(latencies, 0.5),
+            "p99_ms": _percentile(latencies, 0.99), "mean_ms": statistics.mean(latencies),
+            "rps_per_round": [run["rps"] for run in found],
+            "server_cpu_us_per_request": statistics.mean(cpu) if cpu else None,
+            "driver_cpu_us_per_request": statistics.mean(run["host_cpu_us_per_request"] for run in found)}
+
+
+def versus_go(ours: Dict[str, Any], go: Dict[str, Any], wrapper_dir: str, counts: Dict[str, int]
+              ) -> Dict[str, Dict[str, Dict[str, Any]]]:
+    """Ours and the Go plugin over TCP and over a unix socket, the four in one round robin: sequential
+    1 KB once requests, and the throughput of 4 and 32 clients sharing the one connection (no wait in
+    the wrapper). ``{network: {"ours": {...}, "go": {...}}}``."""
+    variants = [{"name": "%s %s" % (target["name"], network), "command": target["command"],
+                 "env": dict(target["env"], AIGES_LISTEN=network), "target": target["name"], "network": network}
+                for network in NETWORKS for target in (ours, go)]
+    found = {network: {"ours": {"command": ours["command"]}, "go": {"command": go["command"]}} for network in NETWORKS}
+
+    def store(key: str, samples: Dict[str, List[Any]], summary: Callable[[List[Any]], Any]) -> None:
+        for variant in variants:
+            found[variant["network"]][variant["target"]][key] = summary(samples[variant["name"]])
+
+    print("bench: ours vs the Go plugin, sequential 1 KB over %s" % " and ".join(NETWORKS), file=sys.stderr)
+    store("sequential_1kb", _round_robin(variants, counts["rounds"], lambda v: gohost.bench(
+        v["command"], wrapper_dir, v["env"], count=counts["sequential"], size=1024, warmup=counts["warmup"],
+        raw=True)), _sequential)
+    for clients in THROUGHPUT_CLIENTS:
+        print("bench: ours vs the Go plugin, %d clients" % clients, file=sys.stderr)
+        store("clients_%d" % clients, _round_robin(variants, counts["rounds"], functools.partial(
+            _clients, wrapper_dir, counts, clients)), _throughput)
+    return found
+
+
+def _clients(wrapper_dir: str, counts: Dict[str, int], clients: int, variant: Dict[str, Any]) -> Dict[str, Any]:
+    """``clients`` goroutines sharing the loader's one connection, 1 KB once requests, no wait."""
+    return gohost.bench(variant["command"], wrapper_dir, variant["env"], count=counts["throughput"], size=1024,
+                        warmup=counts["warmup"], concurrency=clients, check=False)
+
+
+def _throughput(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Concurrent runs of one server: all requests over all the time (None when any request failed)."""
+    errors = sum(run.get("errors", 0) for run in runs)
+    completed = sum(run.get("completed", 0) for run in runs)
+    seconds = sum(run.get("seconds", 0.0) for run in runs)
+    summary: Dict[str, Any] = {"requests": completed, "errors": errors, "rps": completed / seconds
+                               if seconds and not errors else None, "rps_per_round": [run.get("rps") for run in runs]}
+    if errors:
+        summary["first_error"] = next(run.get("first_error") for run in runs if run.get("errors"))
+    return summary
 
 
 def _concurrent(command: str, wrapper_dir: str, env: Dict[str, str], counts: Dict[str, int]) -> Dict[str, Any]:
@@ -163,9 +233,8 @@ def _idle(target: Dict[str, Any], wrapper_dir: str) -> Dict[str, Any]:
         pid = _server_pid(plugin.pid)
         time.sleep(1.0)
         before = _threads(pid), _rss_mb(pid)
-        host, port = plugin.address.rsplit(":", 1)
         for _ in range(IDLE_CONNECTIONS):
-            sock = socket.create_connection((host, int(port)))
+            sock = _connect(plugin.network, plugin.address)
             sock.sendall(PREFACE)
             sockets.append(sock)
         time.sleep(IDLE_SETTLE)
@@ -177,6 +246,16 @@ def _idle(target: Dict[str, Any], wrapper_dir: str) -> Dict[str, Any]:
         plugin.close()
     return {"connections": IDLE_CONNECTIONS, "threads": after[0], "threads_before": before[0], "rss_mb": after[1],
             "rss_mb_before": before[1], "still_served": served}
+
+
+def _connect(network: str, address: str) -> socket.socket:
+    """A connection to the handshake's address: a unix socket's path, or "127.0.0.1:port"."""
+    if network == "unix":
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(address)
+        return sock
+    host, port = address.rsplit(":", 1)
+    return socket.create_connection((host, int(port)))
 
 
 def _server_pid(pid: int) -> int:
@@ -235,14 +314,15 @@ def _ratio(ours: Optional[float], other: Optional[float]) -> Optional[float]:
     return ours / other
 
 
+def _number(tree: Any, *path: str) -> Optional[float]:
+    """The number at ``path`` in nested dicts (None when absent or not a number)."""
+    for key in path:
+        tree = tree.get(key) if isinstance(tree, dict) else None
+    return tree if isinstance(tree, (int, float)) and not isinstance(tree, bool) else None
+
+
 def rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
     """(metric, better, value per target, ratios) for the table."""
-    def get(name: str, *path: str) -> Optional[float]:
-        value: Any = results.get(name)
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
     requests = results.get("ours", {}).get("rss_after_requests") or 0
     specs = [
         ("sequential 1 KB once, requests/s", "higher", ("sequential_1kb", "rps")),
@@ -260,24 +340,39 @@ def rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
     ]
     table = []
     for label, better, path in specs:
-        values = {name: get(name, *path) for name in ("ours", "vendor", "floor")}
-        notes = {name: results[name][path[0]].get("error") for name in ("ours", "vendor", "floor")
+        values = {name: _number(results.get(name), *path) for name in ("ours", *OTHERS)}
+        notes = {name: results[name][path[0]].get("error") for name in ("ours", *OTHERS)
                  if isinstance(results.get(name, {}).get(path[0]), dict) and results[name][path[0]].get("error")}
-        table.append({"metric": label, "better": better, "values": values, "notes": notes,
-                      "ours/vendor": _ratio(values["ours"], values["vendor"]),
-                      "ours/floor": _ratio(values["ours"], values["floor"])})
+        table.append(_row(label, better, values, notes))
         extra = None
         if path == ("cold_start", "median_ms"):
-            extra = ("same, started as `python -m aiges.serve`", get("ours", "cold_start_module", "median_ms"))
+            extra = ("same, started as `python -m aiges.serve`", _number(results.get("ours"), "cold_start_module",
+                                                                           "median_ms"))
         elif path == ("concurrent", "rps"):
             extra = ("same, ours with --workers %d (vendor: fixed)" % SCALED_WORKERS,
-                     get("ours", "concurrent_scaled", "rps"))
+                     _number(results.get("ours"), "concurrent_scaled", "rps"))
         if extra is not None and extra[1] is not None:
-            row_values = {"ours": extra[1], "vendor": values["vendor"],
-                          "floor": values["floor"] if path[0] == "cold_start" else None}
-            table.append({"metric": extra[0], "better": better, "values": row_values, "notes": {},
-                          "ours/vendor": _ratio(extra[1], row_values["vendor"]),
-                          "ours/floor": _ratio(extra[1], row_values["floor"])})
+            table.append(_row(extra[0], better, dict(values, ours=extra[1]), {}))
+    return table
+
+
+def _row(label: str, better: str, values: Dict[str, Optional[float]], notes: Dict[str, str]) -> Dict[str, Any]:
+    row = {"metric": label, "better": better, "values": values, "notes": notes}
+    row.update(("ours/%s" % other, _ratio(values["ours"], values[other])) for other in OTHERS)
+    return row
+
+
+def go_rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Ours vs the Go plugin over each network: values, ours/Go and its goal (shown, never asserted)."""
+    table = []
+    for label, path, better, goal in VERSUS_GO:
+        for network, found in results.get("versus_go", {}).items():
+            ours, go = _number(found.get("ours"), *path), _number(found.get("go"), *path)
+            ratio = _ratio(ours, go)
+            met = None if goal is None or ratio is None else (ratio <= goal[1] if goal[0] == "<=" else ratio >= goal[1])
+            shown = None if goal is None else "%s %.1f\u00d7" % ("\u2264" if goal[0] == "<=" else "\u2265", goal[1])
+            table.append({"metric": label, "network": network, "better": better, "values": {"ours": ours, "go": go},
+                          "ours/go": ratio, "goal": shown, "met": met})
     return table
 
 
@@ -293,25 +388,41 @@ def _times(ratio: Optional[float]) -> str:
     return "n/a" if ratio is None else "%.2f\u00d7" % ratio
 
 
-def markdown(table: List[Dict[str, Any]], meta: Dict[str, Any]) -> str:
-    lines = ["| metric | ours | vendor 0.16.0 | floor (bare grpcio) | ours/vendor | ours/floor |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+COLUMNS = {"ours": "ours", "vendor": "vendor 0.16.0", "floor": "floor (bare grpcio)", "go": "Go plugin"}
+
+
+def markdown(table: List[Dict[str, Any]], meta: Dict[str, Any], versus: List[Dict[str, Any]]) -> str:
+    names = ("ours", *OTHERS)
+    lines = ["| metric | %s | %s |" % (" | ".join(COLUMNS[name] for name in names),
+                                       " | ".join("ours/%s" % ("Go" if o == "go" else o) for o in OTHERS)),
+             "|%s" % " --- |" + " ---: |" * (len(names) + len(OTHERS))]
     for row in table:
         values, notes = row["values"], row["notes"]
-        lines.append("| %s (%s is better) | %s | %s | %s | %s | %s |" % (
-            row["metric"], row["better"], _cell(values["ours"], notes.get("ours")),
-            _cell(values["vendor"], notes.get("vendor")), _cell(values["floor"], notes.get("floor")),
-            _times(row["ours/vendor"]), _times(row["ours/floor"])))
+        lines.append("| %s (%s is better) | %s | %s |" % (
+            row["metric"], row["better"], " | ".join(_cell(values[name], notes.get(name)) for name in names),
+            " | ".join(_times(row["ours/%s" % other]) for other in OTHERS)))
     lines.append("")
-    lines.append("Measured %s on %s, %d CPU(s); all three servers on Python %s, protobuf %s (grpcio %s for the "
-                 "vendor's and the floor); ours started with the command the generated aiges.toml gives the loader. "
-                 "Driven by the tests' Go loader stand-in (%s) over loopback; %s run, %.0f s, load average %.1f at "
-                 "the start and %.1f at the end. Latency = sending wrapperOnceExec to the result arriving on "
-                 "communicate."
+    lines.append("Measured %s on %s, %d CPU(s); the three Python servers on Python %s, protobuf %s (grpcio %s for "
+                 "the vendor's and the floor); ours started with the command the generated aiges.toml gives the "
+                 "loader; each server on its default network (ours and the Go plugin: a unix socket; the vendor's "
+                 "and the floor: TCP). Driven by the tests' Go loader stand-in (%s; the Go plugin is built with "
+                 "the same) over loopback; %s run, %.0f s, load average %.1f at the start and %.1f at the end. "
+                 "Latency = sending wrapperOnceExec to the result arriving on communicate."
                  % (meta["date"], meta["machine"], meta["cpus"], meta.get("servers_python", "?"),
                     meta.get("servers_protobuf", "?"), meta.get("servers_grpcio", "?"), meta["driver"],
                     "quick" if meta["quick"] else "full", meta["seconds"], meta["load_average"][0],
                     meta["load_average"][1]))
+    if versus:
+        lines += ["", "Ours vs the Go plugin (go-plugin's own gRPC server with the same echo, the least a python-mode "
+                  "plugin can cost), both over TCP and over a unix socket in one round robin; the goals are "
+                  "targets for ours, not assertions.", "",
+                  "| metric | network | ours | Go plugin | ours/Go | goal | met |",
+                  "| --- | --- | ---: | ---: | ---: | --- | --- |"]
+        for row in versus:
+            met = "n/a" if row["met"] is None else ("yes" if row["met"] else "**no**")
+            lines.append("| %s (%s is better) | %s | %s | %s | %s | %s | %s |" % (
+                row["metric"], row["better"], row["network"], _cell(row["values"]["ours"]),
+                _cell(row["values"]["go"]), _times(row["ours/go"]), row["goal"] or "", met if row["goal"] else ""))
     return "\n".join(lines) + "\n"
 
 
@@ -327,8 +438,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     counts = QUICK if args.quick else FULL
     try:
         gohost.ensure_binary()
+        goplugin.ensure_binary()
     except gohost.GoHostUnavailable as missing:
-        print("bench: the Go loader stand-in is needed (bash .ci/go-setup.sh): %s" % missing, file=sys.stderr)
+        print("bench: the Go loader stand-in and Go plugin are needed (bash .ci/go-setup.sh): %s" % missing,
+              file=sys.stderr)
         return 2
     problems: List[str] = []
     vendor_python = None if args.no_vendor else vendor_env.ensure(Path(args.vendor_venv), problems)
@@ -348,12 +461,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             "driver": _driver(), "quick": args.quick, "seconds": round(time.time() - started, 1), "counts": counts,
             "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
     meta.update(_versions(python, "servers_"))
-    table = rows(results)
-    text = markdown(table, meta)
+    table, versus = rows(results), go_rows(results)
+    text = markdown(table, meta, versus)
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     (output / "grpc.json").write_text(json.dumps({"meta": meta, "results": results, "table": table,
-                                                  "problems": problems}, indent=2) + "\n")
+                                                  "versus_go": versus, "problems": problems}, indent=2) + "\n")
     (output / "grpc.md").write_text(text)
     print(text)
     for problem in problems:

@@ -4,7 +4,8 @@ The Go program is a hashicorp/go-plugin host on grpc-go, like AIservice, so the 
 loader really is (its HTTP/2 stack, go-plugin's start-up and Kill) and the benchmarks get a driver whose
 own cost per request is small. It is built once from the Debian Go packages (GOPATH mode, no network)
 into a cache folder keyed by its sources and the Go version. Its messages come from a FileDescriptorSet
-made here from the runtime's ``.proto`` files, the single source of the wire format.
+made here from the runtime's ``.proto`` files, the single source of the wire format. The same builder
+makes the Go plugin (``goplugin.py``): :class:`GoProgram` names a program's source folders.
 """
 import base64
 import functools
@@ -17,10 +18,11 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "gohost"
+SHARED = HERE / "gowire"  # the wire format and handshake, compiled into every Go program here
 GOCODE = Path("/usr/share/gocode/src")
 # import path -> the Debian package that provides it
 PACKAGES = {
@@ -46,6 +48,17 @@ class GoHostError(RuntimeError):
 
 # -- building ----------------------------------------------------------------------------------------
 
+class GoProgram(NamedTuple):
+    """A ``main`` package built from the ``*.go`` files of ``folders``: its name is the package's and the
+    cached binary's prefix (``<name>-<hash of the sources and Go version>``)."""
+
+    name: str
+    folders: Tuple[Path, ...]
+
+
+GOHOST = GoProgram("gohost", (SOURCE, SHARED))
+
+
 def cache_dir() -> Path:
     """``$XDG_CACHE_HOME/aiges-template`` (``~/.cache/aiges-template``)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -62,14 +75,19 @@ def _go_version(go: str) -> str:
     return done.stdout.strip()
 
 
-def _sources() -> List[Path]:
-    return sorted(SOURCE.glob("*.go"))
+def _sources(program: GoProgram) -> List[Path]:
+    found = sorted((path for folder in program.folders for path in folder.glob("*.go")), key=lambda p: p.name)
+    names = [path.name for path in found]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise GoHostBuildError("%s: the same file name in two source folders: %s" % (program.name, duplicates))
+    return found
 
 
-def _source_hash(go_version: str) -> str:
-    """What the binary depends on: our Go files and the compiler."""
+def _source_hash(program: GoProgram, go_version: str) -> str:
+    """What the binary depends on: its Go files and the compiler."""
     digest = hashlib.sha256(go_version.encode())
-    for path in _sources():
+    for path in _sources(program):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
@@ -81,40 +99,42 @@ def _check_packages() -> None:
                                 % (", ".join(missing), GOCODE, INSTALL))
 
 
-def _build(go: str, target: Path) -> None:
-    """``go build`` in GOPATH mode from a scratch copy, then an atomic rename into place."""
+def _build(program: GoProgram, go: str, target: Path) -> None:
+    """``go build`` in GOPATH mode from a scratch copy of its folders, then an atomic rename into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="gohost-build-") as scratch:
-        package = Path(scratch) / "src" / "gohost"
+    with tempfile.TemporaryDirectory(prefix="%s-build-" % program.name) as scratch:
+        package = Path(scratch) / "src" / program.name
         package.mkdir(parents=True)
-        for path in _sources():
+        for path in _sources(program):
             shutil.copy2(path, package / path.name)
         env = dict(os.environ, GO111MODULE="off", GOPATH="%s:%s" % (scratch, GOCODE.parent), GOFLAGS="")
         partial = target.with_name("%s.%d.tmp" % (target.name, os.getpid()))
-        done = subprocess.run([go, "build", "-o", str(partial), "gohost"], cwd=scratch, env=env,
+        done = subprocess.run([go, "build", "-o", str(partial), program.name], cwd=scratch, env=env,
                               capture_output=True, text=True, timeout=600, check=False)
         if done.returncode != 0:
             partial.unlink(missing_ok=True)
-            raise GoHostBuildError("building tests/grpc/gohost failed:\n%s%s" % (done.stdout, done.stderr))
+            raise GoHostBuildError("building %s failed:\n%s%s" % (
+                " + ".join(str(folder.relative_to(HERE.parent.parent)) for folder in program.folders),
+                done.stdout, done.stderr))
         os.replace(partial, target)
 
 
 @functools.cache
-def _target() -> Tuple[str, Path]:
+def _target(program: GoProgram) -> Tuple[str, Path]:
     go = shutil.which("go")
     if go is None:
         raise GoHostUnavailable("no `go` on PATH; install with: %s" % INSTALL)
     _check_packages()
-    return go, cache_dir() / ("gohost-" + _source_hash(_go_version(go)))
+    return go, cache_dir() / ("%s-%s" % (program.name, _source_hash(program, _go_version(go))))
 
 
-def ensure_binary() -> Path:
-    """The Go host, built on first use (cached on disk per source and Go version); rebuilt if the
-    cached file went away (checkouts with other sources share the cache folder)."""
-    go, target = _target()
+def ensure_binary(program: GoProgram = GOHOST) -> Path:
+    """The program (by default the Go host), built on first use (cached on disk per source and Go
+    version); rebuilt if the cached file went away (checkouts with other sources share the cache folder)."""
+    go, target = _target(program)
     if not target.is_file():
-        _build(go, target)
-        _prune(target)
+        _build(program, go, target)
+        _prune(target, program.name)
     try:
         os.utime(target)  # marks it as in use for _prune
     except OSError:
@@ -122,11 +142,11 @@ def ensure_binary() -> Path:
     return target
 
 
-def _prune(keep: Path, days: float = 7.0) -> None:
+def _prune(keep: Path, name: str, days: float = 7.0) -> None:
     """Remove binaries of other sources unused for ``days`` (another checkout may be using one now)."""
     import time
 
-    for old in keep.parent.glob("gohost-*"):
+    for old in keep.parent.glob(name + "-*"):
         if old != keep and not old.name.endswith(".tmp"):
             try:
                 if time.time() - old.stat().st_mtime > days * 86400:

@@ -20,15 +20,21 @@ def _ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
+def built(build: Callable[[], Path], what: str, lost: str) -> Path:
+    """``build()`` (a Go program); a loud skip (or, under CI=true, a failure) when Go or its Debian
+    packages are missing. ``what`` names the tests, ``lost`` what a skip loses."""
+    try:
+        return build()
+    except gohost.GoHostUnavailable as missing:
+        if _ci():
+            pytest.fail("CI=true, so the %s tests must run, but %s" % (what, missing), pytrace=False)
+        pytest.skip("%s TESTS SKIPPED (%s): %s" % (what.upper(), lost, missing))
+
+
 @pytest.fixture(scope="session")
 def go_binary() -> Path:
     """The built Go host; a loud skip (or, under CI=true, a failure) when it cannot be built."""
-    try:
-        return gohost.ensure_binary()
-    except gohost.GoHostUnavailable as missing:
-        if _ci():
-            pytest.fail("CI=true, so the Go host tests must run, but %s" % missing, pytrace=False)
-        pytest.skip("GO HOST TESTS SKIPPED (no real go-plugin peer): %s" % missing)
+    return built(gohost.ensure_binary, "Go host", "no real go-plugin peer")
 
 
 @pytest.fixture

@@ -20,9 +20,6 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 )
 
-// handshake is AIservice's HandshakeConfig (grpc/shared/interface.go).
-var handshake = plugin.HandshakeConfig{ProtocolVersion: 1, MagicCookieKey: "BASIC_PLUGIN", MagicCookieValue: "hello"}
-
 // wrapperPlugin is the "wrapper_grpc" plugin: dispensing it yields the raw connection, on which we
 // call methods by path with dynamic messages.
 type wrapperPlugin struct{ plugin.NetRPCUnsupportedPlugin }
@@ -234,7 +231,7 @@ func startHost(cfg hostConfig) (*host, error) {
 	cmd.Dir = cfg.dir
 	h.client = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  handshake,
-		Plugins:          map[string]plugin.Plugin{"wrapper_grpc": wrapperPlugin{}},
+		Plugins:          map[string]plugin.Plugin{pluginName: wrapperPlugin{}},
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           logger,
@@ -261,7 +258,7 @@ func startHost(cfg hostConfig) (*host, error) {
 	protocol, err := h.client.Client()
 	if err == nil {
 		var raw interface{}
-		raw, err = protocol.Dispense("wrapper_grpc")
+		raw, err = protocol.Dispense(pluginName)
 		if err == nil {
 			h.conn = raw.(*grpc.ClientConn)
 		}

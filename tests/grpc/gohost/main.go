@@ -10,7 +10,8 @@
 // golang-github-hashicorp-go-plugin-dev golang-google-protobuf-dev):
 //
 //	GO111MODULE=off GOPATH=<scratch>:/usr/share/gocode GOFLAGS= go build -o gohost gohost
-//	(with these files in <scratch>/src/gohost/; tests/grpc/gohost.py does it and caches the binary)
+//	(with these files and ../gowire/*.go, the wire format it shares with the Go plugin, in
+//	<scratch>/src/gohost/; tests/grpc/gohost.py does it and caches the binary)
 //
 // Usage:
 //

@@ -3,18 +3,28 @@ package main
 // The wire format, read at run time from a serialized FileDescriptorSet that the Python side makes
 // from the runtime's .proto files (the single source): no generated Go code, no committed descriptors.
 // Messages are dynamicpb messages, marshalled by a tiny codec over google.golang.org/protobuf.
+//
+// Shared by both Go programs: this folder's files are compiled into the loader stand-in (gohost/) and
+// into the Go plugin (goplugin/) alike (tests/grpc/gohost.py copies them into each build).
 
 import (
 	"fmt"
 	"os"
 
+	plugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/runtime/protoimpl"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
 )
+
+// handshake is AIservice's HandshakeConfig (grpc/shared/interface.go); pluginName its plugin set's one name.
+var handshake = plugin.HandshakeConfig{ProtocolVersion: 1, MagicCookieKey: "BASIC_PLUGIN", MagicCookieValue: "hello"}
+
+const pluginName = "wrapper_grpc"
 
 // Full method paths, as AIservice calls them.
 const (
@@ -35,15 +45,24 @@ const (
 )
 
 // dynamicCodec marshals any proto.Message (dynamicpb included). grpc-go 1.33's default codec goes
-// through github.com/golang/protobuf 1.3 (Debian), which cannot handle dynamicpb messages.
+// through github.com/golang/protobuf 1.3 (Debian), which cannot handle dynamicpb messages. Messages
+// generated for that older API (go-plugin's own services, grpc's health) are adapted, so a server can
+// use this codec for all of its services.
 type dynamicCodec struct{}
 
 func (dynamicCodec) Marshal(v interface{}) ([]byte, error) {
-	return proto.Marshal(v.(proto.Message))
+	return proto.Marshal(asMessage(v))
 }
 
 func (dynamicCodec) Unmarshal(data []byte, v interface{}) error {
-	return proto.Unmarshal(data, v.(proto.Message))
+	return proto.Unmarshal(data, asMessage(v))
+}
+
+func asMessage(v interface{}) proto.Message {
+	if m, ok := v.(proto.Message); ok {
+		return m
+	}
+	return protoimpl.X.ProtoMessageV2Of(v)
 }
 
 // Name stays "proto": ForceCodec does not change the content-type, which remains application/grpc.
