@@ -3,7 +3,7 @@
 
 - ``tests``: the whole suite (template bakes, runtime, render, gRPC, Docker, docs snippets), then the
   runtime's own tests again on Python 3.9, the Python of the official images, when it is installed.
-- ``lint``: ruff on this repository and on a baked project.
+- ``lint``: ruff on this repository and on a baked project; mypy on the runtime.
 - ``demo``: bake a project with default answers into ./demo and run its local debug run.
 - ``docs``: build the documentation site in strict mode.
 - ``bench``: benchmarks against the vendor SDK, measured in the same run.
@@ -58,13 +58,15 @@ def runtime39(session: nox.Session) -> None:
 
 @nox.session(default=True)
 def lint(session: nox.Session) -> None:
-    """ruff on the repository, and on a project baked with the default answers (wrapper.py, runtime, tests)."""
-    session.install("ruff>=0.6", "cookiecutter>=2.6", "tomli-w>=1.0")
+    """ruff on the repository, and on a project baked with the default answers (wrapper.py, runtime, tests);
+    mypy on the runtime (``[tool.mypy]`` in pyproject.toml)."""
+    session.install("ruff>=0.6", "mypy>=1.10", "cookiecutter>=2.6", "tomli-w>=1.0")
     session.run("ruff", "check", ".")
     # The runtime lives in the template tree, which the repository's config excludes: check it with its own
     # config file, which ships with it (generated projects check it with the same rules).
     session.run("ruff", "check", "--config", RUNTIME_RUFF, "{{cookiecutter.project_name}}/wrapper/aiges",
                 "{{cookiecutter.project_name}}/aiges")
+    session.run("mypy")  # the files, target and strictness: [tool.mypy] in pyproject.toml
     # Bake outside .nox: ruff skips any path below a folder named .nox, and would check nothing.
     baked = Path(tempfile.mkdtemp(prefix="aiges-lint-"))
     try:

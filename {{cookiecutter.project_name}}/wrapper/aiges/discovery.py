@@ -7,7 +7,7 @@ and a ``requestCls`` inherited from a parent Wrapper are found too, and a class 
 instance is expected is reported instead of silently yielding no fields.
 """
 import dataclasses
-from typing import Any, FrozenSet, Iterator, List, Optional, Tuple
+from typing import Any, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 from aiges.fields import Field, ParamField, PayloadField
 
@@ -22,7 +22,7 @@ WRAPPER_METHODS = (
 class Found:
     params: List[ParamField]
     inputs: List[PayloadField]
-    accepts: List[PayloadField]
+    accepts: List[Field]  # body fields, and any other field whose attribute name starts with "accept" (vendor rule)
     request_error: Optional[str] = None
     response_error: Optional[str] = None
 
@@ -75,7 +75,7 @@ def discover(wrapper_cls: type) -> Found:
 
 def user_methods(wrapper_cls: type) -> FrozenSet[str]:
     """Wrapper methods implemented by the user's classes (not only inherited from WrapperBase)."""
-    implemented = set()
+    implemented: Set[str] = set()
     for klass in wrapper_cls.__mro__:
         if vars(klass).get("__aiges_base__") or klass is object:  # WrapperBase marks itself: no import of sdk
             break

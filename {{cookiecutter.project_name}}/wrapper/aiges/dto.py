@@ -7,7 +7,7 @@ The vendor's local quirks that made code pass locally and fail in production are
 """
 import json
 import queue
-from typing import Any, Iterable, List, Optional
+from typing import Any, Iterable, Iterator, List, Optional
 
 from aiges import callback as delivery
 from aiges.core.types import *  # noqa: F403  (wrappers do ``from aiges.dto import Once``)
@@ -48,7 +48,7 @@ class DataListCls:
                 return node
         return None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.list)
 
     def __len__(self) -> int:

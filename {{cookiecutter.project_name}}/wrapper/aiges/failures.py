@@ -24,14 +24,16 @@ RUNTIME_MESSAGES = {
 class ErrorCodes(enum.IntEnum):
     """Base of a plugin's error table: each member is ``NAME = code, "message"`` and compares equal to its code."""
 
+    message: str  # each member's (an annotation only: not a member)
+
     def __new__(cls, code: int, message: str = "") -> "ErrorCodes":
         member = int.__new__(cls, code)
         member._value_ = code
-        member.message = message  # type: ignore[attr-defined]
+        member.message = message
         return member
 
     def __str__(self) -> str:
-        return "%d %s" % (int(self), self.message)  # type: ignore[attr-defined]
+        return "%d %s" % (int(self), self.message)
 
 
 class PluginError(Exception):
@@ -64,7 +66,7 @@ def message_for(errors: Any, code: int) -> Optional[str]:
     """The declared message of ``code`` in a wrapper's table (or the runtime's own), None when unknown."""
     if isinstance(errors, type) and issubclass(errors, ErrorCodes):
         try:
-            return errors(code).message or errors(code).name.replace("_", " ").lower()  # type: ignore[attr-defined]
+            return errors(code).message or errors(code).name.replace("_", " ").lower()
         except ValueError:
             pass
     elif isinstance(errors, dict) and code in errors:

@@ -18,7 +18,8 @@ import json
 import math
 import os
 import sys
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from types import FrameType
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
 
 from aiges.core.types import DataAudio, DataImage, DataOnce, DataText, DataVideo, Types
 
@@ -459,7 +460,7 @@ class VideoBodyField(PayloadField):
         return found
 
 
-FIELD_CLASSES = {cls.__name__: cls for cls in (
+FIELD_CLASSES: Dict[str, Type[Field]] = {cls.__name__: cls for cls in (
     StringParamField, NumberParamField, IntegerParamField, BooleanParamField,
     StringBodyField, JsonBodyField, ImageBodyField, AudioBodyField, VideoBodyField)}
 
@@ -583,7 +584,7 @@ def _is_number(value: Any, integer: bool = False) -> bool:
 
 def _caller_module_dir() -> str:
     """Directory of the module that declared the field (first frame outside this module)."""
-    frame = sys._getframe(1)
+    frame: Optional[FrameType] = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__") == __name__:
         frame = frame.f_back
     if frame is None:

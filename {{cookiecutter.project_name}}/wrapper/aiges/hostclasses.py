@@ -7,7 +7,7 @@ Outside the C wrapper, ``aiges.loading`` may install the runtime's pure-Python `
 classes are ``aiges.dto``'s, so the choice gives the same classes either way.
 """
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiges import dto
 
@@ -18,7 +18,7 @@ def _embedded_module() -> Any:
     module = sys.modules.get("aiges_embed")
     if module is None:
         try:
-            import aiges_embed as module  # type: ignore[import-not-found,no-redef]  # only inside the C wrapper
+            import aiges_embed as module  # type: ignore[no-redef]  # rebinds the lookup above (only in the C wrapper)
         except ImportError:
             return None
     return module if all(hasattr(module, name) for name in NAMES) else None
@@ -26,7 +26,10 @@ def _embedded_module() -> Any:
 
 _HOST = _embedded_module()
 
-if _HOST is not None:
+if TYPE_CHECKING:  # for a type checker, the classes of aiges.dto (aiges_embed's have the same interface)
+    from aiges.dto import Response, ResponseData, SessionCreateResponse
+    from aiges.embed import callback
+elif _HOST is not None:
     Response = _HOST.Response
     ResponseData = _HOST.ResponseData
     SessionCreateResponse = _HOST.SessionCreateResponse

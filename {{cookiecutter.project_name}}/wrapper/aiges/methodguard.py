@@ -50,7 +50,7 @@ def guarded(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
                         ": %s" % error.detail if error.detail else "")
             return answer(error.code)
 
-    guard.__aiges_guarded__ = True  # type: ignore[attr-defined]
+    guard.__aiges_guarded__ = True  # type: ignore[attr-defined]  # a function attribute: the guard's mark
     return guard
 
 

@@ -16,7 +16,7 @@ TRUE_WORDS = ("true", "1")
 FALSE_WORDS = ("false", "0")
 
 
-class Params(Mapping):  # type: ignore[type-arg]
+class Params(Mapping):
     """Read-only params: by the declaration's attribute name (``options.top``) and by key (``options["top"]``)."""
 
     def __init__(self, values: Dict[str, Any], names: Dict[str, str]) -> None:

@@ -49,13 +49,13 @@ def node_problems(node: Any, accepts: Optional[Dict[str, PayloadField]], bytes_o
                          % (key, _describe_type(getattr(node, "type", None)), _describe_type(expected),
                             {0: "DataText", 1: "DataAudio", 2: "DataImage", 3: "DataVideo"}.get(expected)))
     data = getattr(node, "data", None)
-    allowed = (bytes,) if bytes_only else (bytes, memoryview)
-    if not isinstance(data, allowed):
-        hint = {
+    if not (isinstance(data, bytes) or (isinstance(data, memoryview) and not bytes_only)):
+        hints: Dict[type, str] = {
             str: "encode it: setData(text.encode('utf-8'))",
             memoryview: "production needs bytes: setData(bytes(view))",
             bytearray: "production needs bytes: setData(bytes(buffer))",
-        }.get(type(data), "use setData(<bytes>)")
+        }
+        hint = hints.get(type(data), "use setData(<bytes>)")
         found.append("key %r: data must be bytes, got %s (%s)" % (key, type(data).__name__, hint))
     else:
         length = getattr(node, "len", None)

@@ -54,6 +54,8 @@ SESSION_NOT_SUPPORTED = 10905  # the loader's "create failed" code, returned whe
 class Metaclass(type):
     """Keeps the vendor's ``__mappings__`` class attribute (inputs/accepts/params) up to date."""
 
+    __mappings__: Dict[str, Any]
+
     def __new__(mcs, name: str, bases: tuple, attrs: Dict[str, Any]) -> "Metaclass":
         if name != "WrapperBase":
             guard_methods(attrs)  # a PluginError raised in a loader method answers with its code
@@ -223,7 +225,7 @@ def _embedded_callback() -> Any:
     embedded = sys.modules.get("aiges_embed")
     if embedded is None:
         try:
-            import aiges_embed as embedded  # type: ignore[import-not-found,no-redef]
+            import aiges_embed as embedded  # type: ignore[no-redef]  # rebinds the lookup above (only in the C wrapper)
         except ImportError:
             embedded = None
     if embedded is not None and hasattr(embedded, "callback"):

@@ -21,7 +21,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing and argparse cost milliseconds; annotations here are never evaluated
     import argparse
-    from typing import Any, List, Optional, Tuple
+    from typing import Any, Callable, Dict, List, Optional, Tuple
 
 COOKIE_KEY = "BASIC_PLUGIN"
 COOKIE_VALUE = "hello"
@@ -152,7 +152,7 @@ def _is_number(text: str) -> bool:
 # The options the early start-up understands, each with a check of its value (None: takes no value).
 # Anything else (help, --transport, an abbreviation, a bad value) goes to argparse first, so a command
 # line error is reported before any handshake is printed.
-_EARLY_OPTIONS = {
+_EARLY_OPTIONS: Dict[str, Optional[Callable[[str], Any]]] = {
     "--port": str.isdigit, "-w": str.isdigit, "--workers": str.isdigit, "--queue": str.isdigit,
     "--max-message-mb": str.isdigit,
     "--wrapper": bool, "--log-level": ("debug", "info", "warn", "warning", "error").__contains__,
@@ -304,8 +304,10 @@ def _reserve_stdout() -> Optional[int]:
         os.dup2(2, 1)
     except OSError:
         return None
+    reconfigure = getattr(sys.stdout, "reconfigure", None)  # TextIOWrapper's: a stand-in may lack it
     try:
-        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+        if reconfigure is not None:
+            reconfigure(line_buffering=True)
     except (AttributeError, ValueError):
         pass
     return original

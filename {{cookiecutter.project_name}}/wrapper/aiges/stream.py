@@ -182,6 +182,12 @@ class ProcessThreadPool(ThreadPool):
 class Context:
     """A session's context as the vendor's request helpers kept it: sid, params, data, callback handle."""
 
+    sid: str
+    params: Any
+    data: Any
+    callback_handle: Any
+    session_destroyed: bool
+
     def __init__(self) -> None:
         self.reset_ctx()
 
@@ -202,9 +208,9 @@ class Context:
 
     def reset_ctx(self) -> None:
         self.sid = ""
-        self.params: Any = {}
-        self.data: Any = None
-        self.callback_handle: Any = ""
+        self.params = {}
+        self.data = None
+        self.callback_handle = ""
         self.session_destroyed = False
 
 

@@ -17,10 +17,10 @@ class TomlReaderMissing(ImportError):
 
 def _reader() -> Any:
     try:
-        import tomllib  # type: ignore[import-not-found]
+        import tomllib  # type: ignore[import-not-found]  # Python 3.11+; mypy checks as 3.10
     except ImportError:
         try:
-            import tomli as tomllib  # type: ignore[import-not-found,no-redef]
+            import tomli as tomllib
         except ImportError as error:
             raise TomlReaderMissing(INSTALL_HINT) from error
     return tomllib

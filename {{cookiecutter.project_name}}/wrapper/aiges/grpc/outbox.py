@@ -96,8 +96,9 @@ class Outbox:
                     mine.queue.put(message)
                 waiting = []
             self._stream = mine
-        for index, message in enumerate(waiting):
-            if not send(message, self._requeue):  # type: ignore[misc]
+        for index, message in enumerate(waiting):  # none without send
+            assert send is not None
+            if not send(message, self._requeue):
                 with self._lock:
                     self._backlog.extendleft(reversed(waiting[index:]))
                 break

@@ -138,8 +138,8 @@ class WrapperRunner:
             self._refuse(tag, "wrapperOnceExec", errors.INIT_ERROR, str(problem))
             return
         except BaseException as error:  # noqa: BLE001 - every request gets an answer
-            refusal = convert.raised(error)
-            self._refuse(tag, "wrapperOnceExec", refusal.code, refusal.message, traceback=True)
+            answer = convert.raised(error)
+            self._refuse(tag, "wrapperOnceExec", answer.code, answer.message, traceback=True)
             return
         self.outlet(message)
 

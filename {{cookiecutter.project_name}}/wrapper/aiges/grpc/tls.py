@@ -72,7 +72,7 @@ class ServerTls:
             listen.remove(listen.Endpoint("unix", directory=folder))
         return context
 
-    def wrap_listener(self, listener: object) -> "TlsListener":
+    def wrap_listener(self, listener: socket.socket) -> "TlsListener":
         """The built-in transport's listening socket, accepting decrypted connections."""
         return TlsListener(listener, self.context)
 
@@ -80,8 +80,8 @@ class ServerTls:
 class TlsListener(socket.socket):
     """A listening socket whose ``accept()`` returns the plain end of a TLS relay (see the module docstring)."""
 
-    def __init__(self, listener: object, context: ssl.SSLContext) -> None:
-        super().__init__(fileno=listener.detach())  # type: ignore[attr-defined]
+    def __init__(self, listener: socket.socket, context: ssl.SSLContext) -> None:
+        super().__init__(fileno=listener.detach())
         self.context = context
 
     def accept(self) -> Tuple[socket.socket, object]:

@@ -8,11 +8,25 @@ private descriptor pool with protobuf's own API, which every supported version h
 """
 import binascii
 import functools
-from typing import Dict, NamedTuple
+import typing
+from typing import Any, Dict, NamedTuple
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from aiges.grpc.protos import descriptor_set
+
+
+class MessageClass(typing.Protocol):
+    """A message class made at run time from the descriptor set, so its fields are unknown to a type checker:
+    built with keyword fields, parsed and serialized by the transports, its enum values read by name."""
+
+    def __call__(self, **fields: Any) -> Any: ...
+
+    def FromString(self, data: bytes) -> Any: ...  # noqa: N802 (protobuf's name)
+
+    def SerializeToString(self, message: Any) -> bytes: ...  # noqa: N802 (unbound: the class's own method)
+
+    def __getattr__(self, name: str) -> Any: ...  # enum values, e.g. HealthCheckResponse.SERVING
 
 
 class Method(NamedTuple):
@@ -20,8 +34,8 @@ class Method(NamedTuple):
 
     path: str  # "/aiges.WrapperService/wrapperInit"
     name: str
-    request: type
-    response: type
+    request: MessageClass
+    response: MessageClass
     client_streaming: bool
     server_streaming: bool
 
@@ -29,7 +43,7 @@ class Method(NamedTuple):
 class Protocol(NamedTuple):
     """Everything loaded from the protos: message classes by full name, rpcs by service."""
 
-    messages: Dict[str, type]  # "aiges.Response" -> class
+    messages: Dict[str, MessageClass]  # "aiges.Response" -> class
     services: Dict[str, Dict[str, Method]]  # "aiges.WrapperService" -> {"wrapperInit": Method}
 
 
@@ -38,12 +52,12 @@ def serialized_set() -> bytes:
     return binascii.a2b_base64("".join(descriptor_set.DATA))
 
 
-def _message_class(pool: descriptor_pool.DescriptorPool, descriptor: object) -> type:
+def _message_class(pool: descriptor_pool.DescriptorPool, descriptor: object) -> MessageClass:
     """``GetMessageClass`` (protobuf >= 4.21) or ``MessageFactory.GetPrototype`` (3.20)."""
     get_class = getattr(message_factory, "GetMessageClass", None)
     if get_class is not None:
         return get_class(descriptor)
-    return message_factory.MessageFactory(pool).GetPrototype(descriptor)  # type: ignore[attr-defined]
+    return message_factory.MessageFactory(pool).GetPrototype(descriptor)
 
 
 @functools.cache
@@ -53,7 +67,7 @@ def protocol() -> Protocol:
     pool = descriptor_pool.DescriptorPool()
     for file in files:  # protoc writes dependencies first
         pool.Add(file)
-    messages: Dict[str, type] = {}
+    messages: Dict[str, MessageClass] = {}
     services: Dict[str, Dict[str, Method]] = {}
     for file in files:
         prefix = file.package + "." if file.package else ""
@@ -73,7 +87,7 @@ def protocol() -> Protocol:
     return Protocol(messages, services)
 
 
-def message(full_name: str) -> type:
+def message(full_name: str) -> MessageClass:
     """The class of message ``full_name``, e.g. ``message("aiges.Response")``."""
     return protocol().messages[full_name]
 

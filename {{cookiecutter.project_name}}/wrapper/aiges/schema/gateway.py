@@ -7,7 +7,7 @@ encodings, compression and format; the accepts appear under ``parameter.<service
 HTTP gateway reads the requested outputs; and the ``required`` lists are real. Defaults are given
 as ``defaultVal``, the platform's keyword (AIservice renames it to ``default`` for /openapi.json).
 """
-from typing import Any, Dict
+from typing import Any, Dict, cast
 
 from aiges.declarations import Declarations
 from aiges.fields import (
@@ -18,7 +18,9 @@ from aiges.fields import (
     AudioBodyField,
     ParamField,
     PayloadField,
+    StringParamField,
     VideoBodyField,
+    _NumericParamField,
 )
 from aiges.schema.legacy import as_int
 
@@ -137,11 +139,11 @@ def param_schema(field: ParamField) -> Dict[str, Any]:
     block: Dict[str, Any] = {"type": field.json_type}
     _describe(block, field)
     if field.json_type == "string":
-        block["minLength"] = field.min_length  # type: ignore[attr-defined]
-        block["maxLength"] = field.max_length  # type: ignore[attr-defined]
+        string = cast(StringParamField, field)  # the param class of that json_type
+        block["minLength"], block["maxLength"] = string.min_length, string.max_length
     elif field.json_type in ("number", "integer"):
-        block["minimum"] = field.minimum  # type: ignore[attr-defined]
-        block["maximum"] = field.maximum  # type: ignore[attr-defined]
+        numeric = cast(_NumericParamField, field)  # Number/IntegerParamField
+        block["minimum"], block["maximum"] = numeric.minimum, numeric.maximum
     if field.enums:
         block["enum"] = list(field.enums)
     if field.test_value not in (None, "") or field.json_type == "boolean":

@@ -4,10 +4,10 @@ Kept byte-for-byte in meaning for compatibility (docs/reference/files.md), inclu
 payload blocks per media type, no minLength/minimum, accepts absent from ``parameter``. The one
 deliberate change: a ``hosts`` class attribute is honoured (the vendor always wrote the default).
 """
-from typing import Any, Dict, List
+from typing import Any, Dict, List, cast
 
 from aiges.declarations import Declarations, ServiceMeta
-from aiges.fields import ParamField, PayloadField
+from aiges.fields import ParamField, PayloadField, StringParamField, _NumericParamField
 
 HEADER_KEYS = ("appid", "uid", "device_id", "device.imei", "device.imsi", "device.mac", "device.other",
                "net.type", "net.isp", "app.ver")
@@ -82,9 +82,9 @@ def _param(field: ParamField) -> Dict[str, Any]:
     if field.enums:
         block["enum"] = list(field.enums)
     elif field.json_type == "string":
-        block["maxLength"] = field.max_length  # type: ignore[attr-defined]
+        block["maxLength"] = cast(StringParamField, field).max_length  # the param class of that json_type
     else:
-        block["maximum"] = field.maximum  # type: ignore[attr-defined]
+        block["maximum"] = cast(_NumericParamField, field).maximum  # Number/IntegerParamField
     return block
 
 

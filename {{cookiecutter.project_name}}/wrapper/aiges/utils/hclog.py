@@ -110,7 +110,7 @@ def _split(head: Dict[str, Any]) -> List[str]:
     for key, value in head.items():
         if not key.startswith("@"):
             text += "\n%s: %s" % (key, _text(value))
-    base = {key: head[key] for key in ("@level", "@timestamp", "@module") if key in head}
+    base: Dict[str, Any] = {key: head[key] for key in ("@level", "@timestamp", "@module") if key in head}
     budget = MAX_LINE_BYTES - _size(_dump(dict(base, **{"@message": "", "part": "00000/00000"}))) - 16
     escaped = not _encodable(text)  # _dump will escape everything
     pieces: List[str] = []

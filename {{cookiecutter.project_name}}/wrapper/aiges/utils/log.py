@@ -28,7 +28,7 @@ def _make_logger() -> logging.Logger:
     if not any(getattr(handler, "_aiges", False) for handler in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)  # stdout belongs to the gRPC handshake
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        handler._aiges = True  # type: ignore[attr-defined]
+        handler._aiges = True  # type: ignore[attr-defined]  # our mark on a stdlib handler
         logger.addHandler(handler)
     logger.setLevel(_level_from_env())
     logger.propagate = False
@@ -49,7 +49,7 @@ def set_level(level: str) -> None:
     """Apply a loader-style level name (debug/info/warn/error) to the runtime's logger (and, under
     ``aiges.serve``, to the root logger when the server installed its handlers there)."""
     serving = sys.modules.get("aiges.utils.logsetup")
-    active = serving.active() if serving is not None else None  # type: ignore[attr-defined]
+    active = serving.active() if serving is not None else None
     if active is not None:
         active.set_level(level)
         return
@@ -79,7 +79,7 @@ def getFileLogger(name: str = "wrapper", level: int = logging.INFO, log_dir: Opt
     logger = logging.getLogger("%s.%s" % (LOGGER_NAME, name))
     path = os.path.abspath(os.path.join(directory, name + ".log"))
     serving = sys.modules.get("aiges.utils.logsetup")
-    active = serving.active() if serving is not None else None  # type: ignore[attr-defined]
+    active = serving.active() if serving is not None else None
     if active is not None and active.file.path == path:
         pass  # the server writes this file already, and the logger's records reach it
     elif not any(getattr(handler, "baseFilename", None) == path for handler in logger.handlers):

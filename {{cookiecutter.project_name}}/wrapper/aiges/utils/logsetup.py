@@ -15,7 +15,7 @@ records are shown like the runtime's. A wrapper that configured logging itself k
 import logging
 import os
 import sys
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, TextIO
 
 from aiges.utils import hclog, logfile, stdio
 from aiges.utils.log import LOG_FORMAT, LOGGER_NAME, level_number
@@ -53,6 +53,8 @@ class _Console(logging.StreamHandler):
     """The loader's stderr. When it cannot be written (the loader is gone) there is nobody to tell:
     the default error report would go to sys.stderr, which is captured and logged here again."""
 
+    _aiges: bool  # set by install(): the mark of the runtime's own console handler
+
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
         pass
 
@@ -76,7 +78,7 @@ class ServerLogging:
         for handler in list(runtime.handlers):
             if getattr(handler, "_aiges", False):  # the import-time stderr handler: replaced
                 runtime.removeHandler(handler)
-        self.console._aiges = True  # type: ignore[attr-defined]
+        self.console._aiges = True
         runtime.addHandler(self.console)
         runtime.addHandler(self.file)
         root = logging.getLogger()
@@ -101,7 +103,7 @@ class ServerLogging:
             return
         fields = dict(fields, stream=stream)
         exception = fields.pop("exception", None)
-        made = logger.makeRecord(logger.name, level, "<%s>" % stream, 0, message, None, None, func=stream,
+        made = logger.makeRecord(logger.name, level, "<%s>" % stream, 0, message, (), None, func=stream,
                                  extra={"hclog_fields": fields, "hclog_caller": False})
         if exception:
             made.exc_text = str(exception)
@@ -143,6 +145,7 @@ def start(fmt: Optional[str] = None) -> ServerLogging:
     global _active
     if _active is None:
         fmt = fmt or console_format()
+        console: TextIO
         if fmt == "json":  # our own copy of the real stderr: fd 2 becomes a pipe once captured
             console = os.fdopen(os.dup(2), "w", encoding="utf-8", errors="backslashreplace", buffering=1)
         else:

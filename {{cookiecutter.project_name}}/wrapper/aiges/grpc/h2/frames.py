@@ -4,7 +4,7 @@ Only what a gRPC server needs. Every builder returns complete frames as ``bytes`
 join several and hand them to the socket in one ``sendall``.
 """
 import struct
-from typing import List
+from typing import List, Tuple, Union
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 HEADER_SIZE = 9
@@ -48,7 +48,7 @@ def header(length: int, kind: int, flags: int, stream: int) -> bytes:
     return _HEAD.pack(length >> 8, length & 0xFF, kind, flags, stream)
 
 
-def parse_header(buffer: bytes, offset: int) -> tuple:
+def parse_header(buffer: Union[bytes, bytearray], offset: int) -> Tuple[int, int, int, int]:
     """(length, type, flags, stream id) of the frame header at ``offset``."""
     high, low, kind, flags, stream = _HEAD.unpack_from(buffer, offset)
     return (high << 8) | low, kind, flags, stream & 0x7FFFFFFF

@@ -79,7 +79,7 @@ class Stream:
 class Event:
     """Something the peer did that the caller must act on."""
 
-    __slots__ = ()
+    __slots__: Tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return "%s(%s)" % (type(self).__name__, ", ".join("%s=%r" % (name, getattr(self, name))
@@ -205,7 +205,7 @@ class ServerProtocol:
     def receive(self, data: bytes) -> List[Event]:
         """:meth:`feed`, then every event the input makes (python-hyper's ``receive_data``)."""
         self.feed(data)
-        events = []
+        events: List[Event] = []
         while True:
             event = self.next_event()
             if event is None:
@@ -460,8 +460,8 @@ class ServerProtocol:
             if self.send_window > frames.MAX_WINDOW:
                 raise frames.ConnectionError_(frames.FLOW_CONTROL_ERROR, "connection window overflow")
             waiting, self._blocked = list(self._blocked.values()), {}
-            for stream in waiting:
-                self._drain(stream)
+            for blocked in waiting:
+                self._drain(blocked)
             return WindowUpdated(0, increment)
         stream = self.streams.get(stream_id)
         if stream is None:

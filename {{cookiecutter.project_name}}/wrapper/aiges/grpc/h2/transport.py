@@ -27,6 +27,7 @@ class H2Transport:
 
     def start(self) -> None:
         raw = self._listener
+        assert raw is not None, "bind() comes first"
         listener = raw if isinstance(raw, socket.socket) else socket.socket(fileno=raw.detach())
         self._server = Server(listener, self._router, self._max_connections, self._idle_timeout)
         self._server.start()

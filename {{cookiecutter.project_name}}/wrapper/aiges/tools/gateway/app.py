@@ -153,8 +153,8 @@ class Session:
             raise failure_refusal(phases.serving_failure(self.context, failure)) from None
         handle, code = calling.session_handle(created)
         if code or not handle:
-            failure = phases.PhaseFailed("wrapperCreate", "returned %r: no session handle" % (created,))
-            raise failure_refusal(phases.serving_failure(self.context, failure, created=created))
+            refused = phases.PhaseFailed("wrapperCreate", "returned %r: no session handle" % (created,))
+            raise failure_refusal(phases.serving_failure(self.context, refused, created=created))
         self.handle = handle
         await self.ws.send_json({"header": {"code": 0, "message": "success", "sid": self.sid, "status": 0}})
         self.poller = asyncio.ensure_future(self.poll())

@@ -90,8 +90,8 @@ def build_params(declarations: Declarations, overrides: Dict[str, str], emulate:
     if not declarations.undeclared:
         refuse_undeclared("--param", "param", overrides, list(by_key))
     for key, text in overrides.items():
-        field = by_key.get(key)
-        params[key] = text if emulate != "off" or field is None else field.from_wire(text)
+        declared = by_key.get(key)
+        params[key] = text if emulate != "off" or declared is None else declared.from_wire(text)
     if emulate != "off":
         params["sid"] = sid
     return params
@@ -122,11 +122,11 @@ def load_samples(declarations: Declarations, overrides: Dict[str, str]) -> List[
         return samples
     samples = []
     for field in declarations.inputs:
-        path = overrides.get(field.key)
-        if path:
-            with open(path, "rb") as handle:
+        given = overrides.get(field.key)
+        if given:
+            with open(given, "rb") as handle:
                 data = handle.read()
-            source = path
+            source = given
         else:
             data = field.test_value
             source = field.resolve_path() or "inline value"

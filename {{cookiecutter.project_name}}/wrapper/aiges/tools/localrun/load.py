@@ -55,7 +55,7 @@ def measure(context: "phases.Context", collector: "phases.Collector", session: b
         thread.join()
     wall = time.perf_counter() - started
     if failures:
-        raise failures[0]  # type: ignore[misc]
+        raise failures[0]
     rss_after = rss_bytes()
     result = {
         "requests": len(latencies), "concurrency": concurrency, "seconds": wall,

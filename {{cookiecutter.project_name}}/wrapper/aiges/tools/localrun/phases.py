@@ -263,14 +263,14 @@ def execute_once(context: Context, collector: Collector, sid: str) -> Tuple[Any,
         phase = "wrapperOnceExec"
     problems = checks.response_problems(response, context.checked_accepts, context.bytes_only, once=True)
     code = checks.error_code_of(response)
-    failure = None
+    rejected = None
     if problems:
-        failure = PhaseFailed(phase, "its response would be rejected by the loader:\n- " + "\n- ".join(problems))
+        rejected = PhaseFailed(phase, "its response would be rejected by the loader:\n- " + "\n- ".join(problems))
     elif code:
-        failure = PhaseFailed(phase, "answered with error code %d: %s" % (code, calling.error_text(wrapper, code)))
-    if failure is not None:
-        failure.served_ret = served_ret(context, result=response)
-        raise failure
+        rejected = PhaseFailed(phase, "answered with error code %d: %s" % (code, calling.error_text(wrapper, code)))
+    if rejected is not None:
+        rejected.served_ret = served_ret(context, result=response)
+        raise rejected
     return response, elapsed
 
 
@@ -294,9 +294,9 @@ def execute_session(context: Context, collector: Collector, sid: str) -> Session
     handle, code = calling.session_handle(created)
     if code or not handle:
         own_code = code if code and hasattr(created, "error_code") else 0  # a bare str has no code of its own
-        failure = PhaseFailed("wrapperCreate", "returned %r: no session handle%s" % (
+        refused = PhaseFailed("wrapperCreate", "returned %r: no session handle%s" % (
             created, " (error %d: %s)" % (own_code, calling.error_text(wrapper, own_code)) if own_code else ""))
-        raise serving_failure(context, failure, created=created)
+        raise serving_failure(context, refused, created=created)
     nodes: List[Any] = []
     arrivals = collector.queue_for(sid)
     reads = "wrapperRead" in context.declarations.methods
@@ -304,9 +304,12 @@ def execute_session(context: Context, collector: Collector, sid: str) -> Session
     try:
         timings["wrapperWrite"] = 0.0
         for frame in session_frames(context.samples, context.slice_size):
+            def write(frame: Any = frame) -> Any:  # this loop's frame
+                return calling.call_flexibly(wrapper.wrapperWrite,
+                                             [("handle", handle), ("reqData", frame), ("sid", sid)])
+
             try:
-                result, elapsed = guarded("wrapperWrite", context.timeout, lambda frame=frame: calling.call_flexibly(
-                    wrapper.wrapperWrite, [("handle", handle), ("reqData", frame), ("sid", sid)]))
+                result, elapsed = guarded("wrapperWrite", context.timeout, write)
             except PhaseFailed as failure:
                 raise serving_failure(context, failure) from None
             timings["wrapperWrite"] += elapsed

@@ -36,10 +36,12 @@ class Reporter:
 
     def node(self, node: Any, written: Optional[str]) -> None:
         data = getattr(node, "data", b"")
+        kind: Any = getattr(node, "type", None)  # any node a wrapper returns: looked up, never trusted
+        status: Any = getattr(node, "status", None)
         raw = bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else str(data).encode("utf-8")
         self.line("  <- %s: %s, status %s, %d bytes%s" % (
-            getattr(node, "key", "?"), Types.get(getattr(node, "type", None), "?"),
-            Status.get(getattr(node, "status", None), "?"), len(raw), " -> " + written if written else ""))
+            getattr(node, "key", "?"), Types.get(kind, "?"), Status.get(status, "?"), len(raw),
+            " -> " + written if written else ""))
         preview = preview_text(raw)
         if preview:
             for text in preview.splitlines():

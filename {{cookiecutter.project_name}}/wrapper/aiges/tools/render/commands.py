@@ -73,8 +73,8 @@ def render_or_explain(args: argparse.Namespace, command: str, problems_exit: int
         print("%s: %s" % (prefix, error), file=sys.stderr)
         return EXIT_CANNOT, None
     except DeclarationErrors as errors:
-        for error in errors.errors:
-            print("error: %s" % error, file=sys.stderr)
+        for problem in errors.errors:
+            print("error: %s" % problem, file=sys.stderr)
         print("%s: %d problem%s%s" % (prefix, len(errors.errors), "" if len(errors.errors) == 1 else "s", untouched),
               file=sys.stderr)
         return problems_exit, None

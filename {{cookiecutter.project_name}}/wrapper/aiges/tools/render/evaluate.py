@@ -28,6 +28,11 @@ MAX_SEQUENCE = 100000  # refuse to build huge literals from `"x" * n`
 class NotStatic(Exception):
     """An expression this reader cannot evaluate without importing wrapper.py."""
 
+    # Set by the static reader when it knows them (read with getattr and a default): the declaration's name,
+    # and whether the value is only unknown because the module changes it (not because it cannot be read).
+    subject: str
+    uncertain: bool
+
     def __init__(self, reason: str, line: Optional[int] = None) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -36,6 +41,8 @@ class NotStatic(Exception):
 
 class BadCall(Exception):
     """A field constructor call that would fail however it is read (e.g. too many arguments)."""
+
+    subject: str  # set by the static reader: the declaration's name (read with getattr and a default)
 
     def __init__(self, message: str, line: Optional[int] = None) -> None:
         super().__init__(message)
@@ -164,10 +171,10 @@ def evaluate(node: ast.expr, scope: Scope) -> Any:
         kind = {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)]
         return Lit(kind(items))
     if isinstance(node, ast.Dict):
-        if any(key is None for key in node.keys):
+        keys = [key for key in node.keys if key is not None]  # None: a ``**mapping`` entry
+        if len(keys) != len(node.keys):
             raise NotStatic("%s unpacks another mapping" % describe(node), node.lineno)
-        return Lit({_literal(key, scope): _literal(value, scope)  # type: ignore[arg-type]
-                    for key, value in zip(node.keys, node.values)})
+        return Lit({_literal(key, scope): _literal(value, scope) for key, value in zip(keys, node.values)})
     if isinstance(node, ast.Name):
         return _name(node, scope)
     if isinstance(node, ast.Attribute):
@@ -179,7 +186,7 @@ def evaluate(node: ast.expr, scope: Scope) -> Any:
     if isinstance(node, ast.JoinedStr):
         return Lit("".join(_format_part(part, scope) for part in node.values))
     if isinstance(node, ast.Subscript):
-        container, index = _literal(node.value, scope), _literal(_slice(node), scope)
+        container, index = _literal(node.value, scope), _literal(node.slice, scope)  # 3.9+: never wrapped in ast.Index
         try:
             return Lit(container[index])
         except (LookupError, TypeError) as error:
@@ -205,11 +212,6 @@ def _literal(node: ast.expr, scope: Scope) -> Any:
     if not isinstance(result, Lit):
         raise NotStatic("%s is not a literal value" % describe(node), node.lineno)
     return result.value
-
-
-def _slice(node: ast.Subscript) -> ast.expr:
-    inner = node.slice
-    return inner.value if type(inner).__name__ == "Index" else inner  # type: ignore[attr-defined]
 
 
 def _name(node: ast.Name, scope: Scope) -> Any:
@@ -271,8 +273,8 @@ def field_class_of(func: ast.expr, scope: Scope) -> Optional[str]:
             return func.id
         return None
     if isinstance(func, ast.Attribute):
-        module = dotted_module(func.value, scope)
-        return func.attr if module and is_aiges_module(module) and func.attr in FIELD_CLASSES else None
+        dotted = dotted_module(func.value, scope)
+        return func.attr if dotted and is_aiges_module(dotted) and func.attr in FIELD_CLASSES else None
     return None
 
 
@@ -400,7 +402,7 @@ def _path_function(func: ast.expr, scope: Scope) -> Optional[Callable[..., Any]]
 
     if function in ("abspath", "realpath"):
         return absolute
-    return getattr(posixpath, function)  # type: ignore[no-any-return]
+    return getattr(posixpath, function)
 
 
 def _bool_op(node: ast.BoolOp, scope: Scope) -> Any:
@@ -469,7 +471,8 @@ def _format_part(part: ast.expr, scope: Scope) -> str:
         raise NotStatic("%s is not a literal" % describe(part), part.lineno)
     value = _literal(part.value, scope)
     converted = {-1: value, 115: str(value), 114: repr(value), 97: ascii(value)}[part.conversion]
-    spec = "".join(_format_part(item, scope) for item in part.format_spec.values) if part.format_spec else ""
+    spec = ("".join(_format_part(item, scope) for item in part.format_spec.values)
+            if isinstance(part.format_spec, ast.JoinedStr) else "")  # the grammar's only kind of format spec
     try:
         return format(converted, spec)
     except (TypeError, ValueError) as error:

@@ -12,10 +12,13 @@ import subprocess
 import sys
 import tempfile
 import traceback
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 import aiges
 from aiges.tools.render.raw import META_ATTRIBUTES, RawDeclarations, RawField
+
+if TYPE_CHECKING:
+    from aiges.fields import Field
 
 # The folder holding the `aiges` package in use: the child imports the same runtime.
 RUNTIME_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(aiges.__file__)))
@@ -86,8 +89,10 @@ def raw_from_class(cls: type) -> RawDeclarations:
 
     raw.field_holders = has_field_holders(cls)
     raw.methods = sorted(discovery.user_methods(cls))
-    for attribute, groups in (("requestCls", (("params", found.params), ("inputs", found.inputs))),
-                              ("responseCls", (("accepts", found.accepts),))):
+    holders: Sequence[Tuple[str, Sequence[Tuple[str, Sequence[Field]]]]] = (
+        ("requestCls", (("params", found.params), ("inputs", found.inputs))),
+        ("responseCls", (("accepts", found.accepts),)))
+    for attribute, groups in holders:
         holder = getattr(cls, attribute, None)
         names = _attribute_names(holder) if holder is not None and not isinstance(holder, type) else {}
         for group, fields in groups:

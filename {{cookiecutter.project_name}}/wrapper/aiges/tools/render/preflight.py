@@ -9,11 +9,11 @@ travel under ``parameter.<serviceId>``), the init config holds only values the l
 """
 import os
 import posixpath
-from typing import Any, List, Optional, Set
+from typing import Any, List, Optional, Set, cast
 
 from aiges.declarations import Declarations
 from aiges.errors import DeclarationError, DeclarationErrors
-from aiges.fields import ParamField, PayloadField, shown_value
+from aiges.fields import ParamField, PayloadField, StringParamField, _NumericParamField, shown_value
 from aiges.tools.render import names, values
 from aiges.tools.render.aiges_toml import sessions_per_second
 from aiges.tools.render.options import Settings
@@ -56,20 +56,20 @@ def render_problems(declarations: Declarations) -> List[DeclarationError]:
                      line=declarations.lines.get(name))
     if not isinstance(declarations.meta.sub, str) or not declarations.meta.sub.strip():
         fail("%s.sub must be a non-empty string" % declarations.class_name, line=declarations.lines.get("sub"))
-    for field in declarations.params:
-        problem = param_value_problem(field)
+    for param in declarations.params:
+        problem = param_value_problem(param)
         if problem:
-            fail(problem, field.key)
-    for field in declarations.inputs:
-        problem = sample_problem(field)
+            fail(problem, param.key)
+    for payload in declarations.inputs:
+        problem = sample_problem(payload)
         if problem:
-            fail(problem, field.key)
-    param_keys = {field.key for field in declarations.params}
-    for field in declarations.accepts:
-        if field.key in param_keys:
+            fail(problem, payload.key)
+    param_keys = {param.key for param in declarations.params}
+    for output in declarations.accepts:
+        if output.key in param_keys:
             fail("output key %r is also a param's key: an HTTP request names both under parameter.%s, so one would "
-                 "hide the other; rename one of them" % (field.key, declarations.meta.service_id), field.key,
-                 declarations.lines.get("output:" + field.key))
+                 "hide the other; rename one of them" % (output.key, declarations.meta.service_id), output.key,
+                 declarations.lines.get("output:" + output.key))
     for key, value in declarations.config.items():
         problem = config_problem(key, value)
         if problem:
@@ -106,12 +106,14 @@ def param_value_problem(field: ParamField) -> Optional[str]:
     if value in (None, "") or isinstance(value, bool):
         return None
     if field.json_type == "string":
-        low, high = field.min_length, field.max_length  # type: ignore[attr-defined]
+        string = cast(StringParamField, field)  # the param class of that json_type
+        low, high = string.min_length, string.max_length
         if isinstance(value, str) and not low <= len(value) <= high:
             return "test value %s has length %d, outside minLength %d..maxLength %d" % (
                 shown_value(field, value), len(value), low, high)
     elif field.json_type in ("number", "integer"):
-        low, high = field.minimum, field.maximum  # type: ignore[attr-defined]
+        numeric = cast(_NumericParamField, field)  # Number/IntegerParamField
+        low, high = numeric.minimum, numeric.maximum
         if isinstance(value, (int, float)) and not low <= value <= high:
             return "test value %s is outside minimum %r..maximum %r" % (shown_value(field, value), low, high)
     return None

@@ -7,11 +7,11 @@ methods. :func:`build_declarations` turns it into :class:`aiges.declarations.Dec
 """
 import dataclasses
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, cast
 
 from aiges.declarations import DEFAULT_CALL, DEFAULT_HOSTS, DEFAULT_SUB, Declarations, ServiceMeta
 from aiges.errors import DeclarationError, DeclarationErrors
-from aiges.fields import FIELD_CLASSES, Field, PayloadField, build_field, wrapper_relative
+from aiges.fields import FIELD_CLASSES, Field, ParamField, PayloadField, build_field, wrapper_relative
 from aiges.tools.render import values
 
 META_ATTRIBUTES = ("serviceId", "version", "route", "sub", "call", "call_type", "hosts", "webgate_type")
@@ -122,8 +122,11 @@ def build_declarations(raw: RawDeclarations, source: str, wrapper_dir: str) -> D
                 lines.setdefault(item.key, item.line)
                 if group == "accepts":  # an output may share its key with an input: keep both lines
                     lines.setdefault("output:" + item.key, item.line)
-    return Declarations(meta=meta, params=built["params"], inputs=built["inputs"],  # type: ignore[arg-type]
-                        accepts=built["accepts"], config=dict(config), methods=frozenset(raw.methods),
+    # Each group holds its kind: the readers sort params and inputs by class, and non-body accepts failed above.
+    params = cast(List[ParamField], built["params"])
+    inputs, accepts = cast(List[PayloadField], built["inputs"]), cast(List[PayloadField], built["accepts"])
+    return Declarations(meta=meta, params=params, inputs=inputs,
+                        accepts=accepts, config=dict(config), methods=frozenset(raw.methods),
                         class_name=raw.class_name, source=source, lines=lines, session_mode=raw.session_mode,
                         field_holders=raw.field_holders)
 

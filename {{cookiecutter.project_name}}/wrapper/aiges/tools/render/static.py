@@ -120,10 +120,10 @@ class StaticReader:
         try:
             result: Any = evaluate(node.value, scope)
         except NotStatic as error:
-            error.subject = _subject_of(node.value, targets, scope)  # type: ignore[attr-defined]
+            error.subject = _subject_of(node.value, targets, scope)
             result = Deferred(error)
         except BadCall as error:
-            error.subject = _subject_of(node.value, targets, scope)  # type: ignore[attr-defined]
+            error.subject = _subject_of(node.value, targets, scope)
             raise
         for target in targets:
             if isinstance(target, ast.Name) and not block:
@@ -345,7 +345,7 @@ def _literal_attribute(value: Any, label: str, line: Optional[int]) -> Any:
 
 def _uncertain(reason: str, node: ast.AST) -> Deferred:
     error = NotStatic(reason, getattr(node, "lineno", None))
-    error.uncertain = True  # type: ignore[attr-defined]
+    error.uncertain = True
     return Deferred(error)
 
 
