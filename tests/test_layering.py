@@ -150,3 +150,35 @@ def test_the_cycle_finder_finds_a_cycle():
     finally:
         GRAPH.clear()
         GRAPH.update(saved)
+
+
+def imports_inside_functions() -> List[Tuple[str, int, str]]:
+    """``(module, line, source line)`` of every import statement inside a function body."""
+    found = []
+    for module, path in MODULES.items():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for inner in ast.walk(node):
+                    if isinstance(inner, (ast.Import, ast.ImportFrom)):
+                        found.append((module, inner.lineno, lines[inner.lineno - 1]))
+    return sorted(set(found))
+
+
+def says_why(path: Path, line: int) -> bool:
+    """The import line, or the comment line(s) right above it (a group of imports shares one), give a reason."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if "#" in lines[line - 1]:
+        return True
+    index = line - 2
+    while index >= 0 and lines[index].strip().startswith(("import ", "from ")):
+        index -= 1
+    return index >= 0 and lines[index].strip().startswith("#")
+
+
+def test_an_import_inside_a_function_says_why():
+    """Imports sit at the top; one inside a function is there for start-up time or an optional dependency,
+    and a comment says which (docs/explanation/architecture.md)."""
+    unexplained = ["%s:%d: %s" % (module, line, text.strip()) for module, line, text in imports_inside_functions()
+                   if not says_why(MODULES[module], line)]
+    assert unexplained == []

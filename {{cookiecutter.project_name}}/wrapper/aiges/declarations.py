@@ -145,7 +145,7 @@ class Declarations:
 
 def from_wrapper_class(cls: type, source: str = "") -> Declarations:
     """Read the declarations of an imported Wrapper class (the import path of rendering)."""
-    from aiges import discovery
+    from aiges import discovery  # discovery imports fields, which this module's importers need first (import order)
 
     found = discovery.discover(cls)
     lines = _source_lines(cls, source)
@@ -186,8 +186,8 @@ def has_field_holders(cls: type) -> bool:
 
 def _source_lines(cls: type, source: str) -> Dict[str, int]:
     """Lines of the class, its meta attributes and its fields in wrapper.py (as render names them)."""
-    from aiges.discovery import declared_attributes
-    from aiges.sourcelines import file_line_index
+    from aiges.discovery import declared_attributes  # only for line numbers of an error
+    from aiges.sourcelines import file_line_index  # only for line numbers of an error
 
     index = file_line_index(source) if source else {}
     if not index:

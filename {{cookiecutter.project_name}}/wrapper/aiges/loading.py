@@ -48,7 +48,7 @@ def provide_embed_module() -> bool:
         found = None
     if found is not None:
         return False
-    from aiges import embed
+    from aiges import embed  # only when no aiges_embed exists (outside the C wrapper)
 
     sys.modules[EMBED_MODULE] = embed
     return True

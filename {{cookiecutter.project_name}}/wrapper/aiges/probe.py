@@ -104,7 +104,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="the rendered aiges.toml (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for /ping (default: 3)")
     args = parser.parse_args(argv)
-    from aiges import tomlcompat
+    from aiges import tomlcompat  # start-up time: only when no aiges.toml answer is cached
 
     try:
         config = tomlcompat.load_file(args.config)

@@ -145,6 +145,7 @@ class WrapperBase(metaclass=Metaclass):
 
     def _run_locally(self, stream: Optional[bool], argv: Optional[List[str]], exit: Optional[bool],  # noqa: A002
                      options: Dict[str, Any]) -> int:
+        # the one upward import (tests/test_layering.py): Wrapper().run() starts the local run
         from aiges.tools.localrun import commands as run_commands
 
         called_as_script = _caller_is_main(depth=3)
@@ -230,7 +231,7 @@ def _embedded_callback() -> Any:
             embedded = None
     if embedded is not None and hasattr(embedded, "callback"):
         return embedded.callback
-    from aiges.callback import deliver
+    from aiges.callback import deliver  # outside the C wrapper only
 
     return deliver
 

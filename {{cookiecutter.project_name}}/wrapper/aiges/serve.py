@@ -208,7 +208,13 @@ def _announce_early(argv: List[str]) -> Optional[Tuple[Any, Any, Optional[int]]]
     port_range, problem = _port_range()
     if problem:
         return None
-    from aiges.grpc.listen import Endpoint, handshake_line, listen, listen_unix, ports
+    from aiges.grpc.listen import (  # start-up time: the handshake goes out first
+        Endpoint,
+        handshake_line,
+        listen,
+        listen_unix,
+        ports,
+    )
     try:
         if network == "unix":
             listener, endpoint = listen_unix()
@@ -235,9 +241,9 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, Any, Optional[int]
     if problem:
         _report(problem)
         return 1
-    import logging
+    import logging  # start-up time: loaded only when this path runs
 
-    from aiges.utils import logsetup
+    from aiges.utils import logsetup  # start-up time: loaded only when this path runs
 
     logs = logsetup.start()
     log = logging.getLogger("aiges.serve")
@@ -252,7 +258,7 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, Any, Optional[int]
         import google.protobuf  # noqa: F401 - every transport needs it (the messages)
         if args.transport == "grpcio":
             import grpc  # noqa: F401
-        from aiges.grpc.lifecycle import Settings, serve
+        from aiges.grpc.lifecycle import Settings, serve  # start-up time: loaded only when this path runs
     except ImportError as error:
         log.error("python -m aiges.serve --transport %s needs %s (pip install %s): %s", args.transport, needed,
                   needed, error)
@@ -287,10 +293,10 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, Any, Optional[int]
 
 def _report(text: str) -> None:
     """A start-up problem on stderr, as an ERROR entry when a go-plugin host reads it."""
-    from aiges.utils.logsetup import console_format
+    from aiges.utils.logsetup import console_format  # start-up time: loaded only when this path runs
 
     if console_format() == "json":
-        from aiges.utils.hclog import lines
+        from aiges.utils.hclog import lines  # start-up time: loaded only when this path runs
 
         text = "\n".join(lines("error", text, "aiges.serve"))
     sys.stderr.write(text + "\n")
@@ -316,7 +322,7 @@ def _reserve_stdout() -> Optional[int]:
 def _exit_watchdog(code: int, grace: float) -> None:
     """Let the interpreter exit normally (atexit handlers run), but never hang on threads a wrapper
     left running: after ``grace`` seconds the process ends anyway."""
-    import threading
+    import threading  # start-up time: loaded only when this path runs
 
     def force() -> None:
         threading.Event().wait(grace)
@@ -328,7 +334,7 @@ def _exit_watchdog(code: int, grace: float) -> None:
 def run(argv: Optional[List[str]] = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     early = _announce_early(arguments)
-    import argparse
+    import argparse  # start-up time: loaded only when this path runs
 
     description = __doc__.splitlines()[0].replace("``", "")  # plain text in --help
     parser = argparse.ArgumentParser(prog="python -m aiges.serve", description=description)

@@ -100,7 +100,11 @@ def project_setting(wrapper_file: str) -> Tuple[Optional[str], str]:
     from ``[aiges].sessMode`` of the rendered aiges.toml beside wrapper.py. Unreadable files count as
     unset here: render reads and validates ``[tool.aiges]`` itself, with clear errors.
     """
-    from aiges import loading, settings, tomlcompat
+    from aiges import (  # only when the class sets no session_mode (reads the project's settings)
+        loading,
+        settings,
+        tomlcompat,
+    )
     # TomlReaderMissing counts as unreadable too: serving must not fail on it, and the image's build step
     # (`python -m aiges check --in-image`) already refuses an image without a TOML reader, naming the fix.
     unreadable = (OSError, ValueError, tomlcompat.TomlReaderMissing)

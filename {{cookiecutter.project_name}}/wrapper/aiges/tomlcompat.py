@@ -20,7 +20,7 @@ def _reader() -> Any:
         import tomllib  # type: ignore[import-not-found]  # Python 3.11+; mypy checks as 3.10
     except ImportError:
         try:
-            import tomli as tomllib
+            import tomli as tomllib  # the backport, on Python < 3.11 only
         except ImportError as error:
             raise TomlReaderMissing(INSTALL_HINT) from error
     return tomllib

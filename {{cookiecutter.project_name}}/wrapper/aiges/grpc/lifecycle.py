@@ -62,7 +62,7 @@ class Settings:
 
 
 def _workers(settings: Settings) -> Any:
-    from aiges.grpc.workers import DEFAULT_QUEUE, Workers
+    from aiges.grpc.workers import DEFAULT_QUEUE, Workers  # start-up time: loaded only when this path runs
 
     return Workers(settings.workers, DEFAULT_QUEUE if settings.queue is None else settings.queue)
 
@@ -71,12 +71,13 @@ def _open(settings: Settings, tls: Any) -> Tuple[Any, Endpoint]:
     """(transport, where it listens): a fresh private unix socket, or the first free port of
     127.0.0.1; raises OSError naming the range when there is none."""
     if settings.transport == "grpcio":
+        # optional dependency: grpcio, only with --transport grpcio
         from aiges.grpc.transport_grpcio import GrpcioTransport
         grpcio = GrpcioTransport(settings.workers, settings.max_message_bytes, tls)
         if settings.network == "unix":
             return grpcio, grpcio.bind_unix(listen.unix_endpoint())
         return grpcio, Endpoint("tcp", port=_tcp(grpcio.bind, settings))
-    from aiges.grpc.h2.transport import H2Transport
+    from aiges.grpc.h2.transport import H2Transport  # start-up time: loaded only when this path runs
     listener, endpoint = settings.listener, settings.endpoint
     if listener is None:
         if settings.network == "unix":
@@ -127,7 +128,7 @@ def serve(settings: Settings, announce: Callable[[str], None]) -> int:
     A unix endpoint's directory is removed on the way out, whatever ends the serving."""
     tls = None
     if settings.client_cert:
-        from aiges.grpc.tls import ServerTls
+        from aiges.grpc.tls import ServerTls  # needs cryptography, only under AutoMTLS
         tls = ServerTls.for_client(settings.client_cert)  # ValueError: a certificate we cannot use
     server, endpoint = _open(settings, tls)
     try:
@@ -182,9 +183,9 @@ def _serve(server: Any, endpoint: Endpoint, settings: Settings, announce: Callab
 def _install(server: Any, settings: Settings, request_stop: Callable[[str], None]) -> Any:
     """Load the runtime and the protocol, then let waiting calls through."""
     import aiges.utils.log  # noqa: F401  (the runtime's stderr handler for every aiges.* logger)
-    from aiges.grpc.outbox import Outbox
-    from aiges.grpc.runner import WrapperRunner
-    from aiges.grpc.services import State, all_services
+    from aiges.grpc.outbox import Outbox  # start-up time: loaded only when this path runs
+    from aiges.grpc.runner import WrapperRunner  # start-up time: loaded only when this path runs
+    from aiges.grpc.services import State, all_services  # start-up time: loaded only when this path runs
 
     outbox = Outbox()
     runner = WrapperRunner(outbox.put, settings.wrapper, settings.wrapper_argv, settings.max_message_bytes)

@@ -50,7 +50,7 @@ class WrapperRunner:
             if self.wrapper is not None:
                 log.warning("wrapperInit called again: the wrapper is already initialised, keeping it")
                 return errors.OK
-            from aiges.utils.logsetup import apply_config
+            from aiges.utils.logsetup import apply_config  # start-up time: loaded only when this path runs
             apply_config(config)  # log.level, log.file
             if self.argv is not None:
                 sys.argv = list(self.argv)
@@ -85,6 +85,7 @@ class WrapperRunner:
             if wrapper is None:
                 raise NotReady("wrapperSchema called before a successful wrapperInit")
             if hasattr(wrapper, "schema_dict"):
+                # the sdk is loaded with the wrapper, after the handshake (start-up time)
                 from aiges.sdk import schema_json
                 return schema_json(wrapper)
             text = wrapper.schema()
@@ -255,7 +256,7 @@ def _instantiate(cls: type) -> Any:
 def _only_async_once(wrapper: Any) -> bool:
     """True when the class implements only ``wrapperOnceExecAsync`` (results come by callback)."""
     try:
-        from aiges.sdk import WrapperBase
+        from aiges.sdk import WrapperBase  # the sdk is loaded with the wrapper, after the handshake (start-up time)
     except ImportError:  # pragma: no cover - the runtime always has sdk
         return False
     cls = type(wrapper)

@@ -32,10 +32,10 @@ def generate(common_name: str = "localhost", days: int = 365) -> Certificate:
     Raises ValueError (with the fix) when ``cryptography`` is not installed.
     """
     try:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+        from cryptography import x509  # optional dependency: cryptography, only under AutoMTLS
+        from cryptography.hazmat.primitives import hashes, serialization  # optional (cryptography)
+        from cryptography.hazmat.primitives.asymmetric import ec  # optional (cryptography)
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # optional (cryptography)
     except ImportError as error:
         raise ValueError(NEEDS) from error
     key = ec.generate_private_key(ec.SECP256R1())

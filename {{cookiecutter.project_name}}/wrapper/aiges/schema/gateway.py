@@ -221,7 +221,7 @@ def accept_request_schema(field: PayloadField) -> Dict[str, Any]:
 
 def sample_request(declarations: Declarations) -> Dict[str, Any]:
     """A request body built from the declared test values (used by tests and docs examples)."""
-    import base64
+    import base64  # only for --request
 
     service_id = declarations.meta.service_id
     section: Dict[str, Any] = {field.key: field.test_value for field in declarations.params

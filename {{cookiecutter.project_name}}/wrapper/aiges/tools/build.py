@@ -16,15 +16,19 @@ classic builder, which is why the generated Dockerfile avoids BuildKit-only synt
 import argparse
 import dataclasses
 import hashlib
+import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from typing import IO, Any, Dict, List, Optional, Tuple
 
-from aiges import loading
+from aiges import loading, tomlcompat
+from aiges.errors import AigesError
 from aiges.tools.render.names import default_tag
+from aiges.tools.render.options import load_settings
 
 EXIT_FAILED = 1
 EXIT_CANNOT = 2  # cannot run at all: a missing dependency (as every command), a bad command line (argparse)
@@ -164,7 +168,6 @@ def make_plan(args: argparse.Namespace) -> Plan:
 
 def rendered_plugin_cmd(root: str) -> Optional[str]:
     """``[aiges].pythonPluginCmd`` of the project's aiges.toml (None in cgo mode or without the file)."""
-    from aiges import tomlcompat
 
     try:
         document = tomlcompat.load_file(os.path.join(root, "aiges.toml"))
@@ -182,8 +185,16 @@ def read_project(root: str, dockerfile: str, verify: bool, out: IO[str]) -> Tupl
     Dockerfile whose loader mode or ``-s`` section no longer matches ``[tool.aiges]``.
     """
     try:
-        from aiges.errors import DeclarationError, DeclarationErrors
-        from aiges.tools.render import outputs, pipeline, reading, tomlout
+        from aiges.errors import (  # a runtime without the render package falls back to importing wrapper.py
+            DeclarationError,
+            DeclarationErrors,
+        )
+        from aiges.tools.render import (  # a runtime without the render package falls back to importing wrapper.py
+            outputs,
+            pipeline,
+            reading,
+            tomlout,
+        )
     except ImportError:  # a runtime without the render package: import wrapper.py instead
         try:
             return _identity_from_import(loading.find_wrapper_file(root))
@@ -265,8 +276,8 @@ def dockerfile_arg_default(dockerfile: str, name: str) -> Optional[str]:
 def connect() -> Any:
     """A docker SDK client for the engine in the environment (DOCKER_HOST or the default socket)."""
     try:
-        import docker
-        from docker.errors import DockerException
+        import docker  # optional dependency: the docker SDK
+        from docker.errors import DockerException  # optional (docker)
     except ImportError:
         raise BuildError("the docker SDK is not installed: pip install docker", EXIT_CANNOT) from None
     try:
@@ -281,7 +292,7 @@ def connect() -> Any:
 
 def build_image(client: Any, plan: Plan, out: IO[str]) -> str:
     """Run the build, echoing the builder's steps and pip's output; returns the image id."""
-    from docker.errors import APIError
+    from docker.errors import APIError  # optional (docker)
 
     started = time.monotonic()
     image_id = None
@@ -334,7 +345,7 @@ def build_context(plan: Plan) -> IO[bytes]:
     earlier offline build (other pins, another Python) would break a later online build. Left out,
     an online build always installs from the index.
     """
-    from docker.utils import build as docker_build
+    from docker.utils import build as docker_build  # optional (docker)
 
     exclude: List[str] = []
     ignore_file = os.path.join(plan.root, ".dockerignore")
@@ -348,7 +359,7 @@ def build_context(plan: Plan) -> IO[bytes]:
 
 def ensure_base_image(client: Any, plan: Plan, out: IO[str]) -> None:
     """Pull the base image when it is missing, so a failure names the image and how to choose another."""
-    from docker.errors import APIError, ImageNotFound
+    from docker.errors import APIError, ImageNotFound  # optional (docker)
 
     base = plan.buildargs.get("BASE_IMAGE") or plan.base_image
     if not base or "$" in base:
@@ -360,7 +371,7 @@ def ensure_base_image(client: Any, plan: Plan, out: IO[str]) -> None:
         pass
     except APIError as error:
         raise BuildError(f"the engine cannot look up the base image {base}: {_first_line(error)}") from None
-    from docker.utils import parse_repository_tag
+    from docker.utils import parse_repository_tag  # optional (docker)
 
     _say(out, f"pulling the base image {base}")
     repository, tag = parse_repository_tag(base)
@@ -449,7 +460,6 @@ def _run(client: Any, plan: Plan, command: List[str], **options: Any) -> Tuple[i
 
 
 def _verify_import(client: Any, plan: Plan) -> str:
-    import json
 
     code, stdout, stderr = _run(client, plan, ["python3", "-c", _IMPORT_PROBE])
     try:
@@ -544,8 +554,6 @@ def summary(client: Any, plan: Plan, image_id: str) -> str:
 
 def deploy_line(plan: Plan) -> str:
     """The image to put in deploy/k8s, and whether the rendered manifests already name it."""
-    from aiges.errors import AigesError
-    from aiges.tools.render.options import load_settings
 
     try:
         settings = load_settings(plan.root)
@@ -607,7 +615,6 @@ def requirements_for(path: str, version: str, platforms: List[str]) -> str:
     3.9 image needs (and the offline build would then fail). Lines whose marker holds for the image
     are kept without it, the others dropped; option lines are kept as they are.
     """
-    import tempfile
 
     environment = _marker_environment(version, platforms)
     kept = []
@@ -635,9 +642,9 @@ def _marker_environment(version: str, platforms: List[str]) -> Dict[str, str]:
 
 def _marker_holds(marker: str, environment: Dict[str, str], path: str) -> bool:
     try:
-        from packaging.markers import InvalidMarker, Marker
+        from packaging.markers import InvalidMarker, Marker  # optional: packaging, else pip's vendored copy
     except ImportError:  # pip always carries a copy
-        from pip._vendor.packaging.markers import InvalidMarker, Marker
+        from pip._vendor.packaging.markers import InvalidMarker, Marker  # optional: pip's vendored packaging
     try:
         return bool(Marker(marker).evaluate(environment))
     except InvalidMarker as error:

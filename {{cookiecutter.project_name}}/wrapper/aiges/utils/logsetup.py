@@ -164,5 +164,5 @@ def apply_config(config: Dict[str, str]) -> None:
     if _active is not None:
         _active.apply_config(config)
     elif config.get("log.level"):
-        from aiges.utils.log import set_level
+        from aiges.utils.log import set_level  # log imports logsetup's formats (a cycle at the top)
         set_level(config["log.level"])

@@ -249,7 +249,7 @@ class Capture:
     def _keep_fault_reports(self) -> None:
         """A crash report (``faulthandler``, -X faulthandler) cannot pass the pipe reader of a dying
         process: it goes to the loader's stderr directly (plain text, logged at DEBUG)."""
-        import faulthandler
+        import faulthandler  # only when a crash handler is installed
 
         if faulthandler.is_enabled():
             faulthandler.enable(file=self.target_fd)

@@ -9,6 +9,7 @@ import signal
 import sys
 from typing import Any, Optional, Tuple
 
+from aiges import loading
 from aiges.errors import AigesError
 from aiges.schema.gateway import gateway_schema, sample_request
 from aiges.tools.gateway import example
@@ -30,7 +31,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> Tuple[Any, Any, str]:
-    from aiges import loading
 
     wrapper_file = loading.find_wrapper_file(args.location)
     root = loading.project_root(wrapper_file)
@@ -60,7 +60,7 @@ def main(args: argparse.Namespace) -> int:
     except ImportError:
         print(MISSING_AIOHTTP, file=sys.stderr)
         return 2
-    from aiges.tools.gateway import app, page
+    from aiges.tools.gateway import app, page  # after the aiohttp check: optional dependency
 
     schema, warning = page.page_schema(root, fresh)
     if warning:
@@ -89,9 +89,9 @@ def main(args: argparse.Namespace) -> int:
 
 
 async def _serve(plugin: Any, args: argparse.Namespace) -> None:
-    from aiohttp import web
+    from aiohttp import web  # optional dependency: aiohttp
 
-    from aiges.tools.gateway import app
+    from aiges.tools.gateway import app  # after the aiohttp check: optional dependency
 
     runner = web.AppRunner(app.build_app(plugin), access_log=None)
     await runner.setup()

@@ -6,12 +6,14 @@ the loader would reject, 2 for bad command-line input or declarations.
 import argparse
 import os
 import sys
+import traceback
 from typing import Any, Dict, List, Optional
 
-from aiges import calling, settings
+from aiges import calling, loading, settings
 from aiges.core.types import Status, Types
 from aiges.declarations import Declarations
 from aiges.errors import AigesError
+from aiges.fields import looks_secret
 from aiges.tools.localrun import load, phases
 from aiges.tools.localrun.inputs import (
     DEFAULT_SID,
@@ -54,7 +56,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from aiges import loading
 
     reporter = Reporter(quiet=args.quiet)
     args.input = _absolute_inputs(args.input)  # given relative to where the command runs, before any chdir
@@ -67,7 +68,6 @@ def main(args: argparse.Namespace) -> int:
         reporter.failure("cannot load the wrapper: %s: %s" % (type(error).__name__, error))
         return EXIT_USAGE
     except Exception as error:  # noqa: BLE001 - user code at import time
-        import traceback
 
         reporter.failure("importing wrapper.py raised %s: %s\n%s"
                          % (type(error).__name__, error, traceback.format_exc()))
@@ -90,7 +90,6 @@ def run_instance(wrapper: Any, argv: List[str], stream: Optional[bool] = None, *
         args.stream = stream
     for name, value in options.items():
         setattr(args, name, value)
-    from aiges import loading
 
     source = getattr(sys.modules.get(type(wrapper).__module__), "__file__", None) or os.getcwd()
     try:
@@ -237,7 +236,6 @@ def _report_failure(reporter: Reporter, wrapper: Any, failure: "phases.PhaseFail
 
 def _shown_params(params: Dict[str, Any]) -> Dict[str, Any]:
     """The params as printed: values of secret-looking keys (api_key, token, ...) are masked."""
-    from aiges.fields import looks_secret
 
     return {key: ("***" if looks_secret(key) and value not in (None, "") else value) for key, value in params.items()}
 

@@ -13,7 +13,10 @@ from aiges import tomlcompat
 from aiges.core.types import DataAudio, DataImage, DataText, DataVideo
 from aiges.declarations import Declarations
 from aiges.dto import DataListCls, DataListNode
+from aiges.errors import DeclarationError
 from aiges.fields import to_wire_string
+from aiges.tools.render.aiges_toml import wrapper_section
+from aiges.tools.render.options import load_settings
 
 EMULATION_MODES = ("cgo", "grpc", "off")
 DEFAULT_SID = "test-111111"
@@ -54,9 +57,6 @@ def build_config(declared: Dict[str, Any], project_root: str, overrides: Dict[st
 def stale_config_warning(declarations: Declarations, project_root: str) -> Optional[str]:
     """A warning when aiges.toml's ``[wrapper]`` is not what render would write now (e.g. the last render
     failed after ``config`` changed). The run still passes the file's values: the loader reads that file."""
-    from aiges.errors import DeclarationError
-    from aiges.tools.render.aiges_toml import wrapper_section
-    from aiges.tools.render.options import load_settings
 
     candidate = rendered_config_file(project_root)
     if candidate is None or not os.path.isfile(os.path.join(project_root, "pyproject.toml")):

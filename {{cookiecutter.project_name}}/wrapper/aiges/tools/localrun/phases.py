@@ -179,7 +179,7 @@ def served_ret(context: Context, result: Any = None, error: Optional[BaseExcepti
     if context.emulate != "grpc":
         return None
     try:
-        from aiges.grpc import convert
+        from aiges.grpc import convert  # gRPC emulation only: needs protobuf, an optional dependency of the local run
     except ImportError:  # protobuf is missing: the server could not run either
         return None
     if error is not None:

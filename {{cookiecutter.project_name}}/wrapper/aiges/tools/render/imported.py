@@ -63,7 +63,7 @@ def child_main(wrapper_file: str, result_file: str) -> int:
     """Runs in the subprocess: import, read, write the result file (always, even on failure)."""
     try:
         with contextlib.redirect_stdout(sys.stderr):
-            from aiges.loading import import_wrapper
+            from aiges.loading import import_wrapper  # runs in the import subprocess only
 
             cls, _ = import_wrapper(wrapper_file)
             document: Dict[str, Any] = {"ok": True, "declarations": raw_from_class(cls).to_json()}
@@ -77,7 +77,7 @@ def child_main(wrapper_file: str, result_file: str) -> int:
 
 def raw_from_class(cls: type) -> RawDeclarations:
     """What an imported Wrapper class declares, as aiges.discovery finds it."""
-    from aiges import discovery
+    from aiges import discovery  # runs in the import subprocess only
 
     found = discovery.discover(cls)
     raw = RawDeclarations(class_name=cls.__name__, request_error=found.request_error,
@@ -85,7 +85,7 @@ def raw_from_class(cls: type) -> RawDeclarations:
     raw.meta = {name: getattr(cls, name) for name in META_ATTRIBUTES if hasattr(cls, name)}
     raw.config = getattr(cls, "config", {})
     raw.session_mode = getattr(cls, "session_mode", None)
-    from aiges.declarations import has_field_holders
+    from aiges.declarations import has_field_holders  # runs in the import subprocess only
 
     raw.field_holders = has_field_holders(cls)
     raw.methods = sorted(discovery.user_methods(cls))
@@ -105,7 +105,7 @@ def raw_from_class(cls: type) -> RawDeclarations:
 
 def _attribute_names(holder: Any) -> Dict[int, List[Tuple[str, str]]]:
     """Attribute name and declaring class of each field object (a field may be bound twice)."""
-    from aiges.discovery import declared_attributes
+    from aiges.discovery import declared_attributes  # runs in the import subprocess only
 
     names: Dict[int, List[Tuple[str, str]]] = {}
     for name, value in declared_attributes(holder):

@@ -59,6 +59,7 @@ import re
 from typing import Any, Dict, List, Optional
 
 from aiges.errors import DeclarationError
+from aiges.settings import tool_settings
 from aiges.utils.logfile import DEFAULT_PATH as DEFAULT_LOG_FILE
 
 PLUGIN_MODES = ("grpc", "cgo")
@@ -123,7 +124,6 @@ RETIRED_KEYS = {
 
 def load_settings(project_root: str) -> Settings:
     """Read and validate ``[tool.aiges]`` of ``<project_root>/pyproject.toml``."""
-    from aiges.settings import tool_settings
 
     path = os.path.join(project_root, "pyproject.toml")
     try:

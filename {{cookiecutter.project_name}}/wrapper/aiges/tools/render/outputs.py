@@ -10,6 +10,8 @@ import os
 import tempfile
 from typing import Any, Dict, List, Optional, Sequence
 
+from aiges import tomlcompat
+
 
 @dataclasses.dataclass(frozen=True)
 class Output:
@@ -109,7 +111,6 @@ def _lines(text: str) -> List[str]:
 
 
 def _same_document(old: Optional[bytes], document: Dict[str, Any]) -> bool:
-    from aiges import tomlcompat
 
     if old is None:
         return False

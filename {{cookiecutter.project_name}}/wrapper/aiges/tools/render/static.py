@@ -13,10 +13,11 @@ import dataclasses
 import os
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from aiges.discovery import WRAPPER_METHODS
+from aiges.discovery import WRAPPER_METHODS, _instance_problem
 from aiges.errors import DeclarationError
 from aiges.fields import FIELD_CLASSES, ParamField, PayloadField
 from aiges.loading import WRAPPER_CLASS
+from aiges.sdk import WrapperBase
 from aiges.sessionmode import ATTRIBUTE as SESSION_MODE
 from aiges.sourcelines import read_source
 from aiges.tools.render.evaluate import (
@@ -303,7 +304,6 @@ class StaticReader:
         if isinstance(value, Deferred):
             raise value.error
         if isinstance(value, ClassRef):
-            from aiges.discovery import _instance_problem
 
             problem = _instance_problem(attribute, type(_class_name(value), (), {}), raw.class_name)
             setattr(raw, "request_error" if attribute == "requestCls" else "response_error", problem)
@@ -366,7 +366,6 @@ def _subject_of(value: ast.expr, targets: List[ast.expr], scope: Scope) -> str:
 
 
 def _wrapper_base_attribute(name: str) -> Any:
-    from aiges.sdk import WrapperBase
 
     for klass in WrapperBase.__mro__[:-1]:
         if name in vars(klass):

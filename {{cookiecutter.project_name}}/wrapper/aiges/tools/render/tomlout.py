@@ -14,7 +14,7 @@ class MissingDependency(Exception):
 
 def require_tomli_w() -> Any:
     try:
-        import tomli_w
+        import tomli_w  # optional dependency: tomli-w, for rendering only
     except ImportError as error:
         raise MissingDependency(INSTALL_HINT) from error
     return tomli_w
