@@ -8,6 +8,7 @@
 - ``docs``: build the documentation site in strict mode.
 - ``bench``: benchmarks against the vendor SDK, measured in the same run.
 """
+
 import os
 import shutil
 import tempfile
@@ -39,39 +40,101 @@ def tests(session: nox.Session) -> None:
 def runtime39(session: nox.Session) -> None:
     """The runtime on Python 3.9 (the official images' Python): its unit tests, the gRPC server over real
     loopback gRPC (on both transports), and bakes whose generated test suites run on 3.9."""
-    session.install("pytest>=8", "jsonschema>=4", "tomli>=2", "tomli-w>=1", "grpcio>=1.48", "protobuf>=3.20",
-                    "cookiecutter>=2.6", "pytest-cookies>=0.7", "ruff>=0.6", "pyyaml>=6", "hypothesis>=6", "hpack>=4",
-                    "h2>=4", "cryptography>=3.4", "aiohttp>=3.8")
-    session.run("python", "-m", "pytest", "tests/runtime", "tests/grpc", "tests/gateway", "-p", "no:cacheprovider",
-                "--ignore", "tests/gateway/test_browser.py",  # the browser test runs in the tests session (playwright)
-                *session.posargs)
+    session.install(
+        "pytest>=8",
+        "jsonschema>=4",
+        "tomli>=2",
+        "tomli-w>=1",
+        "grpcio>=1.48",
+        "protobuf>=3.20",
+        "cookiecutter>=2.6",
+        "pytest-cookies>=0.7",
+        "ruff>=0.6",
+        "pyyaml>=6",
+        "hypothesis>=6",
+        "hpack>=4",
+        "h2>=4",
+        "cryptography>=3.4",
+        "aiohttp>=3.8",
+    )
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/runtime",
+        "tests/grpc",
+        "tests/gateway",
+        "-p",
+        "no:cacheprovider",
+        "--ignore",
+        "tests/gateway/test_browser.py",  # the browser test runs in the tests session (playwright)
+        *session.posargs,
+    )
     # The same loader-facing tests on grpcio's transport (the built-in one is the default above).
-    session.run("python", "-m", "pytest", "tests/grpc", "-p", "no:cacheprovider", "-k", "not h2_", *session.posargs,
-                env={"AIGES_TRANSPORT": "grpcio"})
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/grpc",
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        "not h2_",
+        *session.posargs,
+        env={"AIGES_TRANSPORT": "grpcio"},
+    )
     # The oldest protobuf the runtime supports: messages are built from the checked-in descriptor set at run time.
     session.install("protobuf==3.20.3")
-    session.run("python", "-m", "pytest", "tests/grpc/test_grpc_protocol.py", "tests/grpc/test_grpc_faults.py",
-                "tests/grpc/test_gohost.py", "-p", "no:cacheprovider", *session.posargs)
-    session.run("python", "-m", "pytest", "tests/template/test_bake.py", "-p", "no:cacheprovider",
-                "-k", "generated_test_suite or python_files_compile or everything_is_rendered", *session.posargs)
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/grpc/test_grpc_protocol.py",
+        "tests/grpc/test_grpc_faults.py",
+        "tests/grpc/test_gohost.py",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+    )
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/template/test_bake.py",
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        "generated_test_suite or python_files_compile or everything_is_rendered",
+        *session.posargs,
+    )
 
 
 @nox.session(default=True)
 def lint(session: nox.Session) -> None:
-    """ruff on the repository, and on a project baked with the default answers (wrapper.py, runtime, tests);
-    mypy on the runtime (``[tool.mypy]`` in pyproject.toml)."""
+    """ruff check and ruff format on the repository, and ruff check on a project baked with the default answers
+    (wrapper.py, runtime, tests); mypy on the runtime (``[tool.mypy]`` in pyproject.toml)."""
     session.install("ruff>=0.6", "mypy>=1.10", "cookiecutter>=2.6", "tomli-w>=1.0")
     session.run("ruff", "check", ".")
     # The runtime lives in the template tree, which the repository's config excludes: check it with its own
     # config file, which ships with it (generated projects check it with the same rules).
-    session.run("ruff", "check", "--config", RUNTIME_RUFF, "{{cookiecutter.project_name}}/wrapper/aiges",
-                "{{cookiecutter.project_name}}/aiges")
+    session.run(
+        "ruff",
+        "check",
+        "--config",
+        RUNTIME_RUFF,
+        "{{cookiecutter.project_name}}/wrapper/aiges",
+        "{{cookiecutter.project_name}}/aiges",
+    )
+    # The formatter too, with the same two configs (ruff format --check fails on any file it would change).
+    session.run("ruff", "format", "--check", ".")
+    session.run("ruff", "format", "--check", "--config", RUNTIME_RUFF, "{{cookiecutter.project_name}}/wrapper/aiges")
     session.run("mypy")  # the files, target and strictness: [tool.mypy] in pyproject.toml
     # Bake outside .nox: ruff skips any path below a folder named .nox, and would check nothing.
     baked = Path(tempfile.mkdtemp(prefix="aiges-lint-"))
     try:
-        session.run("cookiecutter", "--no-input", "--output-dir", str(baked), str(ROOT), "project_name=lint-demo",
-                    silent=True)
+        session.run(
+            "cookiecutter", "--no-input", "--output-dir", str(baked), str(ROOT), "project_name=lint-demo", silent=True
+        )
         session.chdir(str(baked / "lint-demo"))
         session.run("ruff", "check", "--no-cache", ".")
     finally:

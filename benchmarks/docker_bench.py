@@ -9,6 +9,7 @@ editing only wrapper.py (both should reuse the dependency layer).
 Needs a Docker engine and the stand-in base (``.ci/docker-setup.sh``). Writes
 benchmarks/results/docker.json and docker.md and prints the table. Images made here are removed.
 """
+
 import datetime
 import json
 import os
@@ -59,8 +60,16 @@ def log(message: str) -> None:
 def build(client: Any, context: Path, tag: str, nocache: bool = False) -> float:
     """Build with the classic builder (as ``python -m aiges build`` does); returns seconds."""
     started = time.perf_counter()
-    for chunk in client.api.build(path=str(context), tag=tag, buildargs={"BASE_IMAGE": support.BASE_IMAGE},
-                                  nocache=nocache, rm=True, forcerm=True, pull=False, decode=True):
+    for chunk in client.api.build(
+        path=str(context),
+        tag=tag,
+        buildargs={"BASE_IMAGE": support.BASE_IMAGE},
+        nocache=nocache,
+        rm=True,
+        forcerm=True,
+        pull=False,
+        decode=True,
+    ):
         if "error" in chunk:
             raise RuntimeError(f"building {tag} failed: {chunk['error']}")
     elapsed = time.perf_counter() - started
@@ -84,8 +93,14 @@ def rebuilds_after_edit(client: Any, contexts: Dict[str, Path], tags: Dict[str, 
             before = pip_layer(client, tags[name])
             times[name].append(build(client, context, tags[name]))
             reused[name] = reused[name] and pip_layer(client, tags[name]) == before
-    return {name: {"rebuild_s": statistics.median(times[name]), "rebuild_runs_s": times[name],
-                   "dependency_layer_reused": reused[name]} for name in contexts}
+    return {
+        name: {
+            "rebuild_s": statistics.median(times[name]),
+            "rebuild_runs_s": times[name],
+            "dependency_layer_reused": reused[name],
+        }
+        for name in contexts
+    }
 
 
 def pip_layer(client: Any, tag: str) -> Optional[str]:
@@ -122,27 +137,44 @@ def human(size_bytes: float) -> str:
 
 def engine_facts(client: Any) -> Dict[str, Any]:
     version = client.version()
-    probe = client.containers.run(support.BASE_IMAGE, ["python3", "-c",
-                                  "import sys, pip; print(sys.version.split()[0], pip.__version__)"], remove=True)
+    probe = client.containers.run(
+        support.BASE_IMAGE,
+        ["python3", "-c", "import sys, pip; print(sys.version.split()[0], pip.__version__)"],
+        remove=True,
+    )
     python, pip = probe.decode().split()
-    return {"cpus": os.cpu_count(), "load_average": [round(value, 2) for value in os.getloadavg()],
-            "engine": version.get("Version"), "api": version.get("ApiVersion"), "base_image": support.BASE_IMAGE,
-            "base_image_id": client.images.get(support.BASE_IMAGE).short_id, "base_python": python, "base_pip": pip}
+    return {
+        "cpus": os.cpu_count(),
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+        "engine": version.get("Version"),
+        "api": version.get("ApiVersion"),
+        "base_image": support.BASE_IMAGE,
+        "base_image_id": client.images.get(support.BASE_IMAGE).short_id,
+        "base_python": python,
+        "base_pip": pip,
+    }
 
 
 def measure(client: Any, work: Path) -> Dict[str, Any]:
     project = support.copy_project(support.bake({}, work / "bake"), work / "ours")
     support.make_private(project)  # layers nobody else builds: no other session's cache can stand in
-    contexts = {"ours": project, "vendor": vendor_context(project, work / "vendor"),
-                "requirements only": requirements_context(project, work / "floor")}
+    contexts = {
+        "ours": project,
+        "vendor": vendor_context(project, work / "vendor"),
+        "requirements only": requirements_context(project, work / "floor"),
+    }
     base_size = size(client, support.BASE_IMAGE)
     rows: Dict[str, Dict[str, Any]] = {}
     for name, context in contexts.items():
         tag = f"{PREFIX}/{name.replace(' ', '-')}:bench"
         log(f"cold build: {name}")
         cold = build(client, context, tag, nocache=True)
-        rows[name] = {"tag": tag, "cold_build_s": cold, "image_bytes": size(client, tag),
-                      "above_base_bytes": size(client, tag) - base_size}
+        rows[name] = {
+            "tag": tag,
+            "cold_build_s": cold,
+            "image_bytes": size(client, tag),
+            "above_base_bytes": size(client, tag) - base_size,
+        }
     floor = rows["requirements only"]["above_base_bytes"]
     for name in ("ours", "vendor"):
         rows[name]["beyond_requirements_bytes"] = rows[name]["above_base_bytes"] - floor
@@ -151,24 +183,34 @@ def measure(client: Any, work: Path) -> Dict[str, Any]:
     for name, measured in rebuilds_after_edit(client, edited, {name: rows[name]["tag"] for name in edited}).items():
         rows[name].update(measured)
     lines = (project / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    return {"requirements": [line for line in lines if line.strip() and not line.lstrip().startswith("#")],
-            "base_bytes": base_size, "rows": rows}
+    return {
+        "requirements": [line for line in lines if line.strip() and not line.lstrip().startswith("#")],
+        "base_bytes": base_size,
+        "rows": rows,
+    }
 
 
 def table(result: Dict[str, Any]) -> str:
     rows = result["rows"]
-    lines = ["| pattern | above the base | beyond the user's requirements | cold build | "
-             "rebuild after a wrapper.py edit | dependency layer reused |",
-             "| --- | ---: | ---: | ---: | ---: | :---: |"]
+    lines = [
+        "| pattern | above the base | beyond the user's requirements | cold build | "
+        "rebuild after a wrapper.py edit | dependency layer reused |",
+        "| --- | ---: | ---: | ---: | ---: | :---: |",
+    ]
     for name in ("ours", "vendor", "requirements only"):
         row = rows[name]
         beyond = human(row["beyond_requirements_bytes"]) if "beyond_requirements_bytes" in row else "0 (floor)"
         rebuild = f"{row['rebuild_s']:.2f} s" if "rebuild_s" in row else "-"
         reused = {True: "yes", False: "NO"}.get(row.get("dependency_layer_reused"), "-")
-        label = {"ours": "generated Dockerfile", "vendor": f"vendor `create` pattern ({VENDOR_SDK})",
-                 "requirements only": "user requirements only"}[name]
-        lines.append(f"| {label} | {human(row['above_base_bytes'])} | {beyond} | {row['cold_build_s']:.1f} s | "
-                     f"{rebuild} | {reused} |")
+        label = {
+            "ours": "generated Dockerfile",
+            "vendor": f"vendor `create` pattern ({VENDOR_SDK})",
+            "requirements only": "user requirements only",
+        }[name]
+        lines.append(
+            f"| {label} | {human(row['above_base_bytes'])} | {beyond} | {row['cold_build_s']:.1f} s | "
+            f"{rebuild} | {reused} |"
+        )
     return "\n".join(lines)
 
 
@@ -179,25 +221,29 @@ def write(result: Dict[str, Any]) -> None:
     ours, vendor = result["rows"]["ours"], result["rows"]["vendor"]
     ratio = vendor["beyond_requirements_bytes"] / max(1, ours["beyond_requirements_bytes"])
     markdown = [
-        "# Docker image: generated Dockerfile vs the vendor `create` pattern", "",
+        "# Docker image: generated Dockerfile vs the vendor `create` pattern",
+        "",
         f"Measured {result['date']} by `benchmarks/docker_bench.py` (`nox -s bench`) on Docker {facts['engine']}, "
         f"base `{facts['base_image']}` ({facts['base_image_id']}: Debian stand-in, Python {facts['base_python']}, "
         f"pip {facts['base_pip']}), {facts['cpus']} CPUs, load average {facts['load_average'][0]} when done. "
-        "User requirements (the default bake): "
-        + ", ".join(f"`{line}`" for line in result["requirements"]) + ".",
-        "", table(result), "",
+        "User requirements (the default bake): " + ", ".join(f"`{line}`" for line in result["requirements"]) + ".",
+        "",
+        table(result),
+        "",
         f"Beyond the user's requirements the vendor pattern adds {ratio:.0f}x the bytes of ours: it installs "
         f"`{VENDOR_SDK}` and its dependencies and keeps pip's cache in the image; ours adds the vendored runtime, "
         "the rendered configs and the wrapper folder. Sizes are uncompressed image sizes. Rebuild times are "
         f"medians of {REBUILDS} rebuilds after appending a comment to wrapper.py, the two patterns taking turns; "
-        "cold builds download from the package index and vary with the network.", "",
+        "cold builds download from the package index and vary with the network.",
+        "",
     ]
     if ours["rebuild_s"] > vendor["rebuild_s"]:
         markdown[-1:-1] = [
             "",
             "A rebuild of ours copies the wrapper folder again with the vendored runtime in it (the vendor's "
             "SDK sits in the cached dependency layer instead), so it moves a few hundred kB more and takes "
-            f"{ours['rebuild_s'] - vendor['rebuild_s']:.2f} s longer here."]
+            f"{ours['rebuild_s'] - vendor['rebuild_s']:.2f} s longer here.",
+        ]
     (RESULTS / "docker.md").write_text("\n".join(markdown), encoding="utf-8")
 
 

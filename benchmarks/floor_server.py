@@ -5,6 +5,7 @@ Same ``.proto`` (loaded by ``aiges.grpc.wire``), same pattern as the loader expe
 place of a wrapper, a plain synchronous ``grpc.server``. No plugin can beat this by much; it tells
 how much of our latency is gRPC-in-Python itself.
 """
+
 import os
 import queue
 import sys
@@ -18,9 +19,14 @@ from aiges.grpc import wire
 
 def _handlers(methods: dict, behaviours: dict) -> Any:
     kinds = {(False, False): grpc.unary_unary_rpc_method_handler, (True, True): grpc.stream_stream_rpc_method_handler}
-    return {name: kinds[(methods[name].client_streaming, methods[name].server_streaming)](
-        function, request_deserializer=methods[name].request.FromString,
-        response_serializer=methods[name].response.SerializeToString) for name, function in behaviours.items()}
+    return {
+        name: kinds[(methods[name].client_streaming, methods[name].server_streaming)](
+            function,
+            request_deserializer=methods[name].request.FromString,
+            response_serializer=methods[name].response.SerializeToString,
+        )
+        for name, function in behaviours.items()
+    }
 
 
 def main() -> int:
@@ -40,19 +46,46 @@ def main() -> int:
 
     health = messages["grpc.health.v1.HealthCheckResponse"]
     service = wire.service("aiges.WrapperService")
-    server = grpc.server(ThreadPoolExecutor(max_workers=8), options=[
-        ("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20),
-        ("grpc.so_reuseport", 0)])
-    server.add_generic_rpc_handlers([
-        grpc.method_handlers_generic_handler("aiges.WrapperService", _handlers(service, {
-            "wrapperInit": lambda request, context: messages["aiges.Ret"](ret=0),
-            "wrapperSchema": lambda request, context: messages["aiges.Schema"](data='{"meta": {"serviceId": "floor"}}'),
-            "wrapperOnceExec": once, "communicate": communicate})),
-        grpc.method_handlers_generic_handler("grpc.health.v1.Health", _handlers(wire.service("grpc.health.v1.Health"), {
-            "Check": lambda request, context: health(status=health.SERVING)})),
-        grpc.method_handlers_generic_handler("plugin.GRPCController", _handlers(wire.service("plugin.GRPCController"), {
-            "Shutdown": lambda request, context: stop.set() or messages["plugin.Empty"]()})),
-    ])
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=8),
+        options=[
+            ("grpc.max_receive_message_length", 256 << 20),
+            ("grpc.max_send_message_length", 256 << 20),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    server.add_generic_rpc_handlers(
+        [
+            grpc.method_handlers_generic_handler(
+                "aiges.WrapperService",
+                _handlers(
+                    service,
+                    {
+                        "wrapperInit": lambda request, context: messages["aiges.Ret"](ret=0),
+                        "wrapperSchema": lambda request, context: messages["aiges.Schema"](
+                            data='{"meta": {"serviceId": "floor"}}'
+                        ),
+                        "wrapperOnceExec": once,
+                        "communicate": communicate,
+                    },
+                ),
+            ),
+            grpc.method_handlers_generic_handler(
+                "grpc.health.v1.Health",
+                _handlers(
+                    wire.service("grpc.health.v1.Health"),
+                    {"Check": lambda request, context: health(status=health.SERVING)},
+                ),
+            ),
+            grpc.method_handlers_generic_handler(
+                "plugin.GRPCController",
+                _handlers(
+                    wire.service("plugin.GRPCController"),
+                    {"Shutdown": lambda request, context: stop.set() or messages["plugin.Empty"]()},
+                ),
+            ),
+        ]
+    )
     low, high = int(os.environ.get("PLUGIN_MIN_PORT", "0")), int(os.environ.get("PLUGIN_MAX_PORT", "0"))
     port = 0
     for candidate in range(low, high + 1) if low else [0]:

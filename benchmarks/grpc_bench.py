@@ -12,6 +12,7 @@ is also compared with over TCP and over a unix socket. The vendor SDK is install
 
 Writes ``benchmarks/results/grpc.json`` and ``grpc.md``; numbers are never asserted anywhere.
 """
+
 import argparse
 import functools
 import json
@@ -38,10 +39,26 @@ import gohost  # noqa: E402
 import goplugin  # noqa: E402
 import vendor_env  # noqa: E402
 
-FULL = {"cold": 9, "rounds": 3, "sequential": 10000, "warmup": 300, "big_runs": 10, "clients": 32, "per_client": 20,
-        "throughput": 10000}
-QUICK = {"cold": 3, "rounds": 2, "sequential": 2000, "warmup": 100, "big_runs": 3, "clients": 32, "per_client": 5,
-         "throughput": 2000}
+FULL = {
+    "cold": 9,
+    "rounds": 3,
+    "sequential": 10000,
+    "warmup": 300,
+    "big_runs": 10,
+    "clients": 32,
+    "per_client": 20,
+    "throughput": 10000,
+}
+QUICK = {
+    "cold": 3,
+    "rounds": 2,
+    "sequential": 2000,
+    "warmup": 100,
+    "big_runs": 3,
+    "clients": 32,
+    "per_client": 5,
+    "throughput": 2000,
+}
 BIG = 10 * 1024 * 1024
 SLEEP_MS = 5
 SCALED_WORKERS = 16  # ours, concurrency raised with --workers (the vendor's is fixed at CPU count - 1)
@@ -58,10 +75,21 @@ VERSUS_GO = [
     ("sequential 1 KB once, p50 latency (ms)", ("sequential_1kb", "p50_ms"), "lower", ("<=", 1.3)),
     ("sequential 1 KB once, p99 latency (ms)", ("sequential_1kb", "p99_ms"), "lower", None),
     ("sequential 1 KB once, requests/s", ("sequential_1kb", "rps"), "higher", None),
-    ("sequential 1 KB once, server CPU per request (\u00b5s)", ("sequential_1kb", "server_cpu_us_per_request"),
-     "lower", ("<=", 1.5)),
-    *[("%d concurrent clients, 1 KB once, requests/s" % clients, ("clients_%d" % clients, "rps"), "higher",
-       (">=", 0.9)) for clients in THROUGHPUT_CLIENTS],
+    (
+        "sequential 1 KB once, server CPU per request (\u00b5s)",
+        ("sequential_1kb", "server_cpu_us_per_request"),
+        "lower",
+        ("<=", 1.5),
+    ),
+    *[
+        (
+            "%d concurrent clients, 1 KB once, requests/s" % clients,
+            ("clients_%d" % clients, "rps"),
+            "higher",
+            (">=", 0.9),
+        )
+        for clients in THROUGHPUT_CLIENTS
+    ],
 ]
 
 
@@ -86,8 +114,12 @@ def targets(python: str, vendor_python: Optional[str]) -> List[Dict[str, Any]]:
     Ours is started with the command the generated aiges.toml gives the loader."""
     found = [
         {"name": "ours", "command": _command(python, *RENDERED_ARGS), "env": _env(True)},
-        {"name": "floor", "command": _command(python, str(BENCH / "floor_server.py")), "env": _env(True),
-         "wrapper_free": True},
+        {
+            "name": "floor",
+            "command": _command(python, str(BENCH / "floor_server.py")),
+            "env": _env(True),
+            "wrapper_free": True,
+        },
         {"name": "go", "command": goplugin.command(), "env": _env(False)},
     ]
     if vendor_python:
@@ -95,8 +127,9 @@ def targets(python: str, vendor_python: Optional[str]) -> List[Dict[str, Any]]:
     return found
 
 
-def _round_robin(chosen: List[Dict[str, Any]], rounds: int, measure: Callable[[Dict[str, Any]], Any]
-                 ) -> Dict[str, List[Any]]:
+def _round_robin(
+    chosen: List[Dict[str, Any]], rounds: int, measure: Callable[[Dict[str, Any]], Any]
+) -> Dict[str, List[Any]]:
     """``measure(target)`` for every target in turn, ``rounds`` times, so machine noise hits all alike."""
     samples: Dict[str, List[Any]] = {target["name"]: [] for target in chosen}
     for _ in range(rounds):
@@ -107,26 +140,44 @@ def _round_robin(chosen: List[Dict[str, Any]], rounds: int, measure: Callable[[D
 
 def bench(chosen: List[Dict[str, Any]], wrapper_dir: str, counts: Dict[str, int], python: str) -> Dict[str, Any]:
     results: Dict[str, Dict[str, Any]] = {t["name"]: {"command": t["command"]} for t in chosen}
-    module_form = {"name": "ours (python -m aiges.serve)", "command": _command(python, "-m", "aiges.serve"),
-                   "env": _env(True)}
+    module_form = {
+        "name": "ours (python -m aiges.serve)",
+        "command": _command(python, "-m", "aiges.serve"),
+        "env": _env(True),
+    }
 
     print("bench: cold starts", file=sys.stderr)
     cold_targets = [*chosen, module_form]
     _round_robin(cold_targets, 1, lambda t: gohost.cold(t["command"], wrapper_dir, t["env"], runs=1))  # warm caches
-    colds = _round_robin(cold_targets, counts["cold"],
-                         lambda t: gohost.cold(t["command"], wrapper_dir, t["env"], runs=1)["runs"][0])
+    colds = _round_robin(
+        cold_targets, counts["cold"], lambda t: gohost.cold(t["command"], wrapper_dir, t["env"], runs=1)["runs"][0]
+    )
     for name, runs in colds.items():
-        summary = {"median_ms": statistics.median(r["handshake_ms"] for r in runs),
-                   "min_ms": min(r["handshake_ms"] for r in runs),
-                   "ready_median_ms": statistics.median(r["first_result_ms"] for r in runs), "runs": len(runs)}
+        summary = {
+            "median_ms": statistics.median(r["handshake_ms"] for r in runs),
+            "min_ms": min(r["handshake_ms"] for r in runs),
+            "ready_median_ms": statistics.median(r["first_result_ms"] for r in runs),
+            "runs": len(runs),
+        }
         if name == module_form["name"]:
             results["ours"]["cold_start_module"] = summary
         else:
             results[name]["cold_start"] = summary
 
     print("bench: sequential 1 KB", file=sys.stderr)
-    runs = _round_robin(chosen, counts["rounds"], lambda t: gohost.bench(
-        t["command"], wrapper_dir, t["env"], count=counts["sequential"], size=1024, warmup=counts["warmup"], raw=True))
+    runs = _round_robin(
+        chosen,
+        counts["rounds"],
+        lambda t: gohost.bench(
+            t["command"],
+            wrapper_dir,
+            t["env"],
+            count=counts["sequential"],
+            size=1024,
+            warmup=counts["warmup"],
+            raw=True,
+        ),
+    )
     for name, found in runs.items():
         results[name]["sequential_1kb"] = _sequential(found)
         results[name]["rss_mb_after"] = found[-1].get("server_rss_mb")
@@ -134,11 +185,14 @@ def bench(chosen: List[Dict[str, Any]], wrapper_dir: str, counts: Dict[str, int]
 
     print("bench: 10 MB payloads", file=sys.stderr)
     for target in chosen:
-        big = gohost.bench(target["command"], wrapper_dir, target["env"], count=counts["big_runs"], size=BIG,
-                           warmup=0, check=False)
+        big = gohost.bench(
+            target["command"], wrapper_dir, target["env"], count=counts["big_runs"], size=BIG, warmup=0, check=False
+        )
         results[target["name"]]["payload_10mb"] = (
             {"error": _status_name(big.get("first_error", "")), "detail": big.get("first_error", "")}
-            if big.get("errors") else {"p50_ms": big["p50_ms"], "runs": big["completed"]})
+            if big.get("errors")
+            else {"p50_ms": big["p50_ms"], "runs": big["completed"]}
+        )
 
     for target in chosen:
         if target.get("wrapper_free"):  # the floor runs no wrapper: nothing to wait for
@@ -149,8 +203,9 @@ def bench(chosen: List[Dict[str, Any]], wrapper_dir: str, counts: Dict[str, int]
         print("bench: %d idle connections, %s" % (IDLE_CONNECTIONS, target["name"]), file=sys.stderr)
         results[target["name"]]["idle_connections"] = _idle(target, wrapper_dir)
     ours = next(target for target in chosen if target["name"] == "ours")
-    results["ours"]["concurrent_scaled"] = _concurrent(ours["command"] + " --workers %d" % SCALED_WORKERS,
-                                                       wrapper_dir, ours["env"], counts)
+    results["ours"]["concurrent_scaled"] = _concurrent(
+        ours["command"] + " --workers %d" % SCALED_WORKERS, wrapper_dir, ours["env"], counts
+    )
     results["ours"]["concurrent_scaled"]["workers"] = SCALED_WORKERS
     if any(target["name"] == "go" for target in chosen):
         results["versus_go"] = versus_go(ours, next(t for t in chosen if t["name"] == "go"), wrapper_dir, counts)
@@ -162,21 +217,35 @@ def _sequential(found: List[Dict[str, Any]]) -> Dict[str, Any]:
     latencies = sorted(value for run in found for value in run["latencies_ms"])
     seconds = sum(run["seconds"] for run in found)
     cpu = [run["server_cpu_us_per_request"] for run in found if "server_cpu_us_per_request" in run]
-    return {"requests": len(latencies), "rps": len(latencies) / seconds, "p50_ms": _percentile(latencies, 0.5),
-            "p99_ms": _percentile(latencies, 0.99), "mean_ms": statistics.mean(latencies),
-            "rps_per_round": [run["rps"] for run in found],
-            "server_cpu_us_per_request": statistics.mean(cpu) if cpu else None,
-            "driver_cpu_us_per_request": statistics.mean(run["host_cpu_us_per_request"] for run in found)}
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / seconds,
+        "p50_ms": _percentile(latencies, 0.5),
+        "p99_ms": _percentile(latencies, 0.99),
+        "mean_ms": statistics.mean(latencies),
+        "rps_per_round": [run["rps"] for run in found],
+        "server_cpu_us_per_request": statistics.mean(cpu) if cpu else None,
+        "driver_cpu_us_per_request": statistics.mean(run["host_cpu_us_per_request"] for run in found),
+    }
 
 
-def versus_go(ours: Dict[str, Any], go: Dict[str, Any], wrapper_dir: str, counts: Dict[str, int]
-              ) -> Dict[str, Dict[str, Dict[str, Any]]]:
+def versus_go(
+    ours: Dict[str, Any], go: Dict[str, Any], wrapper_dir: str, counts: Dict[str, int]
+) -> Dict[str, Dict[str, Dict[str, Any]]]:
     """Ours and the Go plugin over TCP and over a unix socket, the four in one round robin: sequential
     1 KB once requests, and the throughput of 4 and 32 clients sharing the one connection (no wait in
     the wrapper). ``{network: {"ours": {...}, "go": {...}}}``."""
-    variants = [{"name": "%s %s" % (target["name"], network), "command": target["command"],
-                 "env": dict(target["env"], AIGES_LISTEN=network), "target": target["name"], "network": network}
-                for network in NETWORKS for target in (ours, go)]
+    variants = [
+        {
+            "name": "%s %s" % (target["name"], network),
+            "command": target["command"],
+            "env": dict(target["env"], AIGES_LISTEN=network),
+            "target": target["name"],
+            "network": network,
+        }
+        for network in NETWORKS
+        for target in (ours, go)
+    ]
     found = {network: {"ours": {"command": ours["command"]}, "go": {"command": go["command"]}} for network in NETWORKS}
 
     def store(key: str, samples: Dict[str, List[Any]], summary: Callable[[List[Any]], Any]) -> None:
@@ -184,20 +253,45 @@ def versus_go(ours: Dict[str, Any], go: Dict[str, Any], wrapper_dir: str, counts
             found[variant["network"]][variant["target"]][key] = summary(samples[variant["name"]])
 
     print("bench: ours vs the Go plugin, sequential 1 KB over %s" % " and ".join(NETWORKS), file=sys.stderr)
-    store("sequential_1kb", _round_robin(variants, counts["rounds"], lambda v: gohost.bench(
-        v["command"], wrapper_dir, v["env"], count=counts["sequential"], size=1024, warmup=counts["warmup"],
-        raw=True)), _sequential)
+    store(
+        "sequential_1kb",
+        _round_robin(
+            variants,
+            counts["rounds"],
+            lambda v: gohost.bench(
+                v["command"],
+                wrapper_dir,
+                v["env"],
+                count=counts["sequential"],
+                size=1024,
+                warmup=counts["warmup"],
+                raw=True,
+            ),
+        ),
+        _sequential,
+    )
     for clients in THROUGHPUT_CLIENTS:
         print("bench: ours vs the Go plugin, %d clients" % clients, file=sys.stderr)
-        store("clients_%d" % clients, _round_robin(variants, counts["rounds"], functools.partial(
-            _clients, wrapper_dir, counts, clients)), _throughput)
+        store(
+            "clients_%d" % clients,
+            _round_robin(variants, counts["rounds"], functools.partial(_clients, wrapper_dir, counts, clients)),
+            _throughput,
+        )
     return found
 
 
 def _clients(wrapper_dir: str, counts: Dict[str, int], clients: int, variant: Dict[str, Any]) -> Dict[str, Any]:
     """``clients`` goroutines sharing the loader's one connection, 1 KB once requests, no wait."""
-    return gohost.bench(variant["command"], wrapper_dir, variant["env"], count=counts["throughput"], size=1024,
-                        warmup=counts["warmup"], concurrency=clients, check=False)
+    return gohost.bench(
+        variant["command"],
+        wrapper_dir,
+        variant["env"],
+        count=counts["throughput"],
+        size=1024,
+        warmup=counts["warmup"],
+        concurrency=clients,
+        check=False,
+    )
 
 
 def _throughput(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -205,8 +299,12 @@ def _throughput(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
     errors = sum(run.get("errors", 0) for run in runs)
     completed = sum(run.get("completed", 0) for run in runs)
     seconds = sum(run.get("seconds", 0.0) for run in runs)
-    summary: Dict[str, Any] = {"requests": completed, "errors": errors, "rps": completed / seconds
-                               if seconds and not errors else None, "rps_per_round": [run.get("rps") for run in runs]}
+    summary: Dict[str, Any] = {
+        "requests": completed,
+        "errors": errors,
+        "rps": completed / seconds if seconds and not errors else None,
+        "rps_per_round": [run.get("rps") for run in runs],
+    }
     if errors:
         summary["first_error"] = next(run.get("first_error") for run in runs if run.get("errors"))
     return summary
@@ -214,9 +312,17 @@ def _throughput(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 def _concurrent(command: str, wrapper_dir: str, env: Dict[str, str], counts: Dict[str, int]) -> Dict[str, Any]:
     """``clients`` goroutines sharing the loader's one connection, the wrapper waiting ``SLEEP_MS``."""
-    found = gohost.bench(command, wrapper_dir, env, count=counts["clients"] * counts["per_client"], size=1024,
-                         warmup=counts["clients"], concurrency=counts["clients"], params={"sleep_ms": str(SLEEP_MS)},
-                         check=False)
+    found = gohost.bench(
+        command,
+        wrapper_dir,
+        env,
+        count=counts["clients"] * counts["per_client"],
+        size=1024,
+        warmup=counts["clients"],
+        concurrency=counts["clients"],
+        params={"sleep_ms": str(SLEEP_MS)},
+        check=False,
+    )
     return {"rps": found["rps"], "errors": found["errors"], "clients": counts["clients"], "sleep_ms": SLEEP_MS}
 
 
@@ -244,8 +350,14 @@ def _idle(target: Dict[str, Any], wrapper_dir: str) -> Dict[str, Any]:
         for sock in sockets:
             sock.close()
         plugin.close()
-    return {"connections": IDLE_CONNECTIONS, "threads": after[0], "threads_before": before[0], "rss_mb": after[1],
-            "rss_mb_before": before[1], "still_served": served}
+    return {
+        "connections": IDLE_CONNECTIONS,
+        "threads": after[0],
+        "threads_before": before[0],
+        "rss_mb": after[1],
+        "rss_mb_before": before[1],
+        "still_served": served,
+    }
 
 
 def _connect(network: str, address: str) -> socket.socket:
@@ -291,21 +403,29 @@ def _status_name(error: str) -> str:
 
 
 def _versions(python: str, prefix: str) -> Dict[str, str]:
-    probe = ("import platform, google.protobuf as p\ntry:\n import grpc; g = grpc.__version__\nexcept ImportError:\n"
-             " g = '-'\nprint(platform.python_version(), g, p.__version__)")
+    probe = (
+        "import platform, google.protobuf as p\ntry:\n import grpc; g = grpc.__version__\nexcept ImportError:\n"
+        " g = '-'\nprint(platform.python_version(), g, p.__version__)"
+    )
     found = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=False).stdout.split()
     return dict(zip((prefix + "python", prefix + "grpcio", prefix + "protobuf"), found)) if len(found) == 3 else {}
 
 
 def _driver() -> str:
     """The Go host's toolchain and libraries, as the Debian packages it is built from say."""
+
     def package(name: str) -> str:
-        done = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", name], capture_output=True, text=True,
-                              check=False)
+        done = subprocess.run(
+            ["dpkg-query", "-W", "-f", "${Version}", name], capture_output=True, text=True, check=False
+        )
         return done.stdout.split("-")[0] if done.returncode == 0 else "?"
+
     go = subprocess.run(["go", "version"], capture_output=True, text=True, check=False).stdout.split()
-    return "go-plugin %s, grpc-go %s, %s" % (package("golang-github-hashicorp-go-plugin-dev"),
-                                             package("golang-google-grpc-dev"), go[2] if len(go) > 2 else "go ?")
+    return "go-plugin %s, grpc-go %s, %s" % (
+        package("golang-github-hashicorp-go-plugin-dev"),
+        package("golang-google-grpc-dev"),
+        go[2] if len(go) > 2 else "go ?",
+    )
 
 
 def _ratio(ours: Optional[float], other: Optional[float]) -> Optional[float]:
@@ -328,8 +448,11 @@ def rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
         ("sequential 1 KB once, requests/s", "higher", ("sequential_1kb", "rps")),
         ("sequential 1 KB once, p50 latency (ms)", "lower", ("sequential_1kb", "p50_ms")),
         ("sequential 1 KB once, p99 latency (ms)", "lower", ("sequential_1kb", "p99_ms")),
-        ("sequential 1 KB once, server CPU per request (\u00b5s)", "lower",
-         ("sequential_1kb", "server_cpu_us_per_request")),
+        (
+            "sequential 1 KB once, server CPU per request (\u00b5s)",
+            "lower",
+            ("sequential_1kb", "server_cpu_us_per_request"),
+        ),
         ("10 MB payload, p50 latency (ms)", "lower", ("payload_10mb", "p50_ms")),
         ("cold start to handshake, median (ms)", "lower", ("cold_start", "median_ms")),
         ("cold start to first result (init + 1 request), median (ms)", "lower", ("cold_start", "ready_median_ms")),
@@ -341,16 +464,23 @@ def rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
     table = []
     for label, better, path in specs:
         values = {name: _number(results.get(name), *path) for name in ("ours", *OTHERS)}
-        notes = {name: results[name][path[0]].get("error") for name in ("ours", *OTHERS)
-                 if isinstance(results.get(name, {}).get(path[0]), dict) and results[name][path[0]].get("error")}
+        notes = {
+            name: results[name][path[0]].get("error")
+            for name in ("ours", *OTHERS)
+            if isinstance(results.get(name, {}).get(path[0]), dict) and results[name][path[0]].get("error")
+        }
         table.append(_row(label, better, values, notes))
         extra = None
         if path == ("cold_start", "median_ms"):
-            extra = ("same, started as `python -m aiges.serve`", _number(results.get("ours"), "cold_start_module",
-                                                                           "median_ms"))
+            extra = (
+                "same, started as `python -m aiges.serve`",
+                _number(results.get("ours"), "cold_start_module", "median_ms"),
+            )
         elif path == ("concurrent", "rps"):
-            extra = ("same, ours with --workers %d (vendor: fixed)" % SCALED_WORKERS,
-                     _number(results.get("ours"), "concurrent_scaled", "rps"))
+            extra = (
+                "same, ours with --workers %d (vendor: fixed)" % SCALED_WORKERS,
+                _number(results.get("ours"), "concurrent_scaled", "rps"),
+            )
         if extra is not None and extra[1] is not None:
             table.append(_row(extra[0], better, dict(values, ours=extra[1]), {}))
     return table
@@ -371,8 +501,17 @@ def go_rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
             ratio = _ratio(ours, go)
             met = None if goal is None or ratio is None else (ratio <= goal[1] if goal[0] == "<=" else ratio >= goal[1])
             shown = None if goal is None else "%s %.1f\u00d7" % ("\u2264" if goal[0] == "<=" else "\u2265", goal[1])
-            table.append({"metric": label, "network": network, "better": better, "values": {"ours": ours, "go": go},
-                          "ours/go": ratio, "goal": shown, "met": met})
+            table.append(
+                {
+                    "metric": label,
+                    "network": network,
+                    "better": better,
+                    "values": {"ours": ours, "go": go},
+                    "ours/go": ratio,
+                    "goal": shown,
+                    "met": met,
+                }
+            )
     return table
 
 
@@ -393,36 +532,72 @@ COLUMNS = {"ours": "ours", "vendor": "vendor 0.16.0", "floor": "floor (bare grpc
 
 def markdown(table: List[Dict[str, Any]], meta: Dict[str, Any], versus: List[Dict[str, Any]]) -> str:
     names = ("ours", *OTHERS)
-    lines = ["| metric | %s | %s |" % (" | ".join(COLUMNS[name] for name in names),
-                                       " | ".join("ours/%s" % ("Go" if o == "go" else o) for o in OTHERS)),
-             "|%s" % " --- |" + " ---: |" * (len(names) + len(OTHERS))]
+    lines = [
+        "| metric | %s | %s |"
+        % (
+            " | ".join(COLUMNS[name] for name in names),
+            " | ".join("ours/%s" % ("Go" if o == "go" else o) for o in OTHERS),
+        ),
+        "|%s" % " --- |" + " ---: |" * (len(names) + len(OTHERS)),
+    ]
     for row in table:
         values, notes = row["values"], row["notes"]
-        lines.append("| %s (%s is better) | %s | %s |" % (
-            row["metric"], row["better"], " | ".join(_cell(values[name], notes.get(name)) for name in names),
-            " | ".join(_times(row["ours/%s" % other]) for other in OTHERS)))
+        lines.append(
+            "| %s (%s is better) | %s | %s |"
+            % (
+                row["metric"],
+                row["better"],
+                " | ".join(_cell(values[name], notes.get(name)) for name in names),
+                " | ".join(_times(row["ours/%s" % other]) for other in OTHERS),
+            )
+        )
     lines.append("")
-    lines.append("Measured %s on %s, %d CPU(s); the three Python servers on Python %s, protobuf %s (grpcio %s for "
-                 "the vendor's and the floor); ours started with the command the generated aiges.toml gives the "
-                 "loader; each server on its default network (ours and the Go plugin: a unix socket; the vendor's "
-                 "and the floor: TCP). Driven by the tests' Go loader stand-in (%s; the Go plugin is built with "
-                 "the same) over loopback; %s run, %.0f s, load average %.1f at the start and %.1f at the end. "
-                 "Latency = sending wrapperOnceExec to the result arriving on communicate."
-                 % (meta["date"], meta["machine"], meta["cpus"], meta.get("servers_python", "?"),
-                    meta.get("servers_protobuf", "?"), meta.get("servers_grpcio", "?"), meta["driver"],
-                    "quick" if meta["quick"] else "full", meta["seconds"], meta["load_average"][0],
-                    meta["load_average"][1]))
+    lines.append(
+        "Measured %s on %s, %d CPU(s); the three Python servers on Python %s, protobuf %s (grpcio %s for "
+        "the vendor's and the floor); ours started with the command the generated aiges.toml gives the "
+        "loader; each server on its default network (ours and the Go plugin: a unix socket; the vendor's "
+        "and the floor: TCP). Driven by the tests' Go loader stand-in (%s; the Go plugin is built with "
+        "the same) over loopback; %s run, %.0f s, load average %.1f at the start and %.1f at the end. "
+        "Latency = sending wrapperOnceExec to the result arriving on communicate."
+        % (
+            meta["date"],
+            meta["machine"],
+            meta["cpus"],
+            meta.get("servers_python", "?"),
+            meta.get("servers_protobuf", "?"),
+            meta.get("servers_grpcio", "?"),
+            meta["driver"],
+            "quick" if meta["quick"] else "full",
+            meta["seconds"],
+            meta["load_average"][0],
+            meta["load_average"][1],
+        )
+    )
     if versus:
-        lines += ["", "Ours vs the Go plugin (go-plugin's own gRPC server with the same echo, the least a python-mode "
-                  "plugin can cost), both over TCP and over a unix socket in one round robin; the goals are "
-                  "targets for ours, not assertions.", "",
-                  "| metric | network | ours | Go plugin | ours/Go | goal | met |",
-                  "| --- | --- | ---: | ---: | ---: | --- | --- |"]
+        lines += [
+            "",
+            "Ours vs the Go plugin (go-plugin's own gRPC server with the same echo, the least a python-mode "
+            "plugin can cost), both over TCP and over a unix socket in one round robin; the goals are "
+            "targets for ours, not assertions.",
+            "",
+            "| metric | network | ours | Go plugin | ours/Go | goal | met |",
+            "| --- | --- | ---: | ---: | ---: | --- | --- |",
+        ]
         for row in versus:
             met = "n/a" if row["met"] is None else ("yes" if row["met"] else "**no**")
-            lines.append("| %s (%s is better) | %s | %s | %s | %s | %s | %s |" % (
-                row["metric"], row["better"], row["network"], _cell(row["values"]["ours"]),
-                _cell(row["values"]["go"]), _times(row["ours/go"]), row["goal"] or "", met if row["goal"] else ""))
+            lines.append(
+                "| %s (%s is better) | %s | %s | %s | %s | %s | %s |"
+                % (
+                    row["metric"],
+                    row["better"],
+                    row["network"],
+                    _cell(row["values"]["ours"]),
+                    _cell(row["values"]["go"]),
+                    _times(row["ours/go"]),
+                    row["goal"] or "",
+                    met if row["goal"] else "",
+                )
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -431,8 +606,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller counts (about a minute)")
     parser.add_argument("--no-vendor", action="store_true", help="skip the vendor SDK (no venv is created)")
     parser.add_argument("--vendor-venv", default=str(BENCH / ".venv-vendor"))
-    parser.add_argument("--python", default=None,
-                        help="interpreter for ours and the floor (default: the vendor venv's, else this one)")
+    parser.add_argument(
+        "--python", default=None, help="interpreter for ours and the floor (default: the vendor venv's, else this one)"
+    )
     parser.add_argument("--output", default=str(BENCH / "results"))
     args = parser.parse_args(argv)
     counts = QUICK if args.quick else FULL
@@ -440,8 +616,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         gohost.ensure_binary()
         goplugin.ensure_binary()
     except gohost.GoHostUnavailable as missing:
-        print("bench: the Go loader stand-in and Go plugin are needed (bash .ci/go-setup.sh): %s" % missing,
-              file=sys.stderr)
+        print(
+            "bench: the Go loader stand-in and Go plugin are needed (bash .ci/go-setup.sh): %s" % missing,
+            file=sys.stderr,
+        )
         return 2
     problems: List[str] = []
     vendor_python = None if args.no_vendor else vendor_env.ensure(Path(args.vendor_venv), problems)
@@ -454,19 +632,40 @@ def main(argv: Optional[List[str]] = None) -> int:
         # As in the image (its Dockerfile runs compileall): no server spends its start compiling our
         # sources (the vendor's were compiled by pip when it was installed).
         for server_python in {python, vendor_python or python}:
-            subprocess.run([server_python, "-m", "compileall", "-q", str(RUNTIME_PARENT / "aiges"),
-                            str(BENCH / "floor_server.py"), wrapper_dir], check=True)
+            subprocess.run(
+                [
+                    server_python,
+                    "-m",
+                    "compileall",
+                    "-q",
+                    str(RUNTIME_PARENT / "aiges"),
+                    str(BENCH / "floor_server.py"),
+                    wrapper_dir,
+                ],
+                check=True,
+            )
         results = bench(targets(python, vendor_python), wrapper_dir, counts, python)
-    meta = {"date": time.strftime("%Y-%m-%d"), "machine": platform.platform(), "cpus": os.cpu_count() or 1,
-            "driver": _driver(), "quick": args.quick, "seconds": round(time.time() - started, 1), "counts": counts,
-            "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+    meta = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": platform.platform(),
+        "cpus": os.cpu_count() or 1,
+        "driver": _driver(),
+        "quick": args.quick,
+        "seconds": round(time.time() - started, 1),
+        "counts": counts,
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
     meta.update(_versions(python, "servers_"))
     table, versus = rows(results), go_rows(results)
     text = markdown(table, meta, versus)
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    (output / "grpc.json").write_text(json.dumps({"meta": meta, "results": results, "table": table,
-                                                  "versus_go": versus, "problems": problems}, indent=2) + "\n")
+    (output / "grpc.json").write_text(
+        json.dumps(
+            {"meta": meta, "results": results, "table": table, "versus_go": versus, "problems": problems}, indent=2
+        )
+        + "\n"
+    )
     (output / "grpc.md").write_text(text)
     print(text)
     for problem in problems:

@@ -12,6 +12,7 @@ Two parts, both printed as one JSON line:
 older checkout: ``python benchmarks/h2_bench.py --runtime /path/to/old/{{cookiecutter.project_name}}/wrapper``.
 Numbers are never asserted anywhere.
 """
+
 import argparse
 import json
 import os
@@ -42,8 +43,12 @@ def server(runtime: Path, python: str, count: int, big: int) -> Dict[str, Any]:
         wrapper_dir = os.path.join(scratch, "wrapper")
         shutil.copytree(str(BENCH / "wrappers" / "trivial"), wrapper_dir)
         small = gohost.bench(command, wrapper_dir, env, count=count, size=1024, warmup=min(300, count // 10))
-        result = {"rps": round(small["rps"], 1), "p50_ms": small["p50_ms"], "p99_ms": small["p99_ms"],
-                  "server_cpu_us_per_request": small.get("server_cpu_us_per_request")}
+        result = {
+            "rps": round(small["rps"], 1),
+            "p50_ms": small["p50_ms"],
+            "p99_ms": small["p99_ms"],
+            "server_cpu_us_per_request": small.get("server_cpu_us_per_request"),
+        }
         if big:
             large = gohost.bench(command, wrapper_dir, env, count=big, size=BIG, warmup=0)
             result["p50_ms_10mb"] = large["p50_ms"]
@@ -64,8 +69,14 @@ def protocol(runtime: Path, requests: int) -> Optional[Dict[str, Any]]:
     import h2.connection
     import h2.settings
 
-    headers = [(":method", "POST"), (":scheme", "http"), (":path", "/aiges.WrapperService/wrapperOnceExec"),
-               (":authority", "localhost"), ("content-type", "application/grpc"), ("te", "trailers")]
+    headers = [
+        (":method", "POST"),
+        (":scheme", "http"),
+        (":path", "/aiges.WrapperService/wrapperOnceExec"),
+        (":authority", "localhost"),
+        ("content-type", "application/grpc"),
+        ("te", "trailers"),
+    ]
     body = b"\0" + (1024).to_bytes(4, "big") + b"x" * 1024
     response = hpack.encode([(":status", "200"), ("content-type", "application/grpc")])
     trailers = hpack.encode([("grpc-status", "0")])
@@ -79,9 +90,9 @@ def protocol(runtime: Path, requests: int) -> Optional[Dict[str, Any]]:
 
     # Record what a client sends, answered as it goes (so its streams close) by a first protocol object.
     client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
-    client.local_settings = h2.settings.Settings(client=True, initial_values={4: 2 ** 31 - 1})
+    client.local_settings = h2.settings.Settings(client=True, initial_values={4: 2**31 - 1})
     client.initiate_connection()
-    client.increment_flow_control_window(2 ** 31 - 1 - 65535)  # the answers need no WINDOW_UPDATE
+    client.increment_flow_control_window(2**31 - 1 - 65535)  # the answers need no WINDOW_UPDATE
     recorder = h2protocol.ServerProtocol()
     recorder.initiate()
     client.receive_data(recorder.data_to_send())  # our SETTINGS and window: the requests fit
@@ -95,7 +106,7 @@ def protocol(runtime: Path, requests: int) -> Optional[Dict[str, Any]]:
         wire.append(sent)
         client.receive_data(serve(recorder, sent))
     recorded = b"".join(wire)
-    chunks = [recorded[start:start + 65536] for start in range(0, len(recorded), 65536)]
+    chunks = [recorded[start : start + 65536] for start in range(0, len(recorded), 65536)]
     started = time.process_time()
     server_side = h2protocol.ServerProtocol()
     server_side.initiate()

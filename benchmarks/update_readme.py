@@ -3,6 +3,7 @@
 Run by ``nox -s bench`` after the benchmarks; ``--check`` exits 1 when the README is stale (a test
 runs it), so the README always shows what the last committed run measured.
 """
+
 import argparse
 import sys
 from pathlib import Path

@@ -4,6 +4,7 @@
 item 2) and ``setuptools<81`` (``pkg_resources``). Python 3.9 is used when found: it is the Python
 of the official images and of every vendor transcript.
 """
+
 import os
 import shutil
 import subprocess
@@ -12,8 +13,11 @@ from pathlib import Path
 from typing import List, Optional
 
 VENDOR_REQUIREMENTS = ["aiges==0.16.0", "pydantic<2.11", "setuptools<81"]
-PY39_CANDIDATES = [os.environ.get("AIGES_BENCH_PY39", ""), "/root/.pyenv/versions/3.9.18/bin/python",
-                   shutil.which("python3.9") or ""]
+PY39_CANDIDATES = [
+    os.environ.get("AIGES_BENCH_PY39", ""),
+    "/root/.pyenv/versions/3.9.18/bin/python",
+    shutil.which("python3.9") or "",
+]
 
 
 def _python_bin(venv: Path) -> Path:
@@ -40,8 +44,10 @@ def ensure(venv: Path, log: List[str]) -> Optional[str]:
     if venv.exists():
         shutil.rmtree(venv)
     base = base_python()
-    steps = [[base, "-m", "venv", str(venv)],
-             [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *VENDOR_REQUIREMENTS]]
+    steps = [
+        [base, "-m", "venv", str(venv)],
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *VENDOR_REQUIREMENTS],
+    ]
     for step in steps:
         print("bench: %s" % " ".join(step[:4] + (["..."] if len(step) > 4 else [])), file=sys.stderr)
         done = subprocess.run(step, capture_output=True, text=True)

@@ -13,6 +13,7 @@ traceback (cookiecutter's command line prints a ``FailedHookException`` as plain
 Listed in cookiecutter.json's ``_extensions``; cookiecutter and cruft put the template folder on
 ``sys.path`` while they ask. The pre-gen hook keeps its own copy of the rules as the last net.
 """
+
 import importlib.util
 from pathlib import Path
 from types import ModuleType

@@ -7,6 +7,7 @@ asked, when later answers do not exist yet, so nothing is read until a template 
 :class:`AnswerRules` exposes :func:`rules.answer_problem` to ``validator:``s, so copier and the
 pre-gen hook apply one set of rules. Loaded by ``copier_template_extensions.TemplateExtensionLoader``.
 """
+
 import importlib.util
 from collections.abc import Iterator, Mapping
 from pathlib import Path

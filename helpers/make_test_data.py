@@ -4,6 +4,7 @@ The samples are committed; this script documents how they were made and lets a t
 are what they claim (``--check``). Only the standard library is used so that anyone can re-run it:
 the PNG is encoded by hand with ``zlib``, the WAV with ``wave``. Outputs are deterministic.
 """
+
 import argparse
 import math
 import struct
@@ -18,8 +19,9 @@ TEST_DATA = ROOT / "{{cookiecutter.project_name}}" / "wrapper" / "test_data"
 
 # File names inside test_data/ are conditional on the `example` answer (one sample per example).
 NAMES = {"image": "sample.png", "audio": "sample.wav", "text": "sample.txt"}
-TEMPLATE_NAMES = {example: f"{{% if cookiecutter.example == '{example}' %}}{name}{{% endif %}}"
-                  for example, name in NAMES.items()}
+TEMPLATE_NAMES = {
+    example: f"{{% if cookiecutter.example == '{example}' %}}{name}{{% endif %}}" for example, name in NAMES.items()
+}
 
 PNG_WIDTH, PNG_HEIGHT = 64, 48
 WAV_RATE, WAV_SECONDS, WAV_TONE_HZ, WAV_AMPLITUDE = 16000, 1.0, 440.0, 0.5
@@ -38,8 +40,9 @@ def png_pixels() -> List[bytes]:
     for y in range(PNG_HEIGHT):
         row = bytearray()
         for x in range(PNG_WIDTH):
-            row += bytes((x * 255 // (PNG_WIDTH - 1), y * 255 // (PNG_HEIGHT - 1),
-                          (x + y) * 255 // (PNG_WIDTH + PNG_HEIGHT - 2)))
+            row += bytes(
+                (x * 255 // (PNG_WIDTH - 1), y * 255 // (PNG_HEIGHT - 1), (x + y) * 255 // (PNG_WIDTH + PNG_HEIGHT - 2))
+            )
         rows.append(bytes(row))
     return rows
 
@@ -52,21 +55,22 @@ def encode_png(rows: List[bytes], width: int, height: int) -> bytes:
     """A minimal truecolour PNG (8-bit RGB, filter 0 on every row)."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     raw = b"".join(b"\x00" + row for row in rows)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 9))
-            + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 9)) + _chunk(b"IEND", b"")
+    )
 
 
 def decode_png_rows(data: bytes) -> List[bytes]:
     """Inverse of :func:`encode_png` (only what it writes: RGB, filter 0), for ``--check``."""
     position, idat = 8, b""
     while position < len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
         if kind == b"IDAT":
-            idat += data[position + 8:position + 8 + length]
+            idat += data[position + 8 : position + 8 + length]
         position += 12 + length
     raw = zlib.decompress(idat)
     stride = 1 + 3 * PNG_WIDTH
-    return [raw[offset + 1:offset + stride] for offset in range(0, len(raw), stride)]
+    return [raw[offset + 1 : offset + stride] for offset in range(0, len(raw), stride)]
 
 
 def wav_frames() -> bytes:

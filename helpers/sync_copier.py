@@ -12,6 +12,7 @@ answer rules. This tool writes from them:
 ``python helpers/sync_copier.py`` rewrites both; ``--check`` changes nothing and fails with a diff
 when either is stale (the template tests run it).
 """
+
 import argparse
 import ast
 import difflib
@@ -106,8 +107,12 @@ def copier_yml(questions: Dict[str, Any]) -> str:
             lines += ["  type: bool", f"  help: {_scalar(prompt)}", f"  default: {_scalar(value)}"]
         else:
             default = COPIER_DEFAULTS.get(name, _for_copier(value))
-            lines += ["  type: str", f"  help: {_scalar(prompt)}", f"  default: {_scalar(default)}",
-                      f"  validator: \"{{{{ aiges_answer_problem('{name}', {name}) }}}}\""]
+            lines += [
+                "  type: str",
+                f"  help: {_scalar(prompt)}",
+                f"  default: {_scalar(default)}",
+                f"  validator: \"{{{{ aiges_answer_problem('{name}', {name}) }}}}\"",
+            ]
         blocks.append("\n".join(lines) + "\n")
     env_vars = {"keep_trailing_newline": True, **questions.get("_jinja2_env_vars", {})}  # cookiecutter always keeps it
     envops = "\n".join(f"  {key}: {_scalar(env_vars[key])}" for key in sorted(env_vars))
@@ -121,7 +126,7 @@ def rules_block(questions: Dict[str, Any]) -> str:
     module = ast.parse(source)
     first = module.body[0]
     if isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant):
-        source = "\n".join(source.splitlines()[first.end_lineno:]).lstrip("\n") + "\n"
+        source = "\n".join(source.splitlines()[first.end_lineno :]).lstrip("\n") + "\n"
     found = [marker for marker in JINJA_MARKERS if marker in source]
     if found:
         raise SystemExit(f"helpers/rules.py must not contain Jinja syntax {found}: the hook copy is rendered")
@@ -150,8 +155,13 @@ def stale() -> List[str]:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current != wanted:
             name = str(path.relative_to(ROOT))
-            diffs.append("".join(difflib.unified_diff(current.splitlines(True), wanted.splitlines(True),
-                                                      name + " (on disk)", name + " (generated)")))
+            diffs.append(
+                "".join(
+                    difflib.unified_diff(
+                        current.splitlines(True), wanted.splitlines(True), name + " (on disk)", name + " (generated)"
+                    )
+                )
+            )
     return diffs
 
 

@@ -11,6 +11,7 @@ file through Jinja, and a ``.py`` file is cached as bytecode in the image.
 ``python helpers/sync_descriptors.py`` rewrites the module; ``--check`` changes nothing and fails
 when it is stale (a test runs it).
 """
+
 import argparse
 import base64
 import os
@@ -34,7 +35,7 @@ change a .proto file, then run
     python helpers/sync_descriptors.py
 """
 
-SOURCES = %(sources)r
+SOURCES = (%(sources)s)
 DATA = (
 '''
 
@@ -49,12 +50,20 @@ def compile_set() -> bytes:
     try:
         import grpc_tools  # noqa: F401  (only to tell a missing tool from a failing one)
     except ImportError:
-        sys.exit("sync_descriptors: grpcio-tools is missing (it is in the test dependency group): "
-                 "pip install grpcio-tools")
+        sys.exit(
+            "sync_descriptors: grpcio-tools is missing (it is in the test dependency group): pip install grpcio-tools"
+        )
     with tempfile.TemporaryDirectory(prefix="aiges-descriptors-") as scratch:
         out = Path(scratch) / "set.pb"
-        command = [sys.executable, "-m", "grpc_tools.protoc", "--proto_path=%s" % PROTO_DIR,
-                   "--include_imports", "--descriptor_set_out=%s" % out, *sources()]
+        command = [
+            sys.executable,
+            "-m",
+            "grpc_tools.protoc",
+            "--proto_path=%s" % PROTO_DIR,
+            "--include_imports",
+            "--descriptor_set_out=%s" % out,
+            *sources(),
+        ]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0 or not out.is_file():
             sys.exit("sync_descriptors: protoc failed on %s:\n%s" % (PROTO_DIR, result.stderr.strip()))
@@ -66,7 +75,9 @@ def render(data: bytes) -> str:
     encoded = base64.b64encode(data).decode("ascii")
     lines = textwrap.wrap(encoded, LINE)
     body = "".join('    "%s"\n' % line for line in lines)
-    return HEADER % {"sources": tuple(sources())} + body + ")\n"
+    names = sources()
+    quoted = ", ".join('"%s"' % name for name in names) + ("," if len(names) == 1 else "")  # ruff format's style
+    return HEADER % {"sources": quoted} + body + ")\n"
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -83,8 +94,11 @@ def main(argv: List[str]) -> int:
     current = MODULE.read_text(encoding="utf-8") if MODULE.is_file() else None
     if args.check:
         if current != expected:
-            print("%s is stale: the .proto files changed; run python helpers/sync_descriptors.py"
-                  % MODULE.relative_to(ROOT), file=sys.stderr)
+            print(
+                "%s is stale: the .proto files changed; run python helpers/sync_descriptors.py"
+                % MODULE.relative_to(ROOT),
+                file=sys.stderr,
+            )
             return 1
         return 0
     if current != expected:

@@ -4,6 +4,7 @@ It runs the generated project's own ``python -m aiges render`` (copier runs the 
 task), so the files made at generation time and the ones a user re-renders later come from one
 implementation. No network and no git: cruft runs this hook again for update, check and diff.
 """
+
 import subprocess
 import sys
 
@@ -12,10 +13,12 @@ def main() -> int:
     command = [sys.executable, "-m", "aiges", "render"]
     status = subprocess.run(command, check=False).returncode
     if status != 0:
-        print(f"ERROR: `python -m aiges render` failed (exit status {status}); see its message above. "
-              "Rendering needs tomli-w in the Python that runs the template, and tomli below Python 3.11: "
-              "pip install tomli-w tomli",
-              file=sys.stderr)
+        print(
+            f"ERROR: `python -m aiges render` failed (exit status {status}); see its message above. "
+            "Rendering needs tomli-w in the Python that runs the template, and tomli below Python 3.11: "
+            "pip install tomli-w tomli",
+            file=sys.stderr,
+        )
     return status
 
 

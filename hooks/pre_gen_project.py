@@ -6,6 +6,7 @@ copy and cannot import ``helpers/``, so the rules below are a verbatim copy of `
 kept current by ``helpers/sync_copier.py`` (the template tests fail when the copy drifts). The
 answers arrive as JSON data (``tojson`` into a raw string), never as code.
 """
+
 # {% raw %} (cookiecutter renders this file: the copied rules are plain Python, not a template)
 # --- begin rules: copied from helpers/rules.py by helpers/sync_copier.py; do not edit here ---
 import json
@@ -29,17 +30,29 @@ _DOCKER_REFERENCE = re.compile(
 
 # question -> (pattern, human description of the pattern, maximum length)
 PATTERNS: Dict[str, Tuple[str, str, int]] = {
-    "project_name": (r"^[A-Za-z][A-Za-z0-9]*(?:[._-][A-Za-z0-9]+)*$",
-                     "start with a letter and use only letters, digits and single '-', '_' or '.' between them "
-                     "(it names the folder and the Python distribution)", 64),
-    "service_id": (r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$",
-                   "start with a lowercase letter and use only lowercase letters, digits and single '_' between "
-                   "them (the loader's serviceId: the route /<version>/private/<serviceId> and the image name)", 64),
-    "service_version": (r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-                        "start with a letter or digit and use only letters, digits, '.', '_' or '-' "
-                        "(one path segment of the route /<version>/private/<serviceId>)", 32),
-    "pip_index_url": (r"^(?:https?://[^\s\"'\\<>`{}|^]+)?$",
-                      "be empty (the default index) or an http(s):// URL without spaces or quotes", 300),
+    "project_name": (
+        r"^[A-Za-z][A-Za-z0-9]*(?:[._-][A-Za-z0-9]+)*$",
+        "start with a letter and use only letters, digits and single '-', '_' or '.' between them "
+        "(it names the folder and the Python distribution)",
+        64,
+    ),
+    "service_id": (
+        r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$",
+        "start with a lowercase letter and use only lowercase letters, digits and single '_' between "
+        "them (the loader's serviceId: the route /<version>/private/<serviceId> and the image name)",
+        64,
+    ),
+    "service_version": (
+        r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        "start with a letter or digit and use only letters, digits, '.', '_' or '-' "
+        "(one path segment of the route /<version>/private/<serviceId>)",
+        32,
+    ),
+    "pip_index_url": (
+        r"^(?:https?://[^\s\"'\\<>`{}|^]+)?$",
+        "be empty (the default index) or an http(s):// URL without spaces or quotes",
+        300,
+    ),
 }
 FREE_TEXT = {"description": 300, "author": 200}
 KEYWORD_CHECKED = ("project_name", "service_id")
@@ -58,8 +71,10 @@ def answer_problem(name: str, value: Any, choices: Optional[List[str]] = None) -
     if not isinstance(value, str):
         return f"{name} must be a string, got {value!r}"
     if _JINJA.search(value):
-        return (f"{name} {value!r} contains template syntax ({', '.join(_JINJA_OPENERS)}): cookiecutter evaluates "
-                "answers as Jinja templates, which can run code; write the answer without them")
+        return (
+            f"{name} {value!r} contains template syntax ({', '.join(_JINJA_OPENERS)}): cookiecutter evaluates "
+            "answers as Jinja templates, which can run code; write the answer without them"
+        )
     if name in PATTERNS:
         pattern, rule, limit = PATTERNS[name]
         if not re.match(pattern, value):
@@ -78,8 +93,10 @@ def answer_problem(name: str, value: Any, choices: Optional[List[str]] = None) -
         return ""
     if name == "base_image":
         if not _DOCKER_REFERENCE.match(value) or len(value) > 255:
-            return (f"base_image {value!r} is invalid: it must be a Docker image reference such as "
-                    "'registry.example.com:5000/team/image:tag' (lowercase repository, no spaces)")
+            return (
+                f"base_image {value!r} is invalid: it must be a Docker image reference such as "
+                "'registry.example.com:5000/team/image:tag' (lowercase repository, no spaces)"
+            )
         return ""
     return ""
 
@@ -107,8 +124,11 @@ def all_problems(answers: Dict[str, Any], choices: Dict[str, List[str]]) -> List
     """
     found = []
     project_name = answers.get("project_name")
-    derived_from_bad_name = (isinstance(project_name, str) and bool(answer_problem("project_name", project_name))
-                             and answers.get("service_id") == derived_service_id(project_name))
+    derived_from_bad_name = (
+        isinstance(project_name, str)
+        and bool(answer_problem("project_name", project_name))
+        and answers.get("service_id") == derived_service_id(project_name)
+    )
     for name in sorted(set(PATTERNS) | set(FREE_TEXT) | {"base_image"} | set(choices)):
         if name in answers and not (name == "service_id" and derived_from_bad_name):
             problem = answer_problem(name, answers[name], choices.get(name))
@@ -119,8 +139,10 @@ def all_problems(answers: Dict[str, Any], choices: Dict[str, List[str]]) -> List
 
 def refusal(problems: List[str]) -> str:
     """The one message that stops generation: every problem, then what to do."""
-    return "\n".join([f"ERROR: {problem}" for problem in problems]
-                     + ["The project was not generated: fix the answers above and run the template again."])
+    return "\n".join(
+        [f"ERROR: {problem}" for problem in problems]
+        + ["The project was not generated: fix the answers above and run the template again."]
+    )
 
 
 def report(answers_json: str, choices: Dict[str, List[str]]) -> int:
@@ -132,42 +154,23 @@ def report(answers_json: str, choices: Dict[str, List[str]]) -> int:
 
 
 CHOICES = {
-    "python_version": [
-        "3.9",
-        "3.10",
-        "3.11"
-    ],
-    "plugin_mode": [
-        "grpc",
-        "cgo"
-    ],
-    "session_mode": [
-        "once",
-        "stream"
-    ],
-    "example": [
-        "text",
-        "image",
-        "audio"
-    ],
-    "gpu": [
-        "0",
-        "1",
-        "2",
-        "4",
-        "8"
-    ],
-    "ci": [
-        "github",
-        "gitlab",
-        "none"
-    ]
+    "python_version": ["3.9", "3.10", "3.11"],
+    "plugin_mode": ["grpc", "cgo"],
+    "session_mode": ["once", "stream"],
+    "example": ["text", "image", "audio"],
+    "gpu": ["0", "1", "2", "4", "8"],
+    "ci": ["github", "gitlab", "none"],
 }
 # --- end rules ---
 # {% endraw %}
 
 
 if __name__ == "__main__":
-    sys.exit(report(r"""
+    sys.exit(
+        report(
+            r"""
 {{ cookiecutter | tojson }}
-""", CHOICES))
+""",
+            CHOICES,
+        )
+    )

@@ -1,4 +1,5 @@
 """Shared test setup: where the template and its vendored runtime live, and how to run them."""
+
 import os
 import sys
 from pathlib import Path

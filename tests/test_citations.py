@@ -1,5 +1,6 @@
 """The shipped runtime cites our docs, not a document it does not ship: every ``docs/<page>.md[#anchor]`` named in
 a runtime module exists (with that anchor), and no "spec section N" citation is left."""
+
 import re
 from pathlib import Path
 
@@ -27,7 +28,10 @@ def test_each_cited_docs_page_exists(where, page, anchor):
 
 
 def test_no_citation_of_the_unshipped_spec_is_left():
-    left = ["%s:%d" % (path.relative_to(RUNTIME), number)
-            for path in sorted(RUNTIME.rglob("*.py"))
-            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if SPEC.search(line)]
+    left = [
+        "%s:%d" % (path.relative_to(RUNTIME), number)
+        for path in sorted(RUNTIME.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if SPEC.search(line)
+    ]
     assert left == []

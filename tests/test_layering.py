@@ -12,6 +12,7 @@ function still counts. The layers, lowest first (docs/explanation/architecture.m
 The run-time layers never import the tools, with one documented exception: ``WrapperBase.run()`` (the
 vendor's ``Wrapper().run()``) starts the local run, imported when called.
 """
+
 import ast
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
@@ -19,20 +20,54 @@ from typing import Dict, List, Optional, Set, Tuple
 RUNTIME = Path(__file__).resolve().parent.parent / "{{cookiecutter.project_name}}" / "wrapper"
 
 LAYERS: List[Tuple[str, Tuple[str, ...]]] = [
-    ("base", ("aiges.core", "aiges.types", "aiges.utils", "aiges.errors", "aiges.tomlcompat", "aiges.callback",
-              "aiges.sourcelines", "aiges.failures", "aiges.publicapi")),
-    ("data", ("aiges.dto", "aiges.fields", "aiges.hostclasses", "aiges.embed", "aiges.responses", "aiges.params",
-              "aiges.sessiontable", "aiges.discovery", "aiges.declarations", "aiges.sessionmode", "aiges.calling",
-              "aiges.schema", "aiges.methodguard", "aiges.stream", "aiges.concurrent", "aiges.worker",
-              "aiges.loading", "aiges.settings", "aiges.resultchecks")),
+    (
+        "base",
+        (
+            "aiges.core",
+            "aiges.types",
+            "aiges.utils",
+            "aiges.errors",
+            "aiges.tomlcompat",
+            "aiges.callback",
+            "aiges.sourcelines",
+            "aiges.failures",
+            "aiges.publicapi",
+        ),
+    ),
+    (
+        "data",
+        (
+            "aiges.dto",
+            "aiges.fields",
+            "aiges.hostclasses",
+            "aiges.embed",
+            "aiges.responses",
+            "aiges.params",
+            "aiges.sessiontable",
+            "aiges.discovery",
+            "aiges.declarations",
+            "aiges.sessionmode",
+            "aiges.calling",
+            "aiges.schema",
+            "aiges.methodguard",
+            "aiges.stream",
+            "aiges.concurrent",
+            "aiges.worker",
+            "aiges.loading",
+            "aiges.settings",
+            "aiges.resultchecks",
+        ),
+    ),
     ("api", ("aiges.sdk",)),
     ("server", ("aiges.serve", "aiges.grpc", "aiges.probe")),
     ("tools", ("aiges.tools", "aiges.__main__")),
 ]
 # Imports against the layers that are there on purpose, each made inside the function that needs it.
 ALLOWED_UPWARD = {
-    ("aiges.sdk", "aiges.tools.localrun.commands"):
-        "WrapperBase.run(): the vendor's Wrapper().run() starts the local run",
+    (
+        "aiges.sdk",
+        "aiges.tools.localrun.commands",
+    ): "WrapperBase.run(): the vendor's Wrapper().run() starts the local run"
 }
 
 
@@ -129,11 +164,13 @@ def test_every_runtime_module_belongs_to_a_layer():
 
 
 def test_each_layer_imports_only_the_layers_below_it():
-    upward = sorted("%s (%s) imports %s (%s)" % (module, LAYERS[layer_of(module)][0], target,
-                                                 LAYERS[layer_of(target)][0])
-                    for module, targets in GRAPH.items() if module != "aiges"
-                    for target in targets
-                    if layer_of(target) > layer_of(module) and (module, target) not in ALLOWED_UPWARD)
+    upward = sorted(
+        "%s (%s) imports %s (%s)" % (module, LAYERS[layer_of(module)][0], target, LAYERS[layer_of(target)][0])
+        for module, targets in GRAPH.items()
+        if module != "aiges"
+        for target in targets
+        if layer_of(target) > layer_of(module) and (module, target) not in ALLOWED_UPWARD
+    )
     assert upward == []
 
 
@@ -179,6 +216,9 @@ def says_why(path: Path, line: int) -> bool:
 def test_an_import_inside_a_function_says_why():
     """Imports sit at the top; one inside a function is there for start-up time or an optional dependency,
     and a comment says which (docs/explanation/architecture.md)."""
-    unexplained = ["%s:%d: %s" % (module, line, text.strip()) for module, line, text in imports_inside_functions()
-                   if not says_why(MODULES[module], line)]
+    unexplained = [
+        "%s:%d: %s" % (module, line, text.strip())
+        for module, line, text in imports_inside_functions()
+        if not says_why(MODULES[module], line)
+    ]
     assert unexplained == []

@@ -1,4 +1,5 @@
 """The repository keeps its promises to a new user: the README's commands are the ones CI runs."""
+
 import re
 
 from tests.conftest import REPO
@@ -31,8 +32,9 @@ def test_readme_performance_section_shows_the_latest_benchmark_results():
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "update_readme.py"), "--check"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "update_readme.py"), "--check"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 

@@ -1,5 +1,6 @@
 """The checked-in descriptor set is what protoc makes of the runtime's .proto files, so the .proto files
 stay the single source of the wire format (as copier.yml is kept in step with cookiecutter.json)."""
+
 import shutil
 import subprocess
 import sys
@@ -38,32 +39,42 @@ def test_a_changed_proto_is_reported_until_the_helper_is_run_and_then_reaches_th
     proto = scratch_repo / PROTOS / "aiges_inner.proto"
     text = proto.read_text(encoding="utf-8")
     assert "message Handle {" in text
-    proto.write_text(text.replace("message Handle {", "message Handle {\n  string drift_probe = 99;", 1),
-                     encoding="utf-8")
+    proto.write_text(
+        text.replace("message Handle {", "message Handle {\n  string drift_probe = 99;", 1), encoding="utf-8"
+    )
     stale = run_helper(scratch_repo, "--check")
     assert stale.returncode == 1
     assert "run python helpers/sync_descriptors.py" in stale.stderr
     assert run_helper(scratch_repo).returncode == 0
     assert run_helper(scratch_repo, "--check").returncode == 0
     loaded = subprocess.run(
-        [sys.executable, "-c", "from aiges.grpc import wire; print(wire.message('aiges.Handle').DESCRIPTOR"
-                               ".fields_by_name['drift_probe'].number)"],
-        cwd=scratch_repo, env={"PYTHONPATH": str(scratch_repo / RUNTIME_PARENT.relative_to(REPO))},
-        capture_output=True, text=True)
+        [
+            sys.executable,
+            "-c",
+            "from aiges.grpc import wire; print(wire.message('aiges.Handle').DESCRIPTOR"
+            ".fields_by_name['drift_probe'].number)",
+        ],
+        cwd=scratch_repo,
+        env={"PYTHONPATH": str(scratch_repo / RUNTIME_PARENT.relative_to(REPO))},
+        capture_output=True,
+        text=True,
+    )
     assert loaded.stdout.strip() == "99", loaded.stderr
 
 
 def test_a_new_proto_file_is_compiled_too(scratch_repo: Path):
     (scratch_repo / PROTOS / "extra.proto").write_text(
-        'syntax = "proto3";\npackage extra;\nmessage Ping { string note = 1; }\n', encoding="utf-8")
+        'syntax = "proto3";\npackage extra;\nmessage Ping { string note = 1; }\n', encoding="utf-8"
+    )
     assert run_helper(scratch_repo, "--check").returncode == 1
     assert run_helper(scratch_repo).returncode == 0
     assert "extra.proto" in (scratch_repo / PROTOS / "descriptor_set.py").read_text(encoding="utf-8")
 
 
 def test_a_proto_protoc_rejects_fails_the_helper_naming_the_file_and_line(scratch_repo: Path):
-    (scratch_repo / PROTOS / "broken.proto").write_text('syntax = "proto3";\nmessage M { Missing m = 1; }\n',
-                                                        encoding="utf-8")
+    (scratch_repo / PROTOS / "broken.proto").write_text(
+        'syntax = "proto3";\nmessage M { Missing m = 1; }\n', encoding="utf-8"
+    )
     before = (scratch_repo / PROTOS / "descriptor_set.py").read_bytes()
     result = run_helper(scratch_repo)
     assert result.returncode != 0
@@ -79,4 +90,3 @@ def test_the_helper_output_is_byte_stable(scratch_repo: Path):
     module.unlink()
     assert run_helper(scratch_repo).returncode == 0
     assert module.read_bytes() == first == (REPO / PROTOS / "descriptor_set.py").read_bytes()
-

@@ -8,6 +8,7 @@ performance page must build before the first benchmark run.
 
 Used by docs/performance.md for benchmarks/results/*.md. No dependency beyond mkdocs.
 """
+
 import glob
 import os
 import re
@@ -59,7 +60,7 @@ def render_include(root: str, arguments: Dict[str, str]) -> str:
     if not files:
         hint = arguments.get("none", "")
         tail = " " + hint if hint else ""
-        return f"!!! note \"Nothing to include yet\"\n    No file matches `{arguments['glob']}`.{tail}\n"
+        return f'!!! note "Nothing to include yet"\n    No file matches `{arguments["glob"]}`.{tail}\n'
     parts = []
     for relative in files:
         with open(os.path.join(root, relative), encoding="utf-8") as handle:

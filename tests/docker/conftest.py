@@ -3,6 +3,7 @@
 Without an engine the integration tests are skipped, loudly (a banner at the end of the run); with
 ``CI=true`` they fail instead, because CI must prove that generated projects build and run.
 """
+
 from pathlib import Path
 from typing import Callable, Dict, List
 

@@ -10,6 +10,7 @@ with the ``[wrapper]`` config of aiges.toml (strings), wrapperSchema, then one o
 session: create, write frames, destroy), collecting results from the stream by tag. It prints one
 JSON document on stdout and exits 0 when the plugin answered as the loader expects.
 """
+
 import argparse
 import json
 import os
@@ -47,18 +48,27 @@ def main() -> int:
     grpc.channel_ready_future(channel).result(timeout=args.timeout)
 
     def unary(method: Any) -> Any:
-        return channel.unary_unary(method.path, request_serializer=method.request.SerializeToString,
-                                   response_deserializer=method.response.FromString)
+        return channel.unary_unary(
+            method.path,
+            request_serializer=method.request.SerializeToString,
+            response_deserializer=method.response.FromString,
+        )
 
     report: Dict[str, Any] = {}
-    report["health"] = int(unary(health["Check"])(message("grpc.health.v1.HealthCheckRequest")(service="plugin"),
-                                                   timeout=args.timeout).status)
+    report["health"] = int(
+        unary(health["Check"])(
+            message("grpc.health.v1.HealthCheckRequest")(service="plugin"), timeout=args.timeout
+        ).status
+    )
 
     outgoing: queue.Queue[Any] = queue.Queue()
     arrivals: queue.Queue[Any] = queue.Queue()
     communicate = service["communicate"]
-    stream = channel.stream_stream(communicate.path, request_serializer=communicate.request.SerializeToString,
-                                   response_deserializer=communicate.response.FromString)(iter(outgoing.get, None))
+    stream = channel.stream_stream(
+        communicate.path,
+        request_serializer=communicate.request.SerializeToString,
+        response_deserializer=communicate.response.FromString,
+    )(iter(outgoing.get, None))
 
     def pump() -> None:
         try:
@@ -69,24 +79,32 @@ def main() -> int:
 
     threading.Thread(target=pump, daemon=True).start()
     report["init"] = unary(service["wrapperInit"])(
-        message("aiges.InitRequest")(config={str(k): str(v) for k, v in config.items()}), timeout=args.timeout).ret
-    schema = unary(service["wrapperSchema"])(message("aiges.SvcId")(serviceId=declarations.meta.service_id),
-                                            timeout=args.timeout).data
+        message("aiges.InitRequest")(config={str(k): str(v) for k, v in config.items()}), timeout=args.timeout
+    ).ret
+    schema = unary(service["wrapperSchema"])(
+        message("aiges.SvcId")(serviceId=declarations.meta.service_id), timeout=args.timeout
+    ).data
     report["schema_service_id"] = json.loads(schema).get("meta", {}).get("serviceId")
 
     def data(nodes: List[Any]) -> List[Any]:
-        return [message("aiges.RequestData")(key=n.key, data=bytes(n.data), len=len(n.data), type=int(n.type),
-                                             status=int(n.status)) for n in nodes]
+        return [
+            message("aiges.RequestData")(
+                key=n.key, data=bytes(n.data), len=len(n.data), type=int(n.type), status=int(n.status)
+            )
+            for n in nodes
+        ]
 
     tag = "sid-0001"
     results: List[Dict[str, Any]] = []
     if args.session:
-        created = unary(service["wrapperCreate"])(message("aiges.CreateRequest")(params=params, sid=tag, tag=tag),
-                                                  timeout=args.timeout)
+        created = unary(service["wrapperCreate"])(
+            message("aiges.CreateRequest")(params=params, sid=tag, tag=tag), timeout=args.timeout
+        )
         report["create_err"] = created.err_code
         for frame in inputs.session_frames(samples, 1280):
-            write = message("aiges.WriteMessage")(handle=created.handle,
-                                                  req=message("aiges.Request")(tag=tag, list=data(frame.list)))
+            write = message("aiges.WriteMessage")(
+                handle=created.handle, req=message("aiges.Request")(tag=tag, list=data(frame.list))
+            )
             report.setdefault("write", []).append(unary(service["wrapperWrite"])(write, timeout=args.timeout).ret)
     else:
         request = message("aiges.Request")(tag=tag, params=params, list=data(inputs.once_request(samples).list))
@@ -95,19 +113,29 @@ def main() -> int:
         response = arrivals.get(timeout=args.timeout)
         if response.tag != tag:
             continue
-        results.append({"ret": response.ret, "list": [
-            {"key": d.key, "type": d.type, "status": d.status, "len": len(d.data)} for d in response.list]})
+        results.append(
+            {
+                "ret": response.ret,
+                "list": [{"key": d.key, "type": d.type, "status": d.status, "len": len(d.data)} for d in response.list],
+            }
+        )
         if response.ret != 0 or not args.session or any(d.status == 2 for d in response.list):
             break
     if args.session:
-        report["destroy"] = unary(service["wrapperDestroy"])(message("aiges.Handle")(handle=created.handle),
-                                                             timeout=args.timeout).ret
+        report["destroy"] = unary(service["wrapperDestroy"])(
+            message("aiges.Handle")(handle=created.handle), timeout=args.timeout
+        ).ret
     report["results"] = results
     outgoing.put(None)
     channel.close()
     print(json.dumps(report))
-    ok = (report["health"] == 1 and report["init"] == 0 and results and all(r["ret"] == 0 for r in results)
-          and all(r["list"] for r in results))
+    ok = (
+        report["health"] == 1
+        and report["init"] == 0
+        and results
+        and all(r["ret"] == 0 for r in results)
+        and all(r["list"] for r in results)
+    )
     return 0 if ok else 1
 
 

@@ -2,6 +2,7 @@
 
 Kept out of conftest.py so the benchmark can import them too.
 """
+
 import hashlib
 import os
 import re
@@ -62,10 +63,20 @@ def bake(answers: Dict[str, str], out: Path) -> Path:
     from cookiecutter.main import cookiecutter
 
     out.mkdir(parents=True, exist_ok=True)
-    config = {"cookiecutters_dir": str(out / ".cc"), "replay_dir": str(out / ".replay"), "default_context": {},
-              "abbreviations": {}}
-    project = cookiecutter(str(REPO), no_input=True, extra_context=dict(answers), output_dir=str(out / "out"),
-                           default_config=config, accept_hooks=True)
+    config = {
+        "cookiecutters_dir": str(out / ".cc"),
+        "replay_dir": str(out / ".replay"),
+        "default_context": {},
+        "abbreviations": {},
+    }
+    project = cookiecutter(
+        str(REPO),
+        no_input=True,
+        extra_context=dict(answers),
+        output_dir=str(out / "out"),
+        default_config=config,
+        accept_hooks=True,
+    )
     return Path(project)
 
 
@@ -91,15 +102,24 @@ def hadolint_command() -> List[str]:
     return command
 
 
-def aiges_cli(project: Path, *args: str, env: Optional[Dict[str, str]] = None,
-              timeout: float = 900) -> subprocess.CompletedProcess:
+def aiges_cli(
+    project: Path, *args: str, env: Optional[Dict[str, str]] = None, timeout: float = 900
+) -> subprocess.CompletedProcess:
     """``python -m aiges <args>`` from the project root, with the template's runtime on the path."""
     environment = runtime_env(**(env or {}))
-    return subprocess.run([sys.executable, "-m", "aiges", *args], cwd=str(project), env=environment,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "aiges", *args],
+        cwd=str(project),
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 # -- the engine ------------------------------------------------------------------------------------
+
 
 def ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")

@@ -1,4 +1,5 @@
 """``python -m aiges build`` without an engine: what it would build, and how it fails when it cannot."""
+
 import re
 from pathlib import Path
 
@@ -66,11 +67,14 @@ def test_a_project_without_schema_json_is_told_to_render(project: Path, tmp_path
     assert "python -m aiges render" in done.stderr
 
 
-@pytest.mark.parametrize(("service_id", "version", "tag"), [
-    ("mmocr", "backup.0", "mmocr:backup.0"),
-    ("Demo_Svc", "v1", "demo_svc:v1"),
-    ("s12345678", "1.0 beta", "s12345678:1.0-beta"),
-])
+@pytest.mark.parametrize(
+    ("service_id", "version", "tag"),
+    [
+        ("mmocr", "backup.0", "mmocr:backup.0"),
+        ("Demo_Svc", "v1", "demo_svc:v1"),
+        ("s12345678", "1.0 beta", "s12345678:1.0-beta"),
+    ],
+)
 def test_tags_are_valid_docker_references(service_id: str, version: str, tag: str) -> None:
     support.runtime_on_path()
     from aiges.tools.build import default_tag
@@ -95,12 +99,16 @@ def test_refuses_to_build_stale_rendered_files(project: Path, tmp_path: Path) ->
     assert forced["tag"].endswith(":v2") and forced["args"]["SERVICE_VERSION"] == "v2"
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("AIGES_PLUGIN_MODE=python", "AIGES_PLUGIN_MODE=c", "the Dockerfile sets AIGES_PLUGIN_MODE=c but"),
-    ('"-s=svcName"', '"-s=other"', "the Dockerfile's CMD starts the loader with -s=other but"),
-])
-def test_refuses_a_dockerfile_that_contradicts_the_project_settings(project: Path, tmp_path: Path, old: str,
-                                                                    new: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("AIGES_PLUGIN_MODE=python", "AIGES_PLUGIN_MODE=c", "the Dockerfile sets AIGES_PLUGIN_MODE=c but"),
+        ('"-s=svcName"', '"-s=other"', "the Dockerfile's CMD starts the loader with -s=other but"),
+    ],
+)
+def test_refuses_a_dockerfile_that_contradicts_the_project_settings(
+    project: Path, tmp_path: Path, old: str, new: str, message: str
+) -> None:
     copy = support.copy_project(project, tmp_path / "p")
     edit(copy / "Dockerfile", old, new)
     done = support.aiges_cli(copy, "build", "--dry-run")

@@ -1,5 +1,6 @@
 """``python -m aiges build`` at the edges a newcomer meets first: a base image that cannot be pulled,
 and wheels left in wheelhouse/ by an earlier ``--offline`` build."""
+
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,14 @@ UNPULLABLE = "nonexistent.invalid/aiges/base:1"
 
 @pytest.fixture
 def project(bake_variant: Any, tmp_path: Path) -> Path:
-    return support.make_private(support.copy_project(bake_variant(plugin_mode="grpc", session_mode="once"),
-                                                     tmp_path / "project"))
+    return support.make_private(
+        support.copy_project(bake_variant(plugin_mode="grpc", session_mode="once"), tmp_path / "project")
+    )
 
 
-def test_an_unpullable_base_image_given_on_the_command_line_is_named_with_the_option(docker_engine: str,
-                                                                                     project: Path) -> None:
+def test_an_unpullable_base_image_given_on_the_command_line_is_named_with_the_option(
+    docker_engine: str, project: Path
+) -> None:
     done = support.aiges_cli(project, "build", "--base-image", UNPULLABLE, "--tag", support.test_tag("nopull"))
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
@@ -28,12 +31,14 @@ def test_an_unpullable_base_image_given_on_the_command_line_is_named_with_the_op
     assert f"docker pull {UNPULLABLE}" in done.stderr
 
 
-def test_an_unpullable_base_image_from_the_dockerfile_names_the_dockerfile_setting(docker_engine: str,
-                                                                                   project: Path) -> None:
+def test_an_unpullable_base_image_from_the_dockerfile_names_the_dockerfile_setting(
+    docker_engine: str, project: Path
+) -> None:
     dockerfile = project / "Dockerfile"
     text = dockerfile.read_text(encoding="utf-8")
-    lines = [f"ARG BASE_IMAGE={UNPULLABLE}" if line.startswith("ARG BASE_IMAGE=") else line
-             for line in text.splitlines()]
+    lines = [
+        f"ARG BASE_IMAGE={UNPULLABLE}" if line.startswith("ARG BASE_IMAGE=") else line for line in text.splitlines()
+    ]
     dockerfile.write_text("\n".join(lines) + "\n", encoding="utf-8")
     done = support.aiges_cli(project, "build", "--tag", support.test_tag("nopull"))
     assert done.returncode == 1, done.stderr
@@ -50,8 +55,9 @@ def junk_wheel(folder: Path, name: str) -> None:
         wheel.writestr("broken/__init__.py", "raise SystemExit('this wheel must never be installed')\n")
 
 
-def test_wheels_left_by_an_offline_build_never_break_an_online_build(docker_engine: str, project: Path,
-                                                                    image_cleanup: Any) -> None:
+def test_wheels_left_by_an_offline_build_never_break_an_online_build(
+    docker_engine: str, project: Path, image_cleanup: Any
+) -> None:
     """Stale wheels (wrong pins, another Python, or simply broken) stay out of an online build."""
     junk_wheel(project / "wheelhouse", "tomli-99.0.0-py3-none-any.whl")
     junk_wheel(project / "wheelhouse", "protobuf-99.0.0-py3-none-any.whl")
@@ -68,10 +74,15 @@ def test_offline_wheels_follow_the_images_python_not_the_hosts(tmp_path: Path) -
     from aiges.tools.build import requirements_for
 
     source = tmp_path / "requirements.txt"
-    source.write_text('# comment\ntomli>=1.1; python_version < "3.11"\nprotobuf>=3.20  # gRPC\n'
-                      'pywin32==306; sys_platform == "win32"\n--only-binary=:all:\n', encoding="utf-8")
-    for version, expected in (("3.9", ["tomli>=1.1", "protobuf>=3.20", "--only-binary=:all:"]),
-                              ("3.12", ["protobuf>=3.20", "--only-binary=:all:"])):
+    source.write_text(
+        '# comment\ntomli>=1.1; python_version < "3.11"\nprotobuf>=3.20  # gRPC\n'
+        'pywin32==306; sys_platform == "win32"\n--only-binary=:all:\n',
+        encoding="utf-8",
+    )
+    for version, expected in (
+        ("3.9", ["tomli>=1.1", "protobuf>=3.20", "--only-binary=:all:"]),
+        ("3.12", ["protobuf>=3.20", "--only-binary=:all:"]),
+    ):
         targeted = Path(requirements_for(str(source), version, ["manylinux2014_x86_64"]))
         try:
             assert targeted.read_text(encoding="utf-8").split() == expected, version

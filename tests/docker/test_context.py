@@ -6,6 +6,7 @@ code. The context is built the way ``python -m aiges build`` sends it (the docke
 the CLI is installed, the way ``docker build .`` does (BuildKit applies .dockerignore itself); an
 image copies the whole context and lists what arrived.
 """
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,14 +18,40 @@ from tests.docker import support
 
 pytestmark = [pytest.mark.docker]
 
-JUNK = ["wrapper/.git/config", "wrapper/.git/objects/ab/cdef", "wrapper/.gitignore", "wrapper/models/.git/HEAD",
-        ".git/HEAD", "wrapper/.hg/store", "wrapper/.svn/entries", "wrapper/.env", "wrapper/.env.local",
-        "wrapper/deploy/server.key", "wrapper/deploy/client.pem", "wrapper/keys/id_ed25519", "wrapper/keys/id_rsa.pub",
-        "wrapper/.ssh/known_hosts", "wrapper/.aws/credentials", "wrapper/.npmrc", "wrapper/.netrc",
-        "wrapper/.docker/config.json", "wrapper/store.jks", "wrapper/certs/bundle.pfx"]
-NEEDED = ["Dockerfile", "requirements.txt", "aiges.toml", "xtest.toml", "schema.json", "wrapper/wrapper.py",
-          "wrapper/aiges/__init__.py", "wrapper/aiges/grpc/listen.py", "wrapper/models/weights.bin",
-          "wrapper/certs/ca.crt"]
+JUNK = [
+    "wrapper/.git/config",
+    "wrapper/.git/objects/ab/cdef",
+    "wrapper/.gitignore",
+    "wrapper/models/.git/HEAD",
+    ".git/HEAD",
+    "wrapper/.hg/store",
+    "wrapper/.svn/entries",
+    "wrapper/.env",
+    "wrapper/.env.local",
+    "wrapper/deploy/server.key",
+    "wrapper/deploy/client.pem",
+    "wrapper/keys/id_ed25519",
+    "wrapper/keys/id_rsa.pub",
+    "wrapper/.ssh/known_hosts",
+    "wrapper/.aws/credentials",
+    "wrapper/.npmrc",
+    "wrapper/.netrc",
+    "wrapper/.docker/config.json",
+    "wrapper/store.jks",
+    "wrapper/certs/bundle.pfx",
+]
+NEEDED = [
+    "Dockerfile",
+    "requirements.txt",
+    "aiges.toml",
+    "xtest.toml",
+    "schema.json",
+    "wrapper/wrapper.py",
+    "wrapper/aiges/__init__.py",
+    "wrapper/aiges/grpc/listen.py",
+    "wrapper/models/weights.bin",
+    "wrapper/certs/ca.crt",
+]
 LISTING = "context.list"
 
 
@@ -39,8 +66,9 @@ def project(bake_variant: Any, tmp_path: Path) -> Path:
 
 def listing_dockerfile(project: Path, base: str) -> str:
     name = "Dockerfile.context"
-    (project / name).write_text("FROM %s\nCOPY . /context\nRUN cd /context && find . -type f | sort > /%s\n"
-                                % (base, LISTING), encoding="utf-8")
+    (project / name).write_text(
+        "FROM %s\nCOPY . /context\nRUN cd /context && find . -type f | sort > /%s\n" % (base, LISTING), encoding="utf-8"
+    )
     return name
 
 
@@ -56,8 +84,9 @@ def check(received: List[str]) -> None:
     assert not missing, "the build context lacks: %s" % missing
 
 
-def test_the_sdk_build_context_has_no_version_control_or_secrets_at_any_depth(project: Path, docker_engine: str,
-                                                                               image_cleanup: Any) -> None:
+def test_the_sdk_build_context_has_no_version_control_or_secrets_at_any_depth(
+    project: Path, docker_engine: str, image_cleanup: Any
+) -> None:
     tag = image_cleanup(support.test_tag("context-sdk"))
     dockerfile = listing_dockerfile(project, docker_engine)
     for _ in support.client().api.build(path=str(project), dockerfile=dockerfile, tag=tag, rm=True, decode=True):
@@ -66,11 +95,18 @@ def test_the_sdk_build_context_has_no_version_control_or_secrets_at_any_depth(pr
 
 
 @pytest.mark.skipif(shutil.which("docker") is None, reason="no docker CLI")
-def test_the_cli_build_context_has_no_version_control_or_secrets_at_any_depth(project: Path, docker_engine: str,
-                                                                               image_cleanup: Any) -> None:
+def test_the_cli_build_context_has_no_version_control_or_secrets_at_any_depth(
+    project: Path, docker_engine: str, image_cleanup: Any
+) -> None:
     tag = image_cleanup(support.test_tag("context-cli"))
     dockerfile = listing_dockerfile(project, docker_engine)
-    done = subprocess.run(["docker", "build", "-q", "-f", dockerfile, "-t", tag, "."], cwd=str(project),
-                          capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        ["docker", "build", "-q", "-f", dockerfile, "-t", tag, "."],
+        cwd=str(project),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     check(files_in(tag))

@@ -6,6 +6,7 @@ editing wrapper.py reuses them; wrapper.py and the runtime land in /home/aiges, 
 directory, with the rendered configs beside them; the loader mode is set; the CMD starts AIservice
 with the service section that render wrote into aiges.toml.
 """
+
 import io
 import itertools
 import json
@@ -19,8 +20,10 @@ from dockerfile_parse import DockerfileParser
 
 from tests.docker import support
 
-VARIANTS = [dict(plugin_mode=mode, session_mode=session, example=example) for mode, session, example in
-            itertools.product(support.PLUGIN_MODES, support.SESSION_MODES, support.EXAMPLES)]
+VARIANTS = [
+    dict(plugin_mode=mode, session_mode=session, example=example)
+    for mode, session, example in itertools.product(support.PLUGIN_MODES, support.SESSION_MODES, support.EXAMPLES)
+]
 VARIANTS += [dict(pip_index_url="https://mirror.example.invalid/simple", base_image="registry.invalid/aiges:1")]
 IDS = [support.variant_id(answers) for answers in VARIANTS]
 LOADER_DIR = "/home/aiges"
@@ -45,8 +48,9 @@ def index_of(items: List[Dict[str, Any]], instruction: str, pattern: str) -> int
     for position, item in enumerate(items):
         if item["instruction"] == instruction and re.search(pattern, item["value"]):
             return position
-    raise AssertionError(f"no {instruction} matching {pattern!r} in:\n" +
-                         "\n".join(f"{i['instruction']} {i['value']}" for i in items))
+    raise AssertionError(
+        f"no {instruction} matching {pattern!r} in:\n" + "\n".join(f"{i['instruction']} {i['value']}" for i in items)
+    )
 
 
 def service_section(project: Path) -> str:
@@ -85,14 +89,22 @@ def test_dependencies_come_before_the_plugin_code(variant: Dict[str, Any]) -> No
     wrapper = index_of(items, "COPY", r"^wrapper /home/aiges/$")
     assert copy_requirements < pip < configs < wrapper
     assert [item["value"] for item in items if item["instruction"] in ("COPY", "ADD")] == [
-        items[copy_requirements]["value"], items[configs]["value"], items[wrapper]["value"]]
+        items[copy_requirements]["value"],
+        items[configs]["value"],
+        items[wrapper]["value"],
+    ]
     labels = index_of(items, "LABEL", r"aiges\.schema\.sha256")
     assert pip < labels < configs, "labels must not invalidate the dependencies, and a code edit must not rebuild them"
-    check = index_of(items, "RUN", r"^if \[ -z \"\$AIGES_NO_CHECK\" \]; then python3 -m aiges check --in-image "
-                                   r"--quiet; fi && rm pyproject\.toml$")
+    check = index_of(
+        items,
+        "RUN",
+        r"^if \[ -z \"\$AIGES_NO_CHECK\" \]; then python3 -m aiges check --in-image "
+        r"--quiet; fi && rm pyproject\.toml$",
+    )
     compile_step = index_of(items, "RUN", r"^python3 -m compileall -q /home/aiges/aiges /home/aiges/wrapper\.py$")
-    assert items[wrapper:] == [items[wrapper], items[check], items[compile_step]], \
+    assert items[wrapper:] == [items[wrapper], items[check], items[compile_step]], (
         "a code edit rebuilds only the code, its staleness check and its byte-compilation"
+    )
 
 
 def test_pip_step_works_online_offline_and_with_any_index(variant: Dict[str, Any]) -> None:
@@ -117,8 +129,15 @@ def test_plugin_lands_in_the_loaders_working_directory(variant: Dict[str, Any]) 
     mode = variant["answers"]["plugin_mode"]
     assert parser.envs["AIGES_PLUGIN_MODE"] == {"grpc": "python", "cgo": "c"}[mode]
     project = variant["project"]
-    for copied in ("requirements.txt", "pyproject.toml", "aiges.toml", "xtest.toml", "schema.json",
-                   "wrapper/wrapper.py", "wrapper/aiges/__init__.py"):
+    for copied in (
+        "requirements.txt",
+        "pyproject.toml",
+        "aiges.toml",
+        "xtest.toml",
+        "schema.json",
+        "wrapper/wrapper.py",
+        "wrapper/aiges/__init__.py",
+    ):
         assert (project / copied).is_file(), f"the Dockerfile copies {copied}, which the bake lacks"
 
 
@@ -148,33 +167,70 @@ def test_labels_name_the_service_and_the_schema(variant: Dict[str, Any]) -> None
 
 
 def test_hadolint_finds_nothing(variant: Dict[str, Any]) -> None:
-    done = subprocess.run([*support.hadolint_command(), "Dockerfile"], cwd=str(variant["project"]),
-                          capture_output=True, text=True, check=False, timeout=60)
+    done = subprocess.run(
+        [*support.hadolint_command(), "Dockerfile"],
+        cwd=str(variant["project"]),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert done.returncode == 0 and json.loads(done.stdout or "[]") == [], done.stdout + done.stderr
 
 
-def test_dockerignore_keeps_history_tests_caches_outputs_and_secrets_out(variant: Dict[str, Any],
-                                                                          tmp_path: Path) -> None:
+def test_dockerignore_keeps_history_tests_caches_outputs_and_secrets_out(
+    variant: Dict[str, Any], tmp_path: Path
+) -> None:
     from docker.utils.build import exclude_paths
 
     project = support.copy_project(variant["project"], tmp_path / "project")
-    junk = [".git/config", "tests/test_x.py", "wrapper/__pycache__/wrapper.cpython-39.pyc", "wrapper/old.pyc",
-            ".pytest_cache/v", "output/run.json", "outputs/x.png", "log/aiges.log", "wrapper/log/server/x.log",
-            ".env", "wrapper/.env", ".env.production", "deploy.pem", "wrapper/server.key", "id_rsa", "id_rsa.pub",
-            ".venv/bin/python", "pywrapper.tar.gz", ".ruff_cache/x"]
+    junk = [
+        ".git/config",
+        "tests/test_x.py",
+        "wrapper/__pycache__/wrapper.cpython-39.pyc",
+        "wrapper/old.pyc",
+        ".pytest_cache/v",
+        "output/run.json",
+        "outputs/x.png",
+        "log/aiges.log",
+        "wrapper/log/server/x.log",
+        ".env",
+        "wrapper/.env",
+        ".env.production",
+        "deploy.pem",
+        "wrapper/server.key",
+        "id_rsa",
+        "id_rsa.pub",
+        ".venv/bin/python",
+        "pywrapper.tar.gz",
+        ".ruff_cache/x",
+    ]
     for name in junk:
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text("x", encoding="utf-8")
     (project / "wheelhouse").mkdir(exist_ok=True)
     (project / "wheelhouse" / "six-1.17.0-py2.py3-none-any.whl").write_text("x", encoding="utf-8")
-    patterns = [line.strip() for line in (project / ".dockerignore").read_text(encoding="utf-8").splitlines()
-                if line.strip() and not line.startswith("#")]
+    patterns = [
+        line.strip()
+        for line in (project / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     context = set(exclude_paths(str(project), patterns))
     leaked = sorted(name for name in junk if name in context)
     assert not leaked, f".dockerignore lets these into the build context: {leaked}"
-    needed = ["Dockerfile", "requirements.txt", "aiges.toml", "xtest.toml", "schema.json", "wrapper/wrapper.py",
-              "wrapper/aiges/__init__.py", "wrapper/aiges/tools/build.py", "wheelhouse/six-1.17.0-py2.py3-none-any.whl"]
-    needed += [str(path.relative_to(project)) for path in (project / "wrapper" / "test_data").rglob("*")
-               if path.is_file()]
+    needed = [
+        "Dockerfile",
+        "requirements.txt",
+        "aiges.toml",
+        "xtest.toml",
+        "schema.json",
+        "wrapper/wrapper.py",
+        "wrapper/aiges/__init__.py",
+        "wrapper/aiges/tools/build.py",
+        "wheelhouse/six-1.17.0-py2.py3-none-any.whl",
+    ]
+    needed += [
+        str(path.relative_to(project)) for path in (project / "wrapper" / "test_data").rglob("*") if path.is_file()
+    ]
     missing = sorted(name for name in needed if name not in context)
     assert not missing, f".dockerignore keeps these out, but the image needs them: {missing}"

@@ -4,6 +4,7 @@ The base is a stand-in (Debian bullseye, CPython 3.9, no AIservice): these tests
 mechanics and the packaging of wrapper.py and the runtime, by running the local debug run and, in
 grpc mode, the plugin server inside the container against this test's fake loader.
 """
+
 import hashlib
 import itertools
 import json
@@ -50,8 +51,9 @@ def image(request: pytest.FixtureRequest, docker_engine: str, bake_variant: Any,
 
 
 def test_build_ends_with_the_image_and_its_size(image: Built) -> None:
-    assert re.search(rf"built {re.escape(image.tag)} \(\w+:[0-9a-f]+, [\d.]+ [kMG]?B, [-\d.]+ [kMG]?B above ",
-                     image.log), image.log[-2000:]
+    assert re.search(
+        rf"built {re.escape(image.tag)} \(\w+:[0-9a-f]+, [\d.]+ [kMG]?B, [-\d.]+ [kMG]?B above ", image.log
+    ), image.log[-2000:]
 
 
 def test_build_names_the_image_to_put_in_deploy_k8s(image: Built) -> None:
@@ -76,10 +78,12 @@ def test_plugin_sits_in_the_loaders_working_directory(image: Built) -> None:
     assert env["AIGES_PLUGIN_MODE"] == {"grpc": "python", "cgo": "c"}[image.plugin_mode]
     assert env["PYTHONPATH"] == "/home/aiges"
     assert attrs["Cmd"][:3] == ["./AIservice", "-m=0", "-c=aiges.toml"]
-    probe = ("import aiges, hashlib, json, os, wrapper; "
-             "print(aiges.__file__, wrapper.__file__); "
-             "print(hashlib.sha256(open('schema.json','rb').read()).hexdigest()); "
-             "print(json.dumps(sorted(os.listdir('.')))); print(json.dumps(sorted(os.listdir('log'))))")
+    probe = (
+        "import aiges, hashlib, json, os, wrapper; "
+        "print(aiges.__file__, wrapper.__file__); "
+        "print(hashlib.sha256(open('schema.json','rb').read()).hexdigest()); "
+        "print(json.dumps(sorted(os.listdir('.')))); print(json.dumps(sorted(os.listdir('log'))))"
+    )
     code, output = support.run_in_image(image.tag, ["python3", "-c", probe])
     assert code == 0, output
     lines = output.splitlines()
@@ -107,8 +111,9 @@ def test_labels_name_service_version_and_schema(image: Built) -> None:
 
 def test_local_debug_run_passes_inside_the_image(image: Built) -> None:
     emulate = "cgo" if image.plugin_mode == "cgo" else "grpc"
-    code, output = support.run_in_image(image.tag, ["python3", "-m", "aiges", "run", "--emulate", emulate],
-                                        network_disabled=True)
+    code, output = support.run_in_image(
+        image.tag, ["python3", "-m", "aiges", "run", "--emulate", emulate], network_disabled=True
+    )
     assert code == 0, output
     assert "verified" in output, output
 
@@ -122,17 +127,24 @@ def free_port() -> int:
 GRPC_MODES = [(mode, session) for mode, session in MODES if mode == "grpc"]  # cgo: libwrapper.so in AIservice
 
 
-@pytest.mark.parametrize("image", GRPC_MODES, ids=[f"{mode}-{session}" for mode, session in GRPC_MODES],
-                         indirect=True)
+@pytest.mark.parametrize("image", GRPC_MODES, ids=[f"{mode}-{session}" for mode, session in GRPC_MODES], indirect=True)
 def test_grpc_plugin_server_answers_the_loader(image: Built) -> None:
     port = free_port()
     # As AIservice starts it: bash -c <[aiges].pythonPluginCmd> in /home/aiges, the image's working directory.
     plugin_cmd = tomllib.loads((image.project / "aiges.toml").read_text(encoding="utf-8"))["aiges"]["pythonPluginCmd"]
     container = support.client().containers.run(
-        image.tag, ["bash", "-c", plugin_cmd], detach=True, network_mode="host",
-        environment={"BASIC_PLUGIN": "hello", "PLUGIN_MIN_PORT": str(port), "PLUGIN_MAX_PORT": str(port),
-                     "PLUGIN_PROTOCOL_VERSIONS": "1",
-                     "AIGES_LISTEN": "tcp"})  # the default unix socket would be inside the container's /tmp
+        image.tag,
+        ["bash", "-c", plugin_cmd],
+        detach=True,
+        network_mode="host",
+        environment={
+            "BASIC_PLUGIN": "hello",
+            "PLUGIN_MIN_PORT": str(port),
+            "PLUGIN_MAX_PORT": str(port),
+            "PLUGIN_PROTOCOL_VERSIONS": "1",
+            "AIGES_LISTEN": "tcp",
+        },
+    )  # the default unix socket would be inside the container's /tmp
     try:
         handshake = None
         deadline = time.monotonic() + 60
@@ -157,8 +169,9 @@ def test_grpc_plugin_server_answers_the_loader(image: Built) -> None:
         assert host.returncode == 0, f"fake loader:\n{host.stdout}\n{host.stderr}\nplugin:\n{logs[-4000:]}"
         report: Dict[str, Any] = json.loads(host.stdout)
         assert report["health"] == 1 and report["init"] == 0  # SERVING, wrapperInit ok
-        assert report["schema_service_id"] == json.loads((image.project / "schema.json").read_bytes())["meta"][
-            "serviceId"]
+        assert (
+            report["schema_service_id"] == json.loads((image.project / "schema.json").read_bytes())["meta"]["serviceId"]
+        )
         last = report["results"][-1]
         assert last["ret"] == 0 and last["list"], report
         if image.session_mode == "stream":
@@ -197,9 +210,13 @@ def test_grpc_plugin_server_answers_over_its_default_unix_socket(image: Built, t
     shared.chmod(0o1777)  # the image's user creates its private directory in it
     plugin_cmd = tomllib.loads((image.project / "aiges.toml").read_text(encoding="utf-8"))["aiges"]["pythonPluginCmd"]
     container = support.client().containers.run(
-        image.tag, ["bash", "-c", plugin_cmd], detach=True, network_mode="none",
+        image.tag,
+        ["bash", "-c", plugin_cmd],
+        detach=True,
+        network_mode="none",
         volumes={str(shared): {"bind": "/sockets", "mode": "rw"}},
-        environment={"BASIC_PLUGIN": "hello", "PLUGIN_PROTOCOL_VERSIONS": "1", "TMPDIR": "/sockets"})
+        environment={"BASIC_PLUGIN": "hello", "PLUGIN_PROTOCOL_VERSIONS": "1", "TMPDIR": "/sockets"},
+    )
     try:
         handshake = first_stdout_line(container)
         logs = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
@@ -207,8 +224,14 @@ def test_grpc_plugin_server_answers_over_its_default_unix_socket(image: Built, t
         assert match, f"bad handshake {handshake!r}:\n{logs}"
         directory = shared / match.group(1)
         assert (directory.stat().st_mode & 0o777) == 0o700
-        args = [sys.executable, str(FAKE_HOST), "--project", str(image.project), "--address",
-                f"unix:{directory / 'plugin.sock'}"]
+        args = [
+            sys.executable,
+            str(FAKE_HOST),
+            "--project",
+            str(image.project),
+            "--address",
+            f"unix:{directory / 'plugin.sock'}",
+        ]
         host = subprocess.run(args, capture_output=True, text=True, timeout=180, env=runtime_env(), check=False)
         logs = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
         assert host.returncode == 0, f"fake loader:\n{host.stdout}\n{host.stderr}\nplugin:\n{logs[-4000:]}"
@@ -221,6 +244,7 @@ def test_grpc_plugin_server_answers_over_its_default_unix_socket(image: Built, t
 
 
 # -- rebuilds, failures and offline builds (one variant is enough) ----------------------------------
+
 
 @pytest.fixture
 def grpc_project(bake_variant: Any, tmp_path: Path) -> Path:
@@ -235,8 +259,9 @@ def pip_layer(tag: str) -> str:
     raise AssertionError(f"no pip layer in {tag}")
 
 
-def test_editing_wrapper_py_reuses_the_dependency_layer(docker_engine: str, grpc_project: Path,
-                                                        image_cleanup: Any) -> None:
+def test_editing_wrapper_py_reuses_the_dependency_layer(
+    docker_engine: str, grpc_project: Path, image_cleanup: Any
+) -> None:
     first = image_cleanup(support.test_tag("edit-1"))
     second = image_cleanup(support.test_tag("edit-2"))
     done = build(grpc_project, docker_engine, first)
@@ -253,8 +278,9 @@ def test_editing_wrapper_py_reuses_the_dependency_layer(docker_engine: str, grpc
     assert support.client().images.get(first).id != support.client().images.get(second).id
 
 
-def test_uninstallable_requirements_fail_the_build_with_pips_message(docker_engine: str, grpc_project: Path,
-                                                                     image_cleanup: Any) -> None:
+def test_uninstallable_requirements_fail_the_build_with_pips_message(
+    docker_engine: str, grpc_project: Path, image_cleanup: Any
+) -> None:
     with open(grpc_project / "requirements.txt", "a", encoding="utf-8") as requirements:
         requirements.write("\naiges-test-no-such-package==0.0.1\n")
     done = build(grpc_project, docker_engine, image_cleanup(support.test_tag("unbuildable")))
@@ -266,7 +292,8 @@ def test_uninstallable_requirements_fail_the_build_with_pips_message(docker_engi
 
 
 def test_a_dependency_missing_from_requirements_fails_the_build_naming_module_and_fix(
-        docker_engine: str, grpc_project: Path, image_cleanup: Any) -> None:
+    docker_engine: str, grpc_project: Path, image_cleanup: Any
+) -> None:
     wrapper = grpc_project / "wrapper" / "wrapper.py"
     source = wrapper.read_text(encoding="utf-8")
     missing = "from typing import Any\nimport aiges_test_missing_dependency  # noqa\n"
@@ -286,18 +313,22 @@ def test_a_dependency_missing_from_requirements_fails_the_build_naming_module_an
     assert "==> verifying" not in skipped.stderr and f"built {tag}" in skipped.stdout
 
 
-def test_offline_build_installs_from_the_wheelhouse_with_the_network_off(docker_engine: str, grpc_project: Path,
-                                                                         image_cleanup: Any) -> None:
+def test_offline_build_installs_from_the_wheelhouse_with_the_network_off(
+    docker_engine: str, grpc_project: Path, image_cleanup: Any
+) -> None:
     tag = image_cleanup(support.test_tag("offline"))
     done = build(grpc_project, docker_engine, tag, "--offline", "--no-cache")
     assert done.returncode == 0, done.stderr[-6000:]
     assert "building with the network disabled" in done.stderr
     wheels = sorted(path.name for path in (grpc_project / "wheelhouse").glob("*.whl"))
-    requirements = [line.split("#")[0].strip() for line in
-                    (grpc_project / "requirements.txt").read_text(encoding="utf-8").splitlines()]
+    requirements = [
+        line.split("#")[0].strip()
+        for line in (grpc_project / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    ]
     if any(requirements):
         assert wheels, "requirements.txt lists packages, so wheels must have been downloaded"
         assert "Looking in links: /tmp/aiges-requirements" in done.stderr, "pip must install from the wheels"
-    code, output = support.run_in_image(tag, ["python3", "-m", "aiges", "run", "--emulate", "grpc"],
-                                        network_disabled=True)
+    code, output = support.run_in_image(
+        tag, ["python3", "-m", "aiges", "run", "--emulate", "grpc"], network_disabled=True
+    )
     assert code == 0, output

@@ -1,4 +1,5 @@
 """Fixtures of the documentation tests: a project generated from the checkout."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,23 @@ def baked_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("bake")
     config = out / "cookiecutter-config.yaml"
     config.write_text(f"cookiecutters_dir: {out / 'cc'}\nreplay_dir: {out / 'replay'}\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "cookiecutter", str(REPO), "--no-input", "-o", str(out / "out"),
-                           "--config-file", str(config)], capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            str(REPO),
+            "--no-input",
+            "-o",
+            str(out / "out"),
+            "--config-file",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     if done.returncode != 0:
         raise AssertionError(f"baking the template failed:\n{done.stdout}\n{done.stderr}")
     projects = [path for path in (out / "out").iterdir() if path.is_dir()]

@@ -12,6 +12,7 @@ The convention (described for writers in docs/contributing-docs.md):
 
 Only the parsing lives here; docs_runner.py executes blocks.
 """
+
 import dataclasses
 import re
 import shlex
@@ -144,7 +145,7 @@ class Page:
 
 
 def _strip_indent(line: str, indent: str) -> str:
-    return line[len(indent):] if line.startswith(indent) else line.lstrip(" \t")
+    return line[len(indent) :] if line.startswith(indent) else line.lstrip(" \t")
 
 
 def _page_settings(body: str, where: str) -> Dict[str, str]:

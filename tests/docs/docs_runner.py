@@ -5,6 +5,7 @@ plain scratch folder) and run in page order; a ``cd`` in a shell block carries o
 block, as it would in the reader's terminal. Commands see ``python`` as the interpreter running
 the tests, a private HOME, and the template checkout in place of ``gh:org/aiges-template``.
 """
+
 import json
 import os
 import re
@@ -22,8 +23,11 @@ TEMPLATE_TREE = REPO / "{{cookiecutter.project_name}}"
 TEMPLATE_RUNTIME = TEMPLATE_TREE / "wrapper"
 
 # How the docs name the template; the tests use the checkout instead (no network).
-TEMPLATE_URLS = ("https://github.com/org/aiges-template.git", "https://github.com/org/aiges-template",
-                 "gh:org/aiges-template")
+TEMPLATE_URLS = (
+    "https://github.com/org/aiges-template.git",
+    "https://github.com/org/aiges-template",
+    "gh:org/aiges-template",
+)
 DEFAULT_TIMEOUT = 300
 
 
@@ -93,16 +97,20 @@ class PageRun:
         env = dict(os.environ)
         for name in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "AIGES_LOG_LEVEL"):
             env.pop(name, None)
-        env.update({
-            "PATH": os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
-            "HOME": str(self.home),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "NO_COLOR": "1",
-            "LC_ALL": "C.UTF-8",  # stable `ls` order and UTF-8 output
-            "COLUMNS": "100",
-            "GIT_AUTHOR_NAME": "Docs Test", "GIT_AUTHOR_EMAIL": "docs@example.invalid",
-            "GIT_COMMITTER_NAME": "Docs Test", "GIT_COMMITTER_EMAIL": "docs@example.invalid",
-        })
+        env.update(
+            {
+                "PATH": os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
+                "HOME": str(self.home),
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "NO_COLOR": "1",
+                "LC_ALL": "C.UTF-8",  # stable `ls` order and UTF-8 output
+                "COLUMNS": "100",
+                "GIT_AUTHOR_NAME": "Docs Test",
+                "GIT_AUTHOR_EMAIL": "docs@example.invalid",
+                "GIT_COMMITTER_NAME": "Docs Test",
+                "GIT_COMMITTER_EMAIL": "docs@example.invalid",
+            }
+        )
         if python_path is not None:
             env["PYTHONPATH"] = str(python_path)
         return env
@@ -157,13 +165,14 @@ class PageRun:
             if pattern.search(line):
                 new = block.text.splitlines(keepends=True)
                 if block.option("after") is not None:
-                    lines[index + 1:index + 1] = new
+                    lines[index + 1 : index + 1] = new
                 else:
-                    lines[index:index + 1] = new
+                    lines[index : index + 1] = new
                 path.write_text("".join(lines), encoding="utf-8")
                 return ""
-        raise BlockFailedError(f"{block.where}: no line of {name} matches {pattern.pattern!r}; "
-                               "the page no longer fits the generated file")
+        raise BlockFailedError(
+            f"{block.where}: no line of {name} matches {pattern.pattern!r}; the page no longer fits the generated file"
+        )
 
     def parse(self, block: Block) -> str:
         try:
@@ -201,11 +210,19 @@ class PageRun:
         else:
             commands, expected = [block.text], []
         state = self.scratch / "cwd.state"
-        script = "\n".join([
-            "set -e", "cd " + _quote(str(self.cwd)),
-            *(substitute(command, self.template) for command in commands[:-1]),
-            "set +e", substitute(commands[-1], self.template), "rc=$?", "pwd > " + _quote(str(state)), "exit $rc", "",
-        ])
+        script = "\n".join(
+            [
+                "set -e",
+                "cd " + _quote(str(self.cwd)),
+                *(substitute(command, self.template) for command in commands[:-1]),
+                "set +e",
+                substitute(commands[-1], self.template),
+                "rc=$?",
+                "pwd > " + _quote(str(state)),
+                "exit $rc",
+                "",
+            ]
+        )
         output = self._execute(block, ["bash", "-c", script], self.env())
         if state.is_file():
             self.cwd = Path(state.read_text(encoding="utf-8").strip())
@@ -214,21 +231,33 @@ class PageRun:
             missing = missing_output(expected, output)
             if missing:
                 shown = "\n  ".join(missing)
-                raise BlockFailedError(f"{block.where}: output shown on the page but not printed:\n  {shown}\n"
-                                       f"actual output:\n{_tail(output)}")
+                raise BlockFailedError(
+                    f"{block.where}: output shown on the page but not printed:\n  {shown}\n"
+                    f"actual output:\n{_tail(output)}"
+                )
         return output
 
     def _execute(self, block: Block, argv: List[str], env: Dict[str, str]) -> str:
         expected_status = int(block.option("exit", "0") or 0)
         timeout = int(block.option("timeout", str(DEFAULT_TIMEOUT)) or DEFAULT_TIMEOUT)
         try:
-            done = subprocess.run(argv, cwd=str(self.cwd), env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
+            done = subprocess.run(
+                argv,
+                cwd=str(self.cwd),
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
         except subprocess.TimeoutExpired as error:
             raise BlockFailedError(f"{block.where}: still running after {timeout} s") from error
         if done.returncode != expected_status:
-            raise BlockFailedError(f"{block.where}: exit status {done.returncode}, the page expects "
-                                   f"{expected_status}\n{_tail(done.stdout)}")
+            raise BlockFailedError(
+                f"{block.where}: exit status {done.returncode}, the page expects "
+                f"{expected_status}\n{_tail(done.stdout)}"
+            )
         return done.stdout
 
 

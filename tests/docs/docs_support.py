@@ -2,6 +2,7 @@
 
 (Not in conftest.py: several conftest modules share that name, so tests import this one.)
 """
+
 import json
 import subprocess
 import sys
@@ -16,8 +17,11 @@ def runtime_module_file(module: str) -> Path:
     """Where a runtime module ``aiges.x.y`` lives in the template tree (file or package)."""
     relative = Path(*module.split("."))
     plain = TEMPLATE_RUNTIME / relative.with_suffix(".py")
-    return plain if plain.is_file() or not (TEMPLATE_RUNTIME / relative).is_dir() else (
-        TEMPLATE_RUNTIME / relative / "__init__.py")
+    return (
+        plain
+        if plain.is_file() or not (TEMPLATE_RUNTIME / relative).is_dir()
+        else (TEMPLATE_RUNTIME / relative / "__init__.py")
+    )
 
 
 def skip_unless_landed(module: str, feature: str) -> None:
@@ -29,9 +33,15 @@ def skip_unless_landed(module: str, feature: str) -> None:
 
 def runtime_json(code: str) -> object:
     """Run ``code`` against the template's runtime in a fresh interpreter; it prints one JSON value."""
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=str(TEMPLATE_RUNTIME),
-                          env={"PYTHONPATH": str(TEMPLATE_RUNTIME), "PATH": "/usr/bin:/bin"},
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=str(TEMPLATE_RUNTIME),
+        env={"PYTHONPATH": str(TEMPLATE_RUNTIME), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     if done.returncode != 0:
         raise AssertionError(f"runtime introspection failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])

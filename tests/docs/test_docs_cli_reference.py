@@ -4,6 +4,7 @@ The command list comes from ``aiges.__main__.COMMANDS`` and each command's flags
 ``configure(parser)``, i.e. exactly what ``python -m aiges <command> --help`` prints. A command
 whose module has not landed yet is skipped (and checked automatically once it exists).
 """
+
 import re
 from typing import Dict, List
 
@@ -82,8 +83,9 @@ def test_every_flag_of_the_command_is_documented(command: str, cli: Dict[str, di
     skip_unless_landed(entry["module"], f"python -m aiges {command}")
     assert "import_error" not in entry, f"{entry['module']} exists but does not import: {entry['import_error']}"
     body = sections().get(command, "")
-    undocumented = [flags for flags in entry["options"]
-                    if not any(re.search(rf"`{re.escape(flag)}[` ]", body) for flag in flags)]
+    undocumented = [
+        flags for flags in entry["options"] if not any(re.search(rf"`{re.escape(flag)}[` ]", body) for flag in flags)
+    ]
     assert not undocumented, f"python -m aiges {command}: flags missing from docs/{PAGE}: {undocumented}"
     missing_positionals = [name for name in entry["positionals"] if f"`{name}`" not in body]
     assert not missing_positionals, f"python -m aiges {command}: arguments missing: {missing_positionals}"

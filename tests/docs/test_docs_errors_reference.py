@@ -1,5 +1,6 @@
 """docs/reference/errors.md lists every code and exception type the runtime defines (aiges.errors):
 the gRPC ret codes, ``LOADER_CODES`` and the exception classes; and runtime-api.md covers the API."""
+
 import re
 
 import pytest
@@ -53,10 +54,12 @@ def test_exception_types_are_documented(name: str) -> None:
 @pytest.mark.parametrize("name", API["methods"])
 def test_wrapper_methods_are_documented(name: str) -> None:
     assert re.search(rf"(?m)^#+ .*`{name}", page_text("reference/runtime-api.md")), (
-        f"runtime-api.md needs a heading for WrapperBase.{name}")
+        f"runtime-api.md needs a heading for WrapperBase.{name}"
+    )
 
 
 @pytest.mark.parametrize("name", API["dto"])
 def test_dto_names_are_documented(name: str) -> None:
     assert re.search(rf"(?m)^#+ .*`{name}", page_text("reference/runtime-api.md")), (
-        f"runtime-api.md needs a heading for aiges.dto.{name}")
+        f"runtime-api.md needs a heading for aiges.dto.{name}"
+    )

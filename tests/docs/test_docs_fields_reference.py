@@ -1,5 +1,6 @@
 """docs/reference/fields.md documents every field class of ``aiges.fields.FIELD_CLASSES`` and each of
 its constructor arguments (with the real default), and documents no argument that does not exist."""
+
 import re
 from typing import Dict, List
 

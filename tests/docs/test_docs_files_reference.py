@@ -7,6 +7,7 @@ session plugin with init config) and every ``[tool.aiges]`` key set. Names chose
 keys, the service id, ``Wrapper.config`` keys) are not expected on the page; the generic sections
 (``[payload_<key>]``, ``[svcName]``) are.
 """
+
 import json
 import re
 import shutil
@@ -20,7 +21,7 @@ from docs_support import load_toml, page_text, runtime_json, skip_unless_landed
 
 PAGE = "reference/files.md"
 
-EVERY_FIELD_WRAPPER = '''
+EVERY_FIELD_WRAPPER = """
 from aiges.sdk import (AudioBodyField, BooleanParamField, ImageBodyField, IntegerParamField, JsonBodyField,
                        NumberParamField, StringBodyField, StringParamField, VideoBodyField, WrapperBase)
 
@@ -57,26 +58,43 @@ class Wrapper(WrapperBase):
 
     def wrapperWrite(self, handle, req, sid=""):
         return 0
-'''
-SETTINGS = runtime_json("import json; from aiges.tools.render.options import KNOWN_KEYS, Settings; "
-                        "print(json.dumps([list(KNOWN_KEYS), Settings().service_section]))")
+"""
+SETTINGS = runtime_json(
+    "import json; from aiges.tools.render.options import KNOWN_KEYS, Settings; "
+    "print(json.dumps([list(KNOWN_KEYS), Settings().service_section]))"
+)
 
 
 def user_names(project: Path) -> Set[str]:
     """Names the project's author chose: service id, field keys, init config keys."""
-    code = ("import json; from aiges.tools.render.reading import read_declarations; "
-            "d = read_declarations('wrapper/wrapper.py').declarations; "
-            "print(json.dumps([d.meta.service_id] + [f.key for f in d.all_fields()] + list(d.config)))")
+    code = (
+        "import json; from aiges.tools.render.reading import read_declarations; "
+        "d = read_declarations('wrapper/wrapper.py').declarations; "
+        "print(json.dumps([d.meta.service_id] + [f.key for f in d.all_fields()] + list(d.config)))"
+    )
     env = {"PYTHONPATH": str(project / "wrapper"), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-c", code], cwd=str(project), capture_output=True, text=True,
-                          timeout=300, check=False, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=str(project),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def _render(project: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "aiges", "render", "--quiet"], cwd=str(project),
-                          capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "aiges", "render", "--quiet"],
+        cwd=str(project),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -164,7 +182,8 @@ def test_every_schema_key_is_documented(name: str, projects: Tuple[Path, Path]) 
 @pytest.mark.parametrize("key", SETTINGS[0])
 def test_every_tool_aiges_setting_is_documented(key: str) -> None:
     assert re.search(rf"(?m)^\| `{re.escape(key)}` \|", section("[tool.aiges]")), (
-        f"[tool.aiges] {key} has no table row in docs/{PAGE}")
+        f"[tool.aiges] {key} has no table row in docs/{PAGE}"
+    )
 
 
 def test_no_documented_setting_is_stale() -> None:
@@ -176,7 +195,8 @@ def test_no_documented_setting_is_stale() -> None:
 def test_rendered_files_are_all_described(projects: Tuple[Path, Path]) -> None:
     overview = page_text(PAGE).split("\n## ", 1)[0]
     rendered: Dict[str, bool] = {path.name: True for project in projects for path in project.glob("*.json")}
-    rendered.update({path.name: True for project in projects for path in project.glob("*.toml")
-                     if path.name != "pyproject.toml"})
+    rendered.update(
+        {path.name: True for project in projects for path in project.glob("*.toml") if path.name != "pyproject.toml"}
+    )
     missing = sorted(name for name in rendered if f"`{name}`" not in overview)
     assert not missing, f"the overview of docs/{PAGE} does not list {missing}"

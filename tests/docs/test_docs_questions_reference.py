@@ -1,6 +1,7 @@
 """docs/reference/questions.md documents every template question of cookiecutter.json (the source of
 truth, mirrored in copier.yml): one ``### `name` `` section each, naming every choice; and no
 question that does not exist."""
+
 import json
 import re
 from typing import Dict
@@ -63,7 +64,8 @@ def test_copier_asks_the_same_questions() -> None:
     if not copier_file.is_file():
         pytest.skip("waiting for copier.yml")
     yaml = pytest.importorskip("yaml")
-    copier_questions = {key for key in yaml.safe_load(copier_file.read_text(encoding="utf-8"))
-                        if not key.startswith("_")}
+    copier_questions = {
+        key for key in yaml.safe_load(copier_file.read_text(encoding="utf-8")) if not key.startswith("_")
+    }
     undocumented = sorted(copier_questions - set(sections()))
     assert not undocumented, f"copier.yml asks questions missing from docs/{PAGE}: {undocumented}"

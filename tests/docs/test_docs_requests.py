@@ -5,6 +5,7 @@ The loader takes the outputs it expects only from ``parameter.<serviceId>`` (eac
 Found: JSON blocks that are requests, Python blocks that build ``request = {...}``, and curl
 commands with an inline ``-d '...'`` body, in docs/ and in the template's README.md.
 """
+
 import ast
 import json
 import re
@@ -71,8 +72,15 @@ def test_every_documented_request_names_its_outputs_with_data_type_and_uses_appi
 def test_the_generated_readme_sends_the_request_the_project_prints(baked_project):
     readme = (baked_project / "README.md").read_text(encoding="utf-8")
     assert "python -m aiges schema --request > request.json" in readme and "-d @request.json" in readme
-    done = subprocess.run([sys.executable, "-m", "aiges", "schema", "--request"], cwd=str(baked_project),
-                          env=runtime_env(), capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "aiges", "schema", "--request"],
+        cwd=str(baked_project),
+        env=runtime_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
     service_id = next(iter(body["parameter"]))

@@ -4,6 +4,7 @@ Benchmark tables (benchmarks/results/*.md, written by ``nox -s bench``) are pull
 docs/performance.md at build time by the include hook (docs/_hooks/includes.py), so the page can
 never lag behind them; these tests pin that mechanism down.
 """
+
 import importlib.util
 import subprocess
 import sys
@@ -26,9 +27,24 @@ def load_hook():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site")
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file",
-                           str(REPO / "mkdocs.yml"), "--site-dir", str(out)],
-                          cwd=str(REPO), capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--config-file",
+            str(REPO / "mkdocs.yml"),
+            "--site-dir",
+            str(out),
+        ],
+        cwd=str(REPO),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, f"mkdocs build --strict failed:\n{done.stderr}"
     return out
 

@@ -9,6 +9,7 @@
 The blocks of a page run in order in one scratch folder (see docs_runner.py); the marker syntax
 is documented for writers in docs/contributing-docs.md.
 """
+
 import re
 from typing import Dict, List, Tuple
 
@@ -28,9 +29,15 @@ def _load() -> Tuple[List[Page], List[str]]:
 PAGES, PARSE_ERRORS = _load()
 ACTIONABLE = [(page, block) for page in PAGES for block in page.blocks if block.action != "none"]
 # Shell blocks and anything in a generated project bake and run whole projects: marked slow.
-BLOCK_PARAMS = [pytest.param(page, block, id=block.where,
-                             marks=[pytest.mark.slow] if block.kind == "shell" or page.workdir == "project" else [])
-                for page, block in ACTIONABLE]
+BLOCK_PARAMS = [
+    pytest.param(
+        page,
+        block,
+        id=block.where,
+        marks=[pytest.mark.slow] if block.kind == "shell" or page.workdir == "project" else [],
+    )
+    for page, block in ACTIONABLE
+]
 _RUNS: Dict[str, PageRun] = {}
 
 
@@ -43,12 +50,14 @@ def test_the_docs_have_pages_and_blocks() -> None:
     assert sum(block.action == "run" for _, block in ACTIONABLE) >= 10
 
 
-@pytest.mark.parametrize("block", [block for page in PAGES for block in page.blocks if block.kind == "shell"],
-                         ids=lambda block: block.where)
+@pytest.mark.parametrize(
+    "block", [block for page in PAGES for block in page.blocks if block.kind == "shell"], ids=lambda block: block.where
+)
 def test_every_shell_block_is_marked(block: Block) -> None:
     assert block.marker is not None, (
-        f"{block.where}: shell blocks need a marker: <!-- test: run -->, <!-- test: skip reason=\"...\" --> "
-        "or <!-- test: needs=docker|network -->")
+        f'{block.where}: shell blocks need a marker: <!-- test: run -->, <!-- test: skip reason="..." --> '
+        "or <!-- test: needs=docker|network -->"
+    )
 
 
 def _skip_commands_not_landed(block: Block) -> None:
@@ -56,7 +65,8 @@ def _skip_commands_not_landed(block: Block) -> None:
     if block.kind != "shell":
         return
     commands: Dict[str, list] = runtime_json(
-        "import json; from aiges.__main__ import COMMANDS; print(json.dumps(COMMANDS))")  # type: ignore[assignment]
+        "import json; from aiges.__main__ import COMMANDS; print(json.dumps(COMMANDS))"
+    )  # type: ignore[assignment]
     for name in re.findall(r"python3? -m aiges[ .](\w+)", block.text):
         if name in commands:
             skip_unless_landed(commands[name][0], f"python -m aiges {name}")
@@ -80,8 +90,9 @@ def _page_run(page: Page, request: pytest.FixtureRequest, tmp_path_factory: pyte
 
 
 @pytest.mark.parametrize("page,block", BLOCK_PARAMS)
-def test_block(page: Page, block: Block, request: pytest.FixtureRequest,
-               tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_block(
+    page: Page, block: Block, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     if block.action == "skip":
         pytest.skip(f"{block.where}: {block.option('reason')}")
     if block.action == "needs":

@@ -6,6 +6,7 @@ same statuses per command, and for each (command, status) a scenario below makes
 exit with it. A status in the docs without a scenario, or a scenario whose status the docs omit,
 fails the test, so the pages and the code cannot drift apart.
 """
+
 import os
 import re
 import signal
@@ -29,6 +30,7 @@ COMMANDS = ("run", "schema", "render", "check", "serve", "build")
 
 
 # -- what the docs say --------------------------------------------------------------------------------
+
 
 def table_statuses() -> Dict[str, Set[int]]:
     """errors.md's table: command -> statuses whose cell is not a dash (the 'other' column names its own)."""
@@ -59,9 +61,17 @@ def cli_statuses() -> Dict[str, Set[int]]:
 
 # -- provoking each status ----------------------------------------------------------------------------
 
+
 def aiges(cwd: Path, *args: str, **env: str) -> int:
-    result = subprocess.run([sys.executable, "-m", "aiges", *args], cwd=str(cwd), env=runtime_env(**env),
-                            capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "aiges", *args],
+        cwd=str(cwd),
+        env=runtime_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     return result.returncode
 
 
@@ -75,8 +85,9 @@ def without_module(tmp: Path, name: str) -> str:
     """A PYTHONPATH entry that makes ``import <name>`` fail as if the package were not installed."""
     folder = tmp / f"no-{name}"
     folder.mkdir(exist_ok=True)
-    (folder / f"{name}.py").write_text(f"raise ImportError(\"No module named '{name}' (hidden by the test)\")\n",
-                                       encoding="utf-8")
+    (folder / f"{name}.py").write_text(
+        f"raise ImportError(\"No module named '{name}' (hidden by the test)\")\n", encoding="utf-8"
+    )
     return str(folder)
 
 
@@ -88,8 +99,9 @@ def good(tmp: Path) -> Path:
 
 def buildable(tmp: Path) -> Path:
     project = good(tmp)
-    (project / "Dockerfile").write_text('ARG BASE_IMAGE=aiges-test/base:py39\nFROM ${BASE_IMAGE}\n'
-                                        'ENV AIGES_PLUGIN_MODE=python\n', encoding="utf-8")
+    (project / "Dockerfile").write_text(
+        "ARG BASE_IMAGE=aiges-test/base:py39\nFROM ${BASE_IMAGE}\nENV AIGES_PLUGIN_MODE=python\n", encoding="utf-8"
+    )
     return project
 
 
@@ -101,9 +113,12 @@ def empty(tmp: Path) -> Path:
 
 def failing_exec(tmp: Path) -> Path:
     project = good(tmp)
-    edit(project / "wrapper" / "wrapper.py", "    def wrapperOnceExec(self, params, reqData, usrTag=\"\", persId=0):\n",
-         "    def wrapperOnceExec(self, params, reqData, usrTag=\"\", persId=0):\n"
-         "        raise RuntimeError(\"the model broke\")\n")
+    edit(
+        project / "wrapper" / "wrapper.py",
+        '    def wrapperOnceExec(self, params, reqData, usrTag="", persId=0):\n',
+        '    def wrapperOnceExec(self, params, reqData, usrTag="", persId=0):\n'
+        '        raise RuntimeError("the model broke")\n',
+    )
     return project
 
 
@@ -115,7 +130,7 @@ def wrong_declarations(tmp: Path) -> Path:
 
 def stale(tmp: Path) -> Path:
     project = good(tmp)
-    edit(project / "schema.json", "{", '{"stale": true, ', )
+    edit(project / "schema.json", "{", '{"stale": true, ')
     return project
 
 
@@ -123,9 +138,14 @@ def serve_until_stopped(tmp: Path) -> int:
     """Started as the loader starts it, stopped with SIGTERM after its handshake: a clean stop."""
     project = good(tmp)
     env = runtime_env(BASIC_PLUGIN="hello", PLUGIN_PROTOCOL_VERSIONS="1")
-    process = subprocess.Popen([sys.executable, "-m", "aiges.serve", "--wrapper", str(project / "wrapper")],
-                               cwd=str(project / "wrapper"), env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aiges.serve", "--wrapper", str(project / "wrapper")],
+        cwd=str(project / "wrapper"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         handshake = process.stdout.readline() if process.stdout else ""
         assert handshake.startswith("1|1|"), handshake
@@ -155,12 +175,16 @@ SCENARIOS: Dict[Tuple[str, int], Callable[[Path], int]] = {
     ("check", 2): lambda tmp: aiges(wrong_declarations(tmp), "check"),
     ("serve", 0): serve_until_stopped,
     ("serve", 1): lambda tmp: aiges(good(tmp), "serve", BASIC_PLUGIN=""),
-    ("serve", 2): lambda tmp: aiges(good(tmp), "serve", "--listen", "unix", "--port", "5000",
-                                    BASIC_PLUGIN="hello", PLUGIN_PROTOCOL_VERSIONS="1"),
+    ("serve", 2): lambda tmp: aiges(
+        good(tmp), "serve", "--listen", "unix", "--port", "5000", BASIC_PLUGIN="hello", PLUGIN_PROTOCOL_VERSIONS="1"
+    ),
     ("build", 0): lambda tmp: aiges(buildable(tmp), "build", "--dry-run"),
     ("build", 1): lambda tmp: aiges(empty(tmp), "build"),
-    ("build", 2): lambda tmp: aiges(buildable(tmp), "build", PYTHONPATH=os.pathsep.join(
-        [without_module(tmp, "docker"), runtime_env()["PYTHONPATH"]])),
+    ("build", 2): lambda tmp: aiges(
+        buildable(tmp),
+        "build",
+        PYTHONPATH=os.pathsep.join([without_module(tmp, "docker"), runtime_env()["PYTHONPATH"]]),
+    ),
     ("build", 3): lambda tmp: aiges(buildable(tmp), "build", DOCKER_HOST="unix:///nonexistent/docker.sock"),
 }
 
@@ -170,18 +194,21 @@ def test_both_pages_name_the_same_statuses() -> None:
     assert set(COMMANDS) <= set(table) and set(COMMANDS) <= set(sentences), (table, sentences)
     for command in COMMANDS:
         assert table[command] == sentences[command], (
-            f"{command}: errors.md's table says {sorted(table[command])}, cli.md says {sorted(sentences[command])}")
+            f"{command}: errors.md's table says {sorted(table[command])}, cli.md says {sorted(sentences[command])}"
+        )
 
 
 def test_every_documented_status_has_a_scenario_and_no_scenario_is_undocumented() -> None:
     documented = {(command, status) for command, statuses in table_statuses().items() for status in statuses}
     assert documented == set(SCENARIOS), (
         f"documented but not provoked: {sorted(documented - set(SCENARIOS))}; "
-        f"provoked but not documented: {sorted(set(SCENARIOS) - documented)}")
+        f"provoked but not documented: {sorted(set(SCENARIOS) - documented)}"
+    )
 
 
-@pytest.mark.parametrize(("command", "status"), sorted(SCENARIOS), ids=[f"{c or 'aiges'}-{s}" for c, s in
-                                                                         sorted(SCENARIOS)])
+@pytest.mark.parametrize(
+    ("command", "status"), sorted(SCENARIOS), ids=[f"{c or 'aiges'}-{s}" for c, s in sorted(SCENARIOS)]
+)
 def test_the_documented_status_is_the_real_one(command: str, status: int, tmp_path: Path) -> None:
     if command == "build":
         pytest.importorskip("docker")
@@ -191,11 +218,17 @@ def test_the_documented_status_is_the_real_one(command: str, status: int, tmp_pa
 def test_a_missing_optional_dependency_exits_2_for_every_command_that_has_one(tmp_path: Path) -> None:
     """cli.md: "a command whose dependency is missing says which one and exits 2"."""
     project = buildable(tmp_path)
-    hidden = os.pathsep.join([without_module(tmp_path, "docker"), without_module(tmp_path, "tomli_w"),
-                              runtime_env()["PYTHONPATH"]])
+    hidden = os.pathsep.join(
+        [without_module(tmp_path, "docker"), without_module(tmp_path, "tomli_w"), runtime_env()["PYTHONPATH"]]
+    )
     for args in (["build"], ["render"], ["check"]):
-        result = subprocess.run([sys.executable, "-m", "aiges", *args], cwd=str(project),
-                                env=runtime_env(PYTHONPATH=hidden), capture_output=True, text=True, timeout=120,
-                                check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "aiges", *args],
+            cwd=str(project),
+            env=runtime_env(PYTHONPATH=hidden),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert result.returncode == 2, f"{args}: {result.returncode}\n{result.stderr}"
-

@@ -3,6 +3,7 @@
 argparse prints descriptions and help strings as they are, so a ``double-backtick`` literal or a
 ``:class:`` role copied from a docstring shows up verbatim in the terminal.
 """
+
 import re
 import subprocess
 import sys
@@ -29,8 +30,15 @@ def commands() -> List[str]:
 
 
 def help_text(args: List[str], cwd: Path = RUNTIME_PARENT) -> str:
-    result = subprocess.run([sys.executable, *args, "--help"], cwd=str(cwd), env=runtime_env(),
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, *args, "--help"],
+        cwd=str(cwd),
+        env=runtime_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "usage:" in result.stdout, result.stdout
     return result.stdout
@@ -39,7 +47,7 @@ def help_text(args: List[str], cwd: Path = RUNTIME_PARENT) -> str:
 def assert_plain(text: str) -> None:
     for pattern, what in REST_MARKUP:
         found = pattern.search(text)
-        assert found is None, f"--help shows {what}: {text[max(0, found.start() - 60):found.end() + 60]!r}"
+        assert found is None, f"--help shows {what}: {text[max(0, found.start() - 60) : found.end() + 60]!r}"
 
 
 def test_the_command_list_is_plain_text() -> None:

@@ -1,4 +1,5 @@
 """Fixtures of the gateway tests: a plugin written to a folder, served by a real ``python -m aiges gateway``."""
+
 import json
 import os
 import re
@@ -15,7 +16,7 @@ import pytest
 
 from tests.conftest import runtime_env
 
-ONCE_WRAPPER = '''
+ONCE_WRAPPER = """
 import json
 from aiges.dto import Response, ResponseData
 from aiges.sdk import IntegerParamField, StringBodyField, StringParamField, WrapperBase
@@ -40,9 +41,9 @@ class Wrapper(WrapperBase):
         text = bytes(reqData.list[0].data).decode()
         answer = {"params": dict(params), "text": text.upper()}
         return Response(list=[ResponseData("out", json.dumps(answer).encode())])
-'''
+"""
 
-SESSION_WRAPPER = '''
+SESSION_WRAPPER = """
 from aiges.dto import Response, ResponseData, callback
 from aiges.sdk import StringBodyField, WrapperBase
 
@@ -74,7 +75,7 @@ class Wrapper(WrapperBase):
 
     def wrapperDestroy(self, handle):
         return 0
-'''
+"""
 
 
 class Gateway:
@@ -101,9 +102,14 @@ class Gateway:
 
 
 def start_gateway(folder: Path, *args: str, env: Optional[Dict[str, str]] = None) -> Gateway:
-    process = subprocess.Popen([sys.executable, "-m", "aiges", "gateway", str(folder), "--port", "0", *args],
-                               cwd=str(folder), env=env or runtime_env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aiges", "gateway", str(folder), "--port", "0", *args],
+        cwd=str(folder),
+        env=env or runtime_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     banner: List[str] = []
     assert process.stdout is not None
     for line in process.stdout:

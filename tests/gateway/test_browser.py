@@ -3,6 +3,7 @@
 Without chromium (``apt-get install -y chromium``, see .ci/browser-setup.sh) or playwright these tests
 are skipped with the reason; with ``CI=true`` they fail instead, as the Docker tests do.
 """
+
 import os
 import struct
 import zlib
@@ -14,8 +15,16 @@ import pytest
 from tests.gateway.conftest import ONCE_WRAPPER
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _unavailable(reason: str) -> None:
@@ -40,14 +49,20 @@ def browser() -> Iterator[Any]:
 
 def png(width: int, height: int) -> bytes:
     """A real (tiny, grey) PNG image."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
-IMAGE_WRAPPER = '''
+IMAGE_WRAPPER = """
 from aiges.dto import Response, ResponseData
 from aiges.core.types import DataImage
 from aiges.sdk import ImageBodyField, WrapperBase
@@ -66,7 +81,7 @@ class Wrapper(WrapperBase):
 
     def wrapperOnceExec(self, params, reqData, usrTag="", persId=0):
         return Response(list=[ResponseData("thumb", bytes(reqData.list[0].data), 0, DataImage)])
-'''
+"""
 
 
 def test_the_form_sends_the_request_and_shows_the_json_answer(serve, browser):
@@ -122,7 +137,7 @@ def test_a_session_plugin_page_talks_over_the_websocket(serve, browser):
     page.close()
 
 
-AUDIO_WRAPPER = '''
+AUDIO_WRAPPER = """
 import io, wave
 from aiges.dto import Response, ResponseData
 from aiges.core.types import DataAudio
@@ -148,7 +163,7 @@ class Wrapper(WrapperBase):
             sound.setframerate(8000)
             sound.writeframes(bytes(1600))
         return Response(list=[ResponseData("speech", out.getvalue(), 0, DataAudio)])
-'''
+"""
 
 
 def test_an_audio_answer_shows_as_a_player(serve, browser):
@@ -162,7 +177,7 @@ def test_an_audio_answer_shows_as_a_player(serve, browser):
     page.close()
 
 
-TYPED_WRAPPER = '''
+TYPED_WRAPPER = """
 import json
 from aiges.dto import Response, ResponseData
 from aiges.sdk import (BooleanParamField, IntegerParamField, NumberParamField, StringBodyField, StringParamField,
@@ -186,7 +201,7 @@ class Wrapper(WrapperBase):
 
     def wrapperOnceExec(self, params, reqData, usrTag="", persId=0):
         return Response(list=[ResponseData("out", json.dumps(dict(params)).encode())])
-'''
+"""
 
 
 def test_the_typed_controls_send_what_the_schema_allows(serve, browser):
@@ -196,8 +211,12 @@ def test_the_typed_controls_send_what_the_schema_allows(serve, browser):
     page = browser.new_page()
     page.goto(gateway.base + "/")
     assert page.text_content("#hint-param-flag") == "turn it on"  # the schema's description as a hint
-    assert page.locator("#param-ratio").evaluate("el => [el.min, el.max, el.step, el.value]") == ["0", "1", "any",
-                                                                                                   "0.5"]
+    assert page.locator("#param-ratio").evaluate("el => [el.min, el.max, el.step, el.value]") == [
+        "0",
+        "1",
+        "any",
+        "0.5",
+    ]
     page.check("#param-flag")
     page.fill("#param-ratio", "0.25")
     page.select_option("#param-level", "3")

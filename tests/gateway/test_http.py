@@ -1,4 +1,5 @@
 """The once route: what the loader accepts, its success body, and its refusals with their codes (spec 4.5, 13.4)."""
+
 import json
 import subprocess
 import sys
@@ -97,8 +98,13 @@ def test_a_raising_wrapper_answers_errr_code_30003_and_the_server_stays_up(serve
 def test_the_example_request_is_one_the_loader_accepts(serve):
     gateway = serve(ONCE_WRAPPER)
     folder = gateway.process.args[4]
-    printed = subprocess.run([sys.executable, "-m", "aiges", "schema", folder, "--request"],
-                             env=runtime_env(), capture_output=True, text=True, check=True).stdout
+    printed = subprocess.run(
+        [sys.executable, "-m", "aiges", "schema", folder, "--request"],
+        env=runtime_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     body = json.loads(printed)
     assert http_request_problems(body, "gw_once", {"out": "text"}) == []
     assert gateway.post(body)[1]["header"]["code"] == 0
@@ -108,8 +114,11 @@ def test_the_banner_shows_a_curl_command_that_works(serve):
     gateway = serve(ONCE_WRAPPER)
     inline = [line for line in gateway.banner if line.startswith("curl ")]
     assert inline, gateway.banner
-    answer = json.loads(subprocess.run(inline[0], shell=True, capture_output=True, text=True,  # noqa: S602
-                                       check=True).stdout)
+    answer = json.loads(
+        subprocess.run(  # noqa: S602
+            inline[0], shell=True, capture_output=True, text=True, check=True
+        ).stdout
+    )
     assert answer["header"]["code"] == 0 and json.loads(answer["payload"]["out"]["text"])["text"] == "HELLO"
 
 
@@ -120,14 +129,16 @@ def test_without_aiohttp_the_command_says_what_to_install(tmp_path):
     (tmp_path / "wrapper.py").write_text(ONCE_WRAPPER)
     env = runtime_env()
     env["PYTHONPATH"] = "%s:%s" % (blocker, env["PYTHONPATH"])
-    result = subprocess.run([sys.executable, "-m", "aiges", "gateway", str(tmp_path)], env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "aiges", "gateway", str(tmp_path)], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == ("python -m aiges gateway needs aiohttp (a development "
-                                                      "requirement): pip install -r requirements-dev.txt")
+    assert result.stderr.strip().splitlines()[-1] == (
+        "python -m aiges gateway needs aiohttp (a development requirement): pip install -r requirements-dev.txt"
+    )
 
 
-ASYNC_WRAPPER = '''
+ASYNC_WRAPPER = """
 import threading
 from aiges.dto import Response, ResponseData, callback
 from aiges.sdk import StringBodyField, WrapperBase
@@ -148,7 +159,7 @@ class Wrapper(WrapperBase):
         data = bytes(reqData.list[0].data)
         threading.Thread(target=lambda: callback(Response(list=[ResponseData("out", data[::-1])]), usrTag)).start()
         return 0
-'''
+"""
 
 
 def test_an_async_wrapper_answers_through_its_callback(serve):
@@ -160,9 +171,12 @@ def test_an_async_wrapper_answers_through_its_callback(serve):
 def test_a_wrapper_that_never_answers_gets_the_loaders_once_timeout(tmp_path):
     from tests.gateway.conftest import start_gateway, stop_gateway
 
-    (tmp_path / "wrapper.py").write_text(ONCE_WRAPPER.replace('if params.get("mode") == "raise":',
-                                                              'if params.get("mode") == "raise":\n'
-                                                              '            import time; time.sleep(600)'))
+    (tmp_path / "wrapper.py").write_text(
+        ONCE_WRAPPER.replace(
+            'if params.get("mode") == "raise":',
+            'if params.get("mode") == "raise":\n            import time; time.sleep(600)',
+        )
+    )
     gateway = start_gateway(tmp_path, "--timeout", "1")
     try:
         body = once_body()

@@ -1,5 +1,6 @@
 """The page at ``/`` is built from the schema document (schema.json), and the command warns when schema.json is
 missing, invalid or stale (then the page follows the schema of the wrapper being served)."""
+
 import json
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from aiges.tools.gateway import page
 from tests.conftest import runtime_env
 from tests.gateway.conftest import ONCE_WRAPPER, start_gateway, stop_gateway
 
-TYPED_WRAPPER = '''
+TYPED_WRAPPER = """
 from aiges.dto import Response, ResponseData
 from aiges.sdk import (BooleanParamField, ImageBodyField, IntegerParamField, NumberParamField, StringBodyField,
                        StringParamField, WrapperBase)
@@ -45,7 +46,7 @@ class Wrapper(WrapperBase):
 
     def wrapperOnceExec(self, params, reqData, usrTag="", persId=0):
         return Response(list=[ResponseData("out", b"{}")])
-'''
+"""
 
 
 class Elements(HTMLParser):
@@ -113,8 +114,13 @@ def test_each_param_type_gets_the_control_its_schema_property_describes(tmp_path
     speed = elements.by_id["param-speed"][1]
     assert (speed["type"], speed["min"], speed["max"], speed["step"], speed["value"]) == ("number", "1", "9", "1", "5")
     gain = elements.by_id["param-gain"][1]
-    assert (gain["min"], gain["max"], gain["step"], gain["value"], gain["data-kind"]) == ("0", "2.5", "any", "0.5",
-                                                                                         "number")
+    assert (gain["min"], gain["max"], gain["step"], gain["value"], gain["data-kind"]) == (
+        "0",
+        "2.5",
+        "any",
+        "0.5",
+        "number",
+    )
     assert elements.by_id["param-loud"][1]["type"] == "checkbox" and "checked" in elements.by_id["param-loud"][1]
     assert "checked" not in elements.by_id["param-quiet"][1]
     assert elements.text["hint-param-voice"] == "who speaks"  # descriptions as hints
@@ -149,8 +155,7 @@ def test_the_outputs_are_named_in_the_requests_parameter_section(tmp_path):
     declarations = typed_declarations(tmp_path)
     html = page.render(gateway_schema(declarations), declarations.meta.route, False, sample_request(declarations))
     config = json.loads(html.split("const CONFIG = ", 1)[1].split(";\n", 1)[0])
-    assert config["outputs"] == {"out": {"encoding": "utf8", "data_type": "text", "compress": "raw",
-                                         "format": "plain"}}
+    assert config["outputs"] == {"out": {"encoding": "utf8", "data_type": "text", "compress": "raw", "format": "plain"}}
     assert config["serviceId"] == "gw_typed" and 'data-output-name="out"' in html
 
 
@@ -161,11 +166,14 @@ def test_a_schema_json_equal_to_the_fresh_one_is_used_without_a_warning(tmp_path
     assert page.page_schema(str(tmp_path), fresh) == (fresh, None)
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (None, "schema.json is missing"),
-    ('{\n  "meta": {\n    "serviceId": ,\n', "schema.json is not valid JSON (line 3: "),
-    ('{"meta": {}}', "schema.json is stale"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "schema.json is missing"),
+        ('{\n  "meta": {\n    "serviceId": ,\n', "schema.json is not valid JSON (line 3: "),
+        ('{"meta": {}}', "schema.json is stale"),
+    ],
+)
 def test_a_missing_invalid_or_stale_schema_json_gives_the_fresh_one_and_a_warning(tmp_path, content, expected):
     declarations = typed_declarations(tmp_path)
     fresh = gateway_schema(declarations)
@@ -178,8 +186,14 @@ def test_a_missing_invalid_or_stale_schema_json_gives_the_fresh_one_and_a_warnin
 
 
 def _render(folder: Path) -> None:
-    subprocess.run([sys.executable, "-m", "aiges", "render", "--quiet"], cwd=str(folder), env=runtime_env(),
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "aiges", "render", "--quiet"],
+        cwd=str(folder),
+        env=runtime_env(),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
 
 def _page_and_stderr(folder: Path) -> Tuple[Elements, List[str]]:
@@ -201,12 +215,15 @@ def test_the_gateway_warns_about_a_stale_schema_json_and_serves_the_fresh_schema
     schema = json.loads(schema_file.read_text())
     schema["schemainput"]["properties"]["parameter"]["properties"]["gw_once"]["properties"]["n"]["maximum"] = 99
     schema_file.write_text(json.dumps(schema, indent=4))  # edited by hand: not what the wrapper accepts
-    (tmp_path / "wrapper.py").write_text(textwrap.dedent(ONCE_WRAPPER).replace('"echo", "raise"]',
-                                                                               '"echo", "raise", "shout"]'))
+    (tmp_path / "wrapper.py").write_text(
+        textwrap.dedent(ONCE_WRAPPER).replace('"echo", "raise"]', '"echo", "raise", "shout"]')
+    )
     elements, warnings = _page_and_stderr(tmp_path)
-    assert warnings == ["python -m aiges gateway: warning: schema.json is stale (it differs from the schema of the "
-                        "wrapper being served); the page follows the current declarations instead; run "
-                        "`python -m aiges render` to update it"]
+    assert warnings == [
+        "python -m aiges gateway: warning: schema.json is stale (it differs from the schema of the "
+        "wrapper being served); the page follows the current declarations instead; run "
+        "`python -m aiges render` to update it"
+    ]
     assert elements.by_id["param-n"][1]["max"] == "10"  # the fresh schema, not the edited file
     assert [value for value, _ in elements.options["param-mode"]] == ["echo", "raise", "shout"]
     _render(tmp_path)
@@ -216,8 +233,10 @@ def test_the_gateway_warns_about_a_stale_schema_json_and_serves_the_fresh_schema
 def test_the_gateway_warns_about_a_missing_schema_json(tmp_path):
     (tmp_path / "wrapper.py").write_text(textwrap.dedent(ONCE_WRAPPER))
     elements, warnings = _page_and_stderr(tmp_path)
-    assert warnings == ["python -m aiges gateway: warning: schema.json is missing; the page follows the current "
-                        "declarations instead; run `python -m aiges render` to write it"]
+    assert warnings == [
+        "python -m aiges gateway: warning: schema.json is missing; the page follows the current "
+        "declarations instead; run `python -m aiges render` to write it"
+    ]
     assert elements.options["param-mode"] == [("echo", True), ("raise", False)]
 
 

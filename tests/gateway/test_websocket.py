@@ -1,4 +1,5 @@
 """The session route: a websocket as the loader's (ack, then results with their statuses), and its refusals."""
+
 import asyncio
 import base64
 import json
@@ -12,8 +13,10 @@ from tests.gateway.conftest import SESSION_WRAPPER, stop_gateway
 
 
 def frame(data: bytes, status: int, first: bool = False) -> Dict[str, Any]:
-    body: Dict[str, Any] = {"header": {"appid": "123456", "status": status},
-                            "payload": {"t": {"status": status, "text": base64.b64encode(data).decode()}}}
+    body: Dict[str, Any] = {
+        "header": {"appid": "123456", "status": status},
+        "payload": {"t": {"status": status, "text": base64.b64encode(data).decode()}},
+    }
     if first:
         body["parameter"] = {"gw_stream": {"echo": {"data_type": "text"}}}
     return body
@@ -21,6 +24,7 @@ def frame(data: bytes, status: int, first: bool = False) -> Dict[str, Any]:
 
 def converse(url: str, frames: List[Dict[str, Any]], until_final: bool = True) -> List[Dict[str, Any]]:
     """Send ``frames`` one by one over a real websocket; collect answers until the final one (or a close)."""
+
     async def talk() -> List[Dict[str, Any]]:
         answers: List[Dict[str, Any]] = []
         async with aiohttp.ClientSession() as client, client.ws_connect(url.replace("http", "ws", 1)) as ws:
@@ -34,6 +38,7 @@ def converse(url: str, frames: List[Dict[str, Any]], until_final: bool = True) -
                 header = answers[-1]["header"]
                 if until_final and (header["code"] or header["status"] in (2, 3)):
                     return answers
+
     return asyncio.run(talk())
 
 

@@ -19,6 +19,7 @@ Spec 13.1, in short:
 The clock is injectable (``clock``), so the session-rate scenarios run on simulated time: the sweep
 runs at the multiples of ``roll`` that :meth:`Admission.advance` passes (``dealtimeout`` is a ticker).
 """
+
 import queue
 import threading
 import time
@@ -39,8 +40,14 @@ class Refused(Exception):
 class Admission:
     """Licences of one loader: ``max``, ``ttl`` and ``roll`` (ms) as in ``[fc]``."""
 
-    def __init__(self, max: int, ttl: int, roll: int, clock: Callable[[], float] = time.monotonic,  # noqa: A002
-                 release_delay: float = 0.002) -> None:
+    def __init__(
+        self,
+        max: int,  # noqa: A002
+        ttl: int,
+        roll: int,
+        clock: Callable[[], float] = time.monotonic,
+        release_delay: float = 0.002,
+    ) -> None:
         self.max = max
         self.ttl = ttl / 1000.0
         self.roll = roll / 1000.0

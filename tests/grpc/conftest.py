@@ -3,6 +3,7 @@
 This folder deliberately has no ``__init__.py``: with pytest's default import mode an
 ``__init__.py`` here would make it the package ``grpc`` and hide the grpcio library.
 """
+
 import os
 import struct
 import sys
@@ -26,11 +27,17 @@ import fakehost  # noqa: E402
 
 def tiny_png() -> bytes:
     """A valid 1x1 PNG, made here so no binary file lives in the repository."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
 
 
 def plugin_env(**extra: str) -> Dict[str, str]:
@@ -47,6 +54,7 @@ def plugin_env(**extra: str) -> Dict[str, str]:
 def wrapper_dir(tmp_path: Path) -> Callable[[str], Path]:
     """``make("echo")`` copies tests/grpc/wrappers/echo; ``make("/abs/file.py")`` installs that file as
     wrapper.py (the vendor harness wrappers, unchanged). Both get ``test_data/test.png``."""
+
     def make(source: str) -> Path:
         origin = Path(source)
         name = origin.stem if origin.suffix == ".py" else source
@@ -60,6 +68,7 @@ def wrapper_dir(tmp_path: Path) -> Callable[[str], Path]:
         (target / "wrapper.py").write_bytes(wrapper.read_bytes())
         (target / "test_data" / "test.png").write_bytes(tiny_png())
         return target
+
     return make
 
 
@@ -76,9 +85,17 @@ def spawn() -> Iterator[Callable[..., fakehost.Plugin]]:
     ``prefix`` goes before the command line (e.g. ``taskset -c 0``)."""
     started: List[fakehost.Plugin] = []
 
-    def start(folder: Path, args: Sequence[str] = (), python: str = sys.executable, connect: bool = True,
-              port_range: Optional[Tuple[int, int]] = (10000, 25000), cookie: bool = True,
-              module: str = "aiges.serve", prefix: str = "", **env: str) -> fakehost.Plugin:
+    def start(
+        folder: Path,
+        args: Sequence[str] = (),
+        python: str = sys.executable,
+        connect: bool = True,
+        port_range: Optional[Tuple[int, int]] = (10000, 25000),
+        cookie: bool = True,
+        module: str = "aiges.serve",
+        prefix: str = "",
+        **env: str,
+    ) -> fakehost.Plugin:
         command = (prefix + " " if prefix else "") + fakehost.python_command(python, module, args)
         plugin = fakehost.Plugin(command, str(folder), env=plugin_env(**env), port_range=port_range, cookie=cookie)
         started.append(plugin)

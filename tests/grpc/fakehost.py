@@ -12,6 +12,7 @@ same wire format the loader uses.
 Used by the tests in this folder and by ``benchmarks/grpc_bench.py`` (against our server, the
 vendor's and a bare floor server).
 """
+
 import atexit
 import os
 import queue
@@ -35,7 +36,7 @@ MESSAGES = wire.protocol().messages
 RequestData = MESSAGES["aiges.RequestData"]
 Request = MESSAGES["aiges.Request"]
 DATA_END, DATA_ONCE = 2, 3
-MAX_MESSAGE = 2 ** 31 - 1  # go-plugin dials with MaxCallRecvMsgSize/MaxCallSendMsgSize = MaxInt32
+MAX_MESSAGE = 2**31 - 1  # go-plugin dials with MaxCallRecvMsgSize/MaxCallSendMsgSize = MaxInt32
 _RUNNING: "weakref.WeakSet[Plugin]" = weakref.WeakSet()
 
 
@@ -118,9 +119,15 @@ class Router:
 class Plugin:
     """One plugin process and the host's connection to it."""
 
-    def __init__(self, command: str, cwd: str, env: Optional[Dict[str, str]] = None,
-                 port_range: Optional[Tuple[int, int]] = (10000, 25000), cookie: bool = True,
-                 stderr_path: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        command: str,
+        cwd: str,
+        env: Optional[Dict[str, str]] = None,
+        port_range: Optional[Tuple[int, int]] = (10000, 25000),
+        cookie: bool = True,
+        stderr_path: Optional[str] = None,
+    ) -> None:
         self.command = command
         self.cwd = cwd
         self.env = dict(os.environ if env is None else env)
@@ -153,9 +160,15 @@ class Plugin:
         """Spawn and read the handshake (go-plugin allows 1 minute)."""
         self._stderr = open(self.stderr_path, "wb")  # closed in close()
         started = time.perf_counter()
-        self.proc = subprocess.Popen(["bash", "-c", self.command], cwd=self.cwd, env=self.env,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            ["bash", "-c", self.command],
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            start_new_session=True,
+        )
         _RUNNING.add(self)
         line = self._read_line(timeout)
         self.startup_seconds = time.perf_counter() - started
@@ -187,8 +200,10 @@ class Plugin:
                 chunk = os.read(fd, 4096)
                 if not chunk:
                     self.proc.wait(timeout=10)
-                    raise HandshakeError("plugin exited (rc=%s) before the handshake; stdout %r\n%s"
-                                         % (self.proc.returncode, buffer, self.stderr()))
+                    raise HandshakeError(
+                        "plugin exited (rc=%s) before the handshake; stdout %r\n%s"
+                        % (self.proc.returncode, buffer, self.stderr())
+                    )
                 buffer += chunk
         line, _, rest = buffer.partition(b"\n")
         if rest:
@@ -246,24 +261,28 @@ class Plugin:
 
     def new_channel(self, credentials: Any = None) -> Any:
         """A channel of its own (a separate connection) to the handshake's address, as go-plugin dials it."""
-        options = [("grpc.max_receive_message_length", MAX_MESSAGE), ("grpc.max_send_message_length", MAX_MESSAGE),
-                   ("grpc.use_local_subchannel_pool", 1)]  # never share a connection with another channel
+        options = [
+            ("grpc.max_receive_message_length", MAX_MESSAGE),
+            ("grpc.max_send_message_length", MAX_MESSAGE),
+            ("grpc.use_local_subchannel_pool", 1),
+        ]  # never share a connection with another channel
         if credentials is None:
             return grpc.insecure_channel(self.target, options=options)
-        return grpc.secure_channel(self.target, credentials, [*options, ("grpc.ssl_target_name_override",
-                                                                          "localhost")])
+        return grpc.secure_channel(self.target, credentials, [*options, ("grpc.ssl_target_name_override", "localhost")])
 
     def call(self, service: str, method: str, request: Any, timeout: float = 30.0, channel: Any = None) -> Any:
         spec = wire.service(service)[method]
-        stub = (channel or self.channel).unary_unary(spec.path, request_serializer=spec.request.SerializeToString,
-                                                     response_deserializer=spec.response.FromString)
+        stub = (channel or self.channel).unary_unary(
+            spec.path, request_serializer=spec.request.SerializeToString, response_deserializer=spec.response.FromString
+        )
         return stub(request, timeout=timeout)
 
     def unary(self, service: str, method: str, channel: Any = None) -> Any:
         """A reusable stub (for loops that must not rebuild it every call)."""
         spec = wire.service(service)[method]
-        return (channel or self.channel).unary_unary(spec.path, request_serializer=spec.request.SerializeToString,
-                                                     response_deserializer=spec.response.FromString)
+        return (channel or self.channel).unary_unary(
+            spec.path, request_serializer=spec.request.SerializeToString, response_deserializer=spec.response.FromString
+        )
 
     def health(self, service: str = "plugin") -> str:
         check = wire.message("grpc.health.v1.HealthCheckRequest")
@@ -272,8 +291,9 @@ class Plugin:
 
     def open_communicate(self) -> Router:
         spec = wire.service("aiges.WrapperService")["communicate"]
-        stream = self.channel.stream_stream(spec.path, request_serializer=spec.request.SerializeToString,
-                                            response_deserializer=spec.response.FromString)
+        stream = self.channel.stream_stream(
+            spec.path, request_serializer=spec.request.SerializeToString, response_deserializer=spec.response.FromString
+        )
         router = Router()
         call = stream(router.requests())
         threading.Thread(target=router.run, args=(call,), daemon=True).start()
@@ -292,11 +312,16 @@ class Plugin:
         """Send wrapperOnceExec; returns the unary answer (the result comes on communicate)."""
         params = dict(params or {})
         params.setdefault("sid", tag)
-        return self.call("aiges.WrapperService", "wrapperOnceExec", Request(tag=tag, params=params, list=list(nodes)),
-                         channel=channel)
+        return self.call(
+            "aiges.WrapperService",
+            "wrapperOnceExec",
+            Request(tag=tag, params=params, list=list(nodes)),
+            channel=channel,
+        )
 
-    def exec_once(self, tag: str, nodes: Sequence[Any], params: Optional[Dict[str, str]] = None,
-                  timeout: float = 30.0) -> Any:
+    def exec_once(
+        self, tag: str, nodes: Sequence[Any], params: Optional[Dict[str, str]] = None, timeout: float = 30.0
+    ) -> Any:
         """Once request and its streamed result (the last Response for the tag)."""
         assert self.router is not None, "open_communicate() first"
         admission = self.admission

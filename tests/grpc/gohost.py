@@ -7,6 +7,7 @@ into a cache folder keyed by its sources and the Go version. Its messages come f
 made here from the runtime's ``.proto`` files, the single source of the wire format. The same builder
 makes the Go plugin (``goplugin.py``): :class:`GoProgram` names a program's source folders.
 """
+
 import base64
 import functools
 import hashlib
@@ -30,8 +31,9 @@ PACKAGES = {
     "google.golang.org/grpc": "golang-google-grpc-dev",
     "google.golang.org/protobuf/types/dynamicpb": "golang-google-protobuf-dev",
 }
-INSTALL = ("apt-get install golang-go golang-google-grpc-dev golang-github-hashicorp-go-plugin-dev "
-           "golang-google-protobuf-dev")
+INSTALL = (
+    "apt-get install golang-go golang-google-grpc-dev golang-github-hashicorp-go-plugin-dev golang-google-protobuf-dev"
+)
 
 
 class GoHostUnavailable(RuntimeError):
@@ -47,6 +49,7 @@ class GoHostError(RuntimeError):
 
 
 # -- building ----------------------------------------------------------------------------------------
+
 
 class GoProgram(NamedTuple):
     """A ``main`` package built from the ``*.go`` files of ``folders``: its name is the package's and the
@@ -95,8 +98,9 @@ def _source_hash(program: GoProgram, go_version: str) -> str:
 def _check_packages() -> None:
     missing = [package for path, package in PACKAGES.items() if not (GOCODE / path).is_dir()]
     if missing:
-        raise GoHostUnavailable("missing Debian Go package(s) %s (looked in %s); install with: %s"
-                                % (", ".join(missing), GOCODE, INSTALL))
+        raise GoHostUnavailable(
+            "missing Debian Go package(s) %s (looked in %s); install with: %s" % (", ".join(missing), GOCODE, INSTALL)
+        )
 
 
 def _build(program: GoProgram, go: str, target: Path) -> None:
@@ -109,13 +113,25 @@ def _build(program: GoProgram, go: str, target: Path) -> None:
             shutil.copy2(path, package / path.name)
         env = dict(os.environ, GO111MODULE="off", GOPATH="%s:%s" % (scratch, GOCODE.parent), GOFLAGS="")
         partial = target.with_name("%s.%d.tmp" % (target.name, os.getpid()))
-        done = subprocess.run([go, "build", "-o", str(partial), program.name], cwd=scratch, env=env,
-                              capture_output=True, text=True, timeout=600, check=False)
+        done = subprocess.run(
+            [go, "build", "-o", str(partial), program.name],
+            cwd=scratch,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         if done.returncode != 0:
             partial.unlink(missing_ok=True)
-            raise GoHostBuildError("building %s failed:\n%s%s" % (
-                " + ".join(str(folder.relative_to(HERE.parent.parent)) for folder in program.folders),
-                done.stdout, done.stderr))
+            raise GoHostBuildError(
+                "building %s failed:\n%s%s"
+                % (
+                    " + ".join(str(folder.relative_to(HERE.parent.parent)) for folder in program.folders),
+                    done.stdout,
+                    done.stderr,
+                )
+            )
         os.replace(partial, target)
 
 
@@ -190,10 +206,24 @@ def default_descriptors() -> Path:
 
 # -- running -----------------------------------------------------------------------------------------
 
-def _arguments(command: str, cwd: Optional[str], descriptors: Optional[Path], verbose: bool,
-               log: Optional[str] = None, log_level: str = "info") -> List[str]:
-    args = [str(ensure_binary()), "-descriptors", str(descriptors or default_descriptors()), "-cmd", command,
-            "-log-level", log_level]
+
+def _arguments(
+    command: str,
+    cwd: Optional[str],
+    descriptors: Optional[Path],
+    verbose: bool,
+    log: Optional[str] = None,
+    log_level: str = "info",
+) -> List[str]:
+    args = [
+        str(ensure_binary()),
+        "-descriptors",
+        str(descriptors or default_descriptors()),
+        "-cmd",
+        command,
+        "-log-level",
+        log_level,
+    ]
     if cwd:
         args += ["-dir", str(cwd)]
     if verbose:
@@ -224,8 +254,15 @@ class GoHost:
     ``loader_log()`` is what the loader would print at ``log_level`` (its python-plugin logger).
     """
 
-    def __init__(self, command: str, cwd: Optional[str] = None, env: Optional[Mapping[str, str]] = None,
-                 descriptors: Optional[Path] = None, verbose: bool = False, log_level: str = "info") -> None:
+    def __init__(
+        self,
+        command: str,
+        cwd: Optional[str] = None,
+        env: Optional[Mapping[str, str]] = None,
+        descriptors: Optional[Path] = None,
+        verbose: bool = False,
+        log_level: str = "info",
+    ) -> None:
         handle, self.stderr_path = tempfile.mkstemp(prefix="gohost-stderr-", suffix=".log")
         os.close(handle)
         handle, self.log_path = tempfile.mkstemp(prefix="gohost-loader-", suffix=".log")
@@ -234,7 +271,7 @@ class GoHost:
         self.env = dict(os.environ if env is None else env)
         # the plugin's log file goes next to ours unless the test chose one (never the image's /log)
         self._own_wrapper_log = "AIGES_LOG_FILE" not in self.env
-        self.env.setdefault("AIGES_LOG_FILE", self.log_path[:-len(".log")] + "-wrapper.log")
+        self.env.setdefault("AIGES_LOG_FILE", self.log_path[: -len(".log")] + "-wrapper.log")
         self.proc: Optional[subprocess.Popen] = None
         self.ready: Dict[str, Any] = {}
         self._lines: queue.Queue[Optional[str]] = queue.Queue()
@@ -243,13 +280,22 @@ class GoHost:
     def start(self, timeout: float = 90.0) -> Dict[str, Any]:
         """Start the host (and through it the plugin); returns the ready line or raises GoHostError."""
         self._stderr = open(self.stderr_path, "wb")  # closed in close()
-        self.proc = subprocess.Popen(self.args, env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self._stderr, text=True, encoding="utf-8", bufsize=1)
+        self.proc = subprocess.Popen(
+            self.args,
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+            encoding="utf-8",
+            bufsize=1,
+        )
         threading.Thread(target=self._read, daemon=True).start()
         self.ready = self._answer(timeout)
         if not self.ready.get("ready"):
-            raise GoHostError("the Go host could not start the plugin: %s\n%s"
-                              % (self.ready.get("error"), self.stderr()))
+            raise GoHostError(
+                "the Go host could not start the plugin: %s\n%s" % (self.ready.get("error"), self.stderr())
+            )
         return self.ready
 
     def _read(self) -> None:
@@ -327,8 +373,15 @@ class GoHost:
         self.close()
 
 
-def _run_mode(mode: Sequence[str], command: str, cwd: Optional[str], env: Optional[Mapping[str, str]],
-              descriptors: Optional[Path], timeout: float, check: bool = True) -> Dict[str, Any]:
+def _run_mode(
+    mode: Sequence[str],
+    command: str,
+    cwd: Optional[str],
+    env: Optional[Mapping[str, str]],
+    descriptors: Optional[Path],
+    timeout: float,
+    check: bool = True,
+) -> Dict[str, Any]:
     env = dict(os.environ if env is None else env)
     scratch = None
     if "AIGES_LOG_FILE" not in env:  # never the image's /log/app on this machine
@@ -341,10 +394,22 @@ def _run_mode(mode: Sequence[str], command: str, cwd: Optional[str], env: Option
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run_in(mode: Sequence[str], command: str, cwd: Optional[str], env: Mapping[str, str],
-            descriptors: Optional[Path], timeout: float, check: bool) -> Dict[str, Any]:
-    proc = subprocess.Popen(_arguments(command, cwd, descriptors, False) + list(mode), env=dict(env),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _run_in(
+    mode: Sequence[str],
+    command: str,
+    cwd: Optional[str],
+    env: Mapping[str, str],
+    descriptors: Optional[Path],
+    timeout: float,
+    check: bool,
+) -> Dict[str, Any]:
+    proc = subprocess.Popen(
+        _arguments(command, cwd, descriptors, False) + list(mode),
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -354,29 +419,58 @@ def _run_in(mode: Sequence[str], command: str, cwd: Optional[str], env: Mapping[
     try:
         result = json.loads(stdout)
     except ValueError:
-        raise GoHostError("gohost %s printed no JSON (status %d)\n%s%s"
-                          % (mode[0], proc.returncode, stdout, stderr)) from None
+        raise GoHostError(
+            "gohost %s printed no JSON (status %d)\n%s%s" % (mode[0], proc.returncode, stdout, stderr)
+        ) from None
     if proc.returncode != 0 and (check or "error" in result):
-        raise GoHostError("gohost %s failed (status %d): %s\n%s"
-                          % (mode[0], proc.returncode, result.get("error") or result.get("first_error"), stderr))
+        raise GoHostError(
+            "gohost %s failed (status %d): %s\n%s"
+            % (mode[0], proc.returncode, result.get("error") or result.get("first_error"), stderr)
+        )
     return result
 
 
-def bench(command: str, cwd: Optional[str] = None, env: Optional[Mapping[str, str]] = None, count: int = 1000,
-          size: int = 1024, warmup: int = 100, concurrency: int = 1, raw: bool = False,
-          params: Optional[Mapping[str, str]] = None, config: Optional[Mapping[str, str]] = None,
-          descriptors: Optional[Path] = None, timeout: float = 1800.0, check: bool = True) -> Dict[str, Any]:
+def bench(
+    command: str,
+    cwd: Optional[str] = None,
+    env: Optional[Mapping[str, str]] = None,
+    count: int = 1000,
+    size: int = 1024,
+    warmup: int = 100,
+    concurrency: int = 1,
+    raw: bool = False,
+    params: Optional[Mapping[str, str]] = None,
+    config: Optional[Mapping[str, str]] = None,
+    descriptors: Optional[Path] = None,
+    timeout: float = 1800.0,
+    check: bool = True,
+) -> Dict[str, Any]:
     """``gohost bench``: once requests against an echo wrapper; count, seconds, rps, p50_ms, p99_ms, mean_ms...
     With ``check=False`` failed requests are reported (``errors``, ``first_error``) instead of raised."""
-    mode = ["bench", "-count", str(count), "-size", str(size), "-warmup", str(warmup),
-            "-concurrency", str(concurrency)] + (["-raw"] if raw else [])
+    mode = [
+        "bench",
+        "-count",
+        str(count),
+        "-size",
+        str(size),
+        "-warmup",
+        str(warmup),
+        "-concurrency",
+        str(concurrency),
+    ] + (["-raw"] if raw else [])
     mode += _pairs("-param", params) + _pairs("-config", config)
     return _run_mode(mode, command, cwd, env, descriptors, timeout, check)
 
 
-def cold(command: str, cwd: Optional[str] = None, env: Optional[Mapping[str, str]] = None, runs: int = 5,
-         config: Optional[Mapping[str, str]] = None, descriptors: Optional[Path] = None,
-         timeout: float = 1800.0) -> Dict[str, Any]:
+def cold(
+    command: str,
+    cwd: Optional[str] = None,
+    env: Optional[Mapping[str, str]] = None,
+    runs: int = 5,
+    config: Optional[Mapping[str, str]] = None,
+    descriptors: Optional[Path] = None,
+    timeout: float = 1800.0,
+) -> Dict[str, Any]:
     """``gohost cold``: per-run handshake and first-result times (ms) and their medians."""
     mode = ["cold", "-runs", str(runs), *_pairs("-config", config)]
     return _run_mode(mode, command, cwd, env, descriptors, timeout)

@@ -4,6 +4,7 @@ A go-plugin gRPC server with the benchmark's echo wrapper, the least a python-mo
 the benchmark's "go" target. Built like the Go host (``gohost.py``: Debian's Go packages, GOPATH mode,
 cached in ``~/.cache/aiges-template``) from its folder and the wire format both share (``gowire/``).
 """
+
 import shlex
 from pathlib import Path
 from typing import Optional

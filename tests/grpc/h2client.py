@@ -11,6 +11,7 @@ add padding) or write raw frames that ``h2`` would never produce.
 
 Flow control is left entirely to the test: the client never gives window back on its own.
 """
+
 import os
 import socket
 import struct
@@ -42,7 +43,7 @@ Header = Tuple[str, str]
 DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = range(10)
 END_STREAM, ACK, END_HEADERS, PADDED = 0x1, 0x1, 0x4, 0x8
 NO_ERROR, PROTOCOL_ERROR, FLOW_CONTROL_ERROR, STREAM_CLOSED, FRAME_SIZE_ERROR, CANCEL = 0x0, 0x1, 0x3, 0x5, 0x6, 0x8
-MAX_WINDOW = 2 ** 31 - 1
+MAX_WINDOW = 2**31 - 1
 
 # gRPC status codes
 OK, NOT_FOUND, RESOURCE_EXHAUSTED, UNIMPLEMENTED, INTERNAL = 0, 5, 8, 12, 13
@@ -59,10 +60,18 @@ def grpc_message(payload: bytes, compressed: bool = False) -> bytes:
     return struct.pack(">BI", 1 if compressed else 0, len(payload)) + payload
 
 
-def grpc_headers(path: str, extra: Sequence[Header] = (), method: str = "POST",
-                 content_type: str = "application/grpc") -> List[Header]:
-    return [(":method", method), (":scheme", "http"), (":path", path), (":authority", "127.0.0.1"),
-            ("content-type", content_type), ("te", "trailers"), *extra]
+def grpc_headers(
+    path: str, extra: Sequence[Header] = (), method: str = "POST", content_type: str = "application/grpc"
+) -> List[Header]:
+    return [
+        (":method", method),
+        (":scheme", "http"),
+        (":path", path),
+        (":authority", "127.0.0.1"),
+        ("content-type", content_type),
+        ("te", "trailers"),
+        *extra,
+    ]
 
 
 def split_messages(data: bytes) -> List[Tuple[int, bytes]]:
@@ -71,7 +80,7 @@ def split_messages(data: bytes) -> List[Tuple[int, bytes]]:
     offset = 0
     while offset < len(data):
         flag, length = struct.unpack_from(">BI", data, offset)
-        payload = data[offset + 5:offset + 5 + length]
+        payload = data[offset + 5 : offset + 5 + length]
         assert len(payload) == length, "a truncated gRPC message"
         out.append((flag, payload))
         offset += 5 + length
@@ -134,7 +143,7 @@ class StreamRecord:
             _, length = struct.unpack_from(">BI", data, offset)
             if len(data) - offset - 5 < length:
                 break
-            out.append(data[offset + 5:offset + 5 + length])
+            out.append(data[offset + 5 : offset + 5 + length])
             offset += 5 + length
         return out
 
@@ -160,14 +169,17 @@ class Client:
     """One HTTP/2 connection to ``address`` ("host:port", or a unix socket's path). ``settings``: the
     client's SETTINGS from the start."""
 
-    def __init__(self, address: str, settings: Optional[Dict[int, int]] = None, timeout: float = 10.0,
-                 handshake: bool = True) -> None:
+    def __init__(
+        self, address: str, settings: Optional[Dict[int, int]] = None, timeout: float = 10.0, handshake: bool = True
+    ) -> None:
         self.timeout = timeout
         self.sock = connect(address, timeout)
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding="utf-8"))
         if settings:
-            values: Dict[Any, int] = {SettingCodes.MAX_CONCURRENT_STREAMS: 100,
-                                      SettingCodes.MAX_HEADER_LIST_SIZE: H2Connection.DEFAULT_MAX_HEADER_LIST_SIZE}
+            values: Dict[Any, int] = {
+                SettingCodes.MAX_CONCURRENT_STREAMS: 100,
+                SettingCodes.MAX_HEADER_LIST_SIZE: H2Connection.DEFAULT_MAX_HEADER_LIST_SIZE,
+            }
             values.update(settings)
             self.h2.local_settings = Settings(client=True, initial_values=values)
         self.h2_error: Optional[Exception] = None  # what h2 found wrong in the server's frames
@@ -207,7 +219,7 @@ class Client:
         pending = bytes(self.h2.data_to_send())
         if pending.startswith(PREFACE):
             self.sock.sendall(PREFACE)
-            pending = pending[len(PREFACE):]
+            pending = pending[len(PREFACE) :]
         frames = parse_frames(pending)
         out = list(rewrite(frames)) if rewrite is not None else frames
         for item in out:
@@ -219,10 +231,18 @@ class Client:
     def send_raw(self, data: bytes) -> None:
         self.sock.sendall(data)
 
-    def request(self, path: str, body: Optional[bytes] = None, extra: Sequence[Header] = (), end: bool = True,
-                method: str = "POST", content_type: str = "application/grpc",
-                rewrite: Optional[Callable[[List[Frame]], Iterable[Any]]] = None, pad_length: Optional[int] = None,
-                chunk: Optional[int] = None) -> int:
+    def request(
+        self,
+        path: str,
+        body: Optional[bytes] = None,
+        extra: Sequence[Header] = (),
+        end: bool = True,
+        method: str = "POST",
+        content_type: str = "application/grpc",
+        rewrite: Optional[Callable[[List[Frame]], Iterable[Any]]] = None,
+        pad_length: Optional[int] = None,
+        chunk: Optional[int] = None,
+    ) -> int:
         """Open a stream with a gRPC request: headers, then ``body`` (already framed as gRPC messages) in DATA
         frames of at most ``chunk`` bytes, ending the stream when ``end``. Returns the stream id."""
         stream_id = self.h2.get_next_available_stream_id()
@@ -231,17 +251,17 @@ class Client:
         self.streams[stream_id] = StreamRecord(stream_id)
         if body is not None:
             size = chunk or self.h2.max_outbound_frame_size - (pad_length + 1 if pad_length is not None else 0)
-            pieces = [body[start:start + size] for start in range(0, len(body), size)] or [b""]
+            pieces = [body[start : start + size] for start in range(0, len(body), size)] or [b""]
             for index, piece in enumerate(pieces):
-                self.h2.send_data(stream_id, piece, end_stream=end and index == len(pieces) - 1,
-                                  pad_length=pad_length)
+                self.h2.send_data(stream_id, piece, end_stream=end and index == len(pieces) - 1, pad_length=pad_length)
         self.flush(rewrite)
         return stream_id
 
     def unary(self, service: str, method: str, message: Any, **options: Any) -> StreamRecord:
         """A whole unary call; returns its stream once it ended."""
-        stream_id = self.request(wire.service(service)[method].path, grpc_message(message.SerializeToString()),
-                                 **options)
+        stream_id = self.request(
+            wire.service(service)[method].path, grpc_message(message.SerializeToString()), **options
+        )
         return self.finish(stream_id)
 
     def finish(self, stream_id: int, timeout: Optional[float] = None) -> StreamRecord:
@@ -303,10 +323,10 @@ class Client:
         self._buffer += chunk
         offset = 0
         while len(self._buffer) - offset >= 9:
-            frame, length = Frame.parse_frame_header(memoryview(bytes(self._buffer[offset:offset + 9])))
+            frame, length = Frame.parse_frame_header(memoryview(bytes(self._buffer[offset : offset + 9])))
             if len(self._buffer) - offset - 9 < length:
                 break
-            raw = bytes(self._buffer[offset:offset + 9 + length])
+            raw = bytes(self._buffer[offset : offset + 9 + length])
             offset += 9 + length
             frame.parse_body(memoryview(raw[9:]))
             if self.started:
@@ -341,9 +361,12 @@ class Client:
                 stream_id, parts = self._block
                 self._block = None
                 stream = self._stream(stream_id)
-                stream.blocks.append([(name.decode("utf-8"), value.decode("utf-8"))
-                                      for name, value in self._decoder.decode(b"".join(p.data for p in parts),
-                                                                              raw=True)])
+                stream.blocks.append(
+                    [
+                        (name.decode("utf-8"), value.decode("utf-8"))
+                        for name, value in self._decoder.decode(b"".join(p.data for p in parts), raw=True)
+                    ]
+                )
                 stream.block_frames.append(parts)
                 if "END_STREAM" in parts[0].flags:
                     stream.ended = True
@@ -378,8 +401,11 @@ class Client:
         return sum(frame.flow_controlled_length for frame in self.frames if isinstance(frame, DataFrame))
 
     def window_updates(self, stream_id: int = 0) -> List[int]:
-        return [frame.window_increment for frame in self.frames
-                if isinstance(frame, WindowUpdateFrame) and frame.stream_id == stream_id]
+        return [
+            frame.window_increment
+            for frame in self.frames
+            if isinstance(frame, WindowUpdateFrame) and frame.stream_id == stream_id
+        ]
 
     def close(self) -> None:
         try:
@@ -399,8 +425,8 @@ def parse_frames(data: bytes) -> List[Frame]:
     frames = []
     offset = 0
     while offset < len(data):
-        frame, length = Frame.parse_frame_header(memoryview(data[offset:offset + 9]))
-        frame.parse_body(memoryview(data[offset + 9:offset + 9 + length]))
+        frame, length = Frame.parse_frame_header(memoryview(data[offset : offset + 9]))
+        frame.parse_body(memoryview(data[offset + 9 : offset + 9 + length]))
         frames.append(frame)
         offset += 9 + length
     return frames
@@ -415,7 +441,7 @@ def split_header_block(frames: List[Frame], pieces: int) -> List[Any]:
             continue
         block = frame.data
         size = max(1, -(-len(block) // pieces))
-        parts = [block[start:start + size] for start in range(0, len(block), size)]
+        parts = [block[start : start + size] for start in range(0, len(block), size)]
         flags = END_STREAM if "END_STREAM" in frame.flags else 0
         out.append(raw_frame(HEADERS, flags, frame.stream_id, parts[0]))
         for index, part in enumerate(parts[1:], 1):
@@ -429,8 +455,9 @@ def pad_headers(frames: List[Frame], pad_length: int) -> List[Any]:
     for frame in frames:
         if isinstance(frame, HeadersFrame):
             payload = bytes([pad_length]) + frame.data + os.urandom(pad_length)
-            flags = sum(bit for name, bit in (("END_STREAM", END_STREAM), ("END_HEADERS", END_HEADERS))
-                        if name in frame.flags)
+            flags = sum(
+                bit for name, bit in (("END_STREAM", END_STREAM), ("END_HEADERS", END_HEADERS)) if name in frame.flags
+            )
             out.append(raw_frame(HEADERS, flags | PADDED, frame.stream_id, payload))
         else:
             out.append(frame)

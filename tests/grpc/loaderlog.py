@@ -16,6 +16,7 @@ go-plugin (the loader's v1.4.5 and Debian's 1.0.1 alike) reads the plugin's stde
 The loader's hclog logger (``python-plugin``, level from ``[wrapper] "log.level"``, default info)
 prints only entries at or above its level: :func:`visible` is what a user sees.
 """
+
 import dataclasses
 import datetime
 import json
@@ -24,8 +25,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Tuple
 
 BUFFER = 64 * 1024  # go-plugin's stdErrBufferSize
 LEVELS = ("trace", "debug", "info", "warn", "error")
-PREFIXES = (("[TRACE]", "trace"), ("[DEBUG]", "debug"), ("[INFO]", "info"), ("[WARN]", "warn"),
-            ("[ERROR]", "error"))
+PREFIXES = (("[TRACE]", "trace"), ("[DEBUG]", "debug"), ("[INFO]", "info"), ("[WARN]", "warn"), ("[ERROR]", "error"))
 # time.Parse("2006-01-02T15:04:05.000000Z07:00", v): exactly six fraction digits, "Z" or ±hh:mm.
 _TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})(Z|[+-]\d{2}:\d{2})$")
 
@@ -58,7 +58,7 @@ def read_lines(data: bytes, size: int = BUFFER) -> Iterator[Tuple[bytes, bool]]:
     """``bufio.Reader.ReadLine`` with a ``size`` buffer: (line without its end, isPrefix)."""
     position = 0
     while position < len(data):
-        window = data[position:position + size]
+        window = data[position : position + size]
         end = window.find(b"\n")
         if end >= 0:
             position += end + 1
@@ -107,8 +107,10 @@ def parse_json(line: bytes) -> Any:
     message = level = ""
     for key in ("@message", "@level", "@timestamp"):
         if key in raw and not isinstance(raw[key], str):
-            raise LoaderPanic("%s is %s, not a string: go-plugin panics (interface conversion) on %r"
-                              % (key, type(raw[key]).__name__, line[:200]))
+            raise LoaderPanic(
+                "%s is %s, not a string: go-plugin panics (interface conversion) on %r"
+                % (key, type(raw[key]).__name__, line[:200])
+            )
         if key == "@message":
             message = raw.pop(key, "")
         elif key == "@level":

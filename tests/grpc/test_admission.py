@@ -6,6 +6,7 @@ session licences until ``ttl`` has passed since the last frame, found by a sweep
 Once traffic runs for real against a plugin started with the rendered ``pythonPluginCmd``; the
 session-rate scenarios run on a simulated clock. The loader's own default, ``max = 1``, fails them.
 """
+
 import shutil
 import subprocess
 import sys
@@ -31,8 +32,15 @@ WRAPPER_MS = "20"
 def render(root: Path, settings: str = "") -> Dict[str, object]:
     """``python -m aiges render`` in ``root``; the rendered aiges.toml."""
     (root / "pyproject.toml").write_text('[tool.aiges]\nplugin_mode = "grpc"\n' + settings, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "aiges", "render", "-q"], cwd=str(root), capture_output=True,
-                          text=True, env=plugin_env(), timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "aiges", "render", "-q"],
+        cwd=str(root),
+        capture_output=True,
+        text=True,
+        env=plugin_env(),
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return tomllib.loads((root / "aiges.toml").read_text(encoding="utf-8"))
 
@@ -90,6 +98,7 @@ def clients(plugin: fakehost.Plugin, parallel: int, each: int) -> List[int]:
 
 
 # --- once traffic, for real ---------------------------------------------------------------------------
+
 
 def test_a_sequential_keep_alive_client_is_never_refused(loader):
     codes = clients(loader(), 1, 200)
@@ -187,6 +196,7 @@ def test_max_16_is_at_its_limit_with_one_session_per_second():
 
 
 # --- sessions on a real plugin, on the real clock (short ttl and roll) -----------------------------------
+
 
 def run_session(plugin: fakehost.Plugin, sid: str) -> int:
     """One echo session of three frames; the create's err_code (10110 when the host refused it)."""

@@ -4,6 +4,7 @@ Only what the loader can see is checked: the handshake, the rpcs' answers and wh
 ``communicate``, and how the process ends under ``client.Kill()``. Without Go or its Debian packages
 these tests are skipped loudly; with ``CI=true`` they fail instead, because CI must meet the real peer.
 """
+
 import json
 import os
 from pathlib import Path
@@ -82,7 +83,8 @@ def test_init_schema_and_a_once_request_round_trip_in_the_loaders_order(go_host)
     assert "error" not in result, result
     assert (result["tag"], result["ret"]) == ("sid-0001", 0)
     assert [(i["key"], data_of(i), i["len"], i["type"], i["status"]) for i in result["list"]] == [
-        ("out", b"hello", 5, 0, 3)]
+        ("out", b"hello", 5, 0, 3)
+    ]
 
 
 @pytest.mark.parametrize("size", [1024 * 1024, 10 * 1024 * 1024], ids=["1MB", "10MB"])
@@ -97,19 +99,22 @@ def test_a_session_streams_each_writes_results_under_the_tag_of_its_create(go_ec
     created = go_echo.call({"op": "create", "sid": "sess-1", "params": {"type": "1"}})
     assert (created["handle"], created["err_code"]) == ("h-sess-1", 0)
     for data, status in ((b"a", 0), (b"b", 1), (b"c", 2)):
-        written = go_echo.call({"op": "write", "handle": created["handle"],
-                                "list": [node("audio", data, type_=1, status=status)]})
+        written = go_echo.call(
+            {"op": "write", "handle": created["handle"], "list": [node("audio", data, type_=1, status=status)]}
+        )
         assert written == {"op": "write", "ret": 0}
         got = go_echo.call({"op": "collect", "tag": "sess-1", "max": 1})
         assert "error" not in got, got
-        assert [(m["tag"], m["ret"], [(data_of(i), i["type"], i["status"]) for i in m["list"]])
-                for m in got["messages"]] == [("sess-1", 0, [(data + b"|sess-1", 1, status)])]
+        assert [
+            (m["tag"], m["ret"], [(data_of(i), i["type"], i["status"]) for i in m["list"]]) for m in got["messages"]
+        ] == [("sess-1", 0, [(data + b"|sess-1", 1, status)])]
     assert go_echo.call({"op": "destroy", "handle": created["handle"]}) == {"op": "destroy", "ret": 0}
 
 
 def test_a_raising_wrapper_answers_at_once_with_a_non_zero_ret_and_its_message(go_echo):
-    result = go_echo.call({"op": "once", "tag": "boom", "params": {"mode": "raise"},
-                           "list": [node("text", b"x")], "timeout_s": 20})
+    result = go_echo.call(
+        {"op": "once", "tag": "boom", "params": {"mode": "raise"}, "list": [node("text", b"x")], "timeout_s": 20}
+    )
     assert "error" not in result, result  # it came on communicate, not after a timeout
     assert result["ret"] != 0
     assert [item["key"] for item in result["list"]] == ["error"]
@@ -118,10 +123,13 @@ def test_a_raising_wrapper_answers_at_once_with_a_non_zero_ret_and_its_message(g
 
 def test_32_concurrent_once_requests_on_the_one_connection_are_all_answered(go_echo):
     payloads = {"c%02d" % n: ("payload %d " % n).encode() * (1 + n * 37) for n in range(32)}
-    answers = go_echo.call(gohost.parallel(
-        {"op": "once", "tag": tag, "list": [node("text", data)]} for tag, data in payloads.items()))
-    got = {a.get("tag"): (a.get("ret"), a.get("error"), [data_of(i) for i in a.get("list", [])])
-           for a in answers["results"]}
+    answers = go_echo.call(
+        gohost.parallel({"op": "once", "tag": tag, "list": [node("text", data)]} for tag, data in payloads.items())
+    )
+    got = {
+        a.get("tag"): (a.get("ret"), a.get("error"), [data_of(i) for i in a.get("list", [])])
+        for a in answers["results"]
+    }
     assert got == {tag: (0, None, [data]) for tag, data in payloads.items()}
 
 
@@ -151,8 +159,9 @@ def test_a_failed_operation_is_reported_and_the_host_carries_on(go_echo):
 
 def test_bench_and_cold_modes_measure_an_echo_wrapper(go_binary, wrapper_dir):
     folder = str(wrapper_dir("echo"))
-    measured = gohost.bench(fakehost.python_command(), folder, env=plugin_env(), count=200, warmup=20,
-                            concurrency=4, raw=True)
+    measured = gohost.bench(
+        fakehost.python_command(), folder, env=plugin_env(), count=200, warmup=20, concurrency=4, raw=True
+    )
     assert (measured["count"], measured["errors"], len(measured["latencies_ms"])) == (200, 0, 200)
     assert 0 < measured["p50_ms"] <= measured["p99_ms"] and measured["rps"] > 0
     assert measured["shutdown"]["exited"] is True

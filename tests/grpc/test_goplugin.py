@@ -5,6 +5,7 @@ The Go plugin is the benchmark's yardstick, so these tests check that it serves 
 and that it answers exactly as our server does with the benchmark's trivial wrapper. Results only,
 never timings. Skipped loudly without Go or its Debian packages (failed under ``CI=true``).
 """
+
 import base64
 import os
 import shutil
@@ -74,10 +75,12 @@ def test_the_go_plugin_serves_the_loader_protocol_end_to_end(host, network):
     assert _items(once(plugin, "big", big)) == [("out", big, len(big), 0, 3, None)]
 
     payloads = {"c%02d" % n: os.urandom(1 + n * 97) for n in range(32)}
-    answers = plugin.call(gohost.parallel(
-        {"op": "once", "tag": tag, "list": [node("text", data)]} for tag, data in payloads.items()))
+    answers = plugin.call(
+        gohost.parallel({"op": "once", "tag": tag, "list": [node("text", data)]} for tag, data in payloads.items())
+    )
     assert {a["tag"]: (a["ret"], [data_of(i) for i in a["list"]]) for a in answers["results"]} == {
-        tag: (0, [data]) for tag, data in payloads.items()}
+        tag: (0, [data]) for tag, data in payloads.items()
+    }
 
     stopped = plugin.call({"op": "shutdown"})
     assert (stopped["exited"], stopped["exit"]) == (True, ""), plugin.stderr()
@@ -117,8 +120,9 @@ def test_the_go_plugin_answers_exactly_as_ours_does_with_the_trivial_wrapper(hos
 
 @pytest.mark.parametrize("network", ["unix", "tcp"])
 def test_the_go_host_benchmarks_the_go_plugin(go_plugin, network):
-    measured = gohost.bench(goplugin.command(network), env=_env(), count=300, warmup=20, concurrency=4,
-                            params={"sleep_ms": "0"})
+    measured = gohost.bench(
+        goplugin.command(network), env=_env(), count=300, warmup=20, concurrency=4, params={"sleep_ms": "0"}
+    )
     assert (measured["completed"], measured["errors"]) == (300, 0), measured.get("first_error")
     assert measured["shutdown"]["exited"] is True
     started = gohost.cold(goplugin.command(network), env=_env(), runs=2)

@@ -1,4 +1,5 @@
 """Many callers at once, as the loader sends them: every request gets its own answer, under its tag."""
+
 import threading
 
 import fakehost

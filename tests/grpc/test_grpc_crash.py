@@ -1,5 +1,6 @@
 """When the wrapper crashes the process, the loader sees the stream end and starts a new plugin that
 works; when the loader dies, the plugin does not outlive it."""
+
 import os
 import subprocess
 import sys
@@ -56,8 +57,13 @@ def _gone(pid: int) -> bool:
 
 
 def test_the_plugin_exits_when_the_loader_dies(wrapper_dir):
-    script = HOST_SCRIPT.format(runtime=str(RUNTIME_PARENT), here=str(HERE), command=fakehost.python_command(),
-                                cwd=str(wrapper_dir("echo")), env=plugin_env())
+    script = HOST_SCRIPT.format(
+        runtime=str(RUNTIME_PARENT),
+        here=str(HERE),
+        command=fakehost.python_command(),
+        cwd=str(wrapper_dir("echo")),
+        env=plugin_env(),
+    )
     host = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         pid = int(host.stdout.readline())

@@ -1,5 +1,6 @@
 """No request ever hangs: every bad answer becomes a prompt Response on communicate, and a slow wrapper
 holds only its own worker, never the streams, the health checks or the other workers."""
+
 import shutil
 
 import fakehost
@@ -7,13 +8,16 @@ import pytest
 from conftest import text
 
 
-@pytest.mark.parametrize("mode, code, message", [
-    ("raise", 30003, "raised ValueError: boom"),
-    ("none", 30003, "returned None; return a Response"),
-    ("empty", 30003, "returned a Response with an empty list"),
-    ("not_bytes", 30003, "response key 'out': data is int"),
-    ("error_code", 1234, "echo error 1234"),  # the wrapper's own code and its wrapperError text
-])
+@pytest.mark.parametrize(
+    "mode, code, message",
+    [
+        ("raise", 30003, "raised ValueError: boom"),
+        ("none", 30003, "returned None; return a Response"),
+        ("empty", 30003, "returned a Response with an empty list"),
+        ("not_bytes", 30003, "response key 'out': data is int"),
+        ("error_code", 1234, "echo error 1234"),  # the wrapper's own code and its wrapperError text
+    ],
+)
 def test_failed_once_requests_answer_at_once_with_a_code_and_a_message(echo, mode, code, message):
     result = echo.exec_once("f-" + mode, text(b"x"), {"mode": mode})
     assert (result.tag, result.ret) == ("f-" + mode, code)
@@ -23,9 +27,9 @@ def test_failed_once_requests_answer_at_once_with_a_code_and_a_message(echo, mod
     assert "wrapperOnceExec for tag 'f-%s' answered with ret %d: %s" % (mode, code, message) in echo.stderr()
 
 
-@pytest.mark.parametrize("mode, data", [
-    ("str", "h\u00e9llo".encode()), ("memoryview", b"view-bytes"), ("bytearray", b"array-bytes"),
-])
+@pytest.mark.parametrize(
+    "mode, data", [("str", "h\u00e9llo".encode()), ("memoryview", b"view-bytes"), ("bytearray", b"array-bytes")]
+)
 def test_non_bytes_data_is_converted_and_len_recomputed(echo, mode, data):
     result = echo.exec_once("c-" + mode, text(b"x"), {"mode": mode})
     assert result.ret == 0
@@ -37,17 +41,17 @@ def test_a_once_answer_without_a_final_status_still_ends_the_request(echo):
     assert echo.exec_once("st2", text(b"x"), {"mode": "end_status"}).list[0].status == 2
 
 
-@pytest.mark.parametrize("params, code", [
-    ({"create": "fail"}, 42), ({"create": "raise"}, 30003), ({"create": "none"}, 30003),
-])
+@pytest.mark.parametrize(
+    "params, code", [({"create": "fail"}, 42), ({"create": "raise"}, 30003), ({"create": "none"}, 30003)]
+)
 def test_failed_session_creation_answers_an_error_code_without_a_handle(echo, params, code):
     created = echo.create("bad-create", params)
     assert (created.handle, created.err_code) == ("", code)
 
 
-@pytest.mark.parametrize("params, code", [
-    ({"write": "fail"}, 5), ({"write": "raise"}, 30003), ({"write": "none"}, 30003),
-])
+@pytest.mark.parametrize(
+    "params, code", [({"write": "fail"}, 5), ({"write": "raise"}, 30003), ({"write": "none"}, 30003)]
+)
 def test_failed_writes_answer_their_code(echo, params, code):
     handle = echo.create("bad-write", params).handle
     assert echo.write(handle, text(b"x")) == code

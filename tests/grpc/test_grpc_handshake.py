@@ -1,6 +1,7 @@
 """Start-up as go-plugin requires: the magic cookie, the handshake line as the first and only stdout
 output, with ``--listen tcp`` a loopback port from PLUGIN_MIN_PORT..PLUGIN_MAX_PORT, health, and both
 entry points. The default unix socket: test_grpc_listen.py."""
+
 import socket
 import subprocess
 import sys
@@ -11,8 +12,14 @@ from conftest import plugin_env
 
 
 def run_serve(folder, *args, **env):
-    return subprocess.run([sys.executable, "-m", "aiges.serve", *args], cwd=str(folder), env=plugin_env(**env),
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "aiges.serve", *args],
+        cwd=str(folder),
+        env=plugin_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_without_the_magic_cookie_it_explains_how_it_is_meant_to_be_run(wrapper_dir):
@@ -67,8 +74,14 @@ def test_a_fixed_port_option_and_a_full_range_fail_clearly(wrapper_dir, spawn):
     busy.listen(1)
     port = busy.getsockname()[1]
     try:
-        done = run_serve(wrapper_dir("echo"), "--listen", "tcp", BASIC_PLUGIN="hello", PLUGIN_MIN_PORT=str(port),
-                         PLUGIN_MAX_PORT=str(port))
+        done = run_serve(
+            wrapper_dir("echo"),
+            "--listen",
+            "tcp",
+            BASIC_PLUGIN="hello",
+            PLUGIN_MIN_PORT=str(port),
+            PLUGIN_MAX_PORT=str(port),
+        )
         assert done.returncode != 0 and done.stdout == ""
         assert "no free port" in done.stderr
     finally:
@@ -120,7 +133,7 @@ def test_the_command_rendered_into_aiges_toml_starts_the_server_without_importin
     from aiges.tools.render.options import PLUGIN_CMD
 
     assert PLUGIN_CMD.startswith("python3 ")  # the interpreter the Dockerfile installs requirements with
-    command = fakehost.shlex.quote(sys.executable) + PLUGIN_CMD[len("python3"):] + " -w 3"  # options go after it
+    command = fakehost.shlex.quote(sys.executable) + PLUGIN_CMD[len("python3") :] + " -w 3"  # options go after it
     plugin = fakehost.Plugin(command, str(wrapper_dir("echo")), env=plugin_env(AIGES_LOG_LEVEL="debug"))
     try:
         plugin.start().connect().open_communicate()
@@ -135,18 +148,29 @@ def test_the_command_rendered_into_aiges_toml_starts_the_server_without_importin
 def test_the_handshake_is_printed_before_grpc_protobuf_or_the_wrapper_are_imported(wrapper_dir, network):
     """The loader waits for the handshake: nothing slow may come before it (the built-in transport's
     aiges.serve binds with _socket; with --transport grpcio, grpcio binds after its import)."""
-    probe = ("import sys\n"
-             "before = set(sys.modules)  # what the interpreter (and its site, .pth files) loaded already\n"
-             "import aiges.serve as s\n"
-             "early = s._announce_early([])\n"
-             "heavy = [m for m in ('grpc', 'google.protobuf', 'socket', 'argparse', 'typing', 'threading', 'wrapper')"
-             " if m in sys.modules and m not in before]\n"
-             "sys.stderr.write('heavy=%r\\n' % heavy)\n")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=str(wrapper_dir("echo")), env=plugin_env(
-        BASIC_PLUGIN="hello", PLUGIN_MIN_PORT="10000", PLUGIN_MAX_PORT="25000", AIGES_TRANSPORT="h2",
-        AIGES_LISTEN=network),
-        capture_output=True, text=True,
-        timeout=60)
+    probe = (
+        "import sys\n"
+        "before = set(sys.modules)  # what the interpreter (and its site, .pth files) loaded already\n"
+        "import aiges.serve as s\n"
+        "early = s._announce_early([])\n"
+        "heavy = [m for m in ('grpc', 'google.protobuf', 'socket', 'argparse', 'typing', 'threading', 'wrapper')"
+        " if m in sys.modules and m not in before]\n"
+        "sys.stderr.write('heavy=%r\\n' % heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=str(wrapper_dir("echo")),
+        env=plugin_env(
+            BASIC_PLUGIN="hello",
+            PLUGIN_MIN_PORT="10000",
+            PLUGIN_MAX_PORT="25000",
+            AIGES_TRANSPORT="h2",
+            AIGES_LISTEN=network,
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.stdout.startswith({"tcp": "1|1|tcp|127.0.0.1:", "unix": "1|1|unix|/"}[network]), done.stderr
     assert "heavy=[]" in done.stderr
 

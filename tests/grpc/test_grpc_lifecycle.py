@@ -1,4 +1,5 @@
 """The loader's call order over real gRPC: communicate, init, schema, once, a session, shutdown."""
+
 import json
 import signal
 import threading
@@ -27,12 +28,24 @@ def test_init_schema_once_session_and_shutdown_in_the_loaders_order(wrapper_dir,
 
     created = plugin.create("sid-0002", {"ctl": "ok", "type": "1"})
     assert (created.handle, created.err_code) == ("h-sid-0002", 0)
-    assert plugin.write(created.handle, [fakehost.node("audio", b"a", 1, 0), fakehost.node("audio", b"b", 1, 1),
-                                         fakehost.node("audio", b"c", 1, 2)]) == 0
+    assert (
+        plugin.write(
+            created.handle,
+            [
+                fakehost.node("audio", b"a", 1, 0),
+                fakehost.node("audio", b"b", 1, 1),
+                fakehost.node("audio", b"c", 1, 2),
+            ],
+        )
+        == 0
+    )
     frames = plugin.router.final("sid-0002", 30)
     assert [(m.tag, m.ret) for m in frames] == [("sid-0002", 0)] * 3
     assert [(i.data, i.type, i.status) for m in frames for i in m.list] == [
-        (b"a|sid-0002", 1, 0), (b"b|sid-0002", 1, 1), (b"c|sid-0002", 1, 2)]  # type preserved, sid filled in
+        (b"a|sid-0002", 1, 0),
+        (b"b|sid-0002", 1, 1),
+        (b"c|sid-0002", 1, 2),
+    ]  # type preserved, sid filled in
     assert plugin.destroy(created.handle) == 0
 
     assert plugin.shutdown() == 0  # Shutdown -> wrapperFini -> clean exit
@@ -42,14 +55,18 @@ def test_init_schema_once_session_and_shutdown_in_the_loaders_order(wrapper_dir,
 
 
 def test_the_wrapper_sees_plain_dicts_data_list_nodes_with_bytes_and_the_request_tag(echo):
-    result = echo.exec_once("sid-77", [fakehost.node("img", b"\x89PNG", 2, 3), fakehost.node("t", b"", 0, 0)],
-                            {"mode": "describe", "p1": "3"})
+    result = echo.exec_once(
+        "sid-77",
+        [fakehost.node("img", b"\x89PNG", 2, 3), fakehost.node("t", b"", 0, 0)],
+        {"mode": "describe", "p1": "3"},
+    )
     seen = json.loads(result.list[0].data)
     assert seen["params_type"] == "dict" and seen["params"] == {"mode": "describe", "p1": "3", "sid": "sid-77"}
     assert (seen["usrTag"], seen["persId"], seen["reqData_type"]) == ("sid-77", 0, "DataListCls")
     assert seen["nodes"] == [
         {"key": "img", "len": 4, "type": 2, "status": 3, "data_type": "bytes", "node_type": "DataListNode"},
-        {"key": "t", "len": 0, "type": 0, "status": 0, "data_type": "bytes", "node_type": "DataListNode"}]
+        {"key": "t", "len": 0, "type": 0, "status": 0, "data_type": "bytes", "node_type": "DataListNode"},
+    ]
     assert seen["argv"] == []
 
 
@@ -60,13 +77,16 @@ def test_arguments_after_the_options_are_the_wrappers_argv(wrapper_dir, spawn):
     assert seen["argv"] == ["alpha", "--beta"]
 
 
-@pytest.mark.parametrize("folder, config, code, logged", [
-    ("import_error", {}, 30001, "a_module_that_does_not_exist"),
-    ("bad_init", {}, 30002, "model file missing"),
-    ("echo", {"init": "raise"}, 30002, "init boom"),
-    ("echo", {"init": "fail"}, 30002, "echo error 7"),
-    ("echo", {"init": "none"}, 30002, "must return an int"),
-])
+@pytest.mark.parametrize(
+    "folder, config, code, logged",
+    [
+        ("import_error", {}, 30001, "a_module_that_does_not_exist"),
+        ("bad_init", {}, 30002, "model file missing"),
+        ("echo", {"init": "raise"}, 30002, "init boom"),
+        ("echo", {"init": "fail"}, 30002, "echo error 7"),
+        ("echo", {"init": "none"}, 30002, "must return an int"),
+    ],
+)
 def test_init_failures_answer_the_vendor_codes_and_say_why(wrapper_dir, spawn, folder, config, code, logged):
     plugin = spawn(wrapper_dir(folder))
     assert plugin.init(config) == code
@@ -108,19 +128,33 @@ def test_the_go_plugin_services_exist_and_end_cleanly_at_shutdown(echo):
             ends[name] = error.code().name
 
     stdio_spec = wire.service("plugin.GRPCStdio")["StreamStdio"]
-    stdio = echo.channel.unary_stream(stdio_spec.path, request_serializer=stdio_spec.request.SerializeToString,
-                                      response_deserializer=stdio_spec.response.FromString)
+    stdio = echo.channel.unary_stream(
+        stdio_spec.path,
+        request_serializer=stdio_spec.request.SerializeToString,
+        response_deserializer=stdio_spec.response.FromString,
+    )
     broker_spec = wire.service("plugin.GRPCBroker")["StartStream"]
-    broker = echo.channel.stream_stream(broker_spec.path, request_serializer=broker_spec.request.SerializeToString,
-                                        response_deserializer=broker_spec.response.FromString)
+    broker = echo.channel.stream_stream(
+        broker_spec.path,
+        request_serializer=broker_spec.request.SerializeToString,
+        response_deserializer=broker_spec.response.FromString,
+    )
     watch_spec = wire.service("grpc.health.v1.Health")["Watch"]
-    watch = echo.channel.unary_stream(watch_spec.path, request_serializer=watch_spec.request.SerializeToString,
-                                      response_deserializer=watch_spec.response.FromString)
+    watch = echo.channel.unary_stream(
+        watch_spec.path,
+        request_serializer=watch_spec.request.SerializeToString,
+        response_deserializer=watch_spec.response.FromString,
+    )
     statuses = []
-    threads = [threading.Thread(target=follow, args=("stdio", stdio(wire.message("google.protobuf.Empty")()))),
-               threading.Thread(target=follow, args=("broker", broker(iter(threading.Event().wait, 1)))),
-               threading.Thread(target=lambda: statuses.extend(
-                   m.status for m in watch(wire.message("grpc.health.v1.HealthCheckRequest")(service="plugin"))))]
+    threads = [
+        threading.Thread(target=follow, args=("stdio", stdio(wire.message("google.protobuf.Empty")()))),
+        threading.Thread(target=follow, args=("broker", broker(iter(threading.Event().wait, 1)))),
+        threading.Thread(
+            target=lambda: statuses.extend(
+                m.status for m in watch(wire.message("grpc.health.v1.HealthCheckRequest")(service="plugin"))
+            )
+        ),
+    ]
     for thread in threads:
         thread.start()
     assert echo.health() == "SERVING"

@@ -1,6 +1,7 @@
 """Where the plugin listens: by default a unix socket in a fresh directory only the plugin's user can
 enter, announced as ``1|1|unix|<path>|grpc`` and removed when the plugin stops, however it stops.
 ``--listen tcp`` (or AIGES_LISTEN=tcp) keeps the loopback port (test_grpc_handshake.py)."""
+
 import os
 import signal
 import stat
@@ -27,8 +28,7 @@ def gone_within(path, seconds=10.0):
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_by_default_it_listens_on_a_unix_socket_in_a_directory_only_its_user_can_enter(wrapper_dir, spawn,
-                                                                                         transport):
+def test_by_default_it_listens_on_a_unix_socket_in_a_directory_only_its_user_can_enter(wrapper_dir, spawn, transport):
     plugin = spawn(wrapper_dir("echo"), AIGES_TRANSPORT=transport)
     assert plugin.network == "unix" and plugin.handshake == "1|1|unix|%s|grpc" % plugin.address
     directory = os.lstat(socket_dir(plugin))
@@ -90,8 +90,13 @@ sys.stdin.read()  # until killed
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_the_directory_is_removed_when_the_loader_dies(wrapper_dir, transport):
-    script = HOST_SCRIPT.format(runtime=str(RUNTIME_PARENT), here=str(HERE), command=fakehost.python_command(),
-                                cwd=str(wrapper_dir("echo")), env=plugin_env(AIGES_TRANSPORT=transport))
+    script = HOST_SCRIPT.format(
+        runtime=str(RUNTIME_PARENT),
+        here=str(HERE),
+        command=fakehost.python_command(),
+        cwd=str(wrapper_dir("echo")),
+        env=plugin_env(AIGES_TRANSPORT=transport),
+    )
     host = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         path = host.stdout.readline().strip()
@@ -108,19 +113,32 @@ def test_the_directory_is_removed_when_the_runtime_cannot_start(wrapper_dir, tmp
     """The early start-up made the socket before the rest failed to load: nothing is left behind."""
     runtime = tmp_path / "runtime"
     runtime.mkdir()
-    done = subprocess.run([sys.executable, "-c", "import sys; sys.modules['google'] = None\n"
-                           "from aiges.serve import run; sys.exit(run())"],
-                          cwd=str(wrapper_dir("echo")), capture_output=True, text=True, timeout=60,
-                          env=plugin_env(BASIC_PLUGIN="hello", TMPDIR=str(runtime), AIGES_TRANSPORT="h2"))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.modules['google'] = None\nfrom aiges.serve import run; sys.exit(run())",
+        ],
+        cwd=str(wrapper_dir("echo")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=plugin_env(BASIC_PLUGIN="hello", TMPDIR=str(runtime), AIGES_TRANSPORT="h2"),
+    )
     assert done.returncode == 2 and done.stdout.startswith("1|1|unix|" + str(runtime)), done.stderr
     assert "needs protobuf" in done.stderr
     assert os.listdir(str(runtime)) == []
 
 
 def test_a_port_with_a_unix_socket_is_a_command_line_error(wrapper_dir):
-    done = subprocess.run([sys.executable, "-m", "aiges.serve", "--listen", "unix", "--port", "5000"],
-                          cwd=str(wrapper_dir("echo")), capture_output=True, text=True, timeout=60,
-                          env=plugin_env(BASIC_PLUGIN="hello"))
+    done = subprocess.run(
+        [sys.executable, "-m", "aiges.serve", "--listen", "unix", "--port", "5000"],
+        cwd=str(wrapper_dir("echo")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=plugin_env(BASIC_PLUGIN="hello"),
+    )
     assert done.returncode == 2 and done.stdout == ""
     assert "--port 5000 needs --listen tcp" in done.stderr
 
@@ -131,7 +149,12 @@ def test_a_port_alone_means_tcp(wrapper_dir, spawn):
 
 
 def test_the_help_names_the_listen_choices(wrapper_dir):
-    done = subprocess.run([sys.executable, "-m", "aiges.serve", "--help"], cwd=str(wrapper_dir("echo")),
-                          capture_output=True, text=True, timeout=60, env=plugin_env())
+    done = subprocess.run(
+        [sys.executable, "-m", "aiges.serve", "--help"],
+        cwd=str(wrapper_dir("echo")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=plugin_env(),
+    )
     assert "--listen {unix,tcp}" in done.stdout and "AIGES_LISTEN" in done.stdout
-

@@ -1,6 +1,7 @@
 """Results belong to the loader: the first ``communicate`` stream owns them until it ends, a second
 client is refused and gets nothing, ``GRPCController.Shutdown`` is honoured only from the owner's
 connection, and on TCP another local user can neither take results nor stop the plugin."""
+
 import json
 import os
 import queue
@@ -30,8 +31,9 @@ def second_connection(plugin):
 
 def open_communicate(channel):
     spec = fakehost.wire.service("aiges.WrapperService")["communicate"]
-    stream = channel.stream_stream(spec.path, request_serializer=spec.request.SerializeToString,
-                                   response_deserializer=spec.response.FromString)
+    stream = channel.stream_stream(
+        spec.path, request_serializer=spec.request.SerializeToString, response_deserializer=spec.response.FromString
+    )
     router = fakehost.Router()
     call = stream(router.requests())
     fakehost.threading.Thread(target=router.run, args=(call,), daemon=True).start()
@@ -66,8 +68,7 @@ def test_a_second_communicate_on_the_owners_own_connection_is_refused_too(wrappe
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_when_the_owner_ends_the_next_stream_owns_the_results_and_gets_those_that_waited(wrapper_dir, spawn,
-                                                                                          transport):
+def test_when_the_owner_ends_the_next_stream_owns_the_results_and_gets_those_that_waited(wrapper_dir, spawn, transport):
     plugin = started(spawn, wrapper_dir("echo"), transport)
     plugin.channel.close()  # the owner's connection goes away
     plugin.router.done.wait(10)
@@ -81,13 +82,15 @@ def test_when_the_owner_ends_the_next_stream_owns_the_results_and_gets_those_tha
 
 
 def shutdown(plugin, channel):
-    plugin.call("plugin.GRPCController", "Shutdown", fakehost.wire.message("plugin.Empty")(), timeout=5,
-                channel=channel)
+    plugin.call(
+        "plugin.GRPCController", "Shutdown", fakehost.wire.message("plugin.Empty")(), timeout=5, channel=channel
+    )
 
 
 @pytest.mark.parametrize("transport,listen", [("h2", "unix"), ("h2", "tcp"), ("grpcio", "tcp")])
-def test_shutdown_from_another_connection_is_refused_and_from_the_owners_honoured(wrapper_dir, spawn, transport,
-                                                                                  listen):
+def test_shutdown_from_another_connection_is_refused_and_from_the_owners_honoured(
+    wrapper_dir, spawn, transport, listen
+):
     plugin = started(spawn, wrapper_dir("echo"), transport, AIGES_LISTEN=listen)
     channel = second_connection(plugin)
     try:
@@ -156,16 +159,27 @@ print(json.dumps(found))
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to run a client as another user")
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_on_tcp_another_local_user_can_neither_take_results_nor_stop_the_plugin_nor_call_it(wrapper_dir, spawn,
-                                                                                          transport):
+def test_on_tcp_another_local_user_can_neither_take_results_nor_stop_the_plugin_nor_call_it(
+    wrapper_dir, spawn, transport
+):
     plugin = spawn(wrapper_dir("echo"), AIGES_TRANSPORT=transport, AIGES_LISTEN="tcp", connect=False)
     plugin.connect()  # the loader has connected but not yet opened communicate: the stranger is first
     paths = [str(RUNTIME_PARENT), os.path.dirname(fakehost.__file__)] + [p for p in sys.path if "site-packages" in p]
-    done = subprocess.run([sys.executable, "-c", STRANGER.format(paths=paths, target=plugin.target)],
-                          capture_output=True, text=True, timeout=60, env=plugin_env(), cwd="/")
+    done = subprocess.run(
+        [sys.executable, "-c", STRANGER.format(paths=paths, target=plugin.target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=plugin_env(),
+        cwd="/",
+    )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"communicate": "PERMISSION_DENIED", "shutdown": "PERMISSION_DENIED",
-                                       "once": "PERMISSION_DENIED", "health": "PERMISSION_DENIED"}
+    assert json.loads(done.stdout) == {
+        "communicate": "PERMISSION_DENIED",
+        "shutdown": "PERMISSION_DENIED",
+        "once": "PERMISSION_DENIED",
+        "health": "PERMISSION_DENIED",
+    }
     router = plugin.open_communicate()  # the loader still owns the results
     assert plugin.init({}) == 0
     assert plugin.exec_once("mine", text(b"ok")).list[0].data == b"ok"
@@ -177,9 +191,10 @@ def test_on_tcp_another_local_user_can_neither_take_results_nor_stop_the_plugin_
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to run a client as another user")
 def test_on_a_unix_socket_another_local_user_cannot_even_connect(wrapper_dir, spawn):
     plugin = spawn(wrapper_dir("echo"))
-    probe = ("import os, socket\nos.setgid(65534)\nos.setuid(65534)\n"
-             "s = socket.socket(socket.AF_UNIX)\n"
-             "try:\n    s.connect(%r)\n    print('connected')\nexcept OSError as e:\n    print(e.errno)\n"
-             % plugin.address)
+    probe = (
+        "import os, socket\nos.setgid(65534)\nos.setuid(65534)\n"
+        "s = socket.socket(socket.AF_UNIX)\n"
+        "try:\n    s.connect(%r)\n    print('connected')\nexcept OSError as e:\n    print(e.errno)\n" % plugin.address
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, cwd="/")
     assert done.stdout.strip() == "13", done.stdout + done.stderr  # EACCES: the directory is 0700

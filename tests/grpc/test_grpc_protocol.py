@@ -1,5 +1,6 @@
 """The wire format comes from the runtime's .proto files (through the descriptor set compiled from them and
 checked in); conversions never let a bad wrapper answer through (unit level: no network)."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -34,8 +35,11 @@ def test_messages_encode_byte_for_byte_as_the_loader_expects():
     # type=1 (3), status=3 (4), desc={"a": "b"} (5), data="xy" (6)}]}
     item = b"\n\x01k\x10\x02\x18\x01\x20\x03*\x06\n\x01a\x12\x01b2\x02xy"
     expected = b"\n\x01t\x10\x03\x1a" + bytes([len(item)]) + item
-    response = wire.message("aiges.Response")(tag="t", ret=3, list=[wire.message("aiges.ResponseData")(
-        key="k", len=2, type=1, status=3, desc={"a": "b"}, data=b"xy")])
+    response = wire.message("aiges.Response")(
+        tag="t",
+        ret=3,
+        list=[wire.message("aiges.ResponseData")(key="k", len=2, type=1, status=3, desc={"a": "b"}, data=b"xy")],
+    )
     assert response.SerializeToString() == expected
     request = wire.message("aiges.Request").FromString(b"\n\x02s1\x12\x06\n\x01p\x12\x011")
     assert (request.tag, dict(request.params)) == ("s1", {"p": "1"})
@@ -72,7 +76,8 @@ def test_loading_the_wire_format_reads_no_proto_file_and_needs_no_compiler():
         "sys.modules['grpc_tools'] = None\n"
         "from aiges.grpc import wire\n"
         "wire.service('aiges.WrapperService')\n"
-        "print([p for p in opened if p.endswith('.proto')])\n")
+        "print([p for p in opened if p.endswith('.proto')])\n"
+    )
     result = subprocess.run([sys.executable, "-c", probe], env=plugin_env(), capture_output=True, text=True)
     assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
 
@@ -88,21 +93,37 @@ class Answer:
         self.error_code = error_code
 
 
-@pytest.mark.parametrize("data, expected", [
-    (b"raw", b"raw"), ("h\u00e9", "h\u00e9".encode()), (memoryview(b"mv"), b"mv"), (bytearray(b"ba"), b"ba"),
-    (None, b""),
-])
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (b"raw", b"raw"),
+        ("h\u00e9", "h\u00e9".encode()),
+        (memoryview(b"mv"), b"mv"),
+        (bytearray(b"ba"), b"ba"),
+        (None, b""),
+    ],
+)
 def test_result_data_becomes_bytes_and_len_is_recomputed(data, expected):
     message = convert.response("tag-1", Answer(Item(data)), once=True)
-    assert (message.tag, message.ret, message.list[0].data, message.list[0].len) == ("tag-1", 0, expected,
-                                                                                     len(expected))
+    assert (message.tag, message.ret, message.list[0].data, message.list[0].len) == (
+        "tag-1",
+        0,
+        expected,
+        len(expected),
+    )
 
 
-@pytest.mark.parametrize("result, problem", [
-    (None, "returned None"), (Answer(), "empty list"), (object(), "not a Response"),
-    (Answer(Item(12345)), "data is int"), (Answer(Item(b"x", status=-1)), "status is -1"),
-    (Answer(Item(b"x", type_="image")), "type is 'image'"),
-])
+@pytest.mark.parametrize(
+    "result, problem",
+    [
+        (None, "returned None"),
+        (Answer(), "empty list"),
+        (object(), "not a Response"),
+        (Answer(Item(12345)), "data is int"),
+        (Answer(Item(b"x", status=-1)), "status is -1"),
+        (Answer(Item(b"x", type_="image")), "type is 'image'"),
+    ],
+)
 def test_unusable_results_are_refused_with_a_reason(result, problem):
     with pytest.raises(convert.Refusal, match=problem) as refused:
         convert.response("t", result, once=True)
@@ -110,10 +131,14 @@ def test_unusable_results_are_refused_with_a_reason(result, problem):
 
 
 def test_a_once_answer_always_ends_the_request_and_a_session_answer_keeps_its_status():
-    assert [i.status for i in convert.response("t", Answer(Item(b"a", status=1), Item(b"b", status=0)), True).list] \
-        == [3, 3]
-    assert [i.status for i in convert.response("t", Answer(Item(b"a", status=1), Item(b"b", status=2)), True).list] \
-        == [1, 2]
+    assert [i.status for i in convert.response("t", Answer(Item(b"a", status=1), Item(b"b", status=0)), True).list] == [
+        3,
+        3,
+    ]
+    assert [i.status for i in convert.response("t", Answer(Item(b"a", status=1), Item(b"b", status=2)), True).list] == [
+        1,
+        2,
+    ]
     assert [i.status for i in convert.response("t", Answer(Item(b"a", status=1)), once=False).list] == [1]
     assert convert.response("t", Answer(Item(b"a", type_=2)), once=False).list[0].type == 2
 
@@ -122,14 +147,16 @@ def test_an_error_answer_carries_the_code_in_ret_and_the_message_in_an_error_nod
     message = convert.error_response("t", 1234, "wrapperOnceExec: echo error 1234")
     assert (message.tag, message.ret) == ("t", 1234)
     assert [(i.key, i.data, i.type, dict(i.desc)) for i in message.list] == [
-        ("error", b"wrapperOnceExec: echo error 1234", 0, {"code": "1234"})]
-    assert convert.error_code(Answer(error_code=2 ** 40)) == 30003
+        ("error", b"wrapperOnceExec: echo error 1234", 0, {"code": "1234"})
+    ]
+    assert convert.error_code(Answer(error_code=2**40)) == 30003
     assert convert.error_code(Answer(error_code=-1)) == -1
 
 
 def test_a_request_becomes_a_data_list_of_nodes_with_bytes():
-    request = wire.message("aiges.Request")(tag="t", list=[wire.message("aiges.RequestData")(
-        key="img", data=b"\x89PNG", len=99, type=2, status=0)])
+    request = wire.message("aiges.Request")(
+        tag="t", list=[wire.message("aiges.RequestData")(key="img", data=b"\x89PNG", len=99, type=2, status=0)]
+    )
     nodes = convert.data_list(request.list)
     node = nodes.get("img")
     assert (type(nodes).__name__, type(node).__name__) == ("DataListCls", "DataListNode")

@@ -3,6 +3,7 @@
 Uses the interpreter named by ``AIGES_TEST_PY39``, or this one when it is 3.9, or a 3.9 found on
 the machine; skipped unless that interpreter has grpcio and protobuf.
 """
+
 import os
 import shutil
 import subprocess
@@ -11,8 +12,12 @@ import sys
 import pytest
 from conftest import text
 
-CANDIDATES = [os.environ.get("AIGES_TEST_PY39", ""), sys.executable if sys.version_info[:2] == (3, 9) else "",
-              shutil.which("python3.9") or "", "/root/.pyenv/versions/3.9.18/bin/python"]
+CANDIDATES = [
+    os.environ.get("AIGES_TEST_PY39", ""),
+    sys.executable if sys.version_info[:2] == (3, 9) else "",
+    shutil.which("python3.9") or "",
+    "/root/.pyenv/versions/3.9.18/bin/python",
+]
 PROBE = "import sys, grpc, google.protobuf; assert sys.version_info[:2] == (3, 9)"
 
 

@@ -3,6 +3,7 @@
 A result the loader cannot use (garbage in ``Response.list``) or one larger than ``--max-message-mb``
 is an error answer for its own request (ret 30003, the reason in the log); the stream and every
 later result go on normally, on both transports."""
+
 import fakehost
 import pytest
 from conftest import text
@@ -60,8 +61,9 @@ def test_a_request_over_the_limit_is_refused_and_the_plugin_goes_on(limited):
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("mode,offender", [("dict_item", "dict"), ("mixed_items", "int"), ("list_is_str", "str")])
-def test_a_response_list_holding_something_other_than_response_data_is_a_bad_return_value(wrapper_dir, spawn,
-                                                                                         transport, mode, offender):
+def test_a_response_list_holding_something_other_than_response_data_is_a_bad_return_value(
+    wrapper_dir, spawn, transport, mode, offender
+):
     plugin = spawn(wrapper_dir("echo"), AIGES_TRANSPORT=transport)
     assert plugin.init({}) == 0
     result = plugin.exec_once(mode, text(b"data"), {"mode": mode})

@@ -2,6 +2,7 @@
 that client certificate and sends its own certificate as the handshake's 6th field, as go-plugin's
 servers do. Proven with the real Go host (go-plugin 1.0.1 has AutoMTLS) on both transports and
 listening modes, and with grpcio clients holding the right, a wrong or no certificate."""
+
 import base64
 import ssl
 
@@ -20,8 +21,13 @@ def der_of_handshake(field: str) -> bytes:
 
 
 def tls_plugin(spawn, wrapper_dir, transport, listen="unix"):
-    plugin = spawn(wrapper_dir("echo"), connect=False, AIGES_TRANSPORT=transport, AIGES_LISTEN=listen,
-                   PLUGIN_CLIENT_CERT=HOST_CERT.cert_pem.decode())
+    plugin = spawn(
+        wrapper_dir("echo"),
+        connect=False,
+        AIGES_TRANSPORT=transport,
+        AIGES_LISTEN=listen,
+        PLUGIN_CLIENT_CERT=HOST_CERT.cert_pem.decode(),
+    )
     assert len(plugin.handshake.split("|")) == 6 and plugin.certificate
     return plugin
 
@@ -30,8 +36,9 @@ def credentials(plugin, client=HOST_CERT):
     server_pem = ssl.DER_cert_to_PEM_cert(der_of_handshake(plugin.certificate)).encode()
     if client is None:
         return fakehost.grpc.ssl_channel_credentials(root_certificates=server_pem)
-    return fakehost.grpc.ssl_channel_credentials(root_certificates=server_pem, private_key=client.key_pem,
-                                                 certificate_chain=client.cert_pem)
+    return fakehost.grpc.ssl_channel_credentials(
+        root_certificates=server_pem, private_key=client.key_pem, certificate_chain=client.cert_pem
+    )
 
 
 @pytest.mark.parametrize("listen", ["unix", "tcp"])
@@ -71,15 +78,20 @@ def test_a_client_without_the_hosts_certificate_is_refused(spawn, wrapper_dir, t
     if client == "plaintext":
         channel = plugin.new_channel()
     else:
-        channel = plugin.new_channel(credentials(plugin, None if client == "no certificate"
-                                                 else selfsigned.generate()))
+        channel = plugin.new_channel(credentials(plugin, None if client == "no certificate" else selfsigned.generate()))
     try:
         with pytest.raises(fakehost.grpc.RpcError) as refused:
-            plugin.call("grpc.health.v1.Health", "Check",
-                        fakehost.wire.message("grpc.health.v1.HealthCheckRequest")(service="plugin"), timeout=5,
-                        channel=channel)
-        assert refused.value.code() in (fakehost.grpc.StatusCode.UNAVAILABLE,
-                                        fakehost.grpc.StatusCode.DEADLINE_EXCEEDED)
+            plugin.call(
+                "grpc.health.v1.Health",
+                "Check",
+                fakehost.wire.message("grpc.health.v1.HealthCheckRequest")(service="plugin"),
+                timeout=5,
+                channel=channel,
+            )
+        assert refused.value.code() in (
+            fakehost.grpc.StatusCode.UNAVAILABLE,
+            fakehost.grpc.StatusCode.DEADLINE_EXCEEDED,
+        )
     finally:
         channel.close()
     plugin.channel = plugin.new_channel(credentials(plugin))  # the host itself still gets in
@@ -100,7 +112,8 @@ def test_the_self_signed_certificate_is_valid_for_localhost_and_matches_its_key(
     context.load_cert_chain(str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"))  # raises on a mismatch
     decoded = ssl._ssl._test_decode_cert(str(tmp_path / "cert.pem"))
     assert ("DNS", "localhost") in decoded["subjectAltName"] and ("IP Address", "127.0.0.1") in decoded[
-        "subjectAltName"]
+        "subjectAltName"
+    ]
     verifier = ssl.create_default_context(cadata=made.cert_pem.decode())
     assert verifier.cert_store_stats()["x509"] == 1
     assert made.cert_der == ssl.PEM_cert_to_DER_cert(made.cert_pem.decode())
@@ -115,4 +128,3 @@ def test_without_cryptography_autotls_is_a_clear_start_up_error_naming_the_fix(s
         spawn(wrapper_dir("echo"), connect=False, PLUGIN_CLIENT_CERT=HOST_CERT.cert_pem.decode(), PYTHONPATH=hidden)
     assert "needs the cryptography package" in str(failed.value)
     assert "requirements.txt" in str(failed.value)
-

@@ -1,5 +1,6 @@
 """The vendor's own reference wrappers (shared/reference/harness), unchanged, over real gRPC: what the
 vendor server got wrong in reference transcripts 11-13 works here."""
+
 import ast
 import json
 
@@ -36,7 +37,7 @@ def test_edge_wrapper_modes(harness, wrapper_dir, spawn, mode):
     else:
         assert result.list[0].data.decode().startswith(expected)
     printed = [entry.message for entry in plugin.wait_log("EXEC params= ") if entry.message.startswith("EXEC params= ")]
-    assert len(printed) == 1 and ast.literal_eval(printed[0][len("EXEC params= "):]) == {"s": "a", "sid": "sid-9"}
+    assert len(printed) == 1 and ast.literal_eval(printed[0][len("EXEC params= ") :]) == {"s": "a", "sid": "sid-9"}
 
 
 @pytest.mark.parametrize("name", ["stream_wrapper.py", "stream_wrapper_grpc_patched.py"])
@@ -49,12 +50,15 @@ def test_stream_wrappers_deliver_their_three_frames(harness, wrapper_dir, spawn,
     assert schema["meta"]["serviceId"] == "mnist"
     created = plugin.create("sid-0002", {"ctl": "ok"})
     assert (created.handle, created.err_code) == ("Process-0-Thread-0", 0)
-    png = (plugin.cwd + "/test_data/test.png")
+    png = plugin.cwd + "/test_data/test.png"
     with open(png, "rb") as image:
         assert plugin.write(created.handle, [fakehost.node("img", image.read(), 2, 2)], tag="sid-0002") == 0
     frames = plugin.router.final("sid-0002", 30)
     assert [(m.tag, m.ret, [(i.key, i.type, i.status) for i in m.list]) for m in frames] == [
-        ("sid-0002", 0, [("result", 0, 0)]), ("sid-0002", 0, [("result", 0, 1)]), ("sid-0002", 0, [("result", 0, 2)])]
+        ("sid-0002", 0, [("result", 0, 0)]),
+        ("sid-0002", 0, [("result", 0, 1)]),
+        ("sid-0002", 0, [("result", 0, 2)]),
+    ]
     bodies = [json.loads(m.list[0].data) for m in frames]
     assert [b["step"] for b in bodies] == [0, 1, 2]
     assert bodies[0]["params"] == {"ctl": "ok", "sid": "sid-0002"}

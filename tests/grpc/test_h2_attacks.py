@@ -6,6 +6,7 @@ would send); the server is the real ``python -m aiges.serve`` process with the e
 on the server process's CPU time and resident memory (``/proc``), generous next to what the unhardened
 server spent (a CONTINUATION flood cost it 24-29 s of CPU), never on wall-clock time.
 """
+
 import os
 import struct
 import threading
@@ -53,8 +54,11 @@ HEADER_LIST_LIMIT = 64 * 1024  # what the server must advertise (and enforce) at
 @pytest.fixture(scope="module")
 def owner(tmp_path_factory):
     """The echo plugin with its owner connected as the loader is: fake host, communicate open, initialised."""
-    plugin = fakehost.Plugin(fakehost.python_command(args=["--max-message-mb", "1"]),
-                             str(echo_folder(tmp_path_factory.mktemp("attacks"))), env=plugin_env())
+    plugin = fakehost.Plugin(
+        fakehost.python_command(args=["--max-message-mb", "1"]),
+        str(echo_folder(tmp_path_factory.mktemp("attacks"))),
+        env=plugin_env(),
+    )
     plugin.start()
     try:
         plugin.connect()
@@ -124,6 +128,7 @@ def ended_with(client, code, timeout=60.0):
 
 def literal(name, value):
     """An HPACK literal field without indexing and without Huffman coding (RFC 7541 6.2.2): no table change."""
+
     def integer(number, prefix_bits, first):
         limit = (1 << prefix_bits) - 1
         if number < limit:
@@ -133,6 +138,7 @@ def literal(name, value):
             out.append(number % 128 + 128)
             number //= 128
         return bytes([*out, number])
+
     raw_name, raw_value = name.encode(), value.encode()
     return integer(0, 4, 0) + integer(len(raw_name), 7, 0) + raw_name + integer(len(raw_value), 7, 0) + raw_value
 
@@ -144,11 +150,16 @@ def request_block(client, extra=b""):
 
 def in_frames(stream_id, block, size, end_stream=True):
     """HEADERS + CONTINUATION frames carrying ``block`` in pieces of ``size`` bytes."""
-    parts = [block[start:start + size] for start in range(0, len(block), size)] or [b""]
-    out = [raw_frame(HEADERS, (END_STREAM if end_stream else 0) | (END_HEADERS if len(parts) == 1 else 0),
-                     stream_id, parts[0])]
-    out += [raw_frame(CONTINUATION, END_HEADERS if index == len(parts) - 1 else 0, stream_id, part)
-            for index, part in enumerate(parts[1:], 1)]
+    parts = [block[start : start + size] for start in range(0, len(block), size)] or [b""]
+    out = [
+        raw_frame(
+            HEADERS, (END_STREAM if end_stream else 0) | (END_HEADERS if len(parts) == 1 else 0), stream_id, parts[0]
+        )
+    ]
+    out += [
+        raw_frame(CONTINUATION, END_HEADERS if index == len(parts) - 1 else 0, stream_id, part)
+        for index, part in enumerate(parts[1:], 1)
+    ]
     return b"".join(out)
 
 
@@ -162,8 +173,10 @@ def test_a_continuation_flood_ends_the_connection_with_enhance_your_calm_at_boun
     attacker = Client(owner.address)
     try:
         stream_id = next_stream(attacker)
-        flood = raw_frame(HEADERS, 0, stream_id, request_block(attacker)[:3]) + raw_frame(CONTINUATION, 0,
-                                                                                          stream_id) * 40000
+        flood = (
+            raw_frame(HEADERS, 0, stream_id, request_block(attacker)[:3])
+            + raw_frame(CONTINUATION, 0, stream_id) * 40000
+        )
         sender = threading.Thread(target=_send_quietly, args=(attacker, flood), daemon=True)
         sender.start()  # the server may close before it has read everything
         ended_with(attacker, ENHANCE_YOUR_CALM)
@@ -267,7 +280,9 @@ FLOODS = {
     "PRIORITY": lambda c: raw_frame(0x2, 0, 1, struct.pack(">IB", 0, 15)) * 200000,
     "rapid reset": lambda c: b"".join(
         raw_frame(HEADERS, END_HEADERS, stream_id, c.h2.encoder.encode(grpc_headers(CHECK)))
-        + raw_frame(RST_STREAM, 0, stream_id, struct.pack(">I", 0x8)) for stream_id in range(1, 40001, 2)),
+        + raw_frame(RST_STREAM, 0, stream_id, struct.pack(">I", 0x8))
+        for stream_id in range(1, 40001, 2)
+    ),
 }
 
 
@@ -309,8 +324,11 @@ def test_a_peer_that_never_reads_does_not_hold_the_server(owner):
     try:
         body = grpc_message(CheckRequest().SerializeToString())
         encoder = attacker.h2.encoder
-        data = b"".join(raw_frame(HEADERS, END_HEADERS, stream_id, encoder.encode(grpc_headers(CHECK)))
-                        + raw_frame(DATA, END_STREAM, stream_id, body) for stream_id in range(1, 20001, 2))
+        data = b"".join(
+            raw_frame(HEADERS, END_HEADERS, stream_id, encoder.encode(grpc_headers(CHECK)))
+            + raw_frame(DATA, END_STREAM, stream_id, body)
+            for stream_id in range(1, 20001, 2)
+        )
         sender = threading.Thread(target=_send_quietly, args=(attacker, data), daemon=True)
         sender.start()
         sender.join(5)  # it stalls too, once the server stops reading a peer that does not read
@@ -360,8 +378,10 @@ def test_a_refused_flood_of_streams_over_the_limit_is_bounded(owner):
         encoder.header_table_size = 0  # nothing is indexed: one block fits every stream
         block = b"\x20" + encoder.encode(grpc_headers(CHECK)).lstrip(b"\x20")  # (starting with the size update)
         body = grpc_message(CheckRequest().SerializeToString())
-        data = b"".join(raw_frame(HEADERS, END_HEADERS, stream_id, block) + raw_frame(DATA, END_STREAM, stream_id, body)
-                        for stream_id in range(1, 20001, 2))  # 10,000 streams, answers held by a zero window
+        data = b"".join(
+            raw_frame(HEADERS, END_HEADERS, stream_id, block) + raw_frame(DATA, END_STREAM, stream_id, body)
+            for stream_id in range(1, 20001, 2)
+        )  # 10,000 streams, answers held by a zero window
         sender = threading.Thread(target=_send_quietly, args=(attacker, data), daemon=True)
         sender.start()
         attacker.read_until_closed(60)  # streams beyond the limit are refused, then the refusals are a flood
@@ -421,8 +441,7 @@ def _served(address):
         return False
 
 
-def test_a_connection_without_calls_is_closed_after_the_idle_timeout_and_one_with_a_stream_is_not(spawn,
-                                                                                                    wrapper_dir):
+def test_a_connection_without_calls_is_closed_after_the_idle_timeout_and_one_with_a_stream_is_not(spawn, wrapper_dir):
     plugin = plugin_with(spawn, wrapper_dir, "--idle-timeout", "2")
     busy = Client(plugin.address)
     waiting = busy.request(CHECK, end=False)  # an open stream at once: not idle, however long it waits
@@ -475,14 +494,19 @@ def stalled_peer(plugin):
     schema = wire.service("aiges.WrapperService")["wrapperSchema"]
     body = grpc_message(schema.request(serviceId="svcName").SerializeToString())
     encoder = Encoder()
-    attacker.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"  # all the window there is: only TCP holds data back
-                     + raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 4, MAX_WINDOW))
-                     + raw_frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", MAX_WINDOW - 65535)))
+    attacker.sendall(
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"  # all the window there is: only TCP holds data back
+        + raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 4, MAX_WINDOW))
+        + raw_frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", MAX_WINDOW - 65535))
+    )
     for wave in range(4):  # 4 x 800 answers of 4 KB: more than the kernel buffers between us hold
-        attacker.sendall(b"".join(
-            raw_frame(HEADERS, END_HEADERS, stream_id, encoder.encode(grpc_headers(schema.path)))
-            + raw_frame(DATA, END_STREAM, stream_id, body) for stream_id in range(1 + 1600 * wave,
-                                                                                1601 + 1600 * wave, 2)))
+        attacker.sendall(
+            b"".join(
+                raw_frame(HEADERS, END_HEADERS, stream_id, encoder.encode(grpc_headers(schema.path)))
+                + raw_frame(DATA, END_STREAM, stream_id, body)
+                for stream_id in range(1 + 1600 * wave, 1601 + 1600 * wave, 2)
+            )
+        )
         time.sleep(0.5)  # pacing only (fewer than MAX_CONCURRENT_STREAMS open at a time)
     return attacker
 

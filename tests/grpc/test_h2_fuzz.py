@@ -7,6 +7,7 @@ block, whole or cut, DATA with a gRPC message, SETTINGS, WINDOW_UPDATE, RST_STRE
 and arbitrary ones (any type, flags, stream id and payload). The run is derandomized and bounded so
 it costs a few seconds in CI; ``AIGES_FUZZ_EXAMPLES`` raises the budget for a longer local run.
 """
+
 import os
 import struct
 
@@ -40,8 +41,11 @@ BARRIER = b"fuzzdone"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    plugin = fakehost.Plugin(fakehost.python_command(args=["--max-message-mb", "1"]),
-                             str(echo_folder(tmp_path_factory.mktemp("fuzz"))), env=plugin_env())
+    plugin = fakehost.Plugin(
+        fakehost.python_command(args=["--max-message-mb", "1"]),
+        str(echo_folder(tmp_path_factory.mktemp("fuzz"))),
+        env=plugin_env(),
+    )
     plugin.start()
     try:
         yield plugin
@@ -58,20 +62,19 @@ def _block():
 
 BLOCK = _block()
 MESSAGE = grpc_message(CheckRequest(service="plugin").SerializeToString())
-stream_ids = st.one_of(st.sampled_from([0, 1, 3, 5, 7, 2, 0x7FFFFFFF]), st.integers(0, 2 ** 31 - 1))
+stream_ids = st.one_of(st.sampled_from([0, 1, 3, 5, 7, 2, 0x7FFFFFFF]), st.integers(0, 2**31 - 1))
 flags = st.one_of(st.sampled_from([0, 0x1, 0x4, 0x5, 0x8, 0x20, 0x24, 0x25]), st.integers(0, 255))
 payloads = st.binary(max_size=48)
 
 plausible = st.one_of(
-    st.builds(lambda s, f, cut: raw_frame(HEADERS, f, s, BLOCK[:cut]), stream_ids, flags,
-              st.integers(0, len(BLOCK))),
-    st.builds(lambda s, f, p: raw_frame(CONTINUATION, f, s, p), stream_ids, flags,
-              st.one_of(st.just(BLOCK), payloads)),
+    st.builds(lambda s, f, cut: raw_frame(HEADERS, f, s, BLOCK[:cut]), stream_ids, flags, st.integers(0, len(BLOCK))),
+    st.builds(lambda s, f, p: raw_frame(CONTINUATION, f, s, p), stream_ids, flags, st.one_of(st.just(BLOCK), payloads)),
     st.builds(lambda s, f: raw_frame(DATA, f, s, MESSAGE), stream_ids, flags),
-    st.builds(lambda entries: raw_frame(SETTINGS, 0, 0, b"".join(struct.pack(">HI", k, v) for k, v in entries)),
-              st.lists(st.tuples(st.integers(0, 8), st.integers(0, 2 ** 32 - 1)), max_size=4)),
-    st.builds(lambda s, n: raw_frame(WINDOW_UPDATE, 0, s, struct.pack(">I", n)), stream_ids,
-              st.integers(0, 2 ** 32 - 1)),
+    st.builds(
+        lambda entries: raw_frame(SETTINGS, 0, 0, b"".join(struct.pack(">HI", k, v) for k, v in entries)),
+        st.lists(st.tuples(st.integers(0, 8), st.integers(0, 2**32 - 1)), max_size=4),
+    ),
+    st.builds(lambda s, n: raw_frame(WINDOW_UPDATE, 0, s, struct.pack(">I", n)), stream_ids, st.integers(0, 2**32 - 1)),
     st.builds(lambda s, c: raw_frame(RST_STREAM, 0, s, struct.pack(">I", c)), stream_ids, st.integers(0, 20)),
     st.builds(lambda f, p: raw_frame(PING, f, 0, p), flags, st.binary(min_size=8, max_size=8)),
     st.builds(lambda s, p: raw_frame(PRIORITY, 0, s, p), stream_ids, st.binary(min_size=5, max_size=5)),
@@ -105,8 +108,8 @@ def exchange(address, data):
                     break
                 kind, flag = buffer[3], buffer[4]
                 stream = struct.unpack(">I", buffer[5:9])[0]
-                frames.append((kind, flag, stream, buffer[9:9 + length]))
-                buffer = buffer[9 + length:]
+                frames.append((kind, flag, stream, buffer[9 : 9 + length]))
+                buffer = buffer[9 + length :]
             if any(f[0] == PING and f[1] & 1 and f[3] == BARRIER for f in frames):
                 break
         assert not closed or not buffer, "the connection ended inside a frame: %r" % buffer[:32]
@@ -138,8 +141,13 @@ def check_answer(frames, closed):
         assert not goaways, "GOAWAY but the connection stayed open"
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(frame_lists)
 def test_any_frame_sequence_gets_a_well_formed_answer_and_the_server_goes_on(server, frames):
     check_answer(*exchange(server.address, b"".join(frames)))

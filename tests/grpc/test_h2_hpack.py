@@ -5,6 +5,7 @@ The decoder must reproduce the RFC's own examples (Appendix C), agree with an in
 every malformed block into ``HpackError``, which ends the connection with COMPRESSION_ERROR. The encoder is
 stateless: any peer decodes its output, whatever dynamic table size that peer uses.
 """
+
 from typing import List, Optional, Tuple
 
 import hpack as hyper
@@ -62,13 +63,24 @@ def table_octets(table: List[Header]) -> int:
 # ---------------------------------------------------------------- RFC 7541 Appendix C
 
 
-@pytest.mark.parametrize(("block", "headers", "table"), [
-    pytest.param("400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572",
-                 [("custom-key", "custom-header")], [("custom-key", "custom-header")], id="C.2.1 with indexing"),
-    pytest.param("040c 2f73 616d 706c 652f 7061 7468", [(":path", "/sample/path")], [], id="C.2.2 without indexing"),
-    pytest.param("1008 7061 7373 776f 7264 0673 6563 7265 74", [("password", "secret")], [], id="C.2.3 never indexed"),
-    pytest.param("82", [(":method", "GET")], [], id="C.2.4 indexed"),
-])
+@pytest.mark.parametrize(
+    ("block", "headers", "table"),
+    [
+        pytest.param(
+            "400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572",
+            [("custom-key", "custom-header")],
+            [("custom-key", "custom-header")],
+            id="C.2.1 with indexing",
+        ),
+        pytest.param(
+            "040c 2f73 616d 706c 652f 7061 7468", [(":path", "/sample/path")], [], id="C.2.2 without indexing"
+        ),
+        pytest.param(
+            "1008 7061 7373 776f 7264 0673 6563 7265 74", [("password", "secret")], [], id="C.2.3 never indexed"
+        ),
+        pytest.param("82", [(":method", "GET")], [], id="C.2.4 indexed"),
+    ],
+)
 def test_rfc_field_representations(block: str, headers: List[Header], table: List[Header]) -> None:
     decoder = hpack.Decoder()
     assert decoder.decode(bytes.fromhex(block)) == headers
@@ -77,14 +89,33 @@ def test_rfc_field_representations(block: str, headers: List[Header], table: Lis
 
 
 REQUESTS = [
-    ([(":method", "GET"), (":scheme", "http"), (":path", "/"), (":authority", "www.example.com")],
-     [(":authority", "www.example.com")], 57),
-    ([(":method", "GET"), (":scheme", "http"), (":path", "/"), (":authority", "www.example.com"),
-      ("cache-control", "no-cache")],
-     [("cache-control", "no-cache"), (":authority", "www.example.com")], 110),
-    ([(":method", "GET"), (":scheme", "https"), (":path", "/index.html"), (":authority", "www.example.com"),
-      ("custom-key", "custom-value")],
-     [("custom-key", "custom-value"), ("cache-control", "no-cache"), (":authority", "www.example.com")], 164),
+    (
+        [(":method", "GET"), (":scheme", "http"), (":path", "/"), (":authority", "www.example.com")],
+        [(":authority", "www.example.com")],
+        57,
+    ),
+    (
+        [
+            (":method", "GET"),
+            (":scheme", "http"),
+            (":path", "/"),
+            (":authority", "www.example.com"),
+            ("cache-control", "no-cache"),
+        ],
+        [("cache-control", "no-cache"), (":authority", "www.example.com")],
+        110,
+    ),
+    (
+        [
+            (":method", "GET"),
+            (":scheme", "https"),
+            (":path", "/index.html"),
+            (":authority", "www.example.com"),
+            ("custom-key", "custom-value"),
+        ],
+        [("custom-key", "custom-value"), ("cache-control", "no-cache"), (":authority", "www.example.com")],
+        164,
+    ),
 ]
 C3_REQUESTS = [
     "8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d",
@@ -114,9 +145,18 @@ COOKIE = ("set-cookie", "foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=
 RESPONSES = [
     ([(":status", "302"), PRIVATE, DATE_21, LOCATION], [LOCATION, DATE_21, PRIVATE, (":status", "302")], 222),
     ([(":status", "307"), PRIVATE, DATE_21, LOCATION], [(":status", "307"), LOCATION, DATE_21, PRIVATE], 222),
-    ([(":status", "200"), PRIVATE, ("date", "Mon, 21 Oct 2013 20:13:22 GMT"), LOCATION, ("content-encoding", "gzip"),
-      COOKIE],
-     [COOKIE, ("content-encoding", "gzip"), ("date", "Mon, 21 Oct 2013 20:13:22 GMT")], 215),
+    (
+        [
+            (":status", "200"),
+            PRIVATE,
+            ("date", "Mon, 21 Oct 2013 20:13:22 GMT"),
+            LOCATION,
+            ("content-encoding", "gzip"),
+            COOKIE,
+        ],
+        [COOKIE, ("content-encoding", "gzip"), ("date", "Mon, 21 Oct 2013 20:13:22 GMT")],
+        215,
+    ),
 ]
 C5_RESPONSES = [
     "4803 3330 3258 0770 7269 7661 7465 611d 4d6f 6e2c 2032 3120 4f63 7420 3230 3133 2032 303a 3133 3a32 3120"
@@ -191,7 +231,10 @@ def test_dynamic_entries_are_indexed_newest_first_after_the_static_table() -> No
 def test_literals_without_indexing_and_never_indexed_leave_the_table_alone() -> None:
     decoder = hpack.Decoder()
     assert decoder.decode(b"\x00\x01a\x01A" + b"\x10\x01b\x01B" + b"\x0f\x10\x01C") == [
-        ("a", "A"), ("b", "B"), ("content-type", "C")]  # 0x0f 0x10: name index 31 with a 4-bit prefix
+        ("a", "A"),
+        ("b", "B"),
+        ("content-type", "C"),
+    ]  # 0x0f 0x10: name index 31 with a 4-bit prefix
     assert decoder.table == []
 
 
@@ -260,10 +303,25 @@ def test_huffman_padding_of_up_to_seven_ones_is_accepted() -> None:
 # ---------------------------------------------------------------- blocks from python-hyper's stateful encoder
 
 OCTETS = st.binary(max_size=24)
-NAMES = st.one_of(st.sampled_from([b":method", b":path", b":authority", b"content-type", b"user-agent",
-                                   b"grpc-timeout", b"te", b"x-custom", b"www-authenticate"]), OCTETS)
-VALUES = st.one_of(st.sampled_from([b"", b"GET", b"POST", b"/", b"application/grpc", b"trailers", b"100m"]),
-                   st.binary(max_size=300))
+NAMES = st.one_of(
+    st.sampled_from(
+        [
+            b":method",
+            b":path",
+            b":authority",
+            b"content-type",
+            b"user-agent",
+            b"grpc-timeout",
+            b"te",
+            b"x-custom",
+            b"www-authenticate",
+        ]
+    ),
+    OCTETS,
+)
+VALUES = st.one_of(
+    st.sampled_from([b"", b"GET", b"POST", b"/", b"application/grpc", b"trailers", b"100m"]), st.binary(max_size=300)
+)
 
 
 @st.composite
@@ -278,7 +336,8 @@ def header_blocks(draw: st.DrawFn) -> List[Tuple[Optional[int], bool, List[Tuple
 @PROPERTIES
 @given(header_blocks())
 def test_blocks_from_an_independent_stateful_encoder_decode_identically(
-        blocks: List[Tuple[Optional[int], bool, List[Tuple[bytes, bytes, bool]]]]) -> None:
+    blocks: List[Tuple[Optional[int], bool, List[Tuple[bytes, bytes, bool]]]],
+) -> None:
     encoder = hyper.Encoder()
     decoder = hpack.Decoder()
     decoder.max_allowed_table_size = 8192
@@ -295,12 +354,29 @@ def test_blocks_from_an_independent_stateful_encoder_decode_identically(
 # ---------------------------------------------------------------- encode()
 
 LATIN1 = st.text(st.characters(min_codepoint=0, max_codepoint=255), max_size=40)
-STATIC_FIELDS = [(":method", "GET"), (":path", "/"), (":status", "200"), (":status", "500"),
-                 ("accept-encoding", "gzip, deflate"), ("content-type", ""), ("www-authenticate", "")]
-STATIC_NAMES = [":authority", ":path", ":status", "content-type", "user-agent", "www-authenticate", "te",
-                "grpc-status", "grpc-message"]
-ENCODABLE = st.one_of(st.sampled_from(STATIC_FIELDS), st.tuples(st.sampled_from(STATIC_NAMES), LATIN1),
-                      st.tuples(LATIN1, LATIN1))
+STATIC_FIELDS = [
+    (":method", "GET"),
+    (":path", "/"),
+    (":status", "200"),
+    (":status", "500"),
+    ("accept-encoding", "gzip, deflate"),
+    ("content-type", ""),
+    ("www-authenticate", ""),
+]
+STATIC_NAMES = [
+    ":authority",
+    ":path",
+    ":status",
+    "content-type",
+    "user-agent",
+    "www-authenticate",
+    "te",
+    "grpc-status",
+    "grpc-message",
+]
+ENCODABLE = st.one_of(
+    st.sampled_from(STATIC_FIELDS), st.tuples(st.sampled_from(STATIC_NAMES), LATIN1), st.tuples(LATIN1, LATIN1)
+)
 
 
 @PROPERTIES
@@ -340,32 +416,35 @@ def test_characters_outside_latin1_cannot_be_encoded() -> None:
 # ---------------------------------------------------------------- malformed blocks
 
 
-@pytest.mark.parametrize(("block", "reason"), [
-    pytest.param(b"\x80", "index 0", id="indexed field 0"),
-    pytest.param(b"\x40\x01a\x01A\x80", "index 0", id="index 0 after a valid field"),
-    pytest.param(b"\xbe", "beyond the dynamic table", id="index 62 with an empty dynamic table"),
-    pytest.param(b"\x40\x01a\x01A\xbf", "beyond the dynamic table", id="index 63 with one entry"),
-    pytest.param(b"\x7e\x01v", "beyond the dynamic table", id="literal naming a missing entry"),
-    pytest.param(b"\x0f\x2f\x01v", "beyond the dynamic table", id="unindexed literal naming a missing entry"),
-    pytest.param(integer(2 ** 31 - 1, 7, 0x80), "beyond the dynamic table", id="largest integer is only an index"),
-    pytest.param(integer(2 ** 31, 7, 0x80), "integer too large", id="integer over 2**31 - 1"),
-    pytest.param(b"\xff\xff\xff\xff\xff\x0f", "integer too large", id="integer far too large"),
-    pytest.param(b"\xff\x80\x80\x80\x80\x80\x00", "integer encoding too long", id="integer padded with zeros"),
-    pytest.param(b"\x82\x20", "after a header field", id="size update after a field"),
-    pytest.param(b"\x3f\xe2\x1f", "above the allowed 4096", id="size update to 4097"),
-    pytest.param(b"\xff", "truncated", id="integer cut short"),
-    pytest.param(b"\x40", "truncated", id="literal without its name"),
-    pytest.param(b"\x40\x05abc", "truncated", id="name cut short"),
-    pytest.param(b"\x41", "truncated", id="literal without its value"),
-    pytest.param(b"\x00\x01a", "truncated", id="unindexed literal without its value"),
-    pytest.param(b"\x00\x01a\x82", "truncated", id="Huffman value cut short"),
-    pytest.param(b"\x00\x01a\x7f", "truncated", id="value length cut short"),
-    pytest.param(huffman_value_block(from_bits("00011" + "1" * 11)), "padding", id="padding of 11 bits"),
-    pytest.param(huffman_value_block(b"\xff"), "padding", id="padding of a whole octet"),
-    pytest.param(huffman_value_block(from_bits("00011" + "110")), "padding", id="padding not all ones"),
-    pytest.param(huffman_value_block(from_bits("00000" + "000")), "padding", id="padding of zeros"),
-    pytest.param(huffman_value_block(b"\xff\xff\xff\xff"), "EOS", id="EOS symbol"),
-])
+@pytest.mark.parametrize(
+    ("block", "reason"),
+    [
+        pytest.param(b"\x80", "index 0", id="indexed field 0"),
+        pytest.param(b"\x40\x01a\x01A\x80", "index 0", id="index 0 after a valid field"),
+        pytest.param(b"\xbe", "beyond the dynamic table", id="index 62 with an empty dynamic table"),
+        pytest.param(b"\x40\x01a\x01A\xbf", "beyond the dynamic table", id="index 63 with one entry"),
+        pytest.param(b"\x7e\x01v", "beyond the dynamic table", id="literal naming a missing entry"),
+        pytest.param(b"\x0f\x2f\x01v", "beyond the dynamic table", id="unindexed literal naming a missing entry"),
+        pytest.param(integer(2**31 - 1, 7, 0x80), "beyond the dynamic table", id="largest integer is only an index"),
+        pytest.param(integer(2**31, 7, 0x80), "integer too large", id="integer over 2**31 - 1"),
+        pytest.param(b"\xff\xff\xff\xff\xff\x0f", "integer too large", id="integer far too large"),
+        pytest.param(b"\xff\x80\x80\x80\x80\x80\x00", "integer encoding too long", id="integer padded with zeros"),
+        pytest.param(b"\x82\x20", "after a header field", id="size update after a field"),
+        pytest.param(b"\x3f\xe2\x1f", "above the allowed 4096", id="size update to 4097"),
+        pytest.param(b"\xff", "truncated", id="integer cut short"),
+        pytest.param(b"\x40", "truncated", id="literal without its name"),
+        pytest.param(b"\x40\x05abc", "truncated", id="name cut short"),
+        pytest.param(b"\x41", "truncated", id="literal without its value"),
+        pytest.param(b"\x00\x01a", "truncated", id="unindexed literal without its value"),
+        pytest.param(b"\x00\x01a\x82", "truncated", id="Huffman value cut short"),
+        pytest.param(b"\x00\x01a\x7f", "truncated", id="value length cut short"),
+        pytest.param(huffman_value_block(from_bits("00011" + "1" * 11)), "padding", id="padding of 11 bits"),
+        pytest.param(huffman_value_block(b"\xff"), "padding", id="padding of a whole octet"),
+        pytest.param(huffman_value_block(from_bits("00011" + "110")), "padding", id="padding not all ones"),
+        pytest.param(huffman_value_block(from_bits("00000" + "000")), "padding", id="padding of zeros"),
+        pytest.param(huffman_value_block(b"\xff\xff\xff\xff"), "EOS", id="EOS symbol"),
+    ],
+)
 def test_malformed_blocks_are_compression_errors(block: bytes, reason: str) -> None:
     with pytest.raises(hpack.HpackError, match=reason):
         hpack.Decoder().decode(block)

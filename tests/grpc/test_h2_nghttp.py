@@ -6,6 +6,7 @@ many streams in flight, and many connections at once against the connection limi
 Debian's ``nghttp2-client`` (installed by ``.ci/go-setup.sh``); without them these tests are skipped
 loudly, and with ``CI=true`` they fail instead.
 """
+
 import os
 import re
 import shutil
@@ -47,14 +48,27 @@ GRPC_HEADERS = ["-H", "content-type: application/grpc", "-H", "te: trailers"]
 
 
 def h2load(tools, plugin, body, *options):
-    done = subprocess.run([tools["h2load"], *options, "-d", str(body), *GRPC_HEADERS, url(plugin)],
-                          capture_output=True, text=True, timeout=120)
-    found = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, "
-                      r"(\d+) errored", done.stdout)
+    done = subprocess.run(
+        [tools["h2load"], *options, "-d", str(body), *GRPC_HEADERS, url(plugin)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    found = re.search(
+        r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, "
+        r"(\d+) errored",
+        done.stdout,
+    )
     assert found, done.stdout + done.stderr
     total, _, finished, succeeded, failed, errored = (int(value) for value in found.groups())
-    return {"total": total, "done": finished, "succeeded": succeeded, "failed": failed, "errored": errored,
-            "output": done.stdout}
+    return {
+        "total": total,
+        "done": finished,
+        "succeeded": succeeded,
+        "failed": failed,
+        "errored": errored,
+        "output": done.stdout,
+    }
 
 
 @pytest.fixture
@@ -66,8 +80,9 @@ def echo(wrapper_dir, spawn):
 
 
 def test_nghttp_gets_a_grpc_answer_with_its_trailers(tools, echo, body):
-    done = subprocess.run([tools["nghttp"], "-v", "-d", str(body), *GRPC_HEADERS, url(echo)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [tools["nghttp"], "-v", "-d", str(body), *GRPC_HEADERS, url(echo)], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"recv \(stream_id=\d+\) :status: 200", done.stdout), done.stdout
     assert re.search(r"recv \(stream_id=\d+\) grpc-status: 0", done.stdout), done.stdout  # the trailers

@@ -7,6 +7,7 @@ The server is the real ``python -m aiges.serve`` process with the echo wrapper. 
 know that the server has handled what was sent, it uses a PING round trip (the server reads frames in
 order and writes what they allow before it answers the PING), never a sleep.
 """
+
 import gzip
 import os
 import shutil
@@ -87,8 +88,11 @@ def initialise(address):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """One echo plugin for the tests that do not stop it, initialised, largest message 1 MB."""
-    plugin = fakehost.Plugin(fakehost.python_command(args=["--max-message-mb", "1"]),
-                             str(echo_folder(tmp_path_factory.mktemp("h2"))), env=plugin_env())
+    plugin = fakehost.Plugin(
+        fakehost.python_command(args=["--max-message-mb", "1"]),
+        str(echo_folder(tmp_path_factory.mktemp("h2"))),
+        env=plugin_env(),
+    )
     plugin.start()
     try:
         initialise(plugin.address)
@@ -133,8 +137,11 @@ def serving(stream):
 
 
 def once_request(tag, data, params=None):
-    return Request(tag=tag, params={"sid": tag, **(params or {})},
-                   list=[RequestData(key="text", data=data, len=len(data), status=3)])
+    return Request(
+        tag=tag,
+        params={"sid": tag, **(params or {})},
+        list=[RequestData(key="text", data=data, len=len(data), status=3)],
+    )
 
 
 def send_once(client, tag, data, params=None, **options):
@@ -155,8 +162,11 @@ def results(client, stream_id):
 
 def result(client, stream_id, tag, timeout=None):
     """The Response for ``tag`` on communicate ``stream_id``, waiting for it."""
-    client.wait(lambda: any(r.tag == tag for r in results(client, stream_id)),
-                "the result %r on stream %d" % (tag, stream_id), timeout)
+    client.wait(
+        lambda: any(r.tag == tag for r in results(client, stream_id)),
+        "the result %r on stream %d" % (tag, stream_id),
+        timeout,
+    )
     return next(r for r in results(client, stream_id) if r.tag == tag)
 
 
@@ -212,17 +222,20 @@ def test_ping_is_answered_with_an_ack_carrying_the_same_eight_bytes(connect):
     client.barrier()
     answers = [frame for frame in client.frames if isinstance(frame, PingFrame)]
     assert [(bytes(f.opaque_data), "ACK" in f.flags, f.stream_id) for f in answers] == [
-        (payload, True, 0) for payload in [*payloads, client.ping_acks[-1]]]
+        (payload, True, 0) for payload in [*payloads, client.ping_acks[-1]]
+    ]
     assert serving(check(client))
 
 
 def test_unknown_frame_types_unknown_settings_and_priority_frames_are_ignored(connect):
     client = connect()
     open_stream = client.request(CHECK, end=False)
-    client.send_raw(raw_frame(0xFA, 0xFF, 0, b"an extension frame")
-                    + raw_frame(0xFB, 0, open_stream, b"another one, on a stream")
-                    + raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 0x99, 12345))
-                    + raw_frame(0x2, 0, 11, struct.pack(">IB", 0, 15)))  # PRIORITY for an idle stream
+    client.send_raw(
+        raw_frame(0xFA, 0xFF, 0, b"an extension frame")
+        + raw_frame(0xFB, 0, open_stream, b"another one, on a stream")
+        + raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 0x99, 12345))
+        + raw_frame(0x2, 0, 11, struct.pack(">IB", 0, 15))
+    )  # PRIORITY for an idle stream
     client.barrier()
     client.send_raw(raw_frame(DATA, END_STREAM, open_stream, grpc_message(CheckRequest().SerializeToString())))
     assert serving(client.finish(open_stream))
@@ -238,7 +251,7 @@ def test_frames_are_reassembled_whatever_the_tcp_segmentation(connect):
     everything = bytes(client.h2.data_to_send())
     client.started = True  # h2 judges the server's frames from here on, as after start()
     for offset in range(len(everything)):  # the preface, SETTINGS, HEADERS and DATA one byte at a time
-        client.send_raw(everything[offset:offset + 1])
+        client.send_raw(everything[offset : offset + 1])
     client.streams[stream_id] = StreamRecord(stream_id)
     assert serving(client.finish(stream_id))
 
@@ -273,8 +286,13 @@ def test_a_large_result_is_sent_only_as_fast_as_the_client_grants_window_while_o
     while not (results(client, communicate) and client.streams[waiting].ended):
         client.grant(30000)
         connection_granted += 30000
-        client.wait(lambda granted=connection_granted: client.connection_received == granted or (
-            results(client, communicate) and client.streams[waiting].ended), "more of the result")
+        client.wait(
+            lambda granted=connection_granted: (
+                client.connection_received == granted
+                or (results(client, communicate) and client.streams[waiting].ended)
+            ),
+            "more of the result",
+        )
         within_windows()
     assert serving(client.streams[waiting])
     [response] = results(client, communicate)
@@ -330,8 +348,11 @@ def test_data_frames_respect_the_clients_max_frame_size(connect):
 @pytest.mark.parametrize("pieces", [2, 7])
 def test_a_header_block_split_over_headers_and_continuation_frames_is_one_request(connect, pieces):
     client = connect()
-    stream_id = client.request(CHECK, grpc_message(CheckRequest(service="plugin").SerializeToString()),
-                               rewrite=lambda frames: split_header_block(frames, pieces))
+    stream_id = client.request(
+        CHECK,
+        grpc_message(CheckRequest(service="plugin").SerializeToString()),
+        rewrite=lambda frames: split_header_block(frames, pieces),
+    )
     assert serving(client.finish(stream_id))
 
 
@@ -348,8 +369,11 @@ def test_a_header_block_larger_than_a_frame_arrives_in_continuation_frames_and_i
 
 def test_padded_and_prioritised_headers_are_read(connect):
     client = connect()
-    padded = client.request(CHECK, grpc_message(CheckRequest(service="").SerializeToString()),
-                            rewrite=lambda frames: pad_headers(frames, 33))
+    padded = client.request(
+        CHECK,
+        grpc_message(CheckRequest(service="").SerializeToString()),
+        rewrite=lambda frames: pad_headers(frames, 33),
+    )
     assert serving(client.finish(padded))
     stream_id = client.h2.get_next_available_stream_id()
     client.h2.send_headers(stream_id, grpc_headers(CHECK), priority_weight=200, priority_depends_on=0)
@@ -395,8 +419,11 @@ def test_huffman_coded_and_indexed_headers_decode_over_many_requests_with_evicti
             client.h2.encoder.header_table_size = 4096
         expected = {}
         for index in range(batch * 10, batch * 10 + 10):
-            metadata = [("user-agent", "grpc-go/1.60.1"), ("x-request-id", "request-%d" % index),
-                        ("x-filler", os.urandom(100).hex() if index % 4 == 0 else "same-as-before")]  # evictions
+            metadata = [
+                ("user-agent", "grpc-go/1.60.1"),
+                ("x-request-id", "request-%d" % index),
+                ("x-filler", os.urandom(100).hex() if index % 4 == 0 else "same-as-before"),
+            ]  # evictions
             if index % 3 == 2:  # the answer tells which :path the server decoded
                 path = "/test.Missing/Call%d" % index
                 expected[client.request(path, grpc_message(b""), extra=metadata)] = (UNIMPLEMENTED, path)
@@ -422,14 +449,18 @@ def test_an_unknown_method_gets_a_trailers_only_response_with_status_unimplement
     assert dict(answer.blocks[0])[":status"] == "200"
 
 
-@pytest.mark.parametrize("method, content_type, http_status", [
-    ("GET", "application/grpc", "405"),
-    ("PUT", "application/grpc", "405"),
-    ("POST", "application/json", "415"),
-    ("POST", "text/plain", "415"),
-])
+@pytest.mark.parametrize(
+    "method, content_type, http_status",
+    [
+        ("GET", "application/grpc", "405"),
+        ("PUT", "application/grpc", "405"),
+        ("POST", "application/json", "415"),
+        ("POST", "text/plain", "415"),
+    ],
+)
 def test_a_request_that_is_not_grpc_is_refused_with_an_http_status_and_grpc_status_internal(
-        connect, method, content_type, http_status):
+    connect, method, content_type, http_status
+):
     client = connect()
     body = None if method == "GET" else grpc_message(CheckRequest().SerializeToString())
     answer = client.finish(client.request(CHECK, body, method=method, content_type=content_type))
@@ -478,8 +509,9 @@ def test_a_compressed_request_that_inflates_past_the_size_limit_is_resource_exha
     client = connect()
     bomb = gzip.compress(b"\x00" * (4 * MAX_MESSAGE))
     assert len(bomb) < 10000
-    answer = client.finish(client.request(CHECK, grpc_message(bomb, compressed=True),
-                                          extra=[("grpc-encoding", "gzip")]))
+    answer = client.finish(
+        client.request(CHECK, grpc_message(bomb, compressed=True), extra=[("grpc-encoding", "gzip")])
+    )
     assert answer.grpc_status == RESOURCE_EXHAUSTED
     assert serving(check(client))
 
@@ -610,13 +642,16 @@ connection.Connection.send = send
 """
 
 
-def test_results_racing_onto_a_fresh_communicate_stream_all_follow_its_response_headers(wrapper_dir, spawn,
-                                                                                         tmp_path):
+def test_results_racing_onto_a_fresh_communicate_stream_all_follow_its_response_headers(wrapper_dir, spawn, tmp_path):
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(SLOW_HEADERS)
-    plugin = spawn(wrapper_dir("echo"), args=["--workers", "2"], connect=False,
-                   PYTHONPATH=os.pathsep.join([str(RUNTIME_PARENT), str(site)]))
+    plugin = spawn(
+        wrapper_dir("echo"),
+        args=["--workers", "2"],
+        connect=False,
+        PYTHONPATH=os.pathsep.join([str(RUNTIME_PARENT), str(site)]),
+    )
     initialise(plugin.address)
     with Client(plugin.address) as client:
         communicate = open_communicate(client)
@@ -664,8 +699,10 @@ def test_a_stream_opened_after_the_servers_goaway_is_not_processed(own_server):
         assert client.goaway.error_code == NO_ERROR and client.goaway.last_stream_id >= keep_open
         late = client.goaway.last_stream_id + 2
         block = client.h2.encoder.encode(grpc_headers(CHECK))  # h2's encoder: still in step with the server
-        client.send_raw(raw_frame(HEADERS, END_HEADERS, late, block)
-                        + raw_frame(DATA, END_STREAM, late, grpc_message(CheckRequest().SerializeToString())))
+        client.send_raw(
+            raw_frame(HEADERS, END_HEADERS, late, block)
+            + raw_frame(DATA, END_STREAM, late, grpc_message(CheckRequest().SerializeToString()))
+        )
         client.read_until_closed()
         stream = client.streams.get(late)
         assert stream is None or (not stream.blocks and stream.reset is not None)  # ignored or refused
@@ -689,22 +726,36 @@ VIOLATIONS = {
     "HEADERS on stream 0": (PROTOCOL_ERROR, lambda c: raw_frame(HEADERS, END_HEADERS, 0, _header_block(c))),
     "WINDOW_UPDATE of 0 on the connection": (PROTOCOL_ERROR, lambda c: raw_frame(WINDOW_UPDATE, 0, 0, bytes(4))),
     "connection window over 2**31-1": (
-        FLOW_CONTROL_ERROR, lambda c: raw_frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", MAX_WINDOW))),
+        FLOW_CONTROL_ERROR,
+        lambda c: raw_frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", MAX_WINDOW)),
+    ),
     "a frame over 16384 bytes": (FRAME_SIZE_ERROR, lambda c: raw_frame(DATA, 0, _open_stream(c), bytes(16385))),
-    "PUSH_PROMISE": (PROTOCOL_ERROR, lambda c: raw_frame(PUSH_PROMISE, END_HEADERS, _open_stream(c),
-                                                         struct.pack(">I", 2) + _header_block(c))),
+    "PUSH_PROMISE": (
+        PROTOCOL_ERROR,
+        lambda c: raw_frame(PUSH_PROMISE, END_HEADERS, _open_stream(c), struct.pack(">I", 2) + _header_block(c)),
+    ),
     "a header block interrupted by another frame": (
-        PROTOCOL_ERROR, lambda c: raw_frame(HEADERS, 0, c.h2.get_next_available_stream_id(), _header_block(c))
-        + raw_frame(PING, 0, 0, bytes(8))),
+        PROTOCOL_ERROR,
+        lambda c: (
+            raw_frame(HEADERS, 0, c.h2.get_next_available_stream_id(), _header_block(c))
+            + raw_frame(PING, 0, 0, bytes(8))
+        ),
+    ),
     "CONTINUATION without HEADERS": (
-        PROTOCOL_ERROR, lambda c: raw_frame(CONTINUATION, END_HEADERS, 1, _header_block(c))),
+        PROTOCOL_ERROR,
+        lambda c: raw_frame(CONTINUATION, END_HEADERS, 1, _header_block(c)),
+    ),
     "PING of 7 bytes": (FRAME_SIZE_ERROR, lambda c: raw_frame(PING, 0, 0, bytes(7))),
     "PING on a stream": (PROTOCOL_ERROR, lambda c: raw_frame(PING, 0, 1, bytes(8))),
     "SETTINGS ACK with a payload": (FRAME_SIZE_ERROR, lambda c: raw_frame(SETTINGS, 0x1, 0, bytes(6))),
     "SETTINGS INITIAL_WINDOW_SIZE over 2**31-1": (
-        FLOW_CONTROL_ERROR, lambda c: raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 2 ** 31))),
+        FLOW_CONTROL_ERROR,
+        lambda c: raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 2**31)),
+    ),
     "SETTINGS MAX_FRAME_SIZE under 16384": (
-        PROTOCOL_ERROR, lambda c: raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 5, 1000))),
+        PROTOCOL_ERROR,
+        lambda c: raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 5, 1000)),
+    ),
     "GOAWAY on a stream": (PROTOCOL_ERROR, lambda c: raw_frame(GOAWAY, 0, 1, bytes(8))),  # RFC 9113 6.8
     "GOAWAY of 7 bytes": (FRAME_SIZE_ERROR, lambda c: raw_frame(GOAWAY, 0, 0, bytes(7))),  # RFC 9113 4.2
 }

@@ -12,6 +12,7 @@ violation ends with GOAWAY as the last frame, buffered input stays within the li
 leaves than the peer's windows allow. The socket-level tests (``test_h2_attacks.py``,
 ``test_h2_fuzz.py``) stay: they test the I/O layer's limits.
 """
+
 import os
 import struct
 from typing import Any, Dict, List, Optional, Set, Tuple
@@ -96,9 +97,9 @@ def frames_of(data: bytes) -> List[Tuple[int, int, int, bytes]]:
     out, offset = [], 0
     while offset < len(data):
         assert len(data) - offset >= HEADER_SIZE, "a cut frame header: %r" % data[offset:]
-        length = int.from_bytes(data[offset:offset + 3], "big")
+        length = int.from_bytes(data[offset : offset + 3], "big")
         kind, flags, stream = data[offset + 3], data[offset + 4], struct.unpack_from(">I", data, offset + 5)[0]
-        payload = data[offset + HEADER_SIZE:offset + HEADER_SIZE + length]
+        payload = data[offset + HEADER_SIZE : offset + HEADER_SIZE + length]
         assert len(payload) == length, "a cut frame"
         out.append((kind, flags, stream, payload))
         offset += HEADER_SIZE + length
@@ -134,8 +135,10 @@ class Raw:
         return events
 
     def request(self, stream_id: int, end: bool = True) -> List[Event]:
-        return self.send(raw_frame(HEADERS, END_HEADERS, stream_id, BLOCK)
-                         + (raw_frame(DATA, END_STREAM, stream_id, MESSAGE) if end else b""))
+        return self.send(
+            raw_frame(HEADERS, END_HEADERS, stream_id, BLOCK)
+            + (raw_frame(DATA, END_STREAM, stream_id, MESSAGE) if end else b"")
+        )
 
     def sent(self, kind: int, stream: Optional[int] = None) -> List[Tuple[int, int, int, bytes]]:
         return [f for f in self.out if f[0] == kind and (stream is None or f[2] == stream)]
@@ -408,8 +411,13 @@ def test_our_reset_and_the_connection_end_hand_back_unsent_data_once():
 def test_an_answer_before_the_request_ended_tells_the_client_to_stop():
     raw = Raw()
     raw.request(1, end=False)
-    raw.server.send(raw.events[0].stream, None, None, [*OK_HEADERS, ("grpc-status", "8")],
-                    trailers_only=[*OK_HEADERS, ("grpc-status", "8")])
+    raw.server.send(
+        raw.events[0].stream,
+        None,
+        None,
+        [*OK_HEADERS, ("grpc-status", "8")],
+        trailers_only=[*OK_HEADERS, ("grpc-status", "8")],
+    )
     raw.collect()
     assert raw.sent(RST_STREAM, 1)[0][3] == struct.pack(">I", NO_ERROR)  # RFC 9113 8.1
     assert raw.send(raw_frame(DATA, END_STREAM, 1, MESSAGE)) == []  # late data for it: dropped, not an error
@@ -423,8 +431,10 @@ VIOLATIONS = {
     "DATA on an idle stream": (PROTOCOL_ERROR, raw_frame(DATA, 0, 99, b"x")),
     "HEADERS on an even stream": (PROTOCOL_ERROR, raw_frame(HEADERS, END_HEADERS, 2, BLOCK)),
     "HEADERS on stream 0": (PROTOCOL_ERROR, raw_frame(HEADERS, END_HEADERS, 0, BLOCK)),
-    "trailers without END_STREAM": (PROTOCOL_ERROR, raw_frame(HEADERS, END_HEADERS, 1, BLOCK)
-                                    + raw_frame(HEADERS, END_HEADERS, 1, BLOCK)),
+    "trailers without END_STREAM": (
+        PROTOCOL_ERROR,
+        raw_frame(HEADERS, END_HEADERS, 1, BLOCK) + raw_frame(HEADERS, END_HEADERS, 1, BLOCK),
+    ),
     "a frame over 16384 bytes": (FRAME_SIZE_ERROR, raw_frame(DATA, 0, 1, bytes(MAX_FRAME + 1))),
     "PUSH_PROMISE": (PROTOCOL_ERROR, raw_frame(PUSH_PROMISE, END_HEADERS, 1, struct.pack(">I", 2) + BLOCK)),
     "a header block interrupted": (PROTOCOL_ERROR, raw_frame(HEADERS, 0, 1, BLOCK) + raw_frame(PING, 0, 0, bytes(8))),
@@ -434,12 +444,14 @@ VIOLATIONS = {
     "SETTINGS on a stream": (PROTOCOL_ERROR, raw_frame(SETTINGS, 0, 1)),
     "SETTINGS of 5 bytes": (FRAME_SIZE_ERROR, raw_frame(SETTINGS, 0, 0, bytes(5))),
     "SETTINGS ACK with a payload": (FRAME_SIZE_ERROR, raw_frame(SETTINGS, 0x1, 0, bytes(6))),
-    "INITIAL_WINDOW_SIZE over 2**31-1": (FLOW_CONTROL_ERROR, raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 2 ** 31))),
+    "INITIAL_WINDOW_SIZE over 2**31-1": (FLOW_CONTROL_ERROR, raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 2**31))),
     "MAX_FRAME_SIZE under 16384": (PROTOCOL_ERROR, raw_frame(SETTINGS, 0, 0, struct.pack(">HI", 5, 1000))),
     "WINDOW_UPDATE of 0 on the connection": (PROTOCOL_ERROR, raw_frame(WINDOW_UPDATE, 0, 0, bytes(4))),
     "WINDOW_UPDATE of 3 bytes": (FRAME_SIZE_ERROR, raw_frame(WINDOW_UPDATE, 0, 0, bytes(3))),
-    "connection window over 2**31-1": (FLOW_CONTROL_ERROR,
-                                       raw_frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", MAX_WINDOW))),
+    "connection window over 2**31-1": (
+        FLOW_CONTROL_ERROR,
+        raw_frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", MAX_WINDOW)),
+    ),
     "RST_STREAM on stream 0": (PROTOCOL_ERROR, raw_frame(RST_STREAM, 0, 0, bytes(4))),
     "GOAWAY on a stream": (PROTOCOL_ERROR, raw_frame(GOAWAY, 0, 1, bytes(8))),
     "GOAWAY of 7 bytes": (FRAME_SIZE_ERROR, raw_frame(GOAWAY, 0, 0, bytes(7))),
@@ -485,11 +497,15 @@ FLOODS = {
     "empty DATA": lambda n: raw_frame(HEADERS, END_HEADERS, 1, BLOCK) + raw_frame(DATA, 0, 1) * n,
     "PRIORITY": lambda n: raw_frame(PRIORITY, 0, 1, struct.pack(">IB", 0, 15)) * n,
     "unknown frame types": lambda n: raw_frame(0xEE, 0, 0, b"?") * n,
-    "rapid reset": lambda n: b"".join(raw_frame(HEADERS, END_HEADERS, stream_id, BLOCK)
-                                      + raw_frame(RST_STREAM, 0, stream_id, struct.pack(">I", CANCEL))
-                                      for stream_id in range(1, 2 * n, 2)),
-    "requests on closed streams": lambda n: raw_frame(HEADERS, END_HEADERS | END_STREAM, 2 * n + 1, BLOCK) + b"".join(
-        raw_frame(HEADERS, END_HEADERS | END_STREAM, stream_id, BLOCK) for stream_id in range(1, 2 * n, 2)),
+    "rapid reset": lambda n: b"".join(
+        raw_frame(HEADERS, END_HEADERS, stream_id, BLOCK)
+        + raw_frame(RST_STREAM, 0, stream_id, struct.pack(">I", CANCEL))
+        for stream_id in range(1, 2 * n, 2)
+    ),
+    "requests on closed streams": lambda n: (
+        raw_frame(HEADERS, END_HEADERS | END_STREAM, 2 * n + 1, BLOCK)
+        + b"".join(raw_frame(HEADERS, END_HEADERS | END_STREAM, stream_id, BLOCK) for stream_id in range(1, 2 * n, 2))
+    ),
 }
 
 
@@ -519,8 +535,12 @@ def test_rapid_reset_costs_a_token_per_reset_and_the_bucket_refills_with_time():
     assert not raw.server.terminated
     raw.clock.now += protocol.FLOOD_BURST / protocol.FLOOD_RATE  # a full refill
     stream_id = 2 * protocol.FLOOD_BURST + 1
-    raw.send(b"".join(raw_frame(HEADERS, END_HEADERS, s, BLOCK) + raw_frame(RST_STREAM, 0, s, struct.pack(">I", 8))
-                      for s in range(stream_id, stream_id + 2 * (protocol.FLOOD_BURST - 10), 2)))
+    raw.send(
+        b"".join(
+            raw_frame(HEADERS, END_HEADERS, s, BLOCK) + raw_frame(RST_STREAM, 0, s, struct.pack(">I", 8))
+            for s in range(stream_id, stream_id + 2 * (protocol.FLOOD_BURST - 10), 2)
+        )
+    )
     assert not raw.server.terminated
     resets = [event for event in raw.events if isinstance(event, StreamReset)]
     assert len(resets) == 2 * (protocol.FLOOD_BURST - 10) and all(event.remote for event in resets)
@@ -541,7 +561,7 @@ def test_a_continuation_flood_ends_at_the_cap_with_bounded_memory():
     raw = Raw()
     flood = raw_frame(HEADERS, 0, 1, BLOCK[:3]) + raw_frame(CONTINUATION, 0, 1) * 40000
     for start in range(0, len(flood), MAX_FRAME):  # as the socket would deliver it
-        raw.send(flood[start:start + MAX_FRAME])
+        raw.send(flood[start : start + MAX_FRAME])
         assert raw.server.buffered <= protocol.MAX_HEADER_BLOCK + HEADER_SIZE + MAX_FRAME
     assert raw.terminated().error_code == ENHANCE_YOUR_CALM
     assert not any(isinstance(event, RequestReceived) for event in raw.events)
@@ -550,9 +570,13 @@ def test_a_continuation_flood_ends_at_the_cap_with_bounded_memory():
 def test_a_header_block_in_too_many_small_continuation_frames_is_refused():
     raw = Raw()
     block = BLOCK + b"\x00\x05x-pad\x7f\x81\x17" + b"p" * 3000  # + a literal 3000-byte field
-    raw.send(raw_frame(HEADERS, 0, 1, block[:1]) + b"".join(
-        raw_frame(CONTINUATION, END_HEADERS if i == len(block) - 1 else 0, 1, block[i:i + 1])
-        for i in range(1, len(block))))
+    raw.send(
+        raw_frame(HEADERS, 0, 1, block[:1])
+        + b"".join(
+            raw_frame(CONTINUATION, END_HEADERS if i == len(block) - 1 else 0, 1, block[i : i + 1])
+            for i in range(1, len(block))
+        )
+    )
     assert raw.terminated().error_code == ENHANCE_YOUR_CALM
 
 
@@ -560,10 +584,15 @@ def test_a_header_block_in_too_many_small_continuation_frames_is_refused():
 def test_a_header_block_far_over_the_limit_is_not_decoded_and_ends_the_connection(size):
     raw = Raw()
     block = BLOCK + b"\x00\x05x-big\x7f" + _varint(size - 127) + b"m" * size
-    parts = [block[start:start + MAX_FRAME] for start in range(0, len(block), MAX_FRAME)]
-    raw.send(raw_frame(HEADERS, END_STREAM, 1, parts[0]) + b"".join(
-        raw_frame(CONTINUATION, END_HEADERS if i == len(parts) - 1 else 0, 1, part) for i, part in enumerate(parts)
-        if i))
+    parts = [block[start : start + MAX_FRAME] for start in range(0, len(block), MAX_FRAME)]
+    raw.send(
+        raw_frame(HEADERS, END_STREAM, 1, parts[0])
+        + b"".join(
+            raw_frame(CONTINUATION, END_HEADERS if i == len(parts) - 1 else 0, 1, part)
+            for i, part in enumerate(parts)
+            if i
+        )
+    )
     assert raw.terminated().error_code == ENHANCE_YOUR_CALM
     assert not any(isinstance(event, RequestReceived) for event in raw.events) and not raw.sent(HEADERS)
 
@@ -591,8 +620,11 @@ def test_a_header_list_over_the_limit_fails_its_stream_with_431_and_the_connecti
 
 def test_streams_over_the_limit_are_refused_and_their_data_dropped():
     raw = Raw()
-    raw.send(b"".join(raw_frame(HEADERS, END_HEADERS, stream_id, BLOCK)
-                      for stream_id in range(1, 2 * protocol.MAX_STREAMS, 2)))
+    raw.send(
+        b"".join(
+            raw_frame(HEADERS, END_HEADERS, stream_id, BLOCK) for stream_id in range(1, 2 * protocol.MAX_STREAMS, 2)
+        )
+    )
     assert raw.server.open_streams == protocol.MAX_STREAMS and not raw.sent(RST_STREAM)
     refused = 2 * protocol.MAX_STREAMS + 1
     raw.request(refused)
@@ -616,23 +648,36 @@ def test_a_zero_window_peer_holds_what_it_asked_for_and_new_streams_are_refused_
 
 
 # --- hypothesis: random input, invariants after every step ----------------------------------------------
-stream_ids = st.one_of(st.sampled_from([0, 1, 3, 5, 7, 2, 0x7FFFFFFF]), st.integers(0, 2 ** 31 - 1))
+stream_ids = st.one_of(st.sampled_from([0, 1, 3, 5, 7, 2, 0x7FFFFFFF]), st.integers(0, 2**31 - 1))
 flag_values = st.one_of(st.sampled_from([0, 0x1, 0x4, 0x5, 0x8, 0x20, 0x24, 0x25]), st.integers(0, 255))
 small_ids = st.sampled_from([1, 3, 5, 7])
 plausible = st.one_of(
-    st.builds(lambda s, f, cut: (HEADERS, f, s, BLOCK[:cut]), st.one_of(small_ids, stream_ids), flag_values,
-              st.integers(0, len(BLOCK))),
+    st.builds(
+        lambda s, f, cut: (HEADERS, f, s, BLOCK[:cut]),
+        st.one_of(small_ids, stream_ids),
+        flag_values,
+        st.integers(0, len(BLOCK)),
+    ),
     st.builds(lambda s, e: (HEADERS, END_HEADERS | e, s, BLOCK), small_ids, st.sampled_from([0, END_STREAM])),
-    st.builds(lambda s, f, p: (CONTINUATION, f, s, p), stream_ids, flag_values,
-              st.one_of(st.just(BLOCK), st.binary(max_size=48))),
+    st.builds(
+        lambda s, f, p: (CONTINUATION, f, s, p),
+        stream_ids,
+        flag_values,
+        st.one_of(st.just(BLOCK), st.binary(max_size=48)),
+    ),
     st.builds(lambda s, f: (DATA, f, s, MESSAGE), st.one_of(small_ids, stream_ids), flag_values),
-    st.builds(lambda entries: (SETTINGS, 0, 0, b"".join(struct.pack(">HI", k, v) for k, v in entries)),
-              st.lists(st.tuples(st.integers(0, 8), st.one_of(st.integers(0, 2 ** 17), st.integers(0, 2 ** 32 - 1))),
-                       max_size=3)),
-    st.builds(lambda s, n: (WINDOW_UPDATE, 0, s, struct.pack(">I", n)), st.one_of(st.just(0), small_ids, stream_ids),
-              st.one_of(st.integers(0, 1 << 17), st.integers(0, 2 ** 32 - 1))),
-    st.builds(lambda s, c: (RST_STREAM, 0, s, struct.pack(">I", c)), st.one_of(small_ids, stream_ids),
-              st.integers(0, 20)),
+    st.builds(
+        lambda entries: (SETTINGS, 0, 0, b"".join(struct.pack(">HI", k, v) for k, v in entries)),
+        st.lists(st.tuples(st.integers(0, 8), st.one_of(st.integers(0, 2**17), st.integers(0, 2**32 - 1))), max_size=3),
+    ),
+    st.builds(
+        lambda s, n: (WINDOW_UPDATE, 0, s, struct.pack(">I", n)),
+        st.one_of(st.just(0), small_ids, stream_ids),
+        st.one_of(st.integers(0, 1 << 17), st.integers(0, 2**32 - 1)),
+    ),
+    st.builds(
+        lambda s, c: (RST_STREAM, 0, s, struct.pack(">I", c)), st.one_of(small_ids, stream_ids), st.integers(0, 20)
+    ),
     st.builds(lambda f, p: (PING, f, 0, p), flag_values, st.binary(min_size=8, max_size=8)),
     st.builds(lambda s, p: (PRIORITY, 0, s, p), stream_ids, st.binary(min_size=5, max_size=5)),
     st.builds(lambda s, p: (GOAWAY, 0, s, p), st.sampled_from([0, 0, 1]), st.binary(min_size=6, max_size=12)),
@@ -715,9 +760,9 @@ class Checked:
         for kind, _, stream, payload in frames:
             if kind == WINDOW_UPDATE and len(payload) == 4:
                 if stream:
-                    per_stream[stream] = per_stream.get(stream, 0) + u32(payload) % 2 ** 31
+                    per_stream[stream] = per_stream.get(stream, 0) + u32(payload) % 2**31
                 else:
-                    connection += u32(payload) % 2 ** 31
+                    connection += u32(payload) % 2**31
             elif kind == SETTINGS and len(payload) % 6 == 0:
                 for offset in range(0, len(payload), 6):
                     key, value = struct.unpack_from(">HI", payload, offset)
@@ -751,7 +796,7 @@ def test_any_frame_sequence_keeps_the_invariants(frames):
 def test_any_bytes_keep_the_invariants(data, after_preface):
     checked = Checked()
     checked.feed((HELLO if after_preface else b"") + data)
-    if not after_preface and not PREFACE.startswith(data[:len(PREFACE)]):
+    if not after_preface and not PREFACE.startswith(data[: len(PREFACE)]):
         assert checked.server.terminated
 
 
@@ -773,6 +818,8 @@ def test_the_fuzzer_reaches_the_interesting_states():
     checked = Checked()
     checked.feed(HELLO + raw_frame(HEADERS, END_HEADERS | END_STREAM, 1, BLOCK))
     assert checked.sent_data[1] == DEFAULT_WINDOW and checked.server.queued == len(ANSWER) - DEFAULT_WINDOW
-    checked.feed(raw_frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 20))
-                 + raw_frame(WINDOW_UPDATE, 0, 1, struct.pack(">I", 1 << 20)))
+    checked.feed(
+        raw_frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 20))
+        + raw_frame(WINDOW_UPDATE, 0, 1, struct.pack(">I", 1 << 20))
+    )
     assert checked.sent_data[1] == len(ANSWER) and 1 in checked.ended

@@ -5,6 +5,7 @@ The Go host is go-plugin itself (Debian's 1.0.1, the same stderr handling as the
 only lines it logs at INFO or above reach its log file. Every test drives the ``noisy`` wrapper,
 whose once requests log or print what their ``mode`` param says, and looks for that request's tag.
 """
+
 import re
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
@@ -29,7 +30,7 @@ def shown(host: gohost.GoHost) -> List[Tuple[str, str]]:
     found = []
     for index, match in enumerate(starts):
         end = starts[index + 1].start() if index + 1 < len(starts) else len(text)
-        found.append((match.group(1).lower(), text[match.end():end]))
+        found.append((match.group(1).lower(), text[match.end() : end]))
     return found
 
 
@@ -167,6 +168,7 @@ def test_at_log_level_error_only_errors_remain(go_binary, wrapper_dir):
 
 # -- the fake host judges stderr by the same rules ----------------------------------------------------
 
+
 def test_the_fake_host_sees_what_the_loader_sees(wrapper_dir, spawn):
     plugin = spawn(wrapper_dir("noisy"))
     assert plugin.init({"log.level": "info"}) == 0
@@ -178,6 +180,7 @@ def test_the_fake_host_sees_what_the_loader_sees(wrapper_dir, spawn):
         if loaderlog.search(seen, "wrapper print fake-end") and len(loaderlog.search(seen, "fake-hostile_json")) >= 4:
             break  # (the last hostile line is written to fd 2 directly: it comes through the pipe reader)
         import time
+
         time.sleep(0.1)
     assert [entry.level for entry in loaderlog.search(seen, "wrapper log.error fake-log_error")] == ["error"]
     refusal = loaderlog.search(seen, "noisy boom fake-raise")
@@ -202,14 +205,21 @@ def test_the_plugin_writes_its_log_file(wrapper_dir, spawn, tmp_path):
 
 # -- by hand, and before the handshake ------------------------------------------------------------------
 
+
 def _serve(folder: Path, env: Dict[str, str], stop: bool = True) -> Tuple[int, str, str]:
     """Run ``python -m aiges.serve`` in ``folder``; SIGTERM once the handshake is out. (status, stdout, stderr)"""
     import signal
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "aiges.serve"], cwd=str(folder), env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aiges.serve"],
+        cwd=str(folder),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout is not None
     first = proc.stdout.readline()
     if first and stop:
@@ -236,11 +246,16 @@ def test_by_hand_the_server_logs_human_readable_lines(wrapper_dir, tmp_path):
     assert not any(line.lstrip().startswith("{") for line in err.splitlines())
 
 
-@pytest.mark.parametrize("env, words", [
-    ({"PLUGIN_PROTOCOL_VERSIONS": "1", "PLUGIN_MIN_PORT": "low", "PLUGIN_MAX_PORT": "9"},
-     "PLUGIN_MIN_PORT/PLUGIN_MAX_PORT must be numbers"),
-    ({"PLUGIN_PROTOCOL_VERSIONS": "2"}, "the loader speaks plugin protocol version(s) 2"),
-])
+@pytest.mark.parametrize(
+    "env, words",
+    [
+        (
+            {"PLUGIN_PROTOCOL_VERSIONS": "1", "PLUGIN_MIN_PORT": "low", "PLUGIN_MAX_PORT": "9"},
+            "PLUGIN_MIN_PORT/PLUGIN_MAX_PORT must be numbers",
+        ),
+        ({"PLUGIN_PROTOCOL_VERSIONS": "2"}, "the loader speaks plugin protocol version(s) 2"),
+    ],
+)
 def test_a_start_up_problem_under_the_loader_is_an_error_entry(wrapper_dir, tmp_path, env, words):
 
     env = plugin_env(BASIC_PLUGIN="hello", AIGES_LOG_FILE=str(tmp_path / "w.log"), **env)
@@ -279,10 +294,13 @@ def test_a_crash_report_reaches_the_loader_raw(wrapper_dir, spawn):
     assert loaderlog.search(plugin.loader_log("debug"), "Fatal Python error: Segmentation fault"), plugin.stderr()
 
 
-@pytest.mark.parametrize("wrapper, words", [
-    ("bad_init", "wrapperInit returned 3, not 0: model file missing"),
-    ("import_error", "No module named 'a_module_that_does_not_exist'"),
-])
+@pytest.mark.parametrize(
+    "wrapper, words",
+    [
+        ("bad_init", "wrapperInit returned 3, not 0: model file missing"),
+        ("import_error", "No module named 'a_module_that_does_not_exist'"),
+    ],
+)
 def test_why_wrapper_init_failed_is_shown_at_error(go_host, wrapper, words):
     # the loader exits when wrapperInit fails: this entry is all its user has
     host = go_host(wrapper)

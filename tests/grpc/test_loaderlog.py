@@ -5,6 +5,7 @@ every sample line is written by a plugin process started by the Go host (Debian'
 whose ``logStderr`` matches the loader's v1.4.5), and the host's log must show each at the level and
 with the text the port predicts. Lines that crash the host must raise ``LoaderPanic``.
 """
+
 import json
 import os
 import re
@@ -33,22 +34,22 @@ SAMPLES: List[bytes] = [
     b'{"@level":"info","@message":"m9","@timestamp":"2026-12-03T07:40:00.123456+08:00"}',
     b'{"@level":"info","@message":"m10","n":1}',
     b'  {"@level":"warn","@message":"m11"}  ',
-    b'[ERROR] plain e',
-    b'[WARN] plain w',
-    b'[INFO] plain i',
-    b'[DEBUG] plain d',
-    b'[TRACE] plain t',
-    b' [ERROR] not at the start',
-    b'[error] lower case',
-    b'plain text',
-    b'[1, 2]',
-    b'null',
+    b"[ERROR] plain e",
+    b"[WARN] plain w",
+    b"[INFO] plain i",
+    b"[DEBUG] plain d",
+    b"[TRACE] plain t",
+    b" [ERROR] not at the start",
+    b"[error] lower case",
+    b"plain text",
+    b"[1, 2]",
+    b"null",
     b'"a string"',
-    b'[INFO] crlf\r',
-    b'',
-    b'y' * 70000,
-    b'[ERROR] ' + b'z' * 65528,  # exactly 64 KiB without the newline: split by the host
-    b'[ERROR] ' + b'z' * 65527,  # one byte less: one line
+    b"[INFO] crlf\r",
+    b"",
+    b"y" * 70000,
+    b"[ERROR] " + b"z" * 65528,  # exactly 64 KiB without the newline: split by the host
+    b"[ERROR] " + b"z" * 65527,  # one byte less: one line
 ]
 
 
@@ -58,8 +59,9 @@ def expected(data: bytes) -> List[Tuple[str, str]]:
 
 def test_json_entries_are_logged_at_their_level_with_their_message():
     found = entries(b'{"@level":"error","@message":"boom","@module":"w","n":1}\n')
-    assert [(entry.level, entry.message, entry.fields) for entry in found] == [("error", "boom", {"@module": "w",
-                                                                                                   "n": 1})]
+    assert [(entry.level, entry.message, entry.fields) for entry in found] == [
+        ("error", "boom", {"@module": "w", "n": 1})
+    ]
 
 
 def test_only_gos_exact_timestamp_layout_keeps_a_json_entry():
@@ -71,8 +73,12 @@ def test_only_gos_exact_timestamp_layout_keeps_a_json_entry():
 
 def test_plain_lines_take_the_level_of_their_prefix_else_debug():
     assert expected(b"[ERROR] e\n[WARN] w\n[INFO] i\nplain\n [ERROR] x\n") == [
-        ("error", "[ERROR] e"), ("warn", "[WARN] w"), ("info", "[INFO] i"), ("debug", "plain"),
-        ("debug", " [ERROR] x")]
+        ("error", "[ERROR] e"),
+        ("warn", "[WARN] w"),
+        ("info", "[INFO] i"),
+        ("debug", "plain"),
+        ("debug", " [ERROR] x"),
+    ]
 
 
 def test_a_line_longer_than_the_buffer_is_logged_in_pieces_at_debug():
@@ -82,9 +88,16 @@ def test_a_line_longer_than_the_buffer_is_logged_in_pieces_at_debug():
     assert b"".join(entry.raw for entry in found) == line
 
 
-@pytest.mark.parametrize("line", [b'{"@message": 123, "@level": "error"}', b'{"@level": 5, "@message": "m"}',
-                                  b'{"@message": "m", "@timestamp": 17}', b'{"@message": null}',
-                                  b'  {"@message": {"a": 1}}'])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"@message": 123, "@level": "error"}',
+        b'{"@level": 5, "@message": "m"}',
+        b'{"@message": "m", "@timestamp": 17}',
+        b'{"@message": null}',
+        b'  {"@message": {"a": 1}}',
+    ],
+)
 def test_a_non_string_message_level_or_timestamp_is_a_loader_crash(line):
     with pytest.raises(LoaderPanic):
         entries(line + b"\n")
@@ -107,12 +120,31 @@ def _through_go_host(go_binary: Path, data: bytes, tmp_path: Path) -> Tuple[int,
     source.write_bytes(data)
     log = tmp_path / "loader.log"
     # the pause keeps stdout open until the host has read stderr (else it may give up on the handshake first)
-    command = ("%s -c 'import os, sys, time; os.write(2, open(sys.argv[1], \"rb\").read()); time.sleep(1)' %s"
-               % (sys.executable, source))
-    args = [str(go_binary), "-descriptors", str(gohost.default_descriptors()), "-cmd", command,
-            "-log", str(log), "-log-level", "trace", "script"]
-    done = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120, check=False,
-                          env=dict(os.environ, PYTHONPATH=""))
+    command = "%s -c 'import os, sys, time; os.write(2, open(sys.argv[1], \"rb\").read()); time.sleep(1)' %s" % (
+        sys.executable,
+        source,
+    )
+    args = [
+        str(go_binary),
+        "-descriptors",
+        str(gohost.default_descriptors()),
+        "-cmd",
+        command,
+        "-log",
+        str(log),
+        "-log-level",
+        "trace",
+        "script",
+    ]
+    done = subprocess.run(
+        args,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=dict(os.environ, PYTHONPATH=""),
+    )
     return done.returncode, log.read_text("utf-8", "replace") if log.exists() else "", done.stderr
 
 
@@ -136,8 +168,14 @@ def test_the_port_predicts_what_go_plugin_logs_for_every_sample(go_binary, tmp_p
         assert logged.startswith(message.rstrip()[:2000]), (logged[:200], message[:200])
 
 
-@pytest.mark.parametrize("line", [b'{"@message": 123, "@level": "error"}', b'{"@level": 5, "@message": "m"}',
-                                  b'{"@message": "m", "@timestamp": 17}'])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"@message": 123, "@level": "error"}',
+        b'{"@level": 5, "@message": "m"}',
+        b'{"@message": "m", "@timestamp": 17}',
+    ],
+)
 def test_lines_the_port_calls_a_crash_do_crash_the_go_host(go_binary, tmp_path, line):
     with pytest.raises(LoaderPanic):
         entries(line + b"\n")

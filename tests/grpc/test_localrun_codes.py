@@ -5,6 +5,7 @@ under ``aiges.serve`` behind the fake host. The ret the local run names must be 
 the local run must show what the HTTP client then gets from the loader (spec 13.4: always
 ``{"code":10910,"message":"errr;code=<ret>"}``; the wrapper's text only reaches the log).
 """
+
 import re
 import subprocess
 import sys
@@ -21,14 +22,25 @@ def test_the_local_run_names_the_ret_the_server_answers(harness, wrapper_dir, sp
     folder = wrapper_dir(str(harness / "edge_wrapper.py"))
     source = (folder / "wrapper.py").read_text(encoding="utf-8")
     if mode == "not_bytes":  # a data value the wire cannot carry at all
-        source = source.replace('elif MODE == "raise":', 'elif MODE == "not_bytes":\n            d = ResponseData()\n'
-                                '            d.key = "out"\n            d.data = 12345\n            d.type = 0\n'
-                                '            d.status = 3\n            r = Response()\n            r.list = [d]\n'
-                                '            return r\n        elif MODE == "raise":', 1)
+        source = source.replace(
+            'elif MODE == "raise":',
+            'elif MODE == "not_bytes":\n            d = ResponseData()\n'
+            '            d.key = "out"\n            d.data = 12345\n            d.type = 0\n'
+            "            d.status = 3\n            r = Response()\n            r.list = [d]\n"
+            '            return r\n        elif MODE == "raise":',
+            1,
+        )
     lines = [("MODE = %r" % mode) if line.startswith("MODE =") else line for line in source.splitlines()]
     (folder / "wrapper.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    local = subprocess.run([sys.executable, "-m", "aiges", "run", "--no-output"], cwd=str(folder),
-                           env=plugin_env(), capture_output=True, text=True, timeout=120, check=False)
+    local = subprocess.run(
+        [sys.executable, "-m", "aiges", "run", "--no-output"],
+        cwd=str(folder),
+        env=plugin_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert local.returncode == 1, local.stderr
     assert "grpc emulation" in local.stderr
     found = SERVED.search(local.stderr)
@@ -43,7 +55,7 @@ def test_the_local_run_names_the_ret_the_server_answers(harness, wrapper_dir, sp
     assert "code -1" not in local.stderr and "called with -1" not in local.stdout
 
 
-ASYNC_WRAPPER = '''
+ASYNC_WRAPPER = """
 from aiges.sdk import StringBodyField, WrapperBase
 
 
@@ -69,7 +81,7 @@ class Wrapper(WrapperBase):
 
     def wrapperOnceExecAsync(self, params, reqData, usrTag="", persId=0):
         return OUTCOME()
-'''
+"""
 
 
 @pytest.mark.parametrize("outcome, ret", [("lambda: 1 / 0", 30003), ("lambda: 7", 7), ("lambda: None", 30003)])
@@ -77,8 +89,15 @@ def test_the_async_path_reports_the_servers_ret_too(tmp_path, spawn, outcome, re
     folder = tmp_path / "async"
     folder.mkdir()
     (folder / "wrapper.py").write_text("OUTCOME = %s\n%s" % (outcome, ASYNC_WRAPPER), encoding="utf-8")
-    local = subprocess.run([sys.executable, "-m", "aiges", "run", "--no-output"], cwd=str(folder),
-                           env=plugin_env(), capture_output=True, text=True, timeout=120, check=False)
+    local = subprocess.run(
+        [sys.executable, "-m", "aiges", "run", "--no-output"],
+        cwd=str(folder),
+        env=plugin_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert local.returncode == 1, local.stderr
     found = SERVED.search(local.stderr)
     assert found and int(found.group(1)) == ret, local.stderr
@@ -87,7 +106,7 @@ def test_the_async_path_reports_the_servers_ret_too(tmp_path, spawn, outcome, re
     assert plugin.exec_once("same", [fakehost.node("text", b"hi")]).ret == ret
 
 
-SESSION_WRAPPER = '''
+SESSION_WRAPPER = """
 from aiges.dto import SessionCreateResponse
 from aiges.sdk import StringBodyField, WrapperBase
 
@@ -138,26 +157,36 @@ def refused(sid):
     answer.handle = ""
     answer.error_code = 7
     return answer
-'''
+"""
 
 SESSION_SERVED = re.compile(r"aiges\.serve answers this (wrapperCreate|wrapperWrite) with err_code (-?\d+)")
 
 
-@pytest.mark.parametrize("create, write, phase, code", [
-    ("lambda sid: 1 / 0", "lambda: 0", "wrapperCreate", 30003),
-    ("refused", "lambda: 0", "wrapperCreate", 7),
-    ("lambda sid: ''", "lambda: 0", "wrapperCreate", 30003),
-    ("handle", "lambda: 1 / 0", "wrapperWrite", 30003),
-    ("handle", "lambda: 5", "wrapperWrite", 5),
-    ("handle", "lambda: 'ok'", "wrapperWrite", 30003),
-])
+@pytest.mark.parametrize(
+    "create, write, phase, code",
+    [
+        ("lambda sid: 1 / 0", "lambda: 0", "wrapperCreate", 30003),
+        ("refused", "lambda: 0", "wrapperCreate", 7),
+        ("lambda sid: ''", "lambda: 0", "wrapperCreate", 30003),
+        ("handle", "lambda: 1 / 0", "wrapperWrite", 30003),
+        ("handle", "lambda: 5", "wrapperWrite", 5),
+        ("handle", "lambda: 'ok'", "wrapperWrite", 30003),
+    ],
+)
 def test_a_failing_session_reports_the_err_code_the_server_answers(tmp_path, spawn, create, write, phase, code):
     folder = tmp_path / "session"
     folder.mkdir()
     source = SESSION_WRAPPER + "\n\nCREATE = %s\nWRITE = %s\n" % (create, write)
     (folder / "wrapper.py").write_text(source, encoding="utf-8")
-    local = subprocess.run([sys.executable, "-m", "aiges", "run", "--no-output"], cwd=str(folder),
-                           env=plugin_env(), capture_output=True, text=True, timeout=120, check=False)
+    local = subprocess.run(
+        [sys.executable, "-m", "aiges", "run", "--no-output"],
+        cwd=str(folder),
+        env=plugin_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert local.returncode == 1, local.stderr
     found = SESSION_SERVED.search(local.stderr)
     assert found and found.groups() == (phase, str(code)), local.stderr

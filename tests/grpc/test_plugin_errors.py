@@ -1,6 +1,7 @@
 """A wrapper written against the plugin API, served by ``aiges.serve``: a PluginError raised in any loader
 method answers the loader with its declared code (never the -1 / 30003 of an unexpected exception), the
 declared message is logged, and typed params refuse what breaks their declaration with ``BAD_PARAM``."""
+
 import json
 
 import fakehost
@@ -19,8 +20,7 @@ def plugin(request, wrapper_dir, spawn):
 
 def test_typed_params_arrive_as_the_loader_sends_them(plugin):
     # the loader sends every param as a string, numbers even in Go's %b form (3 = 6755399441055744p-51)
-    result = plugin.exec_once("typed", text(b"ab"), {"times": "6755399441055744p-51", "shout": "true",
-                                                      "mode": "json"})
+    result = plugin.exec_once("typed", text(b"ab"), {"times": "6755399441055744p-51", "shout": "true", "mode": "json"})
     assert result.ret == 0
     assert json.loads(result.list[0].data) == {"text": "ABABAB", "times": 3}
 
@@ -30,12 +30,15 @@ def test_defaults_apply_when_params_are_absent(plugin):
     assert result.ret == 0 and result.list[0].data == b"ab"
 
 
-@pytest.mark.parametrize("params, named", [
-    ({"times": "9"}, "param 'times': 9 is outside 1..5"),
-    ({"times": "2.5"}, "param 'times': '2.5' is not an integer"),
-    ({"shout": "maybe"}, "param 'shout': 'maybe' is not a boolean"),
-    ({"mode": "yaml"}, "param 'mode': 'yaml' is not one of 'plain', 'json'"),
-])
+@pytest.mark.parametrize(
+    "params, named",
+    [
+        ({"times": "9"}, "param 'times': 9 is outside 1..5"),
+        ({"times": "2.5"}, "param 'times': '2.5' is not an integer"),
+        ({"shout": "maybe"}, "param 'shout': 'maybe' is not a boolean"),
+        ({"mode": "yaml"}, "param 'mode': 'yaml' is not one of 'plain', 'json'"),
+    ],
+)
 def test_a_param_breaking_its_declaration_answers_bad_param(plugin, params, named):
     result = plugin.exec_once("bad", text(b"ab"), params)
     assert result.ret == 10001
@@ -46,8 +49,9 @@ def test_a_param_breaking_its_declaration_answers_bad_param(plugin, params, name
 def test_a_plugin_error_in_once_answers_its_code(plugin):
     result = plugin.exec_once("empty", [fakehost.node("other", b"x")])
     assert result.ret == 10002
-    assert "wrapperOnceExec refused with 10002 (the request carries no input data): no node named text" \
-        in plugin.stderr()
+    assert (
+        "wrapperOnceExec refused with 10002 (the request carries no input data): no node named text" in plugin.stderr()
+    )
     assert "Traceback" not in plugin.stderr()  # an expected refusal, not a crash
 
 

@@ -1,4 +1,5 @@
 """The rules that tie schema.json, aiges.toml and xtest.toml together, checked on files on disk."""
+
 import json
 import re
 from pathlib import Path
@@ -70,8 +71,10 @@ def assert_consistent(root: Path, service_section: str = "svcName", plugin_mode:
     expect_sections = xtest["data"]["expect"].split(";")
     assert [xtest[section]["name"] for section in payload_sections] == list(inputs)
     assert [xtest[section]["name"] for section in expect_sections] == list(accepts)
-    for sections, declared, side in ((payload_sections, inputs, "schemainput"),
-                                     (expect_sections, accepts, "schemaoutput")):
+    for sections, declared, side in (
+        (payload_sections, inputs, "schemainput"),
+        (expect_sections, accepts, "schemaoutput"),
+    ):
         blocks = schema[side]["properties"]["payload"]["properties"]
         for section in sections:
             entry = xtest[section]

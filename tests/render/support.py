@@ -1,4 +1,5 @@
 """Helpers of the render tests: paths, fixture projects, running the CLI as a user would."""
+
 import os
 import shutil
 import subprocess
@@ -24,7 +25,8 @@ def make_project(target: Path, fixture: str, plugin_mode: str = "grpc", settings
     """A generated-project layout (pyproject.toml + wrapper/) holding fixture ``fixture``."""
     shutil.copytree(str(FIXTURES / fixture), str(target))
     (target / "pyproject.toml").write_text(
-        '[tool.aiges]\nplugin_mode = "%s"\n%s' % (plugin_mode, settings), encoding="utf-8")
+        '[tool.aiges]\nplugin_mode = "%s"\n%s' % (plugin_mode, settings), encoding="utf-8"
+    )
     return target
 
 
@@ -35,11 +37,19 @@ def runtime_env(python_path: Optional[List[str]] = None) -> dict:
     return env
 
 
-def run_aiges(args: List[str], cwd: Path, python: str = sys.executable,
-              python_path: Optional[List[str]] = None) -> subprocess.CompletedProcess:
+def run_aiges(
+    args: List[str], cwd: Path, python: str = sys.executable, python_path: Optional[List[str]] = None
+) -> subprocess.CompletedProcess:
     """``python -m aiges <args>`` in ``cwd`` with the template's runtime, as a user would run it."""
-    return subprocess.run([python, "-m", "aiges", *args], cwd=str(cwd), env=runtime_env(python_path),
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [python, "-m", "aiges", *args],
+        cwd=str(cwd),
+        env=runtime_env(python_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def snapshot(root: Path) -> dict:

@@ -1,4 +1,5 @@
 """``python -m aiges render`` and ``check`` as a user runs them, including on Python 3.9."""
+
 import os
 import shutil
 from pathlib import Path
@@ -22,14 +23,14 @@ def test_check_fails_after_a_field_edit_and_passes_after_render(project):
     assert run_aiges(["render", "-q"], root).returncode == 0
     assert run_aiges(["check"], root).returncode == 0
 
-    edit(root, 'maximum=10, value=3', 'maximum=10, value=4')
+    edit(root, "maximum=10, value=3", "maximum=10, value=4")
     stale = run_aiges(["check"], root)
     assert stale.returncode == 1
     # a readable unified diff from the committed file to what render would write
     assert "--- a/schema.json\n+++ b/schema.json\n" in stale.stdout
     indent = " " * 32
     assert '-%s"defaultVal": 3\n+%s"defaultVal": 4\n' % (indent, indent) in stale.stdout
-    assert '--- a/xtest.toml\n+++ b/xtest.toml\n' in stale.stdout and '-top = "3"\n+top = "4"\n' in stale.stdout
+    assert "--- a/xtest.toml\n+++ b/xtest.toml\n" in stale.stdout and '-top = "3"\n+top = "4"\n' in stale.stdout
     assert "a/aiges.toml" not in stale.stdout
     assert "schema.json: stale" in stale.stderr and "xtest.toml: stale" in stale.stderr
     assert "2 files out of date; run `python -m aiges render`" in stale.stderr
@@ -116,8 +117,9 @@ def test_the_import_fallback_says_which_declaration_forced_it(project):
     edit(root, 'value="upper",', 'value=__import__("os").sep and "upper",')
     result = run_aiges(["render"], root)
     assert result.returncode == 0, result.stderr
-    assert result.stderr.startswith("note: read the declarations by importing wrapper.py, because "
-                                    "wrapper/wrapper.py:19: mode: argument value=")
+    assert result.stderr.startswith(
+        "note: read the declarations by importing wrapper.py, because wrapper/wrapper.py:19: mode: argument value="
+    )
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
 """``python -m aiges check`` refuses a project a template update left half-merged, naming file and line."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -9,15 +10,17 @@ from tests.conftest import RUNTIME_PARENT, runtime_env
 
 
 def test_markers_and_rej_files_are_found_with_their_line(tmp_path: Path) -> None:
-    (tmp_path / "aiges.toml").write_text('[aiges]\n<<<<<<< before updating\na = 1\n=======\na = 2\n'
-                                         '>>>>>>> after updating\n', encoding="utf-8")
+    (tmp_path / "aiges.toml").write_text(
+        "[aiges]\n<<<<<<< before updating\na = 1\n=======\na = 2\n>>>>>>> after updating\n", encoding="utf-8"
+    )
     (tmp_path / "README.md.rej").write_text("@@ -1 +1 @@\n", encoding="utf-8")
     assert conflicts.scan(str(tmp_path)) == [conflicts.Conflict("README.md.rej"), conflicts.Conflict("aiges.toml", 2)]
 
 
 def test_lookalikes_are_not_conflicts(tmp_path: Path) -> None:
-    (tmp_path / "notes.md").write_text("Title\n=======\n\n    <<<<<<< indented is not a marker\n<<<<<<<<<< ten\n",
-                                       encoding="utf-8")
+    (tmp_path / "notes.md").write_text(
+        "Title\n=======\n\n    <<<<<<< indented is not a marker\n<<<<<<<<<< ten\n", encoding="utf-8"
+    )
     (tmp_path / "blob.bin").write_bytes(b"\0<<<<<<< x\n")
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "MERGE_MSG").write_text("<<<<<<< HEAD\n", encoding="utf-8")
@@ -31,14 +34,29 @@ def test_the_runtime_itself_holds_no_markers() -> None:
 
 def test_check_names_a_conflicted_rendered_file_before_reading_it(project) -> None:
     project = project("once_text")
-    rendered = subprocess.run([sys.executable, "-m", "aiges", "render"], cwd=str(project), env=runtime_env(),
-                              capture_output=True, text=True, timeout=120, check=False)
+    rendered = subprocess.run(
+        [sys.executable, "-m", "aiges", "render"],
+        cwd=str(project),
+        env=runtime_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert rendered.returncode == 0, rendered.stderr
     schema = project / "schema.json"
-    schema.write_text("<<<<<<< HEAD\n" + schema.read_text(encoding="utf-8") + "=======\n{}\n>>>>>>> theirs\n",
-                      encoding="utf-8")
-    check = subprocess.run([sys.executable, "-m", "aiges", "check"], cwd=str(project), env=runtime_env(),
-                           capture_output=True, text=True, timeout=120, check=False)
+    schema.write_text(
+        "<<<<<<< HEAD\n" + schema.read_text(encoding="utf-8") + "=======\n{}\n>>>>>>> theirs\n", encoding="utf-8"
+    )
+    check = subprocess.run(
+        [sys.executable, "-m", "aiges", "check"],
+        cwd=str(project),
+        env=runtime_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert check.returncode == 1, check.stderr
     assert "unresolved update conflicts in 1 file" in check.stderr
     assert "schema.json:1: conflict markers (a rendered file" in check.stderr

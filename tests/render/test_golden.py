@@ -3,6 +3,7 @@
 A deliberate change to the rendering shows up here as a diff; accept it with
 ``pytest tests/render --update-golden`` (or ``AIGES_UPDATE_GOLDEN=1``) and review the golden diff.
 """
+
 import difflib
 import shutil
 from pathlib import Path
@@ -30,14 +31,20 @@ def compare_with_golden(files: Dict[str, bytes], golden: Path, update: bool) -> 
         return
     if not golden.is_dir():
         pytest.fail("no golden files in %s: run `pytest tests/render --update-golden` and review them" % golden)
-    expected = {path.relative_to(golden).as_posix(): path.read_bytes()
-                for path in sorted(golden.rglob("*")) if path.is_file()}
+    expected = {
+        path.relative_to(golden).as_posix(): path.read_bytes() for path in sorted(golden.rglob("*")) if path.is_file()
+    }
     assert sorted(files) == sorted(expected)
     for path, data in files.items():
         if data != expected[path]:
-            diff = "".join(difflib.unified_diff(expected[path].decode("utf-8", "replace").splitlines(True),
-                                                data.decode("utf-8", "replace").splitlines(True),
-                                                "golden/" + path, "rendered/" + path))
+            diff = "".join(
+                difflib.unified_diff(
+                    expected[path].decode("utf-8", "replace").splitlines(True),
+                    data.decode("utf-8", "replace").splitlines(True),
+                    "golden/" + path,
+                    "rendered/" + path,
+                )
+            )
             pytest.fail("%s differs from its golden file:\n%s" % (path, diff))
 
 
@@ -45,8 +52,9 @@ def compare_with_golden(files: Dict[str, bytes], golden: Path, update: bool) -> 
 @pytest.mark.parametrize("fixture", FIXTURE_NAMES)
 def test_rendered_files_equal_golden_files(project, fixture, plugin_mode, update_golden):
     root = project(fixture, plugin_mode)
-    compare_with_golden(rendered_files(root, legacy=fixture == "all_fields"), GOLDEN / fixture / plugin_mode,
-                        update_golden)
+    compare_with_golden(
+        rendered_files(root, legacy=fixture == "all_fields"), GOLDEN / fixture / plugin_mode, update_golden
+    )
 
 
 @pytest.mark.parametrize("plugin_mode", PLUGIN_MODES)
@@ -66,6 +74,9 @@ def test_modes_differ_only_where_the_loader_runs_python(project):
     grpc = rendered_files(project("once_text", "grpc"), legacy=False)
     cgo = rendered_files(project("once_text", "cgo"), legacy=False)
     assert grpc["schema.json"] == cgo["schema.json"] and grpc["xtest.toml"] == cgo["xtest.toml"]
-    changed = [line for line in difflib.ndiff(grpc["aiges.toml"].decode().splitlines(),
-                                              cgo["aiges.toml"].decode().splitlines()) if line[:1] in "+-"]
+    changed = [
+        line
+        for line in difflib.ndiff(grpc["aiges.toml"].decode().splitlines(), cgo["aiges.toml"].decode().splitlines())
+        if line[:1] in "+-"
+    ]
     assert changed == ["- pythonPluginCmd = \"python3 -c 'from aiges.serve import run; run()'\""]

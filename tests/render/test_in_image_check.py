@@ -1,5 +1,6 @@
 """``python -m aiges check --in-image``: the Dockerfile's check, in the image's layout (/home/aiges holds the
 wrapper folder's contents, the rendered files and, during the build, pyproject.toml)."""
+
 import os
 import shutil
 import sys
@@ -56,19 +57,21 @@ def test_a_wrapper_that_must_be_imported_is_left_to_the_other_checks(project, tm
     image = image_layout(rendered(project), tmp_path / "home-aiges")
     wrapper = image / "wrapper.py"
     source = wrapper.read_text(encoding="utf-8")
-    wrapper.write_text("import not_installed_here\n" + source.replace('serviceId = "text_demo"',
-                                                                      "serviceId = not_installed_here.NAME"),
-                       encoding="utf-8")
+    wrapper.write_text(
+        "import not_installed_here\n"
+        + source.replace('serviceId = "text_demo"', "serviceId = not_installed_here.NAME"),
+        encoding="utf-8",
+    )
     done = run_aiges(["check", "--in-image"], image)
     assert done.returncode == 0 and "not checked here" in done.stderr and "python -m aiges build" in done.stderr
 
 
 def test_the_plugin_command_must_start_this_interpreter(project, tmp_path):
-    root = project("once_text", settings="plugin_cmd = \"python2.7-absent -m aiges.serve\"\n")
+    root = project("once_text", settings='plugin_cmd = "python2.7-absent -m aiges.serve"\n')
     assert run_aiges(["render", "-q"], root).returncode == 0
     done = run_aiges(["check", "--in-image"], image_layout(root, tmp_path / "home-aiges"))
     assert done.returncode == 1
     assert "pythonPluginCmd runs 'python2.7-absent' (not found here)" in done.stderr
-    absolute = project("once_text", settings="plugin_cmd = \"%s -m aiges.serve\"\n" % sys.executable)
+    absolute = project("once_text", settings='plugin_cmd = "%s -m aiges.serve"\n' % sys.executable)
     assert run_aiges(["render", "-q"], absolute).returncode == 0
     assert run_aiges(["check", "--in-image"], image_layout(absolute, tmp_path / "other")).returncode == 0

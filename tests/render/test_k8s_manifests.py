@@ -1,4 +1,5 @@
 """Names, labels and derived values of deploy/k8s that the template's answers alone do not reach."""
+
 import re
 
 import pytest
@@ -10,11 +11,19 @@ DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")  # Service names (RFC 10
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 
-@pytest.mark.parametrize("service_id, name", [
-    ("aiges_demo", "aiges-demo"), ("OCR.Service", "ocr-service"), ("9lives", "aiges-9lives"),
-    ("__x__", "x"), ("_", "aiges"), ("a" * 80, "a" * 63),
-    ("ab_" + "_" * 70 + "c", "ab-c"), ("ab" + "-" * 70 + "c", "ab"),
-])
+@pytest.mark.parametrize(
+    "service_id, name",
+    [
+        ("aiges_demo", "aiges-demo"),
+        ("OCR.Service", "ocr-service"),
+        ("9lives", "aiges-9lives"),
+        ("__x__", "x"),
+        ("_", "aiges"),
+        ("a" * 80, "a" * 63),
+        ("ab_" + "_" * 70 + "c", "ab-c"),
+        ("ab" + "-" * 70 + "c", "ab"),
+    ],
+)
 def test_service_ids_become_valid_kubernetes_names(service_id: str, name: str) -> None:
     made = k8s_manifests.app_name(service_id)
     assert made == name

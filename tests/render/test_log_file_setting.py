@@ -1,4 +1,5 @@
 """``[tool.aiges] log_file``: the plugin's own log file, passed to the runtime through ``[wrapper]``."""
+
 import pytest
 from aiges.errors import DeclarationError
 from aiges.tools.render.options import settings_from_table

@@ -1,4 +1,5 @@
 """render's serviceId/version rules are the bake's: the runtime's copy equals helpers/rules.py."""
+
 import pytest
 from aiges.tools.render import names
 
@@ -11,8 +12,10 @@ def test_the_runtime_copy_of_the_rules_equals_the_bakes():
     assert "service_id" in rules.KEYWORD_CHECKED
 
 
-@pytest.mark.parametrize("value", ["text_demo", "a", "ocr2", "x" * 64, "../../etc", "class", "Upper", "a-b", "",
-                                   "a__b", "x" * 65, "1abc", "a b"])
+@pytest.mark.parametrize(
+    "value",
+    ["text_demo", "a", "ocr2", "x" * 64, "../../etc", "class", "Upper", "a-b", "", "a__b", "x" * 65, "1abc", "a b"],
+)
 def test_both_judge_every_service_id_alike(value):
     assert (names.service_id_problem(value) is None) == (rules.answer_problem("service_id", value) == "")
 

@@ -4,6 +4,7 @@ never change a file on disk.
 Each example writes a complete wrapper.py (every field class, random bounds, enums, defaults,
 samples, init config, once or session, sync or async) into a fresh project and renders it.
 """
+
 import argparse
 import contextlib
 import io
@@ -24,10 +25,12 @@ from .support import snapshot
 KEY = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
 # the template's service_id rule (helpers/rules.py), which render applies too
 SERVICE_ID = st.from_regex(r"[a-z][a-z0-9]{0,5}(_[a-z0-9]{1,3}){0,2}", fullmatch=True).filter(
-    lambda value: not keyword.iskeyword(value))
+    lambda value: not keyword.iskeyword(value)
+)
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
-SCALAR = st.one_of(TEXT, st.integers(-10**6, 10**6), st.booleans(),
-                   st.floats(allow_nan=False, allow_infinity=False, width=64))
+SCALAR = st.one_of(
+    TEXT, st.integers(-(10**6), 10**6), st.booleans(), st.floats(allow_nan=False, allow_infinity=False, width=64)
+)
 PROPERTIES = settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 Call = Tuple[str, Dict[str, Any]]  # (field class, constructor arguments)
 
@@ -51,15 +54,20 @@ def string_param(draw, key: str) -> Call:
 def numeric_param(draw, key: str) -> Call:
     integer = draw(st.booleans())
     if integer:
-        low = draw(st.integers(-10**6, 10**6))
+        low = draw(st.integers(-(10**6), 10**6))
         high = draw(st.integers(low, low + 10**6))
         inside = st.integers(low, high)
     else:
         low = draw(st.floats(-1e6, 1e6))
         high = draw(st.floats(low, low + 1e6))
         inside = st.floats(low, high)
-    kwargs: Dict[str, Any] = {"key": key, "minimum": low, "maximum": high, "value": draw(inside),
-                              "required": draw(st.booleans())}
+    kwargs: Dict[str, Any] = {
+        "key": key,
+        "minimum": low,
+        "maximum": high,
+        "value": draw(inside),
+        "required": draw(st.booleans()),
+    }
     if draw(st.booleans()):
         kwargs["enums"] = sorted({kwargs["value"], *draw(st.lists(inside, max_size=3))})
     return ("IntegerParamField" if integer else "NumberParamField"), kwargs
@@ -75,8 +83,9 @@ def param(draw, key: str) -> Call:
 
 @st.composite
 def body(draw, key: str, as_input: bool) -> Call:
-    kind = draw(st.sampled_from(["StringBodyField", "JsonBodyField", "ImageBodyField", "AudioBodyField",
-                                 "VideoBodyField"]))
+    kind = draw(
+        st.sampled_from(["StringBodyField", "JsonBodyField", "ImageBodyField", "AudioBodyField", "VideoBodyField"])
+    )
     kwargs: Dict[str, Any] = {"key": key, "description": draw(TEXT)}
     if kind == "StringBodyField":
         kwargs.update(encoding=draw(st.sampled_from(["utf8", "gbk"])), compress=draw(st.sampled_from(["raw", "gzip"])))
@@ -87,8 +96,11 @@ def body(draw, key: str, as_input: bool) -> Call:
     elif kind == "ImageBodyField":
         kwargs["encoding"] = draw(st.lists(st.sampled_from(["png", "jpg", "bmp"]), min_size=1, unique=True))
     elif kind == "AudioBodyField":
-        kwargs.update(sample_rate=draw(st.sampled_from([8000, 16000, 48000])), channels=draw(st.integers(1, 2)),
-                      bit_depth=draw(st.sampled_from([8, 16])))
+        kwargs.update(
+            sample_rate=draw(st.sampled_from([8000, 16000, 48000])),
+            channels=draw(st.integers(1, 2)),
+            bit_depth=draw(st.sampled_from([8, 16])),
+        )
     elif kind == "VideoBodyField":
         kwargs["frame_rate"] = draw(st.integers(1, 60))
     if as_input and kind in ("ImageBodyField", "AudioBodyField", "VideoBodyField"):
@@ -103,12 +115,14 @@ def declarations(draw) -> Dict[str, Any]:
     input_keys, param_keys = request_keys[:inputs], request_keys[inputs:]
     accept_keys = draw(st.lists(KEY.filter(lambda key: key not in param_keys), min_size=1, max_size=3, unique=True))
     return {
-        "service_id": draw(SERVICE_ID), "version": draw(st.from_regex(r"v[0-9]{1,2}(\.[0-9])?", fullmatch=True)),
+        "service_id": draw(SERVICE_ID),
+        "version": draw(st.from_regex(r"v[0-9]{1,2}(\.[0-9])?", fullmatch=True)),
         "params": [draw(param(key)) for key in param_keys],
         "inputs": [draw(body(key, as_input=True)) for key in input_keys],
         "accepts": [draw(body(key, as_input=False)) for key in accept_keys],
         "config": draw(st.dictionaries(KEY.filter(lambda key: key != "http_listen"), SCALAR, max_size=4)),
-        "session": draw(st.booleans()), "async": draw(st.booleans()),
+        "session": draw(st.booleans()),
+        "async": draw(st.booleans()),
         "plugin_mode": draw(st.sampled_from(["grpc", "cgo"])),
         "samples": {key: draw(st.binary(min_size=1, max_size=64)) for key in input_keys},
     }
@@ -123,13 +137,28 @@ def wrapper_source(model: Dict[str, Any], extra_request: List[str] = ()) -> str:
     lines += ["    " + line for line in extra_request]
     lines += ["", "", "class UserResponse:"]
     lines += ["    accept%d = %s" % (index, call(*item)) for index, item in enumerate(model["accepts"])]
-    lines += ["", "", "class Wrapper(WrapperBase):", "    serviceId = %r" % model["service_id"],
-              "    version = %r" % model["version"], "    config = %r" % model["config"],
-              "    requestCls = UserRequest()", "    responseCls = UserResponse()", "",
-              "    def wrapperOnceExec(self, params, reqData, usrTag='', persId=0):", "        return None"]
+    lines += [
+        "",
+        "",
+        "class Wrapper(WrapperBase):",
+        "    serviceId = %r" % model["service_id"],
+        "    version = %r" % model["version"],
+        "    config = %r" % model["config"],
+        "    requestCls = UserRequest()",
+        "    responseCls = UserResponse()",
+        "",
+        "    def wrapperOnceExec(self, params, reqData, usrTag='', persId=0):",
+        "        return None",
+    ]
     if model["session"]:
-        lines += ["", "    def wrapperCreate(self, params, sid, persId=0):", "        return 'handle'",
-                  "", "    def wrapperWrite(self, handle, req, sid=''):", "        return 0"]
+        lines += [
+            "",
+            "    def wrapperCreate(self, params, sid, persId=0):",
+            "        return 'handle'",
+            "",
+            "    def wrapperWrite(self, handle, req, sid=''):",
+            "        return 0",
+        ]
     if model["async"]:
         lines += ["", "    def wrapperOnceExecAsync(self, params, reqData, usrTag='', persId=0):", "        return 0"]
     return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ Each source below is read both ways: statically (``ast``) and by importing it in
 (``--import``). The rendered files must be identical byte for byte; for sources the static reader
 cannot evaluate, it must say which declaration forced the import.
 """
+
 import textwrap
 from pathlib import Path
 from typing import Dict, Optional
@@ -15,8 +16,10 @@ from aiges.tools.render.reading import read_declarations
 
 from .support import FIXTURE_NAMES, make_project
 
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
-       b"\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+    b"\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 HEAD = """\
 from aiges.sdk import (BooleanParamField, ImageBodyField, IntegerParamField, NumberParamField, StringBodyField,
@@ -43,8 +46,14 @@ class Wrapper(WrapperBase):
 """
 
 
-def source(head: str = HEAD, request: str = REQUEST, response: str = RESPONSE, wrapper: str = WRAPPER,
-           tail: str = "", extra: str = "") -> str:
+def source(
+    head: str = HEAD,
+    request: str = REQUEST,
+    response: str = RESPONSE,
+    wrapper: str = WRAPPER,
+    tail: str = "",
+    extra: str = "",
+) -> str:
     """A wrapper.py from its parts (each part is dedented on its own; ``extra`` follows the imports)."""
     parts = (head + textwrap.dedent(extra), request, response, wrapper, tail)
     return "\n\n".join(textwrap.dedent(part) for part in parts if part)
@@ -75,39 +84,51 @@ def test_fixtures_render_identically_both_ways(tmp_path, fixture):
 
 
 STATIC_VARIANTS = {
-    "aliases": source(head="""\
+    "aliases": source(
+        head="""\
         import aiges.sdk as s
         from aiges import sdk
         from aiges.sdk import StringBodyField as Text
         from aiges.sdk import WrapperBase as Base
-        """, request="""\
+        """,
+        request="""\
         class UserRequest:
             lang = s.StringParamField(key="lang", enums=["zh", "en"], value="zh")
             image = sdk.ImageBodyField(key="image", path="test_data/x.png")
             note = Text(key="note", value=b"ctrl")
-        """, response="""\
+        """,
+        response="""\
         class UserResponse:
             accept1 = Text(key="result")
-        """, wrapper=WRAPPER.replace("(WrapperBase)", "(Base)")),
-    "star_import_and_type_constants": source(head="""\
+        """,
+        wrapper=WRAPPER.replace("(WrapperBase)", "(Base)"),
+    ),
+    "star_import_and_type_constants": source(
+        head="""\
         from aiges.core.types import *
         from aiges.sdk import *
-        """, response="""\
+        """,
+        response="""\
         class UserResponse:
             accept1 = StringBodyField(key="result", status=DataContinue)
             accept2 = AudioBodyField(key="voice", status=Once)
-        """),
-    "vendor_try_import_and_main_guard": source(extra="""\
+        """,
+    ),
+    "vendor_try_import_and_main_guard": source(
+        extra="""\
         try:
             from aiges_embed import Response
         except ImportError:
             from aiges.dto import Response
-        """, tail="""\
+        """,
+        tail="""\
         if __name__ == "__main__":
             UserRequest.extra = StringParamField(key="extra")
             Wrapper().run()
-        """),
-    "inheritance_and_overrides": source(request="""\
+        """,
+    ),
+    "inheritance_and_overrides": source(
+        request="""\
         class Common(object):
             lang = StringParamField(key="lang", enums=["zh", "en"], value="zh")
             level = IntegerParamField(key="level", maximum=9, value=1)
@@ -126,19 +147,23 @@ STATIC_VARIANTS = {
             lang = StringParamField(key="lang", enums=["zh", "en"], value="en")
             __secret = StringParamField(key="secret", value="s")
             lang = StringParamField(key="lang", enums=["zh", "en"], value="zh")
-        """),
-    "constants_and_expressions": source(extra="""\
+        """
+    ),
+    "constants_and_expressions": source(
+        extra="""\
         NAME = "demo"
         SIZES = (0.5, 2.5)
         LANGS = ["zh", "en"]
         DIR = "test_data"
-        """, request="""\
+        """,
+        request="""\
         class UserRequest:
             lang = StringParamField(key="lang", enums=LANGS, value=LANGS[-1], description=f"one of {LANGS}")
             scale = NumberParamField("scale", SIZES[0], SIZES[1] * 2, None, False, -SIZES[0] + 2)
             image = ImageBodyField(key="image", path=DIR + "/x.png", encoding=("png", "jpg"))
             text = StringBodyField(key="text", value="中文 %s" % NAME)
-        """, wrapper="""\
+        """,
+        wrapper="""\
         class Wrapper(WrapperBase):
             serviceId = NAME
             version = "v%d" % (1 + 2)
@@ -156,14 +181,18 @@ STATIC_VARIANTS = {
 
             def wrapperWrite(self, handle, req, sid=""):
                 return 0
-        """),
-    "wrapper_base_chain_and_module_field": source(extra="""\
+        """,
+    ),
+    "wrapper_base_chain_and_module_field": source(
+        extra="""\
         RESULT = StringBodyField(key="result", format="json")
-        """, response="""\
+        """,
+        response="""\
         class UserResponse:
             accept1 = RESULT
             helper = 3
-        """, wrapper="""\
+        """,
+        wrapper="""\
         class Base(WrapperBase):
             serviceId = "demo"
             config = None
@@ -176,7 +205,8 @@ STATIC_VARIANTS = {
             version = "v1"
             requestCls = UserRequest()
             responseCls = UserResponse()
-        """),
+        """,
+    ),
 }
 
 
@@ -189,25 +219,53 @@ def test_static_reader_matches_import(tmp_path, name):
 
 NON_STATIC_VARIANTS = {
     # name: (source, text on the line that forces the import, words the reason must contain)
-    "computed_path": (source(head="import os\n" + HEAD, request=REQUEST.replace(
-        '"test_data/x.png"', 'os.path.join(os.getcwd(), "test_data", "x.png")')), "os.path.join",
-        ["image", "path=os.path.join"]),  # (os.path.join of literals and __file__ is read statically)
-    "value_from_environment": (source(head="import os\n" + HEAD, request=REQUEST.replace(
-        'value="zh"', 'value=os.environ.get("NO_SUCH_VARIABLE", "zh")')),
-        "os.environ", ["lang", "value=os.environ.get"]),
-    "config_from_a_function": (source(extra="""\
+    "computed_path": (
+        source(
+            head="import os\n" + HEAD,
+            request=REQUEST.replace('"test_data/x.png"', 'os.path.join(os.getcwd(), "test_data", "x.png")'),
+        ),
+        "os.path.join",
+        ["image", "path=os.path.join"],
+    ),  # (os.path.join of literals and __file__ is read statically)
+    "value_from_environment": (
+        source(
+            head="import os\n" + HEAD,
+            request=REQUEST.replace('value="zh"', 'value=os.environ.get("NO_SUCH_VARIABLE", "zh")'),
+        ),
+        "os.environ",
+        ["lang", "value=os.environ.get"],
+    ),
+    "config_from_a_function": (
+        source(
+            extra="""\
         def load_config():
             return {"model": "m1"}
-        """, wrapper=WRAPPER.replace('    version = "v1"\n', '    version = "v1"\n    config = load_config()\n')),
-        "= load_config()", ["config", "load_config()"]),
-    "fields_added_in_init": (source(request=REQUEST + (
-        "\n    def __init__(self):\n        self.extra = StringParamField(key=\"extra\", value=\"x\")\n")),
-        "def __init__", ["__init__"]),
-    "base_class_from_another_module": (source(head=HEAD + "from mybase import Base\n", wrapper="""\
+        """,
+            wrapper=WRAPPER.replace('    version = "v1"\n', '    version = "v1"\n    config = load_config()\n'),
+        ),
+        "= load_config()",
+        ["config", "load_config()"],
+    ),
+    "fields_added_in_init": (
+        source(
+            request=REQUEST
+            + ('\n    def __init__(self):\n        self.extra = StringParamField(key="extra", value="x")\n')
+        ),
+        "def __init__",
+        ["__init__"],
+    ),
+    "base_class_from_another_module": (
+        source(
+            head=HEAD + "from mybase import Base\n",
+            wrapper="""\
         class Wrapper(Base):
             requestCls = UserRequest()
             responseCls = UserResponse()
-        """), "class Wrapper(Base)", ["Base", "mybase"]),
+        """,
+        ),
+        "class Wrapper(Base)",
+        ["Base", "mybase"],
+    ),
 }
 MYBASE = """\
 from aiges.sdk import WrapperBase
@@ -245,9 +303,9 @@ def test_import_fallback_reads_the_same_as_a_static_twin(tmp_path):
 ERROR_VARIANTS = {
     "no_inputs": source(wrapper=WRAPPER.replace("requestCls = UserRequest()", "requestCls = None")),
     "class_not_instance": source(wrapper=WRAPPER.replace("requestCls = UserRequest()", "requestCls = UserRequest")),
-    "same_field_bound_twice": source(request=REQUEST + "    other = lang = StringParamField(key=\"k\")\n"),
+    "same_field_bound_twice": source(request=REQUEST + '    other = lang = StringParamField(key="k")\n'),
     "no_service_id": source(wrapper=WRAPPER.replace('    serviceId = "demo"\n', "")),
-    "accept_is_a_param": source(response=RESPONSE + "    accept_flag = BooleanParamField(key=\"flag\")\n"),
+    "accept_is_a_param": source(response=RESPONSE + '    accept_flag = BooleanParamField(key="flag")\n'),
 }
 
 

@@ -1,4 +1,5 @@
 """Every request we render or print is one the real loader accepts (spec 13.4; tests/loader_requests.py)."""
+
 import json
 
 import pytest
@@ -36,10 +37,13 @@ def test_the_printed_request_names_every_output_with_its_data_type(project, fixt
 
 
 def test_the_checker_knows_the_loaders_refusals():
-    good = {"header": {"appid": "x", "status": 3},
-            "parameter": {"demo": {"result": {"encoding": "utf8", "compress": "raw", "format": "json",
-                                              "data_type": "text"}}},
-            "payload": {"text": {"encoding": "utf8", "status": 3, "text": "aGk="}}}
+    good = {
+        "header": {"appid": "x", "status": 3},
+        "parameter": {
+            "demo": {"result": {"encoding": "utf8", "compress": "raw", "format": "json", "data_type": "text"}}
+        },
+        "payload": {"text": {"encoding": "utf8", "status": 3, "text": "aGk="}},
+    }
     assert http_request_problems(good, "demo", {"result": "text"}) == []
     no_outputs = json.loads(json.dumps(good))
     del no_outputs["parameter"]["demo"]["result"]
@@ -50,4 +54,3 @@ def test_the_checker_knows_the_loaders_refusals():
     wrong_header = json.loads(json.dumps(good))
     wrong_header["header"] = {"app_id": "x", "status": 3}
     assert "appid" in " ".join(http_request_problems(wrong_header, "demo"))
-

@@ -1,4 +1,5 @@
 """``[tool.aiges]`` settings, the modes derived from wrapper.py, and how values reach the loader."""
+
 import math
 
 import pytest
@@ -30,11 +31,30 @@ def test_every_key_is_documented_in_the_module():
 
 
 def test_every_setting_reaches_the_files(project):
-    root = project("stream_audio", "grpc", settings="\n".join([
-        'service_section = "asr"', "port = 6000", 'http_listen = "127.0.0.1:8080"', 'log_level = "debug"',
-        'plugin_cmd = "python3 -m aiges.serve -w 4"', 'header_pass = ["sid", "appid"]', "real_time_result = false",
-        "fc_max = 40", "fc_ttl = 8000", "fc_roll = 2000", "workers = 4", "xtest_timeout = 3000", 'xtest_appid = "abc"',
-        "legacy_schema = true", "k8s = false", ""]))
+    root = project(
+        "stream_audio",
+        "grpc",
+        settings="\n".join(
+            [
+                'service_section = "asr"',
+                "port = 6000",
+                'http_listen = "127.0.0.1:8080"',
+                'log_level = "debug"',
+                'plugin_cmd = "python3 -m aiges.serve -w 4"',
+                'header_pass = ["sid", "appid"]',
+                "real_time_result = false",
+                "fc_max = 40",
+                "fc_ttl = 8000",
+                "fc_roll = 2000",
+                "workers = 4",
+                "xtest_timeout = 3000",
+                'xtest_appid = "abc"',
+                "legacy_schema = true",
+                "k8s = false",
+                "",
+            ]
+        ),
+    )
     found = documents(root)
     aiges, xtest = found["aiges.toml"], found["xtest.toml"]
     assert aiges["asr"] == {"finder": 0, "host": "0.0.0.0", "port": 6000} and "svcName" not in aiges  # noqa: S104
@@ -60,7 +80,8 @@ def test_default_admission_is_not_the_loaders_refusing_max_1(project):
 
 def test_the_plugin_command_names_the_dockerfiles_interpreter_and_the_workers(project):
     assert documents(project("once_text"))["aiges.toml"]["aiges"]["pythonPluginCmd"] == (
-        "python3 -c 'from aiges.serve import run; run()'")
+        "python3 -c 'from aiges.serve import run; run()'"
+    )
     command = documents(project("once_text", settings="workers = 3\n"))["aiges.toml"]["aiges"]["pythonPluginCmd"]
     assert command == "python3 -c 'from aiges.serve import run; run()' --workers 3"
 
@@ -78,27 +99,30 @@ def test_a_session_ttl_that_starves_sessions_is_an_error(project):
     assert documents(project("once_text", settings="fc_max = 4\nfc_ttl = 60000\n"))["aiges.toml"]["fc"]["max"] == 4
 
 
-@pytest.mark.parametrize("table, words", [
-    ({"plugin_mod": "grpc"}, "unknown key 'plugin_mod'"),
-    ({"plugin_mode": "python"}, "plugin_mode must be one of grpc, cgo"),
-    ({"port": "5090"}, "port must be an integer"),
-    ({"port": True}, "port must be an integer"),
-    ({"port": 70000}, "port must be between 1 and 65535"),
-    ({"service_section": "aiges"}, "service_section must be a plain name"),
-    ({"service_section": "svc name"}, "service_section must be a plain name"),
-    ({"http_listen": "1888"}, "http_listen must look like"),
-    ({"log_level": "verbose"}, "log_level must be one of debug, info, warn, error"),
-    ({"header_pass": "sid"}, "header_pass must be a list"),
-    ({"header_pass": ["a;b"]}, "header_pass must be a list of header names"),
-    ({"fc_max": 0}, "fc_max must be at least 1"),
-    ({"fc_ttl": 0}, "fc_ttl must be a positive number of milliseconds"),
-    ({"fc_roll": -5}, "fc_roll must be a positive number of milliseconds"),
-    ({"workers": -1}, "workers must be 0 (the server's default) or more"),
-    ({"workers": 8, "fc_max": 4}, "workers must not exceed fc_max: the loader must admit at least"),
-    ({"concurrency": 4}, "concurrency is no longer a setting: it set only the loader's admission ([fc].max)"),
-    ({"xtest_timeout": -1}, "xtest_timeout must be a positive number"),
-    ({"legacy_schema": "yes"}, "legacy_schema must be a boolean"),
-])
+@pytest.mark.parametrize(
+    "table, words",
+    [
+        ({"plugin_mod": "grpc"}, "unknown key 'plugin_mod'"),
+        ({"plugin_mode": "python"}, "plugin_mode must be one of grpc, cgo"),
+        ({"port": "5090"}, "port must be an integer"),
+        ({"port": True}, "port must be an integer"),
+        ({"port": 70000}, "port must be between 1 and 65535"),
+        ({"service_section": "aiges"}, "service_section must be a plain name"),
+        ({"service_section": "svc name"}, "service_section must be a plain name"),
+        ({"http_listen": "1888"}, "http_listen must look like"),
+        ({"log_level": "verbose"}, "log_level must be one of debug, info, warn, error"),
+        ({"header_pass": "sid"}, "header_pass must be a list"),
+        ({"header_pass": ["a;b"]}, "header_pass must be a list of header names"),
+        ({"fc_max": 0}, "fc_max must be at least 1"),
+        ({"fc_ttl": 0}, "fc_ttl must be a positive number of milliseconds"),
+        ({"fc_roll": -5}, "fc_roll must be a positive number of milliseconds"),
+        ({"workers": -1}, "workers must be 0 (the server's default) or more"),
+        ({"workers": 8, "fc_max": 4}, "workers must not exceed fc_max: the loader must admit at least"),
+        ({"concurrency": 4}, "concurrency is no longer a setting: it set only the loader's admission ([fc].max)"),
+        ({"xtest_timeout": -1}, "xtest_timeout must be a positive number"),
+        ({"legacy_schema": "yes"}, "legacy_schema must be a boolean"),
+    ],
+)
 def test_bad_settings_are_named(table, words):
     with pytest.raises(DeclarationError) as caught:
         settings_from_table(table, source="pyproject.toml")
@@ -106,12 +130,15 @@ def test_bad_settings_are_named(table, words):
     assert words in str(caught.value)
 
 
-@pytest.mark.parametrize("fixture, session, asynchronous", [
-    ("once_text", False, False),  # sync once: the CGO loader calls wrapperOnceExec
-    ("once_image", False, False),
-    ("all_fields", False, True),  # implements wrapperOnceExecAsync
-    ("stream_audio", True, True),  # session results come through the callback
-])
+@pytest.mark.parametrize(
+    "fixture, session, asynchronous",
+    [
+        ("once_text", False, False),  # sync once: the CGO loader calls wrapperOnceExec
+        ("once_image", False, False),
+        ("all_fields", False, True),  # implements wrapperOnceExecAsync
+        ("stream_audio", True, True),  # session results come through the callback
+    ],
+)
 def test_session_and_async_modes_are_derived_from_the_methods(project, fixture, session, asynchronous):
     for mode in ("grpc", "cgo"):
         found = documents(project(fixture, mode))
@@ -139,23 +166,56 @@ def test_audio_in_a_session_is_sent_in_40ms_frames(project):
     assert (once["sliceOn"], once["sliceSize"]) == (0, 8000 * 2 * 1 * 40 // 1000)
 
 
-@pytest.mark.parametrize("value, text", [
-    (True, "true"), (False, "false"), (3, "3"), (-3, "-3"), (3.0, "3"), (0.5, "0.5"), (-0.25, "-0.25"),
-    (1e-7, "0.0000001"), (2.0 ** 70, "1180591620717411300000"), (1e21, "1000000000000000000000"),
-    (math.inf, "+Inf"), (-math.inf, "-Inf"), (math.nan, "NaN"), ("中文", "中文"), ("", ""),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (True, "true"),
+        (False, "false"),
+        (3, "3"),
+        (-3, "-3"),
+        (3.0, "3"),
+        (0.5, "0.5"),
+        (-0.25, "-0.25"),
+        (1e-7, "0.0000001"),
+        (2.0**70, "1180591620717411300000"),
+        (1e21, "1000000000000000000000"),
+        (math.inf, "+Inf"),
+        (-math.inf, "-Inf"),
+        (math.nan, "NaN"),
+        ("中文", "中文"),
+        ("", ""),
+    ],
+)
 def test_config_values_are_the_strings_the_loader_passes(value, text):
     assert loader_string(value) == text  # Go strconv: FormatBool, Itoa, FormatFloat(v, 'f', -1, 64)
 
 
 def test_config_reaches_the_wrapper_section_as_strings(project):
     wrapper = documents(project("all_fields"))["aiges.toml"]["wrapper"]
-    assert wrapper == {"http_listen": "0.0.0.0:1888", "log.level": "info", "big": "1180591620717411300000",
-                       "name": "every_field", "negative": "-3", "on": "true", "path": "/a b/c", "ratio": "0.0000001"}
+    assert wrapper == {
+        "http_listen": "0.0.0.0:1888",
+        "log.level": "info",
+        "big": "1180591620717411300000",
+        "name": "every_field",
+        "negative": "-3",
+        "on": "true",
+        "path": "/a b/c",
+        "ratio": "0.0000001",
+    }
 
 
-@pytest.mark.parametrize("value", [b"\x00\xffbytes", ("a", 1), {"k": [1, {"n": None}]}, {1: "int key"}, {"a", "b"},
-                                   [1.5, True, None, "x"], float("inf")])
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"\x00\xffbytes",
+        ("a", 1),
+        {"k": [1, {"n": None}]},
+        {1: "int key"},
+        {"a", "b"},
+        [1.5, True, None, "x"],
+        float("inf"),
+    ],
+)
 def test_import_fallback_transport_keeps_values(value):
     import json
 

@@ -3,6 +3,7 @@
 PyYAML (a test dependency, never a runtime one) is the reader: it follows YAML 1.1, the stricter
 about what an unquoted word means (``on``, ``yes``, ``1e3``), so passing it covers 1.2 readers too.
 """
+
 import math
 
 import pytest
@@ -13,15 +14,61 @@ from hypothesis import strategies as st
 
 SCALAR = st.one_of(
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
-    st.sampled_from(["on", "off", "yes", "No", "null", "Null", "~", "true", "1", "1.0", "1e3", "0x1F", "2Gi",
-                     "500m", "-", "- x", "a: b", "a #b", "#", "'", '"', "/ping", "apps/v1", "*x", "&x", "!x",
-                     "%x", "@x", "`x", "{", "[", ">", "|", "?", " lead", "trail ", "", "\u2028", "\x85", "\t"]),
-    st.integers(-10**12, 10**12), st.booleans(), st.none(),
+    st.sampled_from(
+        [
+            "on",
+            "off",
+            "yes",
+            "No",
+            "null",
+            "Null",
+            "~",
+            "true",
+            "1",
+            "1.0",
+            "1e3",
+            "0x1F",
+            "2Gi",
+            "500m",
+            "-",
+            "- x",
+            "a: b",
+            "a #b",
+            "#",
+            "'",
+            '"',
+            "/ping",
+            "apps/v1",
+            "*x",
+            "&x",
+            "!x",
+            "%x",
+            "@x",
+            "`x",
+            "{",
+            "[",
+            ">",
+            "|",
+            "?",
+            " lead",
+            "trail ",
+            "",
+            "\u2028",
+            "\x85",
+            "\t",
+        ]
+    ),
+    st.integers(-(10**12), 10**12),
+    st.booleans(),
+    st.none(),
 )
-KEY = st.one_of(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=10),
-                st.sampled_from(["on", "y", "No", "null", "1", "app.kubernetes.io/name", "nvidia.com/gpu", "a b"]))
-DATA = st.recursive(SCALAR, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                     st.dictionaries(KEY, inner, max_size=4)), max_leaves=24)
+KEY = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=10),
+    st.sampled_from(["on", "y", "No", "null", "1", "app.kubernetes.io/name", "nvidia.com/gpu", "a b"]),
+)
+DATA = st.recursive(
+    SCALAR, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(KEY, inner, max_size=4)), max_leaves=24
+)
 
 
 @settings(max_examples=400, deadline=None)

@@ -1,4 +1,5 @@
 """The wrapper-facing API of the vendor SDK 0.16.0 is importable with the same names and values."""
+
 import importlib
 
 import pytest
@@ -67,7 +68,9 @@ def test_core_imports_only_the_standard_library():
 
     from tests.conftest import runtime_env
 
-    code = ("import sys, aiges.sdk, aiges.dto, aiges.tools.localrun.commands, aiges.stream, aiges.utils.log;"
-            "bad=[m for m in ('grpc','google','tomli_w','docker','jinja2','pydantic') if m in sys.modules];"
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, aiges.sdk, aiges.dto, aiges.tools.localrun.commands, aiges.stream, aiges.utils.log;"
+        "bad=[m for m in ('grpc','google','tomli_w','docker','jinja2','pydantic') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     subprocess.run([sys.executable, "-c", code], env=runtime_env(), check=True)

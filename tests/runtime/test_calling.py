@@ -1,4 +1,5 @@
 """Every host-call arity of spec 1.2 reaches the method with what it accepts (compatibility check 8)."""
+
 import pytest
 from aiges.calling import arguments_for, call_flexibly, session_handle
 from aiges.dto import SessionCreateResponse
@@ -49,24 +50,30 @@ class Calls:
 calls = Calls()
 
 
-@pytest.mark.parametrize("method, expected", [
-    (calls.once2, ({"p": "1"}, "REQ")),
-    (calls.once3, ({"p": "1"}, "REQ", "sid-1")),
-    (calls.once4, ({"p": "1"}, "REQ", "sid-1", 7)),
-    (calls.once_template, ({"p": "1"}, "REQ", "sid-1", 7, ())),
-    (calls.once_persid_third, ({"p": "1"}, "REQ", 7)),  # the C wrapper's 4-arg call would put usrTag here
-    (calls.once_sid_third, "sid-1"),  # usrTag is the sid in practice (spec 1.6)
-])
+@pytest.mark.parametrize(
+    "method, expected",
+    [
+        (calls.once2, ({"p": "1"}, "REQ")),
+        (calls.once3, ({"p": "1"}, "REQ", "sid-1")),
+        (calls.once4, ({"p": "1"}, "REQ", "sid-1", 7)),
+        (calls.once_template, ({"p": "1"}, "REQ", "sid-1", 7, ())),
+        (calls.once_persid_third, ({"p": "1"}, "REQ", 7)),  # the C wrapper's 4-arg call would put usrTag here
+        (calls.once_sid_third, "sid-1"),  # usrTag is the sid in practice (spec 1.6)
+    ],
+)
 def test_once_exec_signatures_seen_in_real_wrappers(method, expected):
     assert call_flexibly(method, ONCE) == expected
 
 
-@pytest.mark.parametrize("method, expected", [
-    (calls.create_mnist, ({"p": "1"}, "sid-1", 0)),
-    (calls.create_vendor_base, "tag-1"),
-    (calls.create_user_tag, ("tag-1", "tag-1")),  # the vendor server passed userTag=, its base class usrTag
-    (calls.create_keyword_only, "tag-1"),
-])
+@pytest.mark.parametrize(
+    "method, expected",
+    [
+        (calls.create_mnist, ({"p": "1"}, "sid-1", 0)),
+        (calls.create_vendor_base, "tag-1"),
+        (calls.create_user_tag, ("tag-1", "tag-1")),  # the vendor server passed userTag=, its base class usrTag
+        (calls.create_keyword_only, "tag-1"),
+    ],
+)
 def test_create_signatures(method, expected):
     assert call_flexibly(method, CREATE) == expected
 
@@ -88,12 +95,15 @@ def test_plain_functions_and_lambdas_work():
     assert call_flexibly(lambda params, reqData: reqData, ONCE) == "REQ"
 
 
-@pytest.mark.parametrize("result, expected", [
-    ("handle-1", ("handle-1", 0)),
-    (SessionCreateResponse("handle-2", 0), ("handle-2", 0)),
-    (SessionCreateResponse("", 5), ("", 5)),
-    (None, ("", -1)),
-    ("", ("", -1)),
-])
+@pytest.mark.parametrize(
+    "result, expected",
+    [
+        ("handle-1", ("handle-1", 0)),
+        (SessionCreateResponse("handle-2", 0), ("handle-2", 0)),
+        (SessionCreateResponse("", 5), ("", 5)),
+        (None, ("", -1)),
+        ("", ("", -1)),
+    ],
+)
 def test_create_may_return_a_str_or_a_session_create_response(result, expected):
     assert session_handle(result) == expected

@@ -1,4 +1,5 @@
 """What the loader's C wrapper needs from a plugin (spec 1.1, 8; compatibility check 11)."""
+
 import sys
 import threading
 
@@ -7,8 +8,18 @@ from aiges.dto import DataListCls, DataListNode, Response, ResponseData
 from aiges.sdk import StringBodyField, WrapperBase
 
 LOOKED_UP_BY_THE_C_WRAPPER = (
-    "wrapperInit", "wrapperFini", "wrapperOnceExec", "wrapperOnceExecAsync", "wrapperError", "wrapperLoadRes",
-    "wrapperUnloadRes", "wrapperCreate", "wrapperWrite", "wrapperRead", "wrapperDestroy", "wrapperTestFunc",
+    "wrapperInit",
+    "wrapperFini",
+    "wrapperOnceExec",
+    "wrapperOnceExecAsync",
+    "wrapperError",
+    "wrapperLoadRes",
+    "wrapperUnloadRes",
+    "wrapperCreate",
+    "wrapperWrite",
+    "wrapperRead",
+    "wrapperDestroy",
+    "wrapperTestFunc",
 )
 
 
@@ -96,8 +107,16 @@ def test_inside_the_c_wrapper_async_results_go_to_aiges_embed_callback(monkeypat
 
 
 def test_pure_python_aiges_embed_exposes_what_wrappers_import():
-    for name in ("ResponseData", "Response", "DataListNode", "DataListCls", "SessionCreateResponse", "callback",
-                 "callback_metric", "callback_trace"):
+    for name in (
+        "ResponseData",
+        "Response",
+        "DataListNode",
+        "DataListCls",
+        "SessionCreateResponse",
+        "callback",
+        "callback_metric",
+        "callback_trace",
+    ):
         assert hasattr(embed, name), name
     assert embed.Response().list == []
 

@@ -1,4 +1,5 @@
 """``python -m aiges``: a command per job, clear usage errors, the schema on demand."""
+
 import json
 import shutil
 import subprocess
@@ -8,8 +9,9 @@ from tests.conftest import runtime_env
 
 
 def aiges(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "aiges", *args], cwd=cwd, env=runtime_env(), capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "aiges", *args], cwd=cwd, env=runtime_env(), capture_output=True, text=True, timeout=120
+    )
 
 
 def test_without_a_command_it_prints_the_commands_and_exits_2():
@@ -36,7 +38,8 @@ def test_schema_prints_the_complete_or_the_legacy_form(tmp_path, reference_dir):
         "class Req:\n    j = JsonBodyField(key='js', value={'a': 1})\n"
         "class Resp:\n    out = StringBodyField(key='out')\n"
         "class Wrapper(WrapperBase):\n    serviceId = 'j'\n    version = 'v1'\n"
-        "    requestCls = Req()\n    responseCls = Resp()\n")
+        "    requestCls = Req()\n    responseCls = Resp()\n"
+    )
     complete = json.loads(aiges("schema", cwd=tmp_path).stdout)
     assert complete["meta"]["serviceId"] == "j" and "$schema" in complete["schemainput"]
     legacy = json.loads(aiges("schema", "--legacy", cwd=tmp_path).stdout)

@@ -1,4 +1,5 @@
 """Field discovery as the vendor does it (reference 16), plus the blind spots it had, fixed."""
+
 import pytest
 from aiges.errors import DeclarationErrors
 from aiges.sdk import (
@@ -120,14 +121,17 @@ def test_duplicate_keys_are_named():
         W6().schema()
 
 
-@pytest.mark.parametrize("field, message", [
-    (StringParamField(key="mode", enums=["a", "b"], value="c"), "default 'c' is not one of its enums"),
-    (IntegerParamField(key="n", enums=[1, 2], value=3), "default 3 is not one of its enums"),
-    (NumberParamField(key="x", minimum=1, maximum=2, value=5), "default 5 is outside minimum 1..maximum 2"),
-    (IntegerParamField(key="k", value=1.5), "value must be an integer"),
-    (StringParamField(key="s", minLength=5, maxLength=2), "minLength 5 is greater than maxLength 2"),
-    (StringParamField(key="bad key"), "must not contain spaces"),
-])
+@pytest.mark.parametrize(
+    "field, message",
+    [
+        (StringParamField(key="mode", enums=["a", "b"], value="c"), "default 'c' is not one of its enums"),
+        (IntegerParamField(key="n", enums=[1, 2], value=3), "default 3 is not one of its enums"),
+        (NumberParamField(key="x", minimum=1, maximum=2, value=5), "default 5 is outside minimum 1..maximum 2"),
+        (IntegerParamField(key="k", value=1.5), "value must be an integer"),
+        (StringParamField(key="s", minLength=5, maxLength=2), "minLength 5 is greater than maxLength 2"),
+        (StringParamField(key="bad key"), "must not contain spaces"),
+    ],
+)
 def test_bad_param_declarations_are_named(field, message):
     class Req2:
         p = field

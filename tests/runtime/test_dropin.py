@@ -1,6 +1,7 @@
 """Published vendor-SDK wrappers run unchanged (issue 14): each test copies a wrapper written in the
 style of real published plugins (``tests/runtime/wrappers/dropin/``) into a fresh folder and runs it
 as a user migrating an existing plugin would."""
+
 import json
 import shutil
 import subprocess
@@ -28,7 +29,7 @@ def place(tmp_path: Path, name: str, mode: str = "", project: str = "", edits=()
         assert old in source, old
         source = source.replace(old, new)
     if mode:
-        source = "\n".join('MODE = %r' % mode if line.startswith("MODE =") else line for line in source.splitlines())
+        source = "\n".join("MODE = %r" % mode if line.startswith("MODE =") else line for line in source.splitlines())
     if project:
         (tmp_path / "pyproject.toml").write_text(project, encoding="utf-8")
         (tmp_path / "wrapper").mkdir()
@@ -46,14 +47,21 @@ def run(folder: Path, *args: str, script: bool = False, timeout: float = 120) ->
 
 def aiges(folder: Path, *args: str) -> subprocess.CompletedProcess:
     """``python -m aiges <args>`` in ``folder``."""
-    return subprocess.run([sys.executable, "-m", "aiges", *args], cwd=folder, env=runtime_env(),
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "aiges", *args],
+        cwd=folder,
+        env=runtime_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 PROJECT = '[tool.aiges]\nplugin_mode = "grpc"\n'
 
 
 # --- 1. stream worker threads with their own stop flag; 2. run_stream() ------------------------------------
+
 
 def test_a_stream_worker_that_assigns_is_stopping_runs_through_run_stream(tmp_path):
     folder = place(tmp_path, "stream_own_stop_flag")
@@ -95,13 +103,41 @@ def test_the_stream_helpers_keep_the_vendor_attributes_assignable():
     worker.stop()  # stopping the worker stops its handler too, whatever the handler assigned
     assert handler.is_stopping is True and worker.is_stopping is True
     manager = SessionManager()
-    for name in ("init_wrapper_config", "init_handle_pool", "init_threads", "init_processes", "get_session",
-                 "set_idle_session", "get_idle_handle", "reset_session", "push_back", "handle_pool", "lock",
-                 "initialized", "code"):
+    for name in (
+        "init_wrapper_config",
+        "init_handle_pool",
+        "init_threads",
+        "init_processes",
+        "get_session",
+        "set_idle_session",
+        "get_idle_handle",
+        "reset_session",
+        "push_back",
+        "handle_pool",
+        "lock",
+        "initialized",
+        "code",
+    ):
         assert hasattr(manager, name), name
-    for name in ("handle", "sid", "is_stopping", "in_q", "out_q", "is_idle", "params", "StreamHandleThreadClass",
-                 "callback_fn", "idle", "init_model", "setup_sid", "setup_params", "setup_callback_fn", "reset",
-                 "setStreamHandleThreadClass", "stop"):
+    for name in (
+        "handle",
+        "sid",
+        "is_stopping",
+        "in_q",
+        "out_q",
+        "is_idle",
+        "params",
+        "StreamHandleThreadClass",
+        "callback_fn",
+        "idle",
+        "init_model",
+        "setup_sid",
+        "setup_params",
+        "setup_callback_fn",
+        "reset",
+        "setStreamHandleThreadClass",
+        "stop",
+    ):
         assert hasattr(worker, name), name
     pool = manager.init_processes(Handler, 1, 2)
     assert sorted(pool.workers) == ["Process-0-Thread-0", "Process-0-Thread-1"]
@@ -119,6 +155,7 @@ def test_the_stream_helpers_keep_the_vendor_attributes_assignable():
 
 
 # --- 6. aiges.concurrent and aiges.worker -----------------------------------------------------------------
+
 
 def test_a_wrapper_using_the_vendors_fixed_pool_and_worker_runs(tmp_path):
     folder = place(tmp_path, "once_worker_pool")
@@ -217,6 +254,7 @@ def test_long_or_secret_looking_values_are_shown_by_type_and_length_only():
 
 # --- 3. the session mode: said explicitly, or inferred and explained --------------------------------------
 
+
 def sess_mode(root: Path) -> bool:
     return tomllib.loads((root / "aiges.toml").read_text())["aiges"]["sessMode"]
 
@@ -233,8 +271,10 @@ def test_a_leftover_test_create_does_not_make_a_once_wrapper_a_session_plugin(tm
     rendered = aiges(tmp_path, "render")
     assert rendered.returncode == 0, rendered.stderr
     assert sess_mode(tmp_path) is False
-    assert "once mode inferred: Wrapper implements wrapperOnceExec; its wrapperCreate without wrapperWrite" \
+    assert (
+        "once mode inferred: Wrapper implements wrapperOnceExec; its wrapperCreate without wrapperWrite"
         in rendered.stderr
+    )
     assert "warning: Wrapper implements wrapperCreate but is treated as a once plugin" in rendered.stderr
     result = run(folder, "--no-output", script=True)
     assert result.returncode == 0, result.stderr
@@ -261,8 +301,11 @@ def test_the_session_mode_setting_wins_in_render_run_and_serve(tmp_path, where):
     rendered = aiges(tmp_path, "render")
     assert rendered.returncode == 0, rendered.stderr
     assert sess_mode(tmp_path) is False
-    assert ("once mode set by Wrapper.session_mode = 'once'" if where == "class" else
-            "once mode set by [tool.aiges] session_mode = 'once'") in rendered.stderr
+    assert (
+        "once mode set by Wrapper.session_mode = 'once'"
+        if where == "class"
+        else "once mode set by [tool.aiges] session_mode = 'once'"
+    ) in rendered.stderr
     assert "warning" not in rendered.stderr
     result = run(folder, "--no-output", script=True)
     assert result.returncode == 0, result.stderr
@@ -301,15 +344,20 @@ def test_in_the_image_serve_follows_the_rendered_aiges_toml(tmp_path):
 @pytest.mark.parametrize("where", ["class", "project"])
 def test_a_bad_session_mode_is_an_error_naming_where(tmp_path, where):
     edits = [('    version = "v1"\n', '    version = "v1"\n    session_mode = "session"\n')] if where == "class" else []
-    place(tmp_path, "both_sets", project=PROJECT + ('session_mode = "session"\n' if where == "project" else ""),
-          edits=edits)
+    place(
+        tmp_path,
+        "both_sets",
+        project=PROJECT + ('session_mode = "session"\n' if where == "project" else ""),
+        edits=edits,
+    )
     rendered = aiges(tmp_path, "render")
     assert rendered.returncode != 0
     if where == "class":
-        assert "wrapper/wrapper.py:34: Wrapper.session_mode must be \"once\" or \"stream\", got 'session'" \
-            in rendered.stderr
+        assert (
+            'wrapper/wrapper.py:34: Wrapper.session_mode must be "once" or "stream", got \'session\'' in rendered.stderr
+        )
     else:
-        assert "session_mode must be \"once\" or \"stream\"" in rendered.stderr and "pyproject.toml" in rendered.stderr
+        assert 'session_mode must be "once" or "stream"' in rendered.stderr and "pyproject.toml" in rendered.stderr
 
 
 def test_the_template_writes_its_session_mode_answer_into_tool_aiges():
@@ -339,7 +387,11 @@ def test_paths_from_dirname_file_and_the_images_folders_render_statically_and_ru
     assert "(static read" in rendered.stderr
     xtest = tomllib.loads((tmp_path / "xtest.toml").read_text())
     assert [xtest["payload_" + key]["inputSrc"] for key in ("img", "img2", "img3", "img4")] == [
-        "test_data/a.png", "test_data/b.png", "test_data/c.png", "test_data/d.png"]
+        "test_data/a.png",
+        "test_data/b.png",
+        "test_data/c.png",
+        "test_data/d.png",
+    ]
     files = {path: path.read_bytes() for path in tmp_path.glob("*.*")}
     imported = aiges(tmp_path, "render", "--import")
     assert imported.returncode == 0, imported.stderr
@@ -377,14 +429,19 @@ def test_the_static_reader_evaluates_os_path_idioms_without_importing(tmp_path):
         "    d = ImageBodyField(key='d', path=os.path.abspath('test_data/d.png'))\n"
         "class UserResponse:\n    out = StringBodyField(key='out')\n"
         "class Wrapper(WrapperBase):\n    serviceId = 's'\n    version = 'v1'\n"
-        "    requestCls = UserRequest()\n    responseCls = UserResponse()\n")
+        "    requestCls = UserRequest()\n    responseCls = UserResponse()\n"
+    )
     raw = read_static("wrapper.py", source, module_file="/srv/plugin/wrapper.py")
     assert [item.spec["kwargs"]["path"] for item in raw.inputs] == [
-        "/srv/plugin/test_data/a.png", "/srv/plugin/test_data/b.png", "/srv/plugin/c.png",
-        "/srv/plugin/test_data/d.png"]
+        "/srv/plugin/test_data/a.png",
+        "/srv/plugin/test_data/b.png",
+        "/srv/plugin/c.png",
+        "/srv/plugin/test_data/d.png",
+    ]
 
 
 # --- 8. names imported only from aiges_embed ----------------------------------------------------------
+
 
 @pytest.mark.parametrize("emulate", ["grpc", "cgo", "off"])
 def test_a_wrapper_that_needs_aiges_embed_runs_locally_in_every_mode(tmp_path, emulate):
@@ -407,7 +464,9 @@ def test_the_c_wrappers_own_aiges_embed_always_wins(tmp_path):
     (folder / "aiges_embed.py").write_text(
         "from aiges.dto import DataListCls, DataListNode, Response, ResponseData, SessionCreateResponse\n"
         "from aiges.callback import deliver\n"
-        "def callback(resp, usrTag=''):\n    return deliver(resp, usrTag)\n", encoding="utf-8")
+        "def callback(resp, usrTag=''):\n    return deliver(resp, usrTag)\n",
+        encoding="utf-8",
+    )
     result = run(folder, "--no-output")
     assert result.returncode == 0, result.stderr
     assert "aiges_embed is aiges_embed" in result.stderr and '"module": "aiges_embed"' in result.stderr
@@ -454,17 +513,27 @@ def test_a_wrapper_without_fields_runs_locally_with_inputs_and_params_from_the_c
     (tmp_path / "pic.png").write_bytes(PNG)
     result = run(folder, "--no-output", "--input", "text=../in.txt", "--input", "pic=../pic.png", "--param", "lang=zh")
     assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stderr.split("<- answer: text, status once, ", 1)[1].split("\n", 1)[1]
-                        .split("  wrapperFini", 1)[0])
+    answer = json.loads(
+        result.stderr.split("<- answer: text, status once, ", 1)[1].split("\n", 1)[1].split("  wrapperFini", 1)[0]
+    )
     assert answer == {"inputs": {"pic": [len(PNG), 2], "text": [5, 0]}, "params": {"lang": "zh", "sid": "test-111111"}}
     without = run(folder, "--no-output", script=True)
     assert without.returncode == 2 and "give the inputs to send with --input KEY=PATH" in without.stderr
 
 
 def test_a_declared_request_without_inputs_stays_an_error(tmp_path):
-    place(tmp_path, "once_no_fields", project=PROJECT, edits=[
-        ('class Wrapper(WrapperBase):\n', 'class UserRequest(object):\n    pass\n\n\nclass Wrapper(WrapperBase):\n'),
-        ('    version = "v1"\n', '    version = "v1"\n    requestCls = UserRequest()\n')])
+    place(
+        tmp_path,
+        "once_no_fields",
+        project=PROJECT,
+        edits=[
+            (
+                "class Wrapper(WrapperBase):\n",
+                "class UserRequest(object):\n    pass\n\n\nclass Wrapper(WrapperBase):\n",
+            ),
+            ('    version = "v1"\n', '    version = "v1"\n    requestCls = UserRequest()\n'),
+        ],
+    )
     rendered = aiges(tmp_path, "render")
     assert rendered.returncode == 1
     assert "declares no input field" in rendered.stderr and "declares no output field" in rendered.stderr
@@ -472,19 +541,25 @@ def test_a_declared_request_without_inputs_stays_an_error(tmp_path):
 
 # --- 9. smaller rough edges ----------------------------------------------------------------------------------
 
+
 def test_the_local_run_warns_when_aiges_toml_is_stale_after_a_failed_render(tmp_path):
     folder = place(tmp_path, "once_bytes_param", project=PROJECT)
     assert aiges(tmp_path, "render").returncode == 0
     wrapper = folder / "wrapper.py"
     text = wrapper.read_text()
-    wrapper.write_text(text.replace('    version = "v1"\n', '    version = "v1"\n    config = {"model": "m2"}\n')
-                       .replace("maxLength=64", "maxLength=8"))
+    wrapper.write_text(
+        text.replace('    version = "v1"\n', '    version = "v1"\n    config = {"model": "m2"}\n').replace(
+            "maxLength=64", "maxLength=8"
+        )
+    )
     assert aiges(tmp_path, "render").returncode == 1  # the render fails: aiges.toml keeps the old [wrapper]
     wrapper.write_text(wrapper.read_text().replace("maxLength=8", "maxLength=64"))
     result = run(folder, "--no-output")
     assert result.returncode == 0, result.stderr
-    assert "warning: aiges.toml is stale: its [wrapper] section differs from what wrapper.py's config and " \
-           "[tool.aiges] give ('model')" in result.stderr
+    assert (
+        "warning: aiges.toml is stale: its [wrapper] section differs from what wrapper.py's config and "
+        "[tool.aiges] give ('model')" in result.stderr
+    )
     assert aiges(tmp_path, "render").returncode == 0
     assert "stale" not in run(folder, "--no-output").stderr
 
@@ -510,16 +585,29 @@ def test_a_once_setting_on_a_wrapper_without_once_methods_is_warned_about(tmp_pa
     place(tmp_path, "stream_own_stop_flag", project=PROJECT + 'session_mode = "once"\n')
     rendered = aiges(tmp_path, "render")
     assert rendered.returncode == 0, rendered.stderr
-    assert 'warning: session_mode is "once" but Wrapper implements no wrapperOnceExec (only session methods)' \
+    assert (
+        'warning: session_mode is "once" but Wrapper implements no wrapperOnceExec (only session methods)'
         in rendered.stderr
+    )
 
 
 def test_the_import_fallback_note_does_not_quote_a_secret_fields_expression(tmp_path):
-    place(tmp_path, "once_bytes_param", project=PROJECT, edits=[
-        ('value=b"sk-live-9f8e7d6c5b4a3f2e1d0c"', 'value=os.environ.get("API_KEY", "sk-live-9f8e7d6c5b4a3f2e1d0c")'),
-        ("import json\n", "import json\nimport os\n")])
+    place(
+        tmp_path,
+        "once_bytes_param",
+        project=PROJECT,
+        edits=[
+            (
+                'value=b"sk-live-9f8e7d6c5b4a3f2e1d0c"',
+                'value=os.environ.get("API_KEY", "sk-live-9f8e7d6c5b4a3f2e1d0c")',
+            ),
+            ("import json\n", "import json\nimport os\n"),
+        ],
+    )
     rendered = aiges(tmp_path, "render")
     assert rendered.returncode == 0, rendered.stderr
-    assert "note: read the declarations by importing wrapper.py, because wrapper/wrapper.py:15: api_key: " \
-           "its declaration is not a literal (the expression is not shown" in rendered.stderr
+    assert (
+        "note: read the declarations by importing wrapper.py, because wrapper/wrapper.py:15: api_key: "
+        "its declaration is not a literal (the expression is not shown" in rendered.stderr
+    )
     assert SECRET not in rendered.stderr

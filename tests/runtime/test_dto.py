@@ -1,4 +1,5 @@
 """DTOs behave like the loader's embedded module (spec 2.1, compatibility check 9)."""
+
 import pytest
 from aiges.dto import DataListCls, DataListNode, Response, ResponseData, SessionCreateResponse
 

@@ -1,4 +1,5 @@
 """The local debug run follows the loader's call order, checks responses, and fails loudly."""
+
 import json
 import shutil
 import subprocess
@@ -13,8 +14,14 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
 
 
 def run(folder, *args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "aiges", "run", *args], cwd=folder, env=runtime_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "aiges", "run", *args],
+        cwd=folder,
+        env=runtime_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
@@ -61,16 +68,19 @@ def test_memoryview_passes_when_emulation_is_off_as_in_the_vendor_run(edge_proje
     assert run(edge_project("memoryview"), "--emulate", "off", "--no-output").returncode == 0
 
 
-@pytest.mark.parametrize("mode, message", [
-    ("str", "data must be bytes, got str (encode it"),
-    ("bad_status", "status is 2, a once result needs status Once (3)"),
-    ("bad_key", "key 'nope' is not declared in UserResponse"),
-    ("bad_type", "key 'out' has type image but UserResponse declares it as text"),
-    ("dup", "response list keys must be unique"),
-    ("none", "returned None"),
-    ("empty", "empty list"),
-    ("err", "answered with error code 100: err 100"),
-])
+@pytest.mark.parametrize(
+    "mode, message",
+    [
+        ("str", "data must be bytes, got str (encode it"),
+        ("bad_status", "status is 2, a once result needs status Once (3)"),
+        ("bad_key", "key 'nope' is not declared in UserResponse"),
+        ("bad_type", "key 'out' has type image but UserResponse declares it as text"),
+        ("dup", "response list keys must be unique"),
+        ("none", "returned None"),
+        ("empty", "empty list"),
+        ("err", "answered with error code 100: err 100"),
+    ],
+)
 def test_failures_say_what_is_wrong(edge_project, mode, message):
     assert message in run(edge_project(mode), "--no-output").stderr
 
@@ -103,7 +113,8 @@ def test_emulation_off_passes_typed_values_like_the_vendor(edge_project):
 
 
 def test_production_emulation_catches_a_wrapper_that_reads_params_as_ints(tmp_path):
-    (tmp_path / "wrapper.py").write_text(textwrap.dedent('''
+    (tmp_path / "wrapper.py").write_text(
+        textwrap.dedent("""
         from aiges.dto import Response, ResponseData
         from aiges.sdk import IntegerParamField, StringBodyField, WrapperBase
 
@@ -124,7 +135,8 @@ def test_production_emulation_catches_a_wrapper_that_reads_params_as_ints(tmp_pa
                 doubled = params["n"] * 2 + 1  # works with the vendor's typed test values only
                 d = ResponseData("out", str(doubled).encode())
                 return Response(list=[d])
-    '''))
+    """)
+    )
     assert run(tmp_path, "--emulate", "off", "--no-output").returncode == 0
     result = run(tmp_path, "--no-output")
     assert result.returncode == 1
@@ -172,7 +184,8 @@ def test_repeat_and_concurrency_report_latency_and_memory(edge_project):
 
 
 def test_a_hanging_wrapper_times_out_instead_of_hanging_the_run(tmp_path):
-    (tmp_path / "wrapper.py").write_text(textwrap.dedent('''
+    (tmp_path / "wrapper.py").write_text(
+        textwrap.dedent("""
         import time
         from aiges.sdk import StringBodyField, WrapperBase
 
@@ -190,15 +203,22 @@ def test_a_hanging_wrapper_times_out_instead_of_hanging_the_run(tmp_path):
 
             def wrapperOnceExec(self, params, reqData, usrTag="", persId=0):
                 time.sleep(600)
-    '''))
+    """)
+    )
     result = run(tmp_path, "--no-output", "--timeout", "1", timeout=60)
     assert result.returncode == 1 and "did not return within 1 s" in result.stderr
 
 
 def test_python_wrapper_py_exits_non_zero_on_failure(edge_project):
     folder = edge_project("raise")
-    result = subprocess.run([sys.executable, "wrapper.py", "raise"], cwd=folder, env=runtime_env(),
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "wrapper.py", "raise"],
+        cwd=folder,
+        env=runtime_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
 
 
@@ -207,17 +227,26 @@ def test_vendor_stream_wrapper_runs_unchanged_with_the_vendor_output(tmp_path, r
     (tmp_path / "test_data").mkdir()
     (tmp_path / "test_data" / "test.png").write_bytes(PNG)
     shutil.copy(reference_dir / "harness" / "stream_wrapper.py", tmp_path / "wrapper.py")
-    result = subprocess.run([sys.executable, "wrapper.py", "--emulate", "off", "--no-output"], cwd=tmp_path,
-                            env=runtime_env(), capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "wrapper.py", "--emulate", "off", "--no-output"],
+        cwd=tmp_path,
+        env=runtime_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("sid ")]
-    assert lines == [f"sid test-111111, get callback: result: len 36, type: text, status: {status}"
-                     for status in ("begin", "continue", "end")]
+    assert lines == [
+        f"sid test-111111, get callback: result: len 36, type: text, status: {status}"
+        for status in ("begin", "continue", "end")
+    ]
     assert "DESTROY called Process-0-Thread-0" in result.stdout and "FINI called" in result.stdout
 
 
 def test_session_run_slices_inputs_into_begin_continue_end_frames(tmp_path):
-    (tmp_path / "wrapper.py").write_text(textwrap.dedent('''
+    (tmp_path / "wrapper.py").write_text(
+        textwrap.dedent("""
         from aiges.dto import Response, ResponseData, callback
         from aiges.sdk import StringBodyField, WrapperBase
 
@@ -242,17 +271,23 @@ def test_session_run_slices_inputs_into_begin_continue_end_frames(tmp_path):
                 print("FRAME", node.status, node.data)
                 callback(Response(list=[ResponseData("echo", bytes(node.data), 0, 0, node.status)]), self.tag)
                 return 0
-    '''))
+    """)
+    )
     result = run(tmp_path, "--slice-size", "4")
     assert result.returncode == 0, result.stderr
     frames = [line for line in result.stdout.splitlines() if line.startswith("FRAME")]
     assert frames == ["FRAME 0 b'abcd'", "FRAME 1 b'efgh'", "FRAME 2 b'ij'"]
     assert sorted(p.name for p in (tmp_path / "output").iterdir()) == [
-        "echo-000.txt", "echo-001.txt", "echo-002.txt", "run.json"]
+        "echo-000.txt",
+        "echo-001.txt",
+        "echo-002.txt",
+        "run.json",
+    ]
 
 
 def test_a_session_that_never_ends_is_reported(tmp_path):
-    (tmp_path / "wrapper.py").write_text(textwrap.dedent('''
+    (tmp_path / "wrapper.py").write_text(
+        textwrap.dedent("""
         from aiges.sdk import StringBodyField, WrapperBase
 
         class Req:
@@ -272,7 +307,8 @@ def test_a_session_that_never_ends_is_reported(tmp_path):
 
             def wrapperWrite(self, handle, req, sid=""):
                 return 0
-    '''))
+    """)
+    )
     result = run(tmp_path, "--no-output", "--timeout", "1")
     assert result.returncode == 1 and "no result with status End (2) arrived" in result.stderr
 
@@ -280,8 +316,13 @@ def test_a_session_that_never_ends_is_reported(tmp_path):
 def test_input_paths_are_relative_to_where_the_command_runs(edge_project, tmp_path):
     folder = edge_project("ok")
     (folder / "mine.txt").write_bytes(b"relative")
-    result = subprocess.run([sys.executable, "-m", "aiges", "run", str(folder), "--no-output", "--input",
-                             "txt=mine.txt"], cwd=folder, env=runtime_env(), capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "aiges", "run", str(folder), "--no-output", "--input", "txt=mine.txt"],
+        cwd=folder,
+        env=runtime_env(),
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert "key=txt type=0 status=3 len=8" in result.stdout
 
@@ -297,8 +338,13 @@ def test_quiet_still_shows_the_load_figures(edge_project):
 
 def test_inside_the_image_the_emulated_mode_follows_aiges_plugin_mode(edge_project):
     folder = edge_project("ok")
-    result = subprocess.run([sys.executable, "-m", "aiges", "run", "--no-output"], cwd=folder, capture_output=True,
-                            text=True, env=runtime_env(AIGES_PLUGIN_MODE="c"))
+    result = subprocess.run(
+        [sys.executable, "-m", "aiges", "run", "--no-output"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env=runtime_env(AIGES_PLUGIN_MODE="c"),
+    )
     assert "cgo emulation" in result.stderr
 
 
@@ -311,4 +357,5 @@ def test_a_response_list_item_that_is_not_response_data_is_named_by_its_type(ite
     response = Response()
     response.list = [item]
     assert checks.response_problems(response, {}, bytes_only=True) == [
-        "response.list[0] is %s, not a ResponseData: build each item with ResponseData() and its setters" % offender]
+        "response.list[0] is %s, not a ResponseData: build each item with ResponseData() and its setters" % offender
+    ]

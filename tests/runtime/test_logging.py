@@ -1,4 +1,5 @@
 """Logging never reconfigures the root logger and creates the directories the loader expects."""
+
 import logging
 import os
 import subprocess
@@ -11,9 +12,11 @@ from tests.conftest import runtime_env
 
 def test_importing_the_runtime_leaves_the_root_logger_alone():
     # the vendor module set the root level to DEBUG and added a handler at import (spec 10.1 item 18)
-    code = ("import logging; before=(logging.root.level, list(logging.root.handlers));"
-            "import aiges.utils.log, aiges.sdk, aiges.dto;"
-            "after=(logging.root.level, list(logging.root.handlers)); assert before == after, (before, after)")
+    code = (
+        "import logging; before=(logging.root.level, list(logging.root.handlers));"
+        "import aiges.utils.log, aiges.sdk, aiges.dto;"
+        "after=(logging.root.level, list(logging.root.handlers)); assert before == after, (before, after)"
+    )
     subprocess.run([sys.executable, "-c", code], env=runtime_env(), check=True)
 
 
@@ -62,6 +65,7 @@ def test_outside_the_loader_no_log_folders_are_created(tmp_path, monkeypatch):
 
 # -- hclog lines: what the runtime writes for a go-plugin host ----------------------------------------
 
+
 def _loaderlog():
     """tests/grpc/loaderlog.py (go-plugin's stderr rules), loaded by path: tests/grpc is no package."""
     import importlib.util
@@ -77,8 +81,9 @@ def _loaderlog():
 def _formatted(logger_name, level, message, *args, exc=False):
     from aiges.utils.hclog import HclogFormatter
 
-    record = logging.LogRecord(logger_name, level, "/w/wrapper.py", 7, message, args or None,
-                               sys.exc_info() if exc else None)
+    record = logging.LogRecord(
+        logger_name, level, "/w/wrapper.py", 7, message, args or None, sys.exc_info() if exc else None
+    )
     return HclogFormatter().format(record)
 
 
@@ -87,8 +92,10 @@ class _BrokenStr:
         raise RuntimeError("no text")
 
 
-@pytest.mark.parametrize("message", [123, 1.5, None, {"@message": 1}, ["a"], b"bytes", _BrokenStr(),
-                                     "multi\nline", "x" * 200000, "\udcff undecodable"])
+@pytest.mark.parametrize(
+    "message",
+    [123, 1.5, None, {"@message": 1}, ["a"], b"bytes", _BrokenStr(), "multi\nline", "x" * 200000, "\udcff undecodable"],
+)
 def test_any_record_becomes_entries_the_loader_logs_at_their_level(message):
     loaderlog = _loaderlog()
     text = _formatted("wrapper", logging.ERROR, message)
@@ -127,9 +134,10 @@ def test_levels_map_to_hclogs_names():
 
 @pytest.mark.parametrize("zone, suffix", [("UTC", "Z"), ("Asia/Shanghai", "+08:00"), ("America/Sao_Paulo", "-03:00")])
 def test_timestamps_use_gos_layout_in_local_time(zone, suffix):
-    code = ("from aiges.utils.hclog import go_timestamp; print(go_timestamp(1764745200.25))")
-    done = subprocess.run([sys.executable, "-c", code], env=runtime_env(TZ=zone), capture_output=True, text=True,
-                          check=True)
+    code = "from aiges.utils.hclog import go_timestamp; print(go_timestamp(1764745200.25))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=runtime_env(TZ=zone), capture_output=True, text=True, check=True
+    )
     stamp = done.stdout.strip()
     assert stamp.endswith(".250000" + suffix), stamp
     assert _loaderlog()._go_time(stamp)
@@ -137,14 +145,19 @@ def test_timestamps_use_gos_layout_in_local_time(zone, suffix):
 
 # -- printed text: how lines become records -------------------------------------------------------------
 
+
 def test_a_printed_traceback_is_one_error_record_named_by_its_exception():
     from aiges.utils.stdio import Lines
 
     lines = Lines()
-    records = lines.feed("before\nTraceback (most recent call last):\n  File \"w.py\", line 1, in f\n"
-                         "    g()\nKeyError: 'k'\nafter\n")
+    records = lines.feed(
+        "before\nTraceback (most recent call last):\n  File \"w.py\", line 1, in f\n    g()\nKeyError: 'k'\nafter\n"
+    )
     assert [(level, message) for level, message, _ in records] == [
-        (logging.INFO, "before"), (logging.ERROR, "KeyError: 'k'"), (logging.INFO, "after")]
+        (logging.INFO, "before"),
+        (logging.ERROR, "KeyError: 'k'"),
+        (logging.INFO, "after"),
+    ]
     assert records[1][2]["exception"].splitlines()[0] == "Traceback (most recent call last):"
 
 
@@ -152,10 +165,15 @@ def test_prefixes_warnings_and_hclog_lines_keep_their_level_and_hostile_values_b
     from aiges.utils.stdio import Lines
 
     lines = Lines()
-    records = lines.feed('[ERROR] e\n[WARN] w\n/w.py:3: UserWarning: careful\n  warnings.warn("careful")\n'
-                         '{"@message": 123, "@level": "error", "n": 1}\n{"@level": 7, "@message": "m"}\n\n   \n')
-    assert records[:3] == [(logging.ERROR, "e", {}), (logging.WARNING, "w", {}),
-                           (logging.WARNING, '/w.py:3: UserWarning: careful\n  warnings.warn("careful")', {})]
+    records = lines.feed(
+        '[ERROR] e\n[WARN] w\n/w.py:3: UserWarning: careful\n  warnings.warn("careful")\n'
+        '{"@message": 123, "@level": "error", "n": 1}\n{"@level": 7, "@message": "m"}\n\n   \n'
+    )
+    assert records[:3] == [
+        (logging.ERROR, "e", {}),
+        (logging.WARNING, "w", {}),
+        (logging.WARNING, '/w.py:3: UserWarning: careful\n  warnings.warn("careful")', {}),
+    ]
     assert records[3] == (logging.ERROR, "123", {"n": 1})
     assert records[4] == (logging.INFO, "m", {})
     assert len(records) == 5  # blank lines carry nothing
@@ -186,13 +204,17 @@ def test_utf8_split_between_reads_is_kept_whole():
 
 # -- where the server logs -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("env, expected", [
-    ({"BASIC_PLUGIN": "hello", "PLUGIN_PROTOCOL_VERSIONS": "1"}, "json"),
-    ({"BASIC_PLUGIN": "hello"}, "text"),  # by hand
-    ({}, "text"),
-    ({"BASIC_PLUGIN": "hello", "PLUGIN_PROTOCOL_VERSIONS": "1", "AIGES_LOG_FORMAT": "text"}, "text"),
-    ({"AIGES_LOG_FORMAT": "JSON"}, "json"),
-])
+
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({"BASIC_PLUGIN": "hello", "PLUGIN_PROTOCOL_VERSIONS": "1"}, "json"),
+        ({"BASIC_PLUGIN": "hello"}, "text"),  # by hand
+        ({}, "text"),
+        ({"BASIC_PLUGIN": "hello", "PLUGIN_PROTOCOL_VERSIONS": "1", "AIGES_LOG_FORMAT": "text"}, "text"),
+        ({"AIGES_LOG_FORMAT": "JSON"}, "json"),
+    ],
+)
 def test_json_under_a_go_plugin_host_else_text(env, expected):
     from aiges.utils.logsetup import console_format
 

@@ -1,5 +1,6 @@
 """The plugin API that spares every wrapper its plumbing: errors declared once, typed params, response
 builders, a session table. Vendor-style code keeps working; these are additions."""
+
 import logging
 import subprocess
 import sys
@@ -129,8 +130,13 @@ def test_wrapper_error_answers_from_the_declaration():
 def test_the_guard_keeps_the_users_signature_for_the_hosts_flexible_calls():
     import inspect
 
-    assert list(inspect.signature(Refusing.wrapperOnceExec).parameters) == ["self", "params", "reqData", "usrTag",
-                                                                            "persId"]
+    assert list(inspect.signature(Refusing.wrapperOnceExec).parameters) == [
+        "self",
+        "params",
+        "reqData",
+        "usrTag",
+        "persId",
+    ]
     assert Refusing.wrapperOnceExec.__name__ == "wrapperOnceExec"
 
 
@@ -147,8 +153,9 @@ def test_other_exceptions_are_not_swallowed_by_the_guard():
 
 
 def test_params_are_parsed_from_the_loaders_strings_and_defaulted():
-    options = read_params(UserRequest(), {"top": "6755399441055744p-50", "ratio": "0.25", "strict": "false",
-                                          "sid": "x"}, Errors)
+    options = read_params(
+        UserRequest(), {"top": "6755399441055744p-50", "ratio": "0.25", "strict": "false", "sid": "x"}, Errors
+    )
     assert (options.top, options.ratio, options.strict, options.mode, options.name) == (6, 0.25, False, "upper", "abc")
     assert options["top"] == 6 and dict(options)["mode"] == "upper"
     assert "sid" not in options  # only declared params
@@ -157,15 +164,18 @@ def test_params_are_parsed_from_the_loaders_strings_and_defaulted():
         options.top = 3
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"top": "51"}, "param 'top': 51 is outside 1..50"),
-    ({"top": "2.5"}, "param 'top': '2.5' is not an integer"),
-    ({"top": "many"}, "param 'top': 'many' is not a number"),
-    ({"ratio": "NaN"}, "param 'ratio': 'NaN' is not a finite number"),
-    ({"mode": "title"}, "param 'mode': 'title' is not one of 'upper', 'lower'"),
-    ({"name": "a"}, "param 'name': length 1 is outside 2..4"),
-    ({"strict": "maybe"}, "param 'strict': 'maybe' is not a boolean (true or false)"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"top": "51"}, "param 'top': 51 is outside 1..50"),
+        ({"top": "2.5"}, "param 'top': '2.5' is not an integer"),
+        ({"top": "many"}, "param 'top': 'many' is not a number"),
+        ({"ratio": "NaN"}, "param 'ratio': 'NaN' is not a finite number"),
+        ({"mode": "title"}, "param 'mode': 'title' is not one of 'upper', 'lower'"),
+        ({"name": "a"}, "param 'name': length 1 is outside 2..4"),
+        ({"strict": "maybe"}, "param 'strict': 'maybe' is not a boolean (true or false)"),
+    ],
+)
 def test_a_param_breaking_its_declaration_is_a_param_error_naming_it(params, message):
     with pytest.raises(ParamError) as refused:
         read_params(UserRequest(), params, Errors)
@@ -199,10 +209,10 @@ def test_a_required_param_must_be_given():
         read_params(Needs(), {"lang": ""})
 
 
-@given(st.integers(min_value=-10**6, max_value=10**6))
+@given(st.integers(min_value=-(10**6), max_value=10**6))
 def test_an_integer_round_trips_through_every_wire_form(number):
     class Request:
-        n = IntegerParamField(key="n", minimum=-10**6, maximum=10**6, value=0)
+        n = IntegerParamField(key="n", minimum=-(10**6), maximum=10**6, value=0)
 
     go_binary = "%dp%d" % (number * 2**20, -20)  # the form of Go's FormatFloat(f, 'b', ...)
     for wire in (to_wire_string(number), go_binary):
@@ -219,7 +229,8 @@ def test_boolean_fields_take_value_and_default_alike_but_not_both():
     assert BooleanParamField(key="a", default=True).test_value is True
     assert BooleanParamField(key="a").test_value is False
     assert BooleanParamField(key="a", value=False, default=True).problems() == [
-        "value=False and default=True disagree: give one of them"]
+        "value=False and default=True disagree: give one of them"
+    ]
 
 
 def test_the_wrapper_reads_its_own_declarations():
@@ -248,7 +259,8 @@ def test_builders_make_one_node_of_bytes_with_the_assigned_list():
 
 def test_inside_the_c_wrapper_the_builders_and_the_sdk_use_aiges_embeds_classes(tmp_path):
     # a stand-in for the module libwrapper.so embeds: its own classes, which the C wrapper insists on
-    (tmp_path / "aiges_embed.py").write_text(textwrap.dedent("""
+    (tmp_path / "aiges_embed.py").write_text(
+        textwrap.dedent("""
         class ResponseData:
             def setData(self, data): self.data = data; self.len = len(data)
             def setDataType(self, kind): self.type = kind
@@ -258,7 +270,8 @@ def test_inside_the_c_wrapper_the_builders_and_the_sdk_use_aiges_embeds_classes(
         class SessionCreateResponse:
             pass
         def callback(response, tag): return 0
-    """))
+    """)
+    )
     script = textwrap.dedent("""
         import aiges_embed
         from aiges.sdk import Response, SessionCreateResponse, json_response, WrapperBase, PluginError
@@ -336,7 +349,7 @@ def test_the_session_table_is_safe_under_concurrent_opens():
 # --- the local run ---------------------------------------------------------------------------------------
 
 
-WRAPPER = '''
+WRAPPER = """
 from aiges.sdk import ErrorCodes, IntegerParamField, PluginError, StringBodyField, WrapperBase, text_response
 
 
@@ -366,7 +379,7 @@ class Wrapper(WrapperBase):
         if options.times > 3:
             raise PluginError(Errors.TOO_MANY, "asked for %d" % options.times)
         return text_response("out", bytes(reqData.get("text").data).decode() * options.times)
-'''
+"""
 
 
 @pytest.fixture
@@ -384,8 +397,9 @@ def test_the_local_run_reports_the_declared_code_and_message(api_project):
     assert "10001" in bad.stderr + bad.stdout and "param 'times'" in bad.stderr + bad.stdout
 
 
-@pytest.mark.parametrize("option, given, closest", [("--param", "tmes=2", "times"),
-                                                   ("--input", "txt=/dev/null", "text")])
+@pytest.mark.parametrize(
+    "option, given, closest", [("--param", "tmes=2", "times"), ("--input", "txt=/dev/null", "text")]
+)
 def test_an_undeclared_name_on_the_command_line_names_the_closest_declared_one(api_project, option, given, closest):
     result = run(api_project, option, given)
     assert result.returncode == 2
@@ -396,4 +410,3 @@ def test_an_undeclared_name_on_the_command_line_names_the_closest_declared_one(a
 def test_the_closest_name_is_only_offered_when_one_is_close(api_project):
     result = run(api_project, "--param", "zzzzzz=1")
     assert result.returncode == 2 and "did you mean" not in result.stderr and "declared: times" in result.stderr
-

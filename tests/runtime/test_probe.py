@@ -5,6 +5,7 @@ Real parts: a real process started the way the loader starts the plugin (``bash 
 real HTTP server on loopback standing in for the loader's, the probe run as the kubelet runs it (a
 fresh interpreter, exit status and one line of output).
 """
+
 import http.server
 import os
 import subprocess
@@ -77,8 +78,14 @@ def _toml_string(text: str) -> str:
 
 def run_probe(config: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(RUNTIME_PARENT))
-    return subprocess.run([sys.executable, "-m", "aiges.probe", "--config", str(config), "--timeout", "5"],
-                          capture_output=True, text=True, timeout=60, env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "aiges.probe", "--config", str(config), "--timeout", "5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
 
 
 def test_a_running_plugin_and_an_answering_loader_are_serving(tmp_path, loader, plugin_command):
@@ -124,11 +131,14 @@ def test_a_missing_or_broken_config_fails_with_its_name(tmp_path):
     assert done.returncode == 1 and "broken.toml" in done.stdout
 
 
-@pytest.mark.parametrize("argv", [
-    ["bash", "-c", "python3 -c 'from aiges.serve import run; run()' --workers 4"],
-    ["/bin/bash", "-c", "python3 -c 'from aiges.serve import run; run()' --workers 4"],
-    ["python3", "-c", "from aiges.serve import run; run()", "--workers", "4"],  # bash exec'd the command
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bash", "-c", "python3 -c 'from aiges.serve import run; run()' --workers 4"],
+        ["/bin/bash", "-c", "python3 -c 'from aiges.serve import run; run()' --workers 4"],
+        ["python3", "-c", "from aiges.serve import run; run()", "--workers", "4"],  # bash exec'd the command
+    ],
+)
 def test_the_plugin_is_recognised_before_and_after_bash_replaced_itself(tmp_path, argv):
     proc = tmp_path / "proc"
     (proc / "4242").mkdir(parents=True)

@@ -1,4 +1,5 @@
 """The local run's preview of an output never cuts a token in half, and says plainly what it left out."""
+
 import io
 import json
 
@@ -18,7 +19,7 @@ def shown_and_marker(preview: str):
 def test_long_json_is_cut_between_lines_with_a_marker_saying_how_much_is_left() -> None:
     full = json.dumps(LONG_JSON, indent=2).splitlines()
     shown, marker = shown_and_marker(preview_text(json.dumps(LONG_JSON).encode()))
-    assert shown == full[:len(shown)], "every shown line is a whole line of the pretty JSON"
+    assert shown == full[: len(shown)], "every shown line is a whole line of the pretty JSON"
     assert marker == f"{ELLIPSIS} ({len(full) - len(shown)} more lines)"
     assert len("\n".join(shown)) <= 600 and len(shown) <= 20
 
@@ -28,7 +29,7 @@ def test_a_long_json_string_is_abbreviated_inside_its_quotes() -> None:
     lines = preview.splitlines()
     assert lines[0] == "{" and lines[-1] == "}", "short enough now to be shown whole"
     text_line = lines[1]
-    assert text_line == '  "text": "' + "x" * 80 + f'{ELLIPSIS}(4880 characters left out){ELLIPSIS}' + "x" * 40 + '",'
+    assert text_line == '  "text": "' + "x" * 80 + f"{ELLIPSIS}(4880 characters left out){ELLIPSIS}" + "x" * 40 + '",'
     tail = json.loads(preview_text(json.dumps({"text": "a" * 300 + " (checked)"}).encode()))["text"]
     assert tail.endswith(" (checked)"), "the end of a long string stays visible"
     assert json.loads(preview)["n"] == 1, "what is shown is still JSON"

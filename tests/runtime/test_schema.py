@@ -1,4 +1,5 @@
 """Schemas: the legacy form equals the vendor's output; the complete form is valid Draft-7 and complete."""
+
 import importlib.util
 import json
 import sys
@@ -19,10 +20,13 @@ def load_wrapper(path, name, argv=None):
     return module.Wrapper
 
 
-@pytest.mark.parametrize("wrapper_path, reference", [
-    ("wrappers/vendor_template.py", "schema_legacy_aiges0.16.0_template_wrapper.json"),
-    ("wrappers/vendor_sdk_example.py", "schema_legacy_aiges0.16.0_sdk_example_wrapper_py.json"),
-])
+@pytest.mark.parametrize(
+    "wrapper_path, reference",
+    [
+        ("wrappers/vendor_template.py", "schema_legacy_aiges0.16.0_template_wrapper.json"),
+        ("wrappers/vendor_sdk_example.py", "schema_legacy_aiges0.16.0_sdk_example_wrapper_py.json"),
+    ],
+)
 def test_legacy_schema_is_json_equal_to_the_vendor_output(wrapper_path, reference, reference_dir):
     wrapper_cls = load_wrapper(HERE / wrapper_path, "w_" + reference[:20].replace(".", "_"))
     text = wrapper_cls().schema()
@@ -72,9 +76,10 @@ def test_complete_schema_meta_has_everything_the_loader_reads(edge_wrapper):
     meta = edge_wrapper().schema_dict("gateway")["meta"]
     assert meta["serviceId"] == "edge" and meta["version"] == "v1" and meta["route"] == "/v1/private/edge"
     assert meta["service"] == ["edge"] and meta["call_type"] == 0
-    assert meta["edge"] == {"input": {"img": {"dataType": "image"}, "txt": {"dataType": "text"},
-                                      "aud": {"dataType": "audio"}},
-                            "accept": {"out": {"dataType": "text"}}}
+    assert meta["edge"] == {
+        "input": {"img": {"dataType": "image"}, "txt": {"dataType": "text"}, "aud": {"dataType": "audio"}},
+        "accept": {"out": {"dataType": "text"}},
+    }
 
 
 def test_invalid_request_is_rejected_by_the_complete_schema(edge_wrapper):

@@ -1,5 +1,6 @@
 """The runtime reads TOML with tomllib (3.11+) or tomli, never with a reader of its own; without either it
 names the fix instead of failing with a traceback."""
+
 import os
 import subprocess
 import sys
@@ -33,7 +34,7 @@ session_mode = "auto"
 fc_max = 1_000
 '''
 
-WRAPPER = textwrap.dedent('''
+WRAPPER = textwrap.dedent("""
     from aiges.sdk import StringBodyField, WrapperBase
 
     class Req:
@@ -47,7 +48,7 @@ WRAPPER = textwrap.dedent('''
         version = "v1"
         requestCls = Req()
         responseCls = Resp()
-''')
+""")
 
 
 def test_it_reads_what_the_standard_reader_reads():
@@ -85,14 +86,18 @@ def run_python(env, *args, cwd=None):
 
 
 def test_without_a_reader_the_error_is_an_import_error_with_the_fix(without_reader):
-    result = run_python(without_reader, "-c", textwrap.dedent('''
+    result = run_python(
+        without_reader,
+        "-c",
+        textwrap.dedent("""
         from aiges import tomlcompat
         try:
             tomlcompat.loads("a = 1")
         except ImportError as error:
             assert isinstance(error, tomlcompat.TomlReaderMissing)
             print(error)
-    '''))
+    """),
+    )
     assert result.returncode == 0, result.stderr
     assert "needs tomli: pip install tomli" in result.stdout
     assert 'tomli>=1.1; python_version < "3.11"' in result.stdout  # where a generated project has it

@@ -1,4 +1,5 @@
 """The vendor's own test wrappers (../shared/reference/harness) run unchanged on our runtime."""
+
 import shutil
 import subprocess
 import sys
@@ -18,8 +19,9 @@ def harness_copy(tmp_path, reference_dir):
 
 
 def run_script(folder, *args):
-    return subprocess.run([sys.executable, *args], cwd=folder, env=runtime_env(), capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, *args], cwd=folder, env=runtime_env(), capture_output=True, text=True, timeout=120
+    )
 
 
 def test_field_discovery_script_reproduces_reference_16_with_our_fixes(harness_copy):
@@ -29,8 +31,10 @@ def test_field_discovery_script_reproduces_reference_16_with_our_fixes(harness_c
     # deliberate fix: inherited fields are discovered (the vendor listed only bar_key)
     assert "mappings inputs: ['inh', 'bar_key'] params: ['foo_key'] accepts: ['out_key']" in out
     # deliberate fix: hosts is honoured (the vendor printed api.xf-yun.com)
-    assert ('meta: {"serviceId": "s1", "version": "v1", "route": "/custom/route", "sub": "sub-x", '
-            '"call": "atmos-x", "call_type": 2, "hosts": "h.example", "service": ["s1"], "routeKey": []}') in out
+    assert (
+        'meta: {"serviceId": "s1", "version": "v1", "route": "/custom/route", "sub": "sub-x", '
+        '"call": "atmos-x", "call_type": 2, "hosts": "h.example", "service": ["s1"], "routeKey": []}'
+    ) in out
     assert "W2.schema() -> DeclarationErrors " in out
     assert "field_discovery.py:18: W2.requestCls is the class Req, not an instance: write `requestCls = Req()`" in out
     # deliberate fix: a subclass of a concrete wrapper keeps its declarations

@@ -1,4 +1,5 @@
 """Fixtures of the template tests: one clean template repository and one bake per variant per session."""
+
 from pathlib import Path
 from typing import Callable, Dict
 

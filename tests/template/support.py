@@ -3,6 +3,7 @@
 The template is tested from a clean copy (what git would ship: tracked and unignored files, no
 caches), made a git repository with a tag, because copier and cruft only take templates from git.
 """
+
 import contextlib
 import os
 import shutil
@@ -51,8 +52,12 @@ def variants() -> Dict[str, Dict[str, str]]:
 
 # --- git, isolated from the user's configuration ------------------------------------------------------
 
-GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Template Tests", "GIT_AUTHOR_EMAIL": "tests@example.invalid",
-                "GIT_COMMITTER_NAME": "Template Tests", "GIT_COMMITTER_EMAIL": "tests@example.invalid"}
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Template Tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+    "GIT_COMMITTER_NAME": "Template Tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+}
 
 
 @contextlib.contextmanager
@@ -61,9 +66,12 @@ def isolated_git(config_dir: Path) -> Iterator[None]:
     config = config_dir / "gitconfig"
     if not config.exists():
         config_dir.mkdir(parents=True, exist_ok=True)
-        config.write_text("[init]\n\tdefaultBranch = main\n[core]\n\tautocrlf = input\n"
-                          "[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n"
-                          "[user]\n\tname = Template Tests\n\temail = tests@example.invalid\n", encoding="utf-8")
+        config.write_text(
+            "[init]\n\tdefaultBranch = main\n[core]\n\tautocrlf = input\n"
+            "[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n"
+            "[user]\n\tname = Template Tests\n\temail = tests@example.invalid\n",
+            encoding="utf-8",
+        )
     changes = {"GIT_CONFIG_GLOBAL": str(config), "GIT_CONFIG_NOSYSTEM": "1", **GIT_IDENTITY}
     saved = {key: os.environ.get(key) for key in changes}
     os.environ.update(changes)
@@ -95,10 +103,15 @@ def commit_all(repo: Path, message: str, tag: Optional[str] = None) -> None:
 
 # --- the template under test ----------------------------------------------------------------------------
 
+
 def template_files() -> List[str]:
     """Template files as git would ship them from the working tree (tracked or new, never ignored)."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
-                             *TEMPLATE_PATHS], cwd=REPO, capture_output=True, check=True).stdout
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *TEMPLATE_PATHS],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout
     return sorted({name for name in listed.decode("utf-8").split("\0") if name and (REPO / name).is_file()})
 
 
@@ -114,12 +127,14 @@ def copy_template(target: Path) -> Path:
 
 # --- engines ----------------------------------------------------------------------------------------------
 
+
 def cookiecutter_config(folder: Path) -> Path:
     """A cookiecutter user config that keeps clones and replays inside ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "cookiecutter-config.yaml"
-    config.write_text(f"cookiecutters_dir: {folder / 'cookiecutters'}\nreplay_dir: {folder / 'replay'}\n",
-                      encoding="utf-8")
+    config.write_text(
+        f"cookiecutters_dir: {folder / 'cookiecutters'}\nreplay_dir: {folder / 'replay'}\n", encoding="utf-8"
+    )
     return config
 
 
@@ -127,8 +142,9 @@ def bake_copier(template: Path, destination: Path, answers: Dict[str, str], vcs_
     import copier
 
     with isolated_git(destination.parent / ".gitconfig-home"):
-        copier.run_copy(str(template), str(destination), data=dict(answers), defaults=True, unsafe=True,
-                        vcs_ref=vcs_ref, quiet=True)
+        copier.run_copy(
+            str(template), str(destination), data=dict(answers), defaults=True, unsafe=True, vcs_ref=vcs_ref, quiet=True
+        )
     return destination
 
 
@@ -136,12 +152,18 @@ def bake_cruft(template: Path, output_dir: Path, answers: Dict[str, str]) -> Pat
     import cruft
 
     with isolated_git(output_dir / ".gitconfig-home"):
-        project = cruft.create(str(template), output_dir=output_dir, extra_context=dict(answers), no_input=True,
-                               config_file=cookiecutter_config(output_dir / ".cookiecutter"))
+        project = cruft.create(
+            str(template),
+            output_dir=output_dir,
+            extra_context=dict(answers),
+            no_input=True,
+            config_file=cookiecutter_config(output_dir / ".cookiecutter"),
+        )
     return Path(project)
 
 
 # --- looking at results -------------------------------------------------------------------------------------
+
 
 def snapshot(project: Path) -> Tuple[Dict[str, bytes], List[str]]:
     """Every file's bytes and every folder of a generated project (answers files and caches aside)."""

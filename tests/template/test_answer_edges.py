@@ -5,6 +5,7 @@
   behind, not even the parent folder of a name with '/', in interactive and ``--no-input`` runs;
 - copier: the destination folder's name is the default project name.
 """
+
 import keyword
 import subprocess
 import sys
@@ -20,8 +21,16 @@ def cookiecutter(template: Path, out: Path, *answers: str, stdin: Optional[str] 
     """The cookiecutter command line; ``stdin`` given: interactive, typing those lines."""
     out.mkdir(parents=True, exist_ok=True)
     config = support.cookiecutter_config(out.parent / "cc")
-    command = [sys.executable, "-m", "cookiecutter", "--config-file", str(config), "--output-dir", str(out),
-               str(template)]
+    command = [
+        sys.executable,
+        "-m",
+        "cookiecutter",
+        "--config-file",
+        str(config),
+        "--output-dir",
+        str(out),
+        str(template),
+    ]
     command += list(answers) if stdin is None else []
     if stdin is None:
         command.insert(3, "--no-input")
@@ -91,15 +100,17 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("answer", "message"), REFUSED, ids=[answer for answer, _ in REFUSED])
-def test_no_input_refusal_is_one_clean_message_and_leaves_nothing(template_repo: Path, tmp_path: Path, answer: str,
-                                                                  message: str) -> None:
+def test_no_input_refusal_is_one_clean_message_and_leaves_nothing(
+    template_repo: Path, tmp_path: Path, answer: str, message: str
+) -> None:
     result = cookiecutter(template_repo, tmp_path / "out", answer)
     assert_one_clean_refusal(result, message)
     assert everything_under(tmp_path / "out") == []
 
 
-def test_interactive_bad_project_name_is_refused_at_once_and_leaves_nothing(template_repo: Path,
-                                                                          tmp_path: Path) -> None:
+def test_interactive_bad_project_name_is_refused_at_once_and_leaves_nothing(
+    template_repo: Path, tmp_path: Path
+) -> None:
     """Refused right after the first answer: the user does not answer eleven more questions first."""
     result = cookiecutter(template_repo, tmp_path / "out", stdin="team/plugin\n")
     assert_one_clean_refusal(result, "project_name 'team/plugin' is invalid")
@@ -107,8 +118,9 @@ def test_interactive_bad_project_name_is_refused_at_once_and_leaves_nothing(temp
     assert everything_under(tmp_path / "out") == []
 
 
-def test_interactive_bad_later_answer_is_one_clean_message_and_leaves_nothing(template_repo: Path,
-                                                                            tmp_path: Path) -> None:
+def test_interactive_bad_later_answer_is_one_clean_message_and_leaves_nothing(
+    template_repo: Path, tmp_path: Path
+) -> None:
     # project_name, service_id (default), service_version, then Enter for every other question
     result = cookiecutter(template_repo, tmp_path / "out", stdin="my-plugin\n\nv 1\n" + "\n" * 12)
     assert_one_clean_refusal(result, "service_version 'v 1' is invalid")
@@ -125,9 +137,9 @@ CHOICES_REFUSED = [("example=video", "video", "example"), ("python_version=3.12"
 
 
 @pytest.mark.parametrize(("answer", "value", "question"), CHOICES_REFUSED, ids=[a for a, _, _ in CHOICES_REFUSED])
-def test_no_input_value_outside_the_choices_is_refused_and_leaves_nothing(template_repo: Path, tmp_path: Path,
-                                                                          answer: str, value: str,
-                                                                          question: str) -> None:
+def test_no_input_value_outside_the_choices_is_refused_and_leaves_nothing(
+    template_repo: Path, tmp_path: Path, answer: str, value: str, question: str
+) -> None:
     """cookiecutter checks choice values itself, before it reads anything of the template."""
     result = cookiecutter(template_repo, tmp_path / "out", answer)
     output = result.stdout + result.stderr
@@ -136,8 +148,11 @@ def test_no_input_value_outside_the_choices_is_refused_and_leaves_nothing(templa
     assert everything_under(tmp_path / "out") == []
 
 
-@pytest.mark.xfail(strict=True, reason="cookiecutter 2.x raises this ValueError in generate_context, before any "
-                   "template code (hook or extension) runs, and its command line does not catch it")
+@pytest.mark.xfail(
+    strict=True,
+    reason="cookiecutter 2.x raises this ValueError in generate_context, before any "
+    "template code (hook or extension) runs, and its command line does not catch it",
+)
 def test_no_input_value_outside_the_choices_has_no_traceback(template_repo: Path, tmp_path: Path) -> None:
     result = cookiecutter(template_repo, tmp_path / "out", "example=video")
     assert "Traceback" not in result.stdout + result.stderr
@@ -152,10 +167,21 @@ def test_interactive_choices_accept_only_listed_values(template_repo: Path, tmp_
 
 # -- copier: the folder names the project -------------------------------------------------------------
 
+
 def copier_copy(template: Path, destination: str, cwd: Path) -> subprocess.CompletedProcess:
     cwd.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref=HEAD", "--quiet",
-               str(template), destination]
+    command = [
+        sys.executable,
+        "-m",
+        "copier",
+        "copy",
+        "--trust",
+        "--defaults",
+        "--vcs-ref=HEAD",
+        "--quiet",
+        str(template),
+        destination,
+    ]
     with support.isolated_git(cwd.parent / ".gitconfig-home"):
         return subprocess.run(command, cwd=str(cwd), capture_output=True, text=True, timeout=600, check=False)
 
@@ -188,4 +214,3 @@ def test_copier_folder_name_that_breaks_the_rules_is_refused_naming_it(template_
     assert result.returncode != 0
     assert "project_name '2nd try' is invalid" in result.stdout + result.stderr
     assert not (tmp_path / "work" / "2nd try").exists() or not any((tmp_path / "work" / "2nd try").iterdir())
-

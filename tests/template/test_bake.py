@@ -1,5 +1,6 @@
 """Every variant of the template bakes into a project that is fully rendered, lint clean and passes its
 own tests; the README's commands work as written."""
+
 import ast
 import re
 import shlex
@@ -43,27 +44,55 @@ def test_everything_is_rendered(bake: Callable[[str], Path], variant: str) -> No
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_layout_and_answers_reach_the_files(bake: Callable[[str], Path], variant: str) -> None:
-    answers = {"plugin_mode": "grpc", "session_mode": "once", "example": "text", "ci": "github",
-               "python_version": "3.9", **answers_of(variant)}
+    answers = {
+        "plugin_mode": "grpc",
+        "session_mode": "once",
+        "example": "text",
+        "ci": "github",
+        "python_version": "3.9",
+        **answers_of(variant),
+    }
     project = bake(variant)
-    for name in ("wrapper/wrapper.py", "aiges/__init__.py", "wrapper/aiges/sdk.py", "pyproject.toml",
-                 "requirements.txt", "requirements-dev.txt", "README.md", ".gitignore", ".gitattributes",
-                 "schema.json", "aiges.toml", "xtest.toml", "tests/test_example.py", "tests/test_local_run.py",
-                 "deploy/k8s/deployment.yaml", "deploy/k8s/service.yaml", "deploy/k8s/hpa.yaml"):
+    for name in (
+        "wrapper/wrapper.py",
+        "aiges/__init__.py",
+        "wrapper/aiges/sdk.py",
+        "pyproject.toml",
+        "requirements.txt",
+        "requirements-dev.txt",
+        "README.md",
+        ".gitignore",
+        ".gitattributes",
+        "schema.json",
+        "aiges.toml",
+        "xtest.toml",
+        "tests/test_example.py",
+        "tests/test_local_run.py",
+        "deploy/k8s/deployment.yaml",
+        "deploy/k8s/service.yaml",
+        "deploy/k8s/hpa.yaml",
+    ):
         assert (project / name).is_file(), name
     assert sorted(path.name for path in (project / "wrapper" / "test_data").iterdir()) == [
-        SAMPLE_BY_EXAMPLE[answers["example"]]]
+        SAMPLE_BY_EXAMPLE[answers["example"]]
+    ]
     settings = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     # the loader's admission and the plugin's own concurrency, two numbers (spec 13.1)
-    assert settings["tool"]["aiges"] == {"plugin_mode": answers["plugin_mode"], "session_mode": answers["session_mode"],
-                                         "fc_max": 100, "workers": 0, "gpu": 0}
+    assert settings["tool"]["aiges"] == {
+        "plugin_mode": answers["plugin_mode"],
+        "session_mode": answers["session_mode"],
+        "fc_max": 100,
+        "workers": 0,
+        "gpu": 0,
+    }
     assert settings["tool"]["ruff"]["target-version"] == "py" + answers["python_version"].replace(".", "")
     assert settings["tool"]["ruff"]["extend-exclude"] == ["wrapper/aiges", "aiges", "output"]
     from aiges import settings as runtime_settings  # what render and build read
 
     assert runtime_settings.tool_settings(str(project)) == settings["tool"]["aiges"]
-    requirements = [line.split("#")[0].strip() for line in
-                    (project / "requirements.txt").read_text(encoding="utf-8").splitlines()]
+    requirements = [
+        line.split("#")[0].strip() for line in (project / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    ]
     assert ("protobuf>=3.20" in requirements) == (answers["plugin_mode"] == "grpc")
     assert not any(line.startswith("grpcio") for line in requirements)  # the built-in HTTP/2 transport needs none
     assert (project / ".github" / "workflows" / "ci.yml").is_file() == (answers["ci"] == "github")
@@ -78,8 +107,11 @@ def test_layout_and_answers_reach_the_files(bake: Callable[[str], Path], variant
 def test_samples_are_copied_byte_for_byte(bake: Callable[[str], Path], variant: str) -> None:
     project = bake(variant)
     (sample,) = (project / "wrapper" / "test_data").iterdir()
-    (source,) = [path for path in (support.REPO / "{{cookiecutter.project_name}}" / "wrapper" / "test_data").iterdir()
-                 if path.name.endswith(f"{sample.name}{{% endif %}}")]
+    (source,) = [
+        path
+        for path in (support.REPO / "{{cookiecutter.project_name}}" / "wrapper" / "test_data").iterdir()
+        if path.name.endswith(f"{sample.name}{{% endif %}}")
+    ]
     assert sample.read_bytes() == source.read_bytes()
 
 
@@ -118,8 +150,7 @@ NEEDS_MORE_THAN_A_CHECKOUT = ("python -m pip install", "docker ", "copier ", "cr
 
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", ["defaults", support.variant_id(support.PAIRWISE[0])])
-def test_readme_commands_work_from_the_project_root(bake: Callable[[str], Path], variant: str,
-                                                   tmp_path: Path) -> None:
+def test_readme_commands_work_from_the_project_root(bake: Callable[[str], Path], variant: str, tmp_path: Path) -> None:
     project = shutil.copytree(bake(variant), tmp_path / "project")
     commands = readme_commands((project / "README.md").read_text(encoding="utf-8"))
     assert any(command.startswith("python -m aiges run") for command in commands)
@@ -162,8 +193,14 @@ def test_template_pyproject_is_valid_toml_and_hides_the_template_from_ruff() -> 
     assert tomllib.loads(text)["tool"]["ruff"]["extend-exclude"] == ["*"]
 
 
-@pytest.mark.parametrize("answers", [{"ci": "github", "pip_index_url": "https://mirror.example.com/simple"},
-                                     {"ci": "gitlab", "python_version": "3.11"}], ids=["github", "gitlab"])
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"ci": "github", "pip_index_url": "https://mirror.example.com/simple"},
+        {"ci": "gitlab", "python_version": "3.11"},
+    ],
+    ids=["github", "gitlab"],
+)
 def test_ci_file_runs_lint_drift_check_and_tests(cookies, template_repo: Path, answers: dict) -> None:
     import yaml
 
@@ -180,5 +217,9 @@ def test_ci_file_runs_lint_drift_check_and_tests(cookies, template_repo: Path, a
         job = yaml.safe_load((project / ".gitlab-ci.yml").read_text(encoding="utf-8"))["test"]
         commands = job["script"]
         assert job["image"] == "python:3.11-slim" and "PIP_INDEX_URL" not in job["variables"]
-    assert commands == ["python -m pip install -r requirements-dev.txt", "python -m ruff check .",
-                        "python -m aiges check", "python -m pytest"]
+    assert commands == [
+        "python -m pip install -r requirements-dev.txt",
+        "python -m ruff check .",
+        "python -m aiges check",
+        "python -m pytest",
+    ]

@@ -1,4 +1,5 @@
 """cookiecutter, copier and cruft make byte-identical projects from the one template tree."""
+
 import difflib
 from pathlib import Path
 from typing import Dict
@@ -9,12 +10,23 @@ from tests.template import support
 
 ANSWER_SETS: Dict[str, Dict[str, str]] = {
     "defaults": {},
-    "cgo-stream-audio": {"plugin_mode": "cgo", "session_mode": "stream", "example": "audio", "ci": "gitlab",
-                         "python_version": "3.11", "pip_index_url": "https://pypi.internal.example/simple"},
-    "text-in-names": {"example": "image", "ci": "none", "project_name": "my.plugin_x", "service_id": "svc_01",
-                      "service_version": "2024.1-beta",
-                      "description": 'Quotes "x" and \'y\', a back\\slash, {braces}, 科大讯飞 ✓',
-                      "author": "Zoë O'Brien <zoe@example.com>"},
+    "cgo-stream-audio": {
+        "plugin_mode": "cgo",
+        "session_mode": "stream",
+        "example": "audio",
+        "ci": "gitlab",
+        "python_version": "3.11",
+        "pip_index_url": "https://pypi.internal.example/simple",
+    },
+    "text-in-names": {
+        "example": "image",
+        "ci": "none",
+        "project_name": "my.plugin_x",
+        "service_id": "svc_01",
+        "service_version": "2024.1-beta",
+        "description": "Quotes \"x\" and 'y', a back\\slash, {braces}, 科大讯飞 ✓",
+        "author": "Zoë O'Brien <zoe@example.com>",
+    },
 }
 
 
@@ -38,8 +50,9 @@ def describe_differences(left: Path, right: Path, left_name: str, right_name: st
 
 
 @pytest.fixture(scope="module")
-def by_engine(cookies_session, template_repo: Path,
-              tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Dict[str, Path]]:
+def by_engine(
+    cookies_session, template_repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Dict[str, Dict[str, Path]]:
     made: Dict[str, Dict[str, Path]] = {}
     for name, answers in ANSWER_SETS.items():
         root = tmp_path_factory.mktemp(f"engines-{name}")
@@ -57,8 +70,9 @@ def by_engine(cookies_session, template_repo: Path,
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["copier", "cruft"])
 @pytest.mark.parametrize("answers", sorted(ANSWER_SETS))
-def test_engine_makes_the_same_project_as_cookiecutter(by_engine: Dict[str, Dict[str, Path]], answers: str,
-                                                      engine: str) -> None:
+def test_engine_makes_the_same_project_as_cookiecutter(
+    by_engine: Dict[str, Dict[str, Path]], answers: str, engine: str
+) -> None:
     projects = by_engine[answers]
     differences = describe_differences(projects["cookiecutter"], projects[engine], "cookiecutter", engine)
     assert not differences, differences

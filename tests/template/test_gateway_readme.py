@@ -1,4 +1,5 @@
 """The generated README's gateway section works as written: start the gateway, run its example, read the answer."""
+
 import json
 import os
 import re
@@ -37,8 +38,14 @@ def environment() -> dict:
 
 
 def start(project: Path) -> "subprocess.Popen[str]":
-    process = subprocess.Popen([sys.executable, "-m", "aiges", "gateway"], cwd=str(project), env=environment(),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aiges", "gateway"],
+        cwd=str(project),
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     banner: List[str] = []
     assert process.stdout is not None
     for line in process.stdout:
@@ -46,15 +53,23 @@ def start(project: Path) -> "subprocess.Popen[str]":
         if line.startswith("  (Ctrl-C stops"):
             return process
     process.kill()
-    raise AssertionError("the gateway did not start (is port %d busy?):\n%s%s"
-                         % (PORT_IN_README, "".join(banner), process.stderr.read() if process.stderr else ""))
+    raise AssertionError(
+        "the gateway did not start (is port %d busy?):\n%s%s"
+        % (PORT_IN_README, "".join(banner), process.stderr.read() if process.stderr else "")
+    )
 
 
 def answers_of(project: Path) -> List[dict]:
     process = start(project)
     try:
-        result = subprocess.run(["bash", "-c", readme_example(project)], cwd=str(project), env=environment(),
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            ["bash", "-c", readme_example(project)],
+            cwd=str(project),
+            env=environment(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         os.kill(process.pid, signal.SIGTERM)
         process.communicate(timeout=60)
@@ -67,8 +82,16 @@ def answers_of(project: Path) -> List[dict]:
 def test_the_readme_curl_command_gets_the_plugins_answer(bake, variant):
     project = bake(variant)
     assert "curl" in readme_example(project)
-    request = json.loads(subprocess.run([sys.executable, "-m", "aiges", "schema", "--request"], cwd=str(project),
-                                        env=environment(), capture_output=True, text=True, check=True).stdout)
+    request = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "aiges", "schema", "--request"],
+            cwd=str(project),
+            env=environment(),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     assert http_request_problems(request) == []
     [answer] = answers_of(project)
     assert answer["header"]["code"] == 0 and answer["header"]["message"] == "success"

@@ -6,6 +6,7 @@ from the package index into a scratch venv, then runs the README's commands with
 ``--backend pip`` and ``--backend uv`` (the template URL replaced by the template under test, answers
 defaulted), and requires a rendered project.
 """
+
 import json
 import os
 import re
@@ -36,9 +37,13 @@ def readme_cookiecutter_commands() -> List[str]:
 def pipx_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = tmp_path_factory.mktemp("pipx") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    installed = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
-                                "--disable-pip-version-check", "pipx>=1.18", "uv"],
-                               capture_output=True, text=True, timeout=600, check=False)
+    installed = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", "pipx>=1.18", "uv"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     if installed.returncode != 0:
         message = "cannot install pipx and uv from the package index:\n" + installed.stderr[-2000:]
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
@@ -61,25 +66,43 @@ def git_settings() -> Dict[str, str]:
 
 
 @pytest.mark.parametrize("backend", ["pip", "uv"])
-def test_the_readme_install_line_works_with_this_pipx_backend(pipx_venv: Path, template_repo: Path,
-                                                              tmp_path: Path, backend: str) -> None:
+def test_the_readme_install_line_works_with_this_pipx_backend(
+    pipx_venv: Path, template_repo: Path, tmp_path: Path, backend: str
+) -> None:
     commands = readme_cookiecutter_commands()
     assert any(command.startswith("pipx ") for command in commands), commands
     home, bin_dir, out = tmp_path / "pipx-home", tmp_path / "pipx-bin", tmp_path / "out"
     env: Dict[str, str] = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
-    env.update(PIPX_HOME=str(home), PIPX_BIN_DIR=str(bin_dir), PIPX_DEFAULT_BACKEND=backend,
-               PATH=os.pathsep.join([str(bin_dir), str(pipx_venv / "bin"), env.get("PATH", "")]))
+    env.update(
+        PIPX_HOME=str(home),
+        PIPX_BIN_DIR=str(bin_dir),
+        PIPX_DEFAULT_BACKEND=backend,
+        PATH=os.pathsep.join([str(bin_dir), str(pipx_venv / "bin"), env.get("PATH", "")]),
+    )
     env.pop("VIRTUAL_ENV", None)
     config = support.cookiecutter_config(tmp_path / "cc")
     with support.isolated_git(tmp_path / ".gitconfig-home"):
         for command in commands:
             line = shell_line(command, template_repo, out, config)
-            result = subprocess.run(["bash", "-c", line], env={**env, **git_settings()}, capture_output=True,
-                                    text=True, timeout=900, check=False)
-            assert result.returncode == 0, f"`{command}` failed with --backend {backend}:\n{result.stdout[-3000:]}" \
-                                           f"{result.stderr[-3000:]}"
+            result = subprocess.run(
+                ["bash", "-c", line],
+                env={**env, **git_settings()},
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+            assert result.returncode == 0, (
+                f"`{command}` failed with --backend {backend}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+            )
     assert (out / support.PROJECT / "schema.json").is_file(), "the project was generated and rendered"
-    listed = subprocess.run([str(pipx_venv / "bin" / "pipx"), "list", "--json"], env=env, capture_output=True,
-                            text=True, timeout=120, check=False)
+    listed = subprocess.run(
+        [str(pipx_venv / "bin" / "pipx"), "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     venvs = json.loads(listed.stdout)["venvs"]
     assert venvs["cookiecutter"]["metadata"]["backend"] == backend, "pipx really used this backend"

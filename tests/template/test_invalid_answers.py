@@ -1,5 +1,6 @@
 """Bad answers stop generation in cookiecutter (pre-gen hook) and in copier (validators) alike, with a
 message naming the answer and the rule, and leave no project folder behind."""
+
 from pathlib import Path
 from typing import Dict
 
@@ -41,8 +42,9 @@ IDS = [support.variant_id(answers)[:60] for answers, _ in INVALID]
 
 
 @pytest.mark.parametrize(("answers", "message"), INVALID, ids=IDS)
-def test_cookiecutter_refuses(cookies, template_repo: Path, tmp_path: Path, answers: Dict[str, str],
-                              message: str) -> None:
+def test_cookiecutter_refuses(
+    cookies, template_repo: Path, tmp_path: Path, answers: Dict[str, str], message: str
+) -> None:
     result = cookies.bake(extra_context=answers, template=str(template_repo))
     assert result.exit_code != 0
     assert isinstance(result.exception, FailedHookException), repr(result.exception)
@@ -67,8 +69,9 @@ def test_copier_refuses(template_repo: Path, tmp_path: Path, answers: Dict[str, 
 
 
 @pytest.mark.parametrize("value", ["my{{x}}", "my{%x"])
-def test_template_syntax_in_a_name_never_reaches_a_file(cookies, template_repo: Path, tmp_path: Path,
-                                                        value: str) -> None:
+def test_template_syntax_in_a_name_never_reaches_a_file(
+    cookies, template_repo: Path, tmp_path: Path, value: str
+) -> None:
     """cookiecutter treats --no-input/extra-context values as templates and stops on its own error before
     any hook runs (typed answers are not rendered and meet the pre-gen rules); copier applies the rules."""
     result = cookies.bake(extra_context={"project_name": value}, template=str(template_repo))
@@ -91,8 +94,9 @@ def broken_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-def test_a_failing_render_stops_cookiecutter(cookies, broken_template: Path, capfd: pytest.CaptureFixture,
-                                             tmp_path: Path) -> None:
+def test_a_failing_render_stops_cookiecutter(
+    cookies, broken_template: Path, capfd: pytest.CaptureFixture, tmp_path: Path
+) -> None:
     result = cookies.bake(template=str(broken_template))
     assert isinstance(result.exception, FailedHookException) and result.project_path is None
     assert "`python -m aiges render` failed" in capfd.readouterr().err

@@ -7,6 +7,7 @@ that. What reaches the hook unevaluated (a replayed answers file, a typed answer
 answer (validators) is refused when it contains a Jinja opener, so such text never lands in a
 generated file where a later render could evaluate it.
 """
+
 import json
 from pathlib import Path
 
@@ -34,14 +35,18 @@ def replay_file(template: Path, folder: Path, **changes: str) -> Path:
 
 @pytest.mark.parametrize("question", ["description", "author"])
 @pytest.mark.parametrize("value", OPENERS)
-def test_a_replayed_answers_file_with_template_syntax_is_refused_by_the_hook(template_repo: Path, tmp_path: Path,
-                                                                           capfd: pytest.CaptureFixture,
-                                                                           question: str, value: str) -> None:
+def test_a_replayed_answers_file_with_template_syntax_is_refused_by_the_hook(
+    template_repo: Path, tmp_path: Path, capfd: pytest.CaptureFixture, question: str, value: str
+) -> None:
     answers = replay_file(template_repo, tmp_path, **{question: "ok " + value})
     capfd.readouterr()
     with pytest.raises(FailedHookException):
-        cookiecutter(str(template_repo), replay=str(answers), output_dir=str(tmp_path / "second"),
-                     config_file=str(tmp_path / "cookiecutter-config.yaml"))
+        cookiecutter(
+            str(template_repo),
+            replay=str(answers),
+            output_dir=str(tmp_path / "second"),
+            config_file=str(tmp_path / "cookiecutter-config.yaml"),
+        )
     stderr = capfd.readouterr().err
     assert "%s %r contains template syntax" % (question, "ok " + value) in stderr, stderr
     assert not (tmp_path / "second" / "replayed").exists()
@@ -49,8 +54,9 @@ def test_a_replayed_answers_file_with_template_syntax_is_refused_by_the_hook(tem
 
 @pytest.mark.parametrize("question", ["description", "author"])
 @pytest.mark.parametrize("value", OPENERS)
-def test_copier_refuses_template_syntax_in_free_text(template_repo: Path, tmp_path: Path, question: str,
-                                                    value: str) -> None:
+def test_copier_refuses_template_syntax_in_free_text(
+    template_repo: Path, tmp_path: Path, question: str, value: str
+) -> None:
     destination = tmp_path / "out" / "project"
     with pytest.raises(ValueError, match="contains template syntax"):
         support.bake_copier(template_repo, destination, {question: value})
@@ -65,7 +71,7 @@ def test_command_line_answers_are_evaluated_before_any_hook_can_look(cookies, te
 
 
 def test_plain_braces_stay_allowed(cookies, template_repo: Path) -> None:
-    result = cookies.bake(extra_context={"description": "maps {key: value} and sets {1, 2}"},
-                          template=str(template_repo))
+    result = cookies.bake(
+        extra_context={"description": "maps {key: value} and sets {1, 2}"}, template=str(template_repo)
+    )
     assert result.exit_code == 0, result.exception
-

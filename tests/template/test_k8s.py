@@ -7,6 +7,7 @@ configured with: the ports the loader opens (rendered aiges.toml), the image `ai
 the GPU answer, the shutdown time, and `aiges check` catching a manifest edited by hand or settings
 changed without a new render.
 """
+
 import re
 import shutil
 from pathlib import Path
@@ -22,8 +23,12 @@ from tests.template import support
 MANIFESTS = ("deployment.yaml", "service.yaml", "hpa.yaml")
 KINDS = {"deployment.yaml": "Deployment", "service.yaml": "Service", "hpa.yaml": "HorizontalPodAutoscaler"}
 SCHEMA_VERSIONS = ("1.25.0", kubernetes_validate.latest_version())
-VARIANTS = {"grpc-once": {}, "grpc-stream": {"session_mode": "stream"}, "cgo-once": {"plugin_mode": "cgo"},
-            "gpu": {"gpu": "1"}}
+VARIANTS = {
+    "grpc-once": {},
+    "grpc-stream": {"session_mode": "stream"},
+    "cgo-once": {"plugin_mode": "cgo"},
+    "gpu": {"gpu": "1"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +46,7 @@ def baked(cookies_session, template_repo: Path) -> Callable[[str], Path]:
 
 
 def manifests(project: Path) -> Dict[str, Any]:
-    return {name: yaml.safe_load((project / "deploy" / "k8s" / name).read_text(encoding="utf-8"))
-            for name in MANIFESTS}
+    return {name: yaml.safe_load((project / "deploy" / "k8s" / name).read_text(encoding="utf-8")) for name in MANIFESTS}
 
 
 def aiges_toml(project: Path) -> Dict[str, Any]:
@@ -107,7 +111,8 @@ def test_ports_are_the_ones_aiges_toml_gives_the_loader(baked, variant: str) -> 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_probes_ask_the_loaders_http_port_and_the_probe_command_reads_the_images_aiges_toml(
-        baked, variant: str) -> None:
+    baked, variant: str
+) -> None:
     project = baked(variant)
     spec = container(manifests(project))
     for probe in ("startupProbe", "readinessProbe"):
@@ -159,10 +164,14 @@ def test_the_gpu_answer_requests_gpus_and_no_answer_requests_none(baked) -> None
 
 def test_shutdown_waits_for_the_loader_and_wrapper_fini(baked) -> None:
     """Spec 13.5: the loader stops in about 3 s (once) and 13-14 s (sessions); go-plugin gives Fini 2 s."""
-    once, stream = (manifests(baked(name))["deployment.yaml"]["spec"]["template"]["spec"]
-                    for name in ("grpc-once", "grpc-stream"))
-    pre_stop = int(container({"deployment.yaml": {"spec": {"template": {"spec": once}}}})
-                   ["lifecycle"]["preStop"]["exec"]["command"][1])
+    once, stream = (
+        manifests(baked(name))["deployment.yaml"]["spec"]["template"]["spec"] for name in ("grpc-once", "grpc-stream")
+    )
+    pre_stop = int(
+        container({"deployment.yaml": {"spec": {"template": {"spec": once}}}})["lifecycle"]["preStop"]["exec"][
+            "command"
+        ][1]
+    )
     assert once["terminationGracePeriodSeconds"] >= pre_stop + 3 + 2
     assert stream["terminationGracePeriodSeconds"] >= pre_stop + 14 + 2
     assert stream["terminationGracePeriodSeconds"] > once["terminationGracePeriodSeconds"]
@@ -170,17 +179,22 @@ def test_shutdown_waits_for_the_loader_and_wrapper_fini(baked) -> None:
 
 def test_settings_shape_the_manifests(baked, tmp_path: Path) -> None:
     project = copy_of(baked("grpc-once"), tmp_path)
-    set_tool_aiges(project, 'image = "registry.example.com/team/ocr:v2"\ngpu = 2\nk8s_replicas = 2\n'
-                            'k8s_max_replicas = 6\nk8s_cpu = "500m"\nk8s_cpu_limit = ""\nk8s_memory = "8Gi"\n'
-                            'k8s_cpu_target = 50\nk8s_startup_seconds = 600\nk8s_grace_seconds = 45\n'
-                            'http_listen = "0.0.0.0:18888"\nport = 6000\n')
+    set_tool_aiges(
+        project,
+        'image = "registry.example.com/team/ocr:v2"\ngpu = 2\nk8s_replicas = 2\n'
+        'k8s_max_replicas = 6\nk8s_cpu = "500m"\nk8s_cpu_limit = ""\nk8s_memory = "8Gi"\n'
+        "k8s_cpu_target = 50\nk8s_startup_seconds = 600\nk8s_grace_seconds = 45\n"
+        'http_listen = "0.0.0.0:18888"\nport = 6000\n',
+    )
     done = aiges(project, "render")
     assert done.returncode == 0, done.stderr
     objects = manifests(project)
     spec = container(objects)
     assert spec["image"] == "registry.example.com/team/ocr:v2"
-    assert spec["resources"] == {"requests": {"cpu": "500m", "memory": "8Gi", "nvidia.com/gpu": 2},
-                                 "limits": {"memory": "8Gi", "nvidia.com/gpu": 2}}
+    assert spec["resources"] == {
+        "requests": {"cpu": "500m", "memory": "8Gi", "nvidia.com/gpu": 2},
+        "limits": {"memory": "8Gi", "nvidia.com/gpu": 2},
+    }
     assert {port["name"]: port["containerPort"] for port in spec["ports"]} == {"http": 18888, "rpc": 6000}
     assert aiges_toml(project)["wrapper"]["http_listen"] == "0.0.0.0:18888"
     assert spec["startupProbe"]["periodSeconds"] * spec["startupProbe"]["failureThreshold"] >= 600
@@ -195,8 +209,9 @@ def test_settings_shape_the_manifests(baked, tmp_path: Path) -> None:
 def test_check_fails_on_a_manifest_edited_by_hand(baked, tmp_path: Path) -> None:
     project = copy_of(baked("grpc-once"), tmp_path)
     deployment = project / "deploy" / "k8s" / "deployment.yaml"
-    deployment.write_text(deployment.read_text(encoding="utf-8").replace("replicas: 1", "replicas: 3"),
-                          encoding="utf-8")
+    deployment.write_text(
+        deployment.read_text(encoding="utf-8").replace("replicas: 1", "replicas: 3"), encoding="utf-8"
+    )
     done = aiges(project, "check")
     assert done.returncode != 0
     assert "deploy/k8s/deployment.yaml" in done.stdout + done.stderr
@@ -232,12 +247,20 @@ def test_a_loopback_http_listen_is_refused_unless_k8s_is_off(baked, tmp_path: Pa
     assert aiges(project, "check").returncode == 0
 
 
-@pytest.mark.parametrize("line, key", [
-    ('k8s_cpu = "lots"', "k8s_cpu"), ('k8s_memory = "2GB"', "k8s_memory"), ("gpu = -1", "gpu"),
-    ("k8s_max_replicas = 0", "k8s_max_replicas"), ('k8s_cpu_limit = "500m"', "k8s_cpu_limit"),
-    ("k8s_cpu_target = 150", "k8s_cpu_target"), ("k8s_grace_seconds = 3", "k8s_grace_seconds"),
-    ('image = "has space:v1"', "image"), ("k8s_replicas = 0", "k8s_replicas"),
-])
+@pytest.mark.parametrize(
+    "line, key",
+    [
+        ('k8s_cpu = "lots"', "k8s_cpu"),
+        ('k8s_memory = "2GB"', "k8s_memory"),
+        ("gpu = -1", "gpu"),
+        ("k8s_max_replicas = 0", "k8s_max_replicas"),
+        ('k8s_cpu_limit = "500m"', "k8s_cpu_limit"),
+        ("k8s_cpu_target = 150", "k8s_cpu_target"),
+        ("k8s_grace_seconds = 3", "k8s_grace_seconds"),
+        ('image = "has space:v1"', "image"),
+        ("k8s_replicas = 0", "k8s_replicas"),
+    ],
+)
 def test_bad_kubernetes_settings_are_errors_naming_the_key(baked, tmp_path: Path, line: str, key: str) -> None:
     project = copy_of(baked("grpc-once"), tmp_path)
     set_tool_aiges(project, line + "\n")
@@ -246,8 +269,10 @@ def test_bad_kubernetes_settings_are_errors_naming_the_key(baked, tmp_path: Path
     assert f"[tool.aiges] {key}" in done.stderr, done.stderr
 
 
-BUILD_LINE = ("import argparse, sys; from aiges.tools import build; parser = argparse.ArgumentParser(); "
-              "build.configure(parser); print(build.deploy_line(build.make_plan(parser.parse_args(sys.argv[1:]))))")
+BUILD_LINE = (
+    "import argparse, sys; from aiges.tools import build; parser = argparse.ArgumentParser(); "
+    "build.configure(parser); print(build.deploy_line(build.make_plan(parser.parse_args(sys.argv[1:]))))"
+)
 
 
 def test_aiges_build_names_the_image_and_says_whether_the_manifests_run_it(baked, tmp_path: Path) -> None:
@@ -258,8 +283,9 @@ def test_aiges_build_names_the_image_and_says_whether_the_manifests_run_it(baked
     assert done.stdout.strip() == "image      aiges_demo:v1  (deploy/k8s/deployment.yaml runs it)"
     done = support.python("-c", BUILD_LINE, "--tag", "registry.example.com/team/demo:v1", cwd=project)
     assert done.stdout.strip() == (
-        'image      registry.example.com/team/demo:v1  (deploy/k8s/deployment.yaml runs aiges_demo:v1: set '
-        '[tool.aiges] image = "registry.example.com/team/demo:v1" and run `python -m aiges render`)')
+        "image      registry.example.com/team/demo:v1  (deploy/k8s/deployment.yaml runs aiges_demo:v1: set "
+        '[tool.aiges] image = "registry.example.com/team/demo:v1" and run `python -m aiges render`)'
+    )
     set_tool_aiges(project, 'image = "registry.example.com/team/demo:v1"\n')
     assert aiges(project, "render").returncode == 0
     done = support.python("-c", BUILD_LINE, "--tag", "registry.example.com/team/demo:v1", cwd=project)

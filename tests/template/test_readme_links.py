@@ -1,4 +1,5 @@
 """The generated project's README names documentation pages that exist in the template repository."""
+
 import re
 
 from tests.conftest import REPO, TEMPLATE

@@ -1,6 +1,7 @@
 """The generated project's starter tests survive the user's changes: with the example swapped for another
 model (its module and its test file deleted, as the README says) they still run and pass, and they are not
 vacuous: a plugin that breaks the loader's contract fails them."""
+
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -89,16 +90,18 @@ def test_the_starter_tests_pass_for_another_model(project: Path) -> None:
 
 
 def test_the_starter_tests_fail_a_plugin_that_answers_an_undeclared_output(project: Path) -> None:
-    swap_in_own_model(project, OWN_MODEL.replace("RESULT_KEY = UserResponse.accept_score.key",
-                                                 'RESULT_KEY = "verdict"'))
+    swap_in_own_model(
+        project, OWN_MODEL.replace("RESULT_KEY = UserResponse.accept_score.key", 'RESULT_KEY = "verdict"')
+    )
     result = generated_suite(project)
     assert result.returncode == 1, result.stdout
     assert "test_local_run_passes_in_the_loaders_call_order" in result.stdout
 
 
 def test_the_starter_tests_fail_a_plugin_that_ignores_its_param_declarations(project: Path) -> None:
-    swap_in_own_model(project, OWN_MODEL.replace("options = self.read_params(params)",
-                                                 "options = type('P', (), {'threshold': 0.5})"))
+    swap_in_own_model(
+        project, OWN_MODEL.replace("options = self.read_params(params)", "options = type('P', (), {'threshold': 0.5})")
+    )
     result = generated_suite(project)
     assert result.returncode == 1, result.stdout
     assert "test_local_run_reports_a_param_that_breaks_its_declaration" in result.stdout

@@ -1,5 +1,6 @@
 """``copier update`` and ``cruft update`` bring template changes into a project without losing the
 user's edits to wrapper.py, and change nothing when the template did not change."""
+
 from pathlib import Path
 from typing import Callable
 
@@ -31,10 +32,11 @@ def edit_wrapper(project: Path) -> None:
     """What a user does: change code and a declaration in wrapper.py, re-render, commit."""
     wrapper = project / "wrapper" / "wrapper.py"
     text = wrapper.read_text(encoding="utf-8")
-    marker = "        log.info(\"%s %s ready"
+    marker = '        log.info("%s %s ready'
     assert marker in text and 'description="UTF-8 text to analyse"' in text
-    text = text.replace(marker, USER_LINE + marker).replace('description="UTF-8 text to analyse"',
-                                                            'description="Text my model reads"')
+    text = text.replace(marker, USER_LINE + marker).replace(
+        'description="UTF-8 text to analyse"', 'description="Text my model reads"'
+    )
     wrapper.write_text(text, encoding="utf-8")
     rendered = support.python("-m", "aiges", "render", cwd=project)
     assert rendered.returncode == 0, rendered.stderr

@@ -6,6 +6,7 @@ copier's inline ones) and ``*.rej`` files, lists them with what to do, and exits
 generated project's tests and CI run, and which the update docs tell cruft users to run) refuses
 the same, naming each file and line.
 """
+
 import re
 import subprocess
 import sys
@@ -43,8 +44,9 @@ def edit_like_a_user(project: Path) -> None:
 
 def release_conflicting_v2(template: Path) -> None:
     """The template changes the very same declaration."""
-    replace_first_description(template / "{{cookiecutter.project_name}}" / "wrapper" / "wrapper.py",
-                              TEMPLATE_DESCRIPTION)
+    replace_first_description(
+        template / "{{cookiecutter.project_name}}" / "wrapper" / "wrapper.py", TEMPLATE_DESCRIPTION
+    )
     support.commit_all(template, "template v2", tag="v2.0.0")
 
 
@@ -70,9 +72,24 @@ def test_conflicting_copier_update_fails_loudly_listing_the_files(template: Path
         support.commit_all(project, "generated")
         edit_like_a_user(project)
         release_conflicting_v2(template)
-        result = subprocess.run([sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--vcs-ref=HEAD",
-                                 "--conflict", "inline"], cwd=str(project), capture_output=True, text=True,
-                                timeout=600, check=False)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "copier",
+                "update",
+                "--trust",
+                "--defaults",
+                "--vcs-ref=HEAD",
+                "--conflict",
+                "inline",
+            ],
+            cwd=str(project),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
     output = result.stdout + result.stderr
     assert "wrapper/wrapper.py" in conflicted_files(project), "the scenario must really conflict"
     assert result.returncode != 0, "a conflicting update must not exit 0:\n" + output
@@ -88,9 +105,14 @@ def test_conflicting_copier_update_with_rej_files_fails_loudly(template: Path, t
         support.commit_all(project, "generated")
         edit_like_a_user(project)
         release_conflicting_v2(template)
-        result = subprocess.run([sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--vcs-ref=HEAD",
-                                 "--conflict", "rej"], cwd=str(project), capture_output=True, text=True,
-                                timeout=600, check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--vcs-ref=HEAD", "--conflict", "rej"],
+            cwd=str(project),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
     output = result.stdout + result.stderr
     rejects = {name for name in conflicted_files(project) if name.endswith(".rej")}
     assert rejects, "the scenario must leave .rej files"

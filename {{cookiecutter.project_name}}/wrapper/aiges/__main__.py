@@ -5,6 +5,7 @@ Each command is ``module`` or ``module:NAME``: the module (or its :class:`aiges.
 ``aiges.tools``, the run-time server in ``aiges.serve``. Modules are imported only when their command
 runs, so ``run`` needs nothing beyond the standard library even when grpcio or the docker SDK are missing.
 """
+
 import argparse
 import importlib
 import sys
@@ -48,8 +49,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
-        print("python -m aiges %s: %s\n(this command needs an optional dependency; see the project README)"
-              % (name, error), file=sys.stderr)
+        print(
+            "python -m aiges %s: %s\n(this command needs an optional dependency; see the project README)"
+            % (name, error),
+            file=sys.stderr,
+        )
         return 2
     parser = argparse.ArgumentParser(prog="python -m aiges %s" % name, description=summary)
     command = getattr(module, attribute) if attribute else module

@@ -5,6 +5,7 @@ Both ``aiges.callback.callback(resp, tag, sid)`` (the vendor's gRPC-mode functio
 whichever it uses. The party running the wrapper installs a sink; the vendor sent results from
 ``aiges.dto.callback`` nowhere in gRPC mode (docs/explanation/vendor-fixes.md).
 """
+
 import queue
 import threading
 from typing import Any, Callable, Optional

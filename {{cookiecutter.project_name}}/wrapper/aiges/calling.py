@@ -6,6 +6,7 @@ therefore describes a call by its canonical arguments and lets :func:`call_flexi
 method exactly what it accepts: by name where the parameter has a recognisable name (so a
 ``persId`` third parameter never receives the request tag), by position otherwise.
 """
+
 import functools
 import inspect
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -55,20 +56,25 @@ def arguments_for(method: Callable[..., Any], canonical: Sequence[Tuple[str, Any
         if wanted is not None and wanted in values:
             args.append(values[wanted])
             used.add(wanted)
-        elif index < len(canonical) and canonical[index][0] not in used and (
-                _NAME_TO_CANONICAL.get(name.lower()) is None):
+        elif (
+            index < len(canonical)
+            and canonical[index][0] not in used
+            and (_NAME_TO_CANONICAL.get(name.lower()) is None)
+        ):
             canonical_name = canonical[index][0]
             if canonical_name in ALIASES and not required:
                 break  # an optional parameter with an unrelated name: do not guess
             args.append(canonical[index][1])
             used.add(canonical_name)
         elif required:
-            raise TypeError("%s() needs an argument %r that the loader does not provide"
-                            % (getattr(target, "__name__", "method"), name))
+            raise TypeError(
+                "%s() needs an argument %r that the loader does not provide"
+                % (getattr(target, "__name__", "method"), name)
+            )
         else:
             break
     if var_positional and len(args) == len(positional):
-        args.extend(value for name, value in canonical[len(args):] if name not in used)
+        args.extend(value for name, value in canonical[len(args) :] if name not in used)
     keywords = {}
     for name in keyword_only:
         wanted = _resolve(_NAME_TO_CANONICAL.get(name.lower()), values)

@@ -4,6 +4,7 @@ Schema, aiges.toml and xtest.toml are all rendered from a :class:`Declarations`;
 (:func:`from_wrapper_class`) and the static reader (``aiges.tools.render.static``) both produce one, so
 both give identical output by construction.
 """
+
 import dataclasses
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple, cast
 
@@ -60,8 +61,9 @@ class Declarations:
     @property
     def session_decision(self) -> "sessionmode.Decision":
         """Session or once, where that was decided, and why (aiges.sessionmode.decide)."""
-        return sessionmode.decide(self.methods, self.session_mode, self.project_session_mode, self.class_name,
-                                  self.project_session_source)
+        return sessionmode.decide(
+            self.methods, self.session_mode, self.project_session_mode, self.class_name, self.project_session_source
+        )
 
     @property
     def is_session(self) -> bool:
@@ -81,9 +83,11 @@ class Declarations:
         """What render and run should warn about (the declarations are usable, but maybe not as meant)."""
         found = list(self.session_decision.warnings)
         if self.undeclared:
-            found.append("%s declares no fields (no requestCls/responseCls): its schema is minimal (no params, "
-                         "inputs or outputs), so the gateway checks nothing and xtest sends no data; declare "
-                         "UserRequest/UserResponse to describe the API" % self.class_name)
+            found.append(
+                "%s declares no fields (no requestCls/responseCls): its schema is minimal (no params, "
+                "inputs or outputs), so the gateway checks nothing and xtest sends no data; declare "
+                "UserRequest/UserResponse to describe the API" % self.class_name
+            )
         return found
 
     @property
@@ -102,28 +106,45 @@ class Declarations:
         errors: List[DeclarationError] = []
 
         def add(message: str, field: Optional[str] = None, line: Optional[int] = None) -> None:
-            errors.append(DeclarationError(message, file=self.source or None,
-                                           line=line or (self.lines.get(field) if field else None) or
-                                           self.lines.get("__class__"), field=field))
+            errors.append(
+                DeclarationError(
+                    message,
+                    file=self.source or None,
+                    line=line or (self.lines.get(field) if field else None) or self.lines.get("__class__"),
+                    field=field,
+                )
+            )
 
-        for name, value, example in (("serviceId", self.meta.service_id, '"my_service"'),
-                                     ("version", self.meta.version, '"v1"')):
+        for name, value, example in (
+            ("serviceId", self.meta.service_id, '"my_service"'),
+            ("version", self.meta.version, '"v1"'),
+        ):
             if not isinstance(value, str) or not value.strip():
-                add("%s.%s is missing or empty: declare it as a class attribute, e.g. %s = %s"
-                    % (self.class_name, name, name, example), line=self.lines.get(name))
+                add(
+                    "%s.%s is missing or empty: declare it as a class attribute, e.g. %s = %s"
+                    % (self.class_name, name, name, example),
+                    line=self.lines.get(name),
+                )
         mode_problem = sessionmode.setting_problem(self.session_mode)
         if mode_problem:
             add("%s.%s" % (self.class_name, mode_problem), line=self.lines.get("session_mode"))
         if not self.inputs and not self.undeclared:
-            add("%s declares no input field: UserRequest needs at least one body field "
+            add(
+                "%s declares no input field: UserRequest needs at least one body field "
                 "(StringBodyField, ImageBodyField, AudioBodyField, VideoBodyField or JsonBodyField)" % self.class_name,
-                line=self.lines.get("requestCls"))
+                line=self.lines.get("requestCls"),
+            )
         if not self.accepts and not self.undeclared:
-            add("%s declares no output field: UserResponse needs at least one body field" % self.class_name,
-                line=self.lines.get("responseCls"))
+            add(
+                "%s declares no output field: UserResponse needs at least one body field" % self.class_name,
+                line=self.lines.get("responseCls"),
+            )
         seen: Dict[str, str] = {}
         groups: Sequence[Tuple[str, Sequence[Field]]] = (
-            ("param", self.params), ("input", self.inputs), ("accept", self.accepts))
+            ("param", self.params),
+            ("input", self.inputs),
+            ("accept", self.accepts),
+        )
         for group, fields in groups:
             for field in fields:
                 key = field.key if isinstance(field.key, str) else repr(field.key)
@@ -150,11 +171,13 @@ def from_wrapper_class(cls: type, source: str = "") -> Declarations:
     found = discovery.discover(cls)
     lines = _source_lines(cls, source)
     if found.request_error:
-        raise DeclarationErrors([DeclarationError(found.request_error, file=source or None,
-                                                  line=lines.get("requestCls"))])
+        raise DeclarationErrors(
+            [DeclarationError(found.request_error, file=source or None, line=lines.get("requestCls"))]
+        )
     if found.response_error:
-        raise DeclarationErrors([DeclarationError(found.response_error, file=source or None,
-                                                  line=lines.get("responseCls"))])
+        raise DeclarationErrors(
+            [DeclarationError(found.response_error, file=source or None, line=lines.get("responseCls"))]
+        )
     meta = ServiceMeta(
         service_id=getattr(cls, "serviceId", ""),
         version=getattr(cls, "version", ""),
@@ -170,11 +193,18 @@ def from_wrapper_class(cls: type, source: str = "") -> Declarations:
     # Known gap: an ``accept*`` field that is no body field passes here (the static reader rejects it).
     accepts = cast(List[PayloadField], found.accepts)
     return Declarations(
-        meta=meta, params=found.params, inputs=found.inputs, accepts=accepts,
+        meta=meta,
+        params=found.params,
+        inputs=found.inputs,
+        accepts=accepts,
         config=dict(config) if isinstance(config, dict) else {},
-        methods=discovery.user_methods(cls), class_name=cls.__name__, source=source, lines=lines,
+        methods=discovery.user_methods(cls),
+        class_name=cls.__name__,
+        source=source,
+        lines=lines,
         field_holders=has_field_holders(cls),
-        session_mode=getattr(cls, sessionmode.ATTRIBUTE, None), project_session_mode=project_mode,
+        session_mode=getattr(cls, sessionmode.ATTRIBUTE, None),
+        project_session_mode=project_mode,
         project_session_source=project_source or "[tool.aiges]",
     )
 
@@ -200,8 +230,20 @@ def _source_lines(cls: type, source: str) -> Dict[str, int]:
     lines: Dict[str, int] = {}
     if (cls.__name__, "") in index:
         lines["__class__"] = index[(cls.__name__, "")]
-    for name in ("serviceId", "version", "config", "requestCls", "responseCls", "sub", "route", "call",
-                 "call_type", "hosts", "webgate_type", sessionmode.ATTRIBUTE):
+    for name in (
+        "serviceId",
+        "version",
+        "config",
+        "requestCls",
+        "responseCls",
+        "sub",
+        "route",
+        "call",
+        "call_type",
+        "hosts",
+        "webgate_type",
+        sessionmode.ATTRIBUTE,
+    ):
         line = line_of(cls, name)
         if line:
             lines[name] = line

@@ -6,15 +6,25 @@ of the response is an output. Unlike the vendor, fields inherited from base clas
 and a ``requestCls`` inherited from a parent Wrapper are found too, and a class given where an
 instance is expected is reported instead of silently yielding no fields.
 """
+
 import dataclasses
 from typing import Any, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 from aiges.fields import Field, ParamField, PayloadField
 
 WRAPPER_METHODS = (
-    "wrapperInit", "wrapperFini", "wrapperOnceExec", "wrapperOnceExecAsync", "wrapperError",
-    "wrapperLoadRes", "wrapperUnloadRes", "wrapperCreate", "wrapperWrite", "wrapperRead",
-    "wrapperDestroy", "wrapperTestFunc",
+    "wrapperInit",
+    "wrapperFini",
+    "wrapperOnceExec",
+    "wrapperOnceExecAsync",
+    "wrapperError",
+    "wrapperLoadRes",
+    "wrapperUnloadRes",
+    "wrapperCreate",
+    "wrapperWrite",
+    "wrapperRead",
+    "wrapperDestroy",
+    "wrapperTestFunc",
 )
 
 
@@ -48,8 +58,13 @@ def _instance_problem(attribute: str, value: Any, class_name: str) -> Optional[s
     if value is None:
         return None
     if isinstance(value, type):
-        return ("%s.%s is the class %s, not an instance: write `%s = %s()`"
-                % (class_name, attribute, value.__name__, attribute, value.__name__))
+        return "%s.%s is the class %s, not an instance: write `%s = %s()`" % (
+            class_name,
+            attribute,
+            value.__name__,
+            attribute,
+            value.__name__,
+        )
     return None
 
 

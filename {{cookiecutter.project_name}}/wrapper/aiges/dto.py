@@ -5,6 +5,7 @@ so the local classes must behave like the embedded ones (docs/reference/runtime-
 plain attributes, ``Response().list`` starts empty and ``DataListCls().list`` is always a list.
 The vendor's local quirks that made code pass locally and fail in production are not reproduced.
 """
+
 import json
 import queue
 from typing import Any, Iterable, Iterator, List, Optional
@@ -19,8 +20,14 @@ _VALID_TYPES = (0, 1, 2, 3)
 class DataListNode:
     """One input node of a request: ``key``, ``data`` (bytes), ``len``, ``type`` and ``status``."""
 
-    def __init__(self, key: str = "", data: bytes = b"", len: Optional[int] = None,  # noqa: A002
-                 type: int = DataText, status: int = DataOnce) -> None:  # noqa: A002
+    def __init__(
+        self,
+        key: str = "",
+        data: bytes = b"",
+        len: Optional[int] = None,  # noqa: A002
+        type: int = DataText,  # noqa: A002
+        status: int = DataOnce,
+    ) -> None:
         self.key = key
         self.data = data
         self.len = len if len is not None else _length(data)
@@ -32,7 +39,11 @@ class DataListNode:
 
     def __repr__(self) -> str:
         return "DataListNode(key=%r, len=%r, type=%s, status=%s)" % (
-            self.key, self.len, Types.get(self.type, self.type), Status.get(self.status, self.status))
+            self.key,
+            self.len,
+            Types.get(self.type, self.type),
+            Status.get(self.status, self.status),
+        )
 
 
 class DataListCls:
@@ -61,8 +72,14 @@ class DataListCls:
 class ResponseData:
     """One output node. ``data``/``len`` may be assigned directly or through ``setData``."""
 
-    def __init__(self, key: str = "", data: Any = b"", length: int = 0,
-                 type: int = DataText, status: int = DataOnce) -> None:  # noqa: A002
+    def __init__(
+        self,
+        key: str = "",
+        data: Any = b"",
+        length: int = 0,
+        type: int = DataText,  # noqa: A002
+        status: int = DataOnce,
+    ) -> None:
         self.key = key
         self.data = data
         # The vendor ignored ``data``/``length`` here; honour them, deriving len when omitted.
@@ -76,20 +93,28 @@ class ResponseData:
 
     def setDataType(self, data_type: int) -> None:  # noqa: N802 (vendor API name)
         if data_type not in _VALID_TYPES:
-            raise ValueError("ResponseData type must be one of DataText(0), DataAudio(1), DataImage(2), "
-                             "DataVideo(3); got %r" % (data_type,))
+            raise ValueError(
+                "ResponseData type must be one of DataText(0), DataAudio(1), DataImage(2), "
+                "DataVideo(3); got %r" % (data_type,)
+            )
         self.type = data_type
 
     def toJSON(self) -> str:  # noqa: N802 (vendor API name)
         data = self.data
         if isinstance(data, (bytes, bytearray, memoryview)):
             data = bytes(data).decode("utf-8", errors="replace")
-        return json.dumps({"key": self.key, "data": data, "len": self.len,
-                           "type": self.type, "status": self.status}, ensure_ascii=False)
+        return json.dumps(
+            {"key": self.key, "data": data, "len": self.len, "type": self.type, "status": self.status},
+            ensure_ascii=False,
+        )
 
     def __repr__(self) -> str:
         return "ResponseData(key=%r, len=%r, type=%s, status=%s)" % (
-            self.key, self.len, Types.get(self.type, self.type), Status.get(self.status, self.status))
+            self.key,
+            self.len,
+            Types.get(self.type, self.type),
+            Status.get(self.status, self.status),
+        )
 
 
 class Response:
@@ -149,6 +174,12 @@ def callback(resp: Response, tag: Any = "", *_: Any) -> int:
 
 
 __all__ = [
-    "DataListNode", "DataListCls", "ResponseData", "Response", "SessionCreateResponse",
-    "callback", "init_rq", "rq",
+    "DataListNode",
+    "DataListCls",
+    "ResponseData",
+    "Response",
+    "SessionCreateResponse",
+    "callback",
+    "init_rq",
+    "rq",
 ] + [name for name in dir() if name.startswith("Data") or name in ("Once", "Types", "Status")]

@@ -8,6 +8,7 @@ name, so such files load in every mode (docs/reference/runtime-api.md#dto, compa
 wrapper its
 own module always wins.
 """
+
 from aiges.callback import callback_metric, callback_trace, deliver
 from aiges.dto import DataListCls, DataListNode, Response, ResponseData, SessionCreateResponse
 
@@ -17,5 +18,13 @@ def callback(resp: Response, usrTag: str = "") -> int:  # noqa: N803 (loader API
     return deliver(resp, usrTag)
 
 
-__all__ = ["DataListCls", "DataListNode", "Response", "ResponseData", "SessionCreateResponse",
-           "callback", "callback_metric", "callback_trace"]
+__all__ = [
+    "DataListCls",
+    "DataListNode",
+    "Response",
+    "ResponseData",
+    "SessionCreateResponse",
+    "callback",
+    "callback_metric",
+    "callback_trace",
+]

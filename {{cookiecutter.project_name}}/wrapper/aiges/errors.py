@@ -1,4 +1,5 @@
 """Error codes of the gRPC plugin protocol and the runtime's own exception types."""
+
 from typing import Optional
 
 # Ret codes of the gRPC plugin protocol (vendor ``aiges.errors``; the loader treats non-zero as failure).
@@ -28,8 +29,9 @@ class AigesError(Exception):
 class DeclarationError(AigesError):
     """A wrapper's declarations are wrong: names the file, line and field when known."""
 
-    def __init__(self, message: str, *, file: Optional[str] = None, line: Optional[int] = None,
-                 field: Optional[str] = None) -> None:
+    def __init__(
+        self, message: str, *, file: Optional[str] = None, line: Optional[int] = None, field: Optional[str] = None
+    ) -> None:
         self.message = message
         self.file = file
         self.line = line

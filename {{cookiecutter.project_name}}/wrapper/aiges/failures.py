@@ -5,6 +5,7 @@ A wrapper declares ``class Errors(ErrorCodes)`` with ``NAME = code, "message"`` 
 the loader with that code in every mode (the guard in :mod:`aiges.sdk` turns it into the method's
 error shape), and ``wrapperError(code)`` answers with the declared message.
 """
+
 import enum
 from typing import Any, Optional
 

@@ -11,6 +11,7 @@ the current directory), ``StringBodyField`` accepts ``str``, no shared mutable d
 takes ``value=b"..."`` as the vendor does (its UTF-8 text is the value). Messages about a param's value
 never show a value that may be a secret (:func:`shown_value`).
 """
+
 import base64
 import decimal
 import inspect
@@ -43,10 +44,27 @@ COMPRESSIONS = ["raw", "gzip"]
 TEXT_FORMATS = ["plain", "json", "xml"]
 
 _EXTENSION_BY_ENCODING = {
-    "utf8": ".txt", "gb2312": ".txt", "gbk": ".txt", "jpg": ".jpg", "jpeg": ".jpg", "png": ".png",
-    "bmp": ".bmp", "webp": ".webp", "tiff": ".tiff", "raw": ".pcm", "pcm": ".pcm", "wav": ".wav",
-    "mp3": ".mp3", "lame": ".mp3", "speex": ".spx", "speex-wb": ".spx", "opus": ".opus",
-    "opus-wb": ".opus", "h264": ".h264", "h265": ".h265", "mp4": ".mp4",
+    "utf8": ".txt",
+    "gb2312": ".txt",
+    "gbk": ".txt",
+    "jpg": ".jpg",
+    "jpeg": ".jpg",
+    "png": ".png",
+    "bmp": ".bmp",
+    "webp": ".webp",
+    "tiff": ".tiff",
+    "raw": ".pcm",
+    "pcm": ".pcm",
+    "wav": ".wav",
+    "mp3": ".mp3",
+    "lame": ".mp3",
+    "speex": ".spx",
+    "speex-wb": ".spx",
+    "opus": ".opus",
+    "opus-wb": ".opus",
+    "h264": ".h264",
+    "h265": ".h265",
+    "mp4": ".mp4",
 }
 
 
@@ -105,8 +123,15 @@ class ParamField(Field):
 
     json_type = "string"
 
-    def __init__(self, key: str, data_type: Any = None, description: str = "", title: str = "",
-                 required: bool = False, enums: Optional[Sequence[Any]] = None) -> None:
+    def __init__(
+        self,
+        key: str,
+        data_type: Any = None,
+        description: str = "",
+        title: str = "",
+        required: bool = False,
+        enums: Optional[Sequence[Any]] = None,
+    ) -> None:
         super().__init__(key, data_type, description, title)
         self.required = required
         self.enums = list(enums) if enums else []
@@ -127,19 +152,29 @@ class ParamField(Field):
         found = super().problems()
         if not isinstance(self.required, bool):
             found.append("required must be True or False, got %r" % (self.required,))
-        if self.enums and self.test_value not in self.enums and not (self.test_value in ("", None)
-                                                                      and not self.required):
-            found.append("default %s is not one of its enums %r"
-                         % (shown_value(self, self.test_value), self.enums))
+        if (
+            self.enums
+            and self.test_value not in self.enums
+            and not (self.test_value in ("", None) and not self.required)
+        ):
+            found.append("default %s is not one of its enums %r" % (shown_value(self, self.test_value), self.enums))
         return found
 
 
 class StringParamField(ParamField):
     json_type = "string"
 
-    def __init__(self, key: str, minLength: int = 0, maxLength: int = 1024,  # noqa: N803 (vendor API)
-                 enums: Optional[Sequence[str]] = None, required: bool = False, value: Any = "",
-                 description: str = "", title: str = "") -> None:
+    def __init__(
+        self,
+        key: str,
+        minLength: int = 0,  # noqa: N803
+        maxLength: int = 1024,  # noqa: N803 (vendor API)
+        enums: Optional[Sequence[str]] = None,
+        required: bool = False,
+        value: Any = "",
+        description: str = "",
+        title: str = "",
+    ) -> None:
         super().__init__(key, "string", description, title, required, enums)
         self.min_length = minLength
         self.max_length = maxLength
@@ -149,8 +184,9 @@ class StringParamField(ParamField):
     def problems(self) -> List[str]:
         found = super().problems()
         if isinstance(self.value, (bytes, bytearray)):
-            found.append("value is bytes that are not UTF-8 text (%s); give the text as a str"
-                         % shown_value(self, self.value))
+            found.append(
+                "value is bytes that are not UTF-8 text (%s); give the text as a str" % shown_value(self, self.value)
+            )
         elif not isinstance(self.value, str):
             found.append("value must be a string (or UTF-8 bytes), got %s" % shown_value(self, self.value))
         if any(not isinstance(item, str) for item in self.enums):
@@ -159,18 +195,34 @@ class StringParamField(ParamField):
             found.append("minLength/maxLength must be non-negative integers")
         elif self.min_length > self.max_length:
             found.append("minLength %d is greater than maxLength %d" % (self.min_length, self.max_length))
-        elif isinstance(self.value, str) and not self.enums and self.value and not (
-                self.min_length <= len(self.value) <= self.max_length):
-            found.append("default %s is outside minLength %d..maxLength %d" % (
-                shown_value(self, self.value), self.min_length, self.max_length))
+        elif (
+            isinstance(self.value, str)
+            and not self.enums
+            and self.value
+            and not (self.min_length <= len(self.value) <= self.max_length)
+        ):
+            found.append(
+                "default %s is outside minLength %d..maxLength %d"
+                % (shown_value(self, self.value), self.min_length, self.max_length)
+            )
         return found
 
 
 class _NumericParamField(ParamField):
     _python_types: Tuple[type, ...] = (int, float)
 
-    def __init__(self, key: str, json_type: str, minimum: Any, maximum: Any, enums: Optional[Sequence[Any]],
-                 required: bool, value: Any, description: str, title: str) -> None:
+    def __init__(
+        self,
+        key: str,
+        json_type: str,
+        minimum: Any,
+        maximum: Any,
+        enums: Optional[Sequence[Any]],
+        required: bool,
+        value: Any,
+        description: str,
+        title: str,
+    ) -> None:
         super().__init__(key, json_type, description, title, required, enums)
         self.json_type = json_type
         self.minimum = minimum
@@ -193,21 +245,41 @@ class _NumericParamField(ParamField):
         if not found and self.minimum > self.maximum:
             found.append("minimum %r is greater than maximum %r" % (self.minimum, self.maximum))
         elif not found and not self.enums and not self.minimum <= self.value <= self.maximum:
-            found.append("default %s is outside minimum %r..maximum %r" % (shown_value(self, self.value), self.minimum,
-                                                                            self.maximum))
+            found.append(
+                "default %s is outside minimum %r..maximum %r"
+                % (shown_value(self, self.value), self.minimum, self.maximum)
+            )
         return found
 
 
 class NumberParamField(_NumericParamField):
-    def __init__(self, key: str, minimum: float = 0, maximum: float = 100, enums: Optional[Sequence[float]] = None,
-                 required: bool = False, value: float = 0, description: str = "", title: str = "") -> None:
+    def __init__(
+        self,
+        key: str,
+        minimum: float = 0,
+        maximum: float = 100,
+        enums: Optional[Sequence[float]] = None,
+        required: bool = False,
+        value: float = 0,
+        description: str = "",
+        title: str = "",
+    ) -> None:
         super().__init__(key, "number", minimum, maximum, enums, required, value, description, title)
         self._remember(locals())
 
 
 class IntegerParamField(_NumericParamField):
-    def __init__(self, key: str, minimum: int = 0, maximum: int = 100, enums: Optional[Sequence[int]] = None,
-                 required: bool = False, value: int = 0, description: str = "", title: str = "") -> None:
+    def __init__(
+        self,
+        key: str,
+        minimum: int = 0,
+        maximum: int = 100,
+        enums: Optional[Sequence[int]] = None,
+        required: bool = False,
+        value: int = 0,
+        description: str = "",
+        title: str = "",
+    ) -> None:
         super().__init__(key, "integer", minimum, maximum, enums, required, value, description, title)
         self._remember(locals())
 
@@ -215,8 +287,15 @@ class IntegerParamField(_NumericParamField):
 class BooleanParamField(ParamField):
     json_type = "boolean"
 
-    def __init__(self, key: str, title: str = "", default: bool = False, required: bool = False,
-                 description: str = "", value: Optional[bool] = None) -> None:
+    def __init__(
+        self,
+        key: str,
+        title: str = "",
+        default: bool = False,
+        required: bool = False,
+        description: str = "",
+        value: Optional[bool] = None,
+    ) -> None:
         super().__init__(key, "boolean", description, title, required, None)
         # value= as the other param fields take it, default= as the vendor's BooleanParamField did
         self.given_both = value is not None and default is not False and default != value
@@ -254,9 +333,19 @@ class PayloadField(Field):
 
     media = "text"
 
-    def __init__(self, key: str, data_type: int, path: str = "", encoding: Any = "utf8", status: int = DataOnce,
-                 compress: str = "raw", format: str = "plain", need_base64: bool = False,  # noqa: A002
-                 description: str = "", title: str = "") -> None:
+    def __init__(
+        self,
+        key: str,
+        data_type: int,
+        path: str = "",
+        encoding: Any = "utf8",
+        status: int = DataOnce,
+        compress: str = "raw",
+        format: str = "plain",  # noqa: A002
+        need_base64: bool = False,
+        description: str = "",
+        title: str = "",
+    ) -> None:
         super().__init__(key, data_type, description, title)
         self.path = path
         self.encodings = [encoding] if isinstance(encoding, str) else list(encoding or [])
@@ -346,9 +435,19 @@ class StringBodyField(PayloadField):
 
     media = "text"
 
-    def __init__(self, key: str, value: Any = b"", need_base64: bool = False, encoding: Any = "utf8",
-                 format: str = "plain", compress: str = "raw", status: int = DataOnce,  # noqa: A002
-                 path: str = "", description: str = "", title: str = "") -> None:
+    def __init__(
+        self,
+        key: str,
+        value: Any = b"",
+        need_base64: bool = False,
+        encoding: Any = "utf8",
+        format: str = "plain",  # noqa: A002
+        compress: str = "raw",
+        status: int = DataOnce,
+        path: str = "",
+        description: str = "",
+        title: str = "",
+    ) -> None:
         super().__init__(key, DataText, path, encoding, status, compress, format, need_base64, description, title)
         self.value = value
         self._remember(locals())
@@ -374,9 +473,18 @@ class StringBodyField(PayloadField):
 class JsonBodyField(StringBodyField):
     """JSON text in the body; ``value`` may be a str, bytes, dict or list."""
 
-    def __init__(self, key: str, value: Any = "", need_base64: bool = False, path: str = "",
-                 encoding: Any = "utf8", compress: str = "raw", status: int = DataOnce,
-                 description: str = "", title: str = "") -> None:
+    def __init__(
+        self,
+        key: str,
+        value: Any = "",
+        need_base64: bool = False,
+        path: str = "",
+        encoding: Any = "utf8",
+        compress: str = "raw",
+        status: int = DataOnce,
+        description: str = "",
+        title: str = "",
+    ) -> None:
         super().__init__(key, b"", need_base64, encoding, "json", compress, status, path, description, title)
         self.value = value
         self._remember(locals())
@@ -401,8 +509,16 @@ class JsonBodyField(StringBodyField):
 class ImageBodyField(PayloadField):
     media = "image"
 
-    def __init__(self, key: str, path: str = "", need_base64: bool = False, encoding: Any = "jpg",
-                 status: int = DataOnce, description: str = "", title: str = "") -> None:
+    def __init__(
+        self,
+        key: str,
+        path: str = "",
+        need_base64: bool = False,
+        encoding: Any = "jpg",
+        status: int = DataOnce,
+        description: str = "",
+        title: str = "",
+    ) -> None:
         super().__init__(key, DataImage, path, encoding, status, "raw", "plain", need_base64, description, title)
         self._remember(locals())
 
@@ -414,9 +530,21 @@ class ImageBodyField(PayloadField):
 class AudioBodyField(PayloadField):
     media = "audio"
 
-    def __init__(self, key: str, path: str = "", encoding: Any = "raw", format: str = "plain",  # noqa: A002
-                 compress: str = "raw", status: int = DataOnce, sample_rate: int = 16000, channels: int = 1,
-                 bit_depth: int = 16, need_base64: bool = False, description: str = "", title: str = "") -> None:
+    def __init__(
+        self,
+        key: str,
+        path: str = "",
+        encoding: Any = "raw",
+        format: str = "plain",  # noqa: A002
+        compress: str = "raw",
+        status: int = DataOnce,
+        sample_rate: int = 16000,
+        channels: int = 1,
+        bit_depth: int = 16,
+        need_base64: bool = False,
+        description: str = "",
+        title: str = "",
+    ) -> None:
         super().__init__(key, DataAudio, path, encoding, status, compress, format, need_base64, description, title)
         self.sample_rate = sample_rate
         self.channels = channels
@@ -442,8 +570,17 @@ class VideoBodyField(PayloadField):
 
     media = "video"
 
-    def __init__(self, key: str, path: str = "", encoding: Any = "h264", status: int = DataOnce,
-                 need_base64: bool = False, frame_rate: int = 25, description: str = "", title: str = "") -> None:
+    def __init__(
+        self,
+        key: str,
+        path: str = "",
+        encoding: Any = "h264",
+        status: int = DataOnce,
+        need_base64: bool = False,
+        frame_rate: int = 25,
+        description: str = "",
+        title: str = "",
+    ) -> None:
         super().__init__(key, DataVideo, path, encoding, status, "raw", "plain", need_base64, description, title)
         self.frame_rate = frame_rate
         self._remember(locals())
@@ -460,9 +597,20 @@ class VideoBodyField(PayloadField):
         return found
 
 
-FIELD_CLASSES: Dict[str, Type[Field]] = {cls.__name__: cls for cls in (
-    StringParamField, NumberParamField, IntegerParamField, BooleanParamField,
-    StringBodyField, JsonBodyField, ImageBodyField, AudioBodyField, VideoBodyField)}
+FIELD_CLASSES: Dict[str, Type[Field]] = {
+    cls.__name__: cls
+    for cls in (
+        StringParamField,
+        NumberParamField,
+        IntegerParamField,
+        BooleanParamField,
+        StringBodyField,
+        JsonBodyField,
+        ImageBodyField,
+        AudioBodyField,
+        VideoBodyField,
+    )
+}
 
 
 def build_field(spec: Dict[str, Any], origin_dir: Optional[str] = None) -> Field:
@@ -491,7 +639,7 @@ def image_relative(path: str) -> Optional[str]:
     normal = path.replace(os.sep, "/")
     for folder in IMAGE_WRAPPER_DIRS:
         if normal.startswith(folder + "/") and len(normal) > len(folder) + 1:
-            return normal[len(folder) + 1:]
+            return normal[len(folder) + 1 :]
     return None
 
 

@@ -6,6 +6,7 @@ import ... except ImportError`` block; importing the names from here (or ``aiges
 Outside the C wrapper, ``aiges.loading`` may install the runtime's pure-Python ``aiges_embed``, whose
 classes are ``aiges.dto``'s, so the choice gives the same classes either way.
 """
+
 import sys
 from typing import TYPE_CHECKING, Any
 

@@ -1,4 +1,5 @@
 """Find and import a plugin's ``wrapper.py`` the way the loader does (module ``wrapper``, class ``Wrapper``)."""
+
 import importlib
 import importlib.util
 import os
@@ -13,8 +14,11 @@ EMBED_MODULE = "aiges_embed"
 def find_wrapper_file(location: Optional[str] = None) -> str:
     """Path of wrapper.py: ``location`` may be the file, its folder, or a project root with ``wrapper/``."""
     start = os.path.abspath(location or os.getcwd())
-    candidates = [start] if start.endswith(".py") else [
-        os.path.join(start, "wrapper.py"), os.path.join(start, "wrapper", "wrapper.py")]
+    candidates = (
+        [start]
+        if start.endswith(".py")
+        else [os.path.join(start, "wrapper.py"), os.path.join(start, "wrapper", "wrapper.py")]
+    )
     for candidate in candidates:
         if os.path.isfile(candidate):
             return candidate
@@ -26,7 +30,8 @@ def project_root(wrapper_file: str) -> str:
     folder = os.path.dirname(os.path.abspath(wrapper_file))
     parent = os.path.dirname(folder)
     if os.path.basename(folder) == "wrapper" and (
-            os.path.isfile(os.path.join(parent, "pyproject.toml")) or os.path.isdir(os.path.join(parent, "tests"))):
+        os.path.isfile(os.path.join(parent, "pyproject.toml")) or os.path.isdir(os.path.join(parent, "tests"))
+    ):
         return parent
     return folder
 
@@ -73,6 +78,7 @@ def import_wrapper(location: Optional[str] = None, class_name: str = WRAPPER_CLA
     module = importlib.import_module(WRAPPER_MODULE)
     cls = getattr(module, class_name, None)
     if not isinstance(cls, type):
-        raise AttributeError("%s defines no class %r: the loader instantiates %s.%s()"
-                             % (path, class_name, WRAPPER_MODULE, class_name))
+        raise AttributeError(
+            "%s defines no class %r: the loader instantiates %s.%s()" % (path, class_name, WRAPPER_MODULE, class_name)
+        )
     return cls, path

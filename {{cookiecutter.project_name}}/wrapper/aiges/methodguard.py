@@ -4,6 +4,7 @@ WrapperBase's metaclass wraps the loader methods a subclass defines, so the answ
 the method is called: by ``aiges.serve``, by the local run, or directly by the loader's C wrapper (CGO),
 which knows nothing of Python exceptions (it would answer -1 and lose the code).
 """
+
 import functools
 from typing import Any, Callable, Dict
 
@@ -28,9 +29,16 @@ def _number(code: int) -> int:
 
 
 ANSWERS: Dict[str, Callable[[int], Any]] = {
-    "wrapperInit": _number, "wrapperFini": _number, "wrapperOnceExec": _response,
-    "wrapperOnceExecAsync": _number, "wrapperCreate": _session, "wrapperWrite": _number,
-    "wrapperRead": _response, "wrapperDestroy": _number, "wrapperLoadRes": _number, "wrapperUnloadRes": _number,
+    "wrapperInit": _number,
+    "wrapperFini": _number,
+    "wrapperOnceExec": _response,
+    "wrapperOnceExecAsync": _number,
+    "wrapperCreate": _session,
+    "wrapperWrite": _number,
+    "wrapperRead": _response,
+    "wrapperDestroy": _number,
+    "wrapperLoadRes": _number,
+    "wrapperUnloadRes": _number,
 }
 
 
@@ -46,8 +54,13 @@ def guarded(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
             return method(self, *args, **kwargs)
         except PluginError as error:
             declared = message_for(getattr(self, "errors", None), error.code)
-            log.warning("%s refused with %d%s%s", name, error.code, " (%s)" % declared if declared else "",
-                        ": %s" % error.detail if error.detail else "")
+            log.warning(
+                "%s refused with %d%s%s",
+                name,
+                error.code,
+                " (%s)" % declared if declared else "",
+                ": %s" % error.detail if error.detail else "",
+            )
             return answer(error.code)
 
     guard.__aiges_guarded__ = True  # type: ignore[attr-defined]  # a function attribute: the guard's mark

@@ -5,6 +5,7 @@ loader does not enforce the declared enums, bounds or lengths. :func:`read_param
 param with its field's wire format, applies the declared default, checks the declaration, and raises
 :class:`aiges.failures.ParamError` (the wrapper's ``BAD_PARAM`` code) naming the field otherwise.
 """
+
 import math
 from typing import Any, Dict, Iterator, List, Mapping, Tuple
 
@@ -104,8 +105,9 @@ def check(field: ParamField, value: Any, raw: Any, code: int) -> None:
         allowed = ", ".join(map(repr, field.enums))
         raise ParamError(code, field.key, "%s is not one of %s" % (shown_value(field, value), allowed))
     if isinstance(field, StringParamField) and not field.min_length <= len(value) <= field.max_length:
-        raise ParamError(code, field.key, "length %d is outside %d..%d" % (len(value), field.min_length,
-                                                                           field.max_length))
+        raise ParamError(
+            code, field.key, "length %d is outside %d..%d" % (len(value), field.min_length, field.max_length)
+        )
     if isinstance(field, _NumericParamField) and not field.enums and not field.minimum <= value <= field.maximum:
         shown = shown_value(field, value)
         raise ParamError(code, field.key, "%s is outside %r..%r" % (shown, field.minimum, field.maximum))

@@ -14,6 +14,7 @@ things a serving pod needs, reading the rendered aiges.toml so it can never disa
 Exit status 0 when both hold, 1 (with one line saying what is wrong) otherwise. Standard library
 only (plus the runtime's TOML reader); it runs every few seconds, so it imports little.
 """
+
 import argparse
 import os
 import shlex

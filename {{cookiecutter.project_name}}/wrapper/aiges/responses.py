@@ -4,6 +4,7 @@ Each is right in CGO mode too: the node's data is ``bytes`` (the C wrapper and p
 memoryview), the response's ``list`` is assigned (the C wrapper hands out a copy, so ``append`` would be
 lost) and the classes are the host's (:mod:`aiges.hostclasses`).
 """
+
 import json
 from typing import Any, Union
 

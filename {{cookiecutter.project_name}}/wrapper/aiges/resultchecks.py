@@ -9,6 +9,7 @@ be ``bytes`` (the C wrapper and protobuf reject memoryview and str, docs/referen
 production
 emulation memoryview is refused too.
 """
+
 from typing import Any, Dict, List, Optional
 
 from aiges.core.types import DataEnd, DataOnce, Types
@@ -28,8 +29,10 @@ def item_problem(index: int, item: Any) -> Optional[str]:
     wrapper reads them)."""
     if isinstance(item, ResponseData) or (hasattr(item, "key") and hasattr(item, "data")):
         return None
-    return ("response.list[%d] is %s, not a ResponseData: build each item with ResponseData() and its "
-            "setters" % (index, type(item).__name__))
+    return "response.list[%d] is %s, not a ResponseData: build each item with ResponseData() and its setters" % (
+        index,
+        type(item).__name__,
+    )
 
 
 def node_problems(node: Any, accepts: Optional[Dict[str, PayloadField]], bytes_only: bool) -> List[str]:
@@ -45,9 +48,15 @@ def node_problems(node: Any, accepts: Optional[Dict[str, PayloadField]], bytes_o
     else:
         expected = accepts[key].data_type
         if getattr(node, "type", None) != expected:
-            found.append("key %r has type %s but UserResponse declares it as %s: call setDataType(%s)"
-                         % (key, _describe_type(getattr(node, "type", None)), _describe_type(expected),
-                            {0: "DataText", 1: "DataAudio", 2: "DataImage", 3: "DataVideo"}.get(expected)))
+            found.append(
+                "key %r has type %s but UserResponse declares it as %s: call setDataType(%s)"
+                % (
+                    key,
+                    _describe_type(getattr(node, "type", None)),
+                    _describe_type(expected),
+                    {0: "DataText", 1: "DataAudio", 2: "DataImage", 3: "DataVideo"}.get(expected),
+                )
+            )
     data = getattr(node, "data", None)
     if not (isinstance(data, bytes) or (isinstance(data, memoryview) and not bytes_only)):
         hints: Dict[type, str] = {
@@ -60,13 +69,16 @@ def node_problems(node: Any, accepts: Optional[Dict[str, PayloadField]], bytes_o
     else:
         length = getattr(node, "len", None)
         if length != len(data):
-            found.append("key %r: len is %r but data has %d bytes (the C wrapper copies len bytes): "
-                         "use setData() to keep them in step" % (key, length, len(data)))
+            found.append(
+                "key %r: len is %r but data has %d bytes (the C wrapper copies len bytes): "
+                "use setData() to keep them in step" % (key, length, len(data))
+            )
     return found
 
 
-def response_problems(result: Any, accepts: Optional[Dict[str, PayloadField]], bytes_only: bool,
-                      once: bool = True) -> List[str]:
+def response_problems(
+    result: Any, accepts: Optional[Dict[str, PayloadField]], bytes_only: bool, once: bool = True
+) -> List[str]:
     """Problems of a whole Response; an error code is not a problem here (see ``error_code_of``)."""
     if result is None:
         return ["returned None: return a Response (or Response().response_err(code) on failure)"]
@@ -89,8 +101,9 @@ def response_problems(result: Any, accepts: Optional[Dict[str, PayloadField]], b
         found.extend(node_problems(node, accepts, bytes_only))
         status = getattr(node, "status", None)
         if once and status != DataOnce:
-            found.append("key %r: status is %r, a once result needs status Once (3)"
-                         % (getattr(node, "key", None), status))
+            found.append(
+                "key %r: status is %r, a once result needs status Once (3)" % (getattr(node, "key", None), status)
+            )
         elif not once and status not in (0, 1, 2, 3):
             found.append("key %r: status %r is not 0..3" % (getattr(node, "key", None), status))
     return found

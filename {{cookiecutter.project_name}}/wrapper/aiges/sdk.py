@@ -7,6 +7,7 @@ plugin aborts the loader at start), default methods do something sensible instea
 gRPC handshake), and ``run()`` follows the platform's real call order and reports failure through
 its exit status.
 """
+
 import base64  # noqa: F401 (vendor star-import name)
 import json
 import os
@@ -81,8 +82,14 @@ class WrapperBase(metaclass=Metaclass):
     # from it and read_params refuses with its BAD_PARAM member.
     errors: Any = None
 
-    def __init__(self, legacy: bool = True, is_aipaas: bool = True, keep_schema_default_value: bool = True,
-                 *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        legacy: bool = True,
+        is_aipaas: bool = True,
+        keep_schema_default_value: bool = True,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         self.legacy = legacy
         self.is_aipaas = is_aipaas
         self.keep_schema_default_value = keep_schema_default_value
@@ -127,8 +134,13 @@ class WrapperBase(metaclass=Metaclass):
         return read_params(self.requestCls, params, self.errors)
 
     # --- local debug run ----------------------------------------------------------------------------
-    def run(self, stream: Optional[bool] = None, argv: Optional[List[str]] = None, exit: Optional[bool] = None,  # noqa: A002
-            **options: Any) -> int:
+    def run(
+        self,
+        stream: Optional[bool] = None,
+        argv: Optional[List[str]] = None,
+        exit: Optional[bool] = None,  # noqa: A002
+        **options: Any,
+    ) -> int:
         """Run the plugin locally in the loader's call order and check what it returns.
 
         ``stream`` forces session mode (default: the wrapper's session mode, see
@@ -138,13 +150,22 @@ class WrapperBase(metaclass=Metaclass):
         """
         return self._run_locally(stream, argv, exit, options)
 
-    def run_stream(self, argv: Optional[List[str]] = None, exit: Optional[bool] = None,  # noqa: A002
-                   **options: Any) -> int:
+    def run_stream(
+        self,
+        argv: Optional[List[str]] = None,
+        exit: Optional[bool] = None,  # noqa: A002
+        **options: Any,
+    ) -> int:
         """The vendor's spelling of ``run(stream=True)``: a local run in session order."""
         return self._run_locally(True, argv, exit, options)
 
-    def _run_locally(self, stream: Optional[bool], argv: Optional[List[str]], exit: Optional[bool],  # noqa: A002
-                     options: Dict[str, Any]) -> int:
+    def _run_locally(
+        self,
+        stream: Optional[bool],
+        argv: Optional[List[str]],
+        exit: Optional[bool],  # noqa: A002
+        options: Dict[str, Any],
+    ) -> int:
         # the one upward import (tests/test_layering.py): Wrapper().run() starts the local run
         from aiges.tools.localrun import commands as run_commands
 
@@ -164,24 +185,42 @@ class WrapperBase(metaclass=Metaclass):
         self.session.stop()
         return 0
 
-    def wrapperOnceExec(self, params: Dict[str, Any], reqData: DataListCls, usrTag: str = "",  # noqa: N802,N803
-                        persId: int = 0) -> Response:  # noqa: N803
-        raise NotImplementedError("%s.wrapperOnceExec is not implemented: a once-mode plugin must "
-                                  "implement it and return a Response" % type(self).__name__)
+    def wrapperOnceExec(  # noqa: N802
+        self,
+        params: Dict[str, Any],
+        reqData: DataListCls,  # noqa: N803
+        usrTag: str = "",  # noqa: N803
+        persId: int = 0,  # noqa: N803
+    ) -> Response:
+        raise NotImplementedError(
+            "%s.wrapperOnceExec is not implemented: a once-mode plugin must "
+            "implement it and return a Response" % type(self).__name__
+        )
 
-    def wrapperOnceExecAsync(self, params: Dict[str, Any], reqData: DataListCls, usrTag: str = "",  # noqa: N802,N803
-                             persId: int = 0, *args: Any) -> int:  # noqa: N803
+    def wrapperOnceExecAsync(  # noqa: N802
+        self,
+        params: Dict[str, Any],
+        reqData: DataListCls,  # noqa: N803
+        usrTag: str = "",  # noqa: N803
+        persId: int = 0,  # noqa: N803
+        *args: Any,
+    ) -> int:
         """Async once (CGO ``asyncMode=true``): runs ``wrapperOnceExec`` off the loader's thread and
         delivers its Response through the callback, so sync wrappers also work in async mode."""
-        worker = threading.Thread(target=self._exec_and_deliver, args=(params, reqData, usrTag, persId),
-                                  name="aiges-async-%s" % usrTag, daemon=True)
+        worker = threading.Thread(
+            target=self._exec_and_deliver,
+            args=(params, reqData, usrTag, persId),
+            name="aiges-async-%s" % usrTag,
+            daemon=True,
+        )
         worker.start()
         return 0
 
     def _exec_and_deliver(self, params: Any, reqData: Any, usrTag: str, persId: int) -> None:  # noqa: N803
         try:
-            result = calling.call_flexibly(self.wrapperOnceExec, [("params", params), ("reqData", reqData),
-                                                                 ("usrTag", usrTag), ("persId", persId)])
+            result = calling.call_flexibly(
+                self.wrapperOnceExec, [("params", params), ("reqData", reqData), ("usrTag", usrTag), ("persId", persId)]
+            )
         except Exception:  # noqa: BLE001 - must always answer the loader
             log.exception("wrapperOnceExec raised for request %s", usrTag)
             result = Response().response_err(-1)
@@ -199,8 +238,14 @@ class WrapperBase(metaclass=Metaclass):
     def wrapperUnloadRes(self, resId: Any) -> int:  # noqa: N802,N803
         return 0
 
-    def wrapperCreate(self, params: Dict[str, Any], sid: str, persId: int = 0, usrTag: str = "",  # noqa: N802,N803
-                      userTag: str = "") -> SessionCreateResponse:  # noqa: N803
+    def wrapperCreate(  # noqa: N802
+        self,
+        params: Dict[str, Any],
+        sid: str,
+        persId: int = 0,  # noqa: N803
+        usrTag: str = "",  # noqa: N803
+        userTag: str = "",  # noqa: N803
+    ) -> SessionCreateResponse:
         log.error("%s does not implement wrapperCreate: it is not a session (stream) plugin", type(self).__name__)
         reply = SessionCreateResponse()  # attributes, not keywords: aiges_embed's constructor takes none
         reply.handle, reply.error_code = "", SESSION_NOT_SUPPORTED
@@ -252,6 +297,24 @@ def schema_json(wrapper: WrapperBase) -> str:
 
 # ``from aiges.sdk import *`` in the vendor SDK also handed out the modules its sdk.py imported; published
 # wrappers use some of them unimported (json, os, threading...), so the star import keeps giving those.
-VENDOR_STAR_NAMES = ["json", "os", "sys", "time", "base64", "threading", "queue", "Lock", "pprint",
-                     "STRING", "AUDIO", "IMAGE", "VIDEO", "THREAD_MODE", "PROCESS_MODE", "Types", "Status", "type_map"]
+VENDOR_STAR_NAMES = [
+    "json",
+    "os",
+    "sys",
+    "time",
+    "base64",
+    "threading",
+    "queue",
+    "Lock",
+    "pprint",
+    "STRING",
+    "AUDIO",
+    "IMAGE",
+    "VIDEO",
+    "THREAD_MODE",
+    "PROCESS_MODE",
+    "Types",
+    "Status",
+    "type_map",
+]
 __all__ = [*API, *VENDOR_STAR_NAMES]

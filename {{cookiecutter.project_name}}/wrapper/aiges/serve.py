@@ -13,6 +13,7 @@ Start-up speed matters (the loader waits for the handshake): with the built-in t
 module binds the port and prints the handshake using only what the interpreter has already loaded,
 then imports the rest. ``--help`` works without grpcio or protobuf.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,43 +66,88 @@ def _env_float(name: str, default: float) -> float:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--listen", choices=LISTEN_CHOICES, default=_env_choice("AIGES_LISTEN", LISTEN_CHOICES),
-                        help="unix: a unix socket in a fresh directory only this user can enter (default); "
-                             "tcp: 127.0.0.1, which every local user can reach (env AIGES_LISTEN; --port implies "
-                             "tcp)")
-    parser.add_argument("--port", type=int, default=None,
-                        help="with --listen tcp: listen on this port of 127.0.0.1 (0: any); default: the first "
-                             "free port in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT when the loader sets them, else any")
-    parser.add_argument("-w", "--workers", type=int, default=_env_int("AIGES_WORKERS", _default_workers()),
-                        help="wrapper calls run at the same time (env AIGES_WORKERS; default: CPU count, at "
-                             "least 2). Streams to the loader never use a worker")
-    parser.add_argument("--queue", type=int, default=_env_int("AIGES_QUEUE", 1000), metavar="N",
-                        help="wrapper calls that may wait for a worker (env AIGES_QUEUE; default 1000); beyond "
-                             "it a request is answered at once with ret 30004")
-    parser.add_argument("--max-message-mb", type=int,
-                        default=_env_int("AIGES_MAX_MESSAGE_MB", DEFAULT_MAX_MESSAGE_MB),
-                        help="largest request or result in MB (env AIGES_MAX_MESSAGE_MB; default %(default)s)")
-    parser.add_argument("--wrapper", default=None, metavar="DIR",
-                        help="folder of wrapper.py (default: the working directory, as the loader runs it)")
-    parser.add_argument("--log-level", default=None, choices=("debug", "info", "warn", "warning", "error"),
-                        help="log level until wrapperInit applies the config's log.level (env AIGES_LOG_LEVEL)")
-    parser.add_argument("--transport", choices=("h2", "grpcio"), default=_default_transport(),
-                        help="h2: the built-in HTTP/2 server (default); grpcio: grpcio's server "
-                             "(env AIGES_TRANSPORT)")
-    parser.add_argument("--max-connections", type=int,
-                        default=_env_int("AIGES_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
-                        help="h2 transport: open connections at most; more are refused with GOAWAY "
-                             "(env AIGES_MAX_CONNECTIONS; default %(default)s; the loader opens one)")
-    parser.add_argument("--idle-timeout", type=float,
-                        default=_env_float("AIGES_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT), metavar="SECONDS",
-                        help="h2 transport: close a connection that has had no call for this long, with GOAWAY "
-                             "(env AIGES_IDLE_TIMEOUT; default %(default)s; 0: never)")
-    parser.add_argument("--grace", type=float, default=1.5,
-                        help="seconds allowed for a clean stop (go-plugin kills after 2)")
-    parser.add_argument("-c", dest="vendor_concurrent", action="store_true",
-                        help="accepted for the vendor's command line; one process serves concurrently anyway")
-    parser.add_argument("wrapper_args", nargs="*", metavar="ARG",
-                        help="arguments wrapper.py sees in sys.argv[1:] (put them after --)")
+    parser.add_argument(
+        "--listen",
+        choices=LISTEN_CHOICES,
+        default=_env_choice("AIGES_LISTEN", LISTEN_CHOICES),
+        help="unix: a unix socket in a fresh directory only this user can enter (default); "
+        "tcp: 127.0.0.1, which every local user can reach (env AIGES_LISTEN; --port implies "
+        "tcp)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="with --listen tcp: listen on this port of 127.0.0.1 (0: any); default: the first "
+        "free port in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT when the loader sets them, else any",
+    )
+    parser.add_argument(
+        "-w",
+        "--workers",
+        type=int,
+        default=_env_int("AIGES_WORKERS", _default_workers()),
+        help="wrapper calls run at the same time (env AIGES_WORKERS; default: CPU count, at "
+        "least 2). Streams to the loader never use a worker",
+    )
+    parser.add_argument(
+        "--queue",
+        type=int,
+        default=_env_int("AIGES_QUEUE", 1000),
+        metavar="N",
+        help="wrapper calls that may wait for a worker (env AIGES_QUEUE; default 1000); beyond "
+        "it a request is answered at once with ret 30004",
+    )
+    parser.add_argument(
+        "--max-message-mb",
+        type=int,
+        default=_env_int("AIGES_MAX_MESSAGE_MB", DEFAULT_MAX_MESSAGE_MB),
+        help="largest request or result in MB (env AIGES_MAX_MESSAGE_MB; default %(default)s)",
+    )
+    parser.add_argument(
+        "--wrapper",
+        default=None,
+        metavar="DIR",
+        help="folder of wrapper.py (default: the working directory, as the loader runs it)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default=None,
+        choices=("debug", "info", "warn", "warning", "error"),
+        help="log level until wrapperInit applies the config's log.level (env AIGES_LOG_LEVEL)",
+    )
+    parser.add_argument(
+        "--transport",
+        choices=("h2", "grpcio"),
+        default=_default_transport(),
+        help="h2: the built-in HTTP/2 server (default); grpcio: grpcio's server (env AIGES_TRANSPORT)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=_env_int("AIGES_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
+        help="h2 transport: open connections at most; more are refused with GOAWAY "
+        "(env AIGES_MAX_CONNECTIONS; default %(default)s; the loader opens one)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=_env_float("AIGES_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT),
+        metavar="SECONDS",
+        help="h2 transport: close a connection that has had no call for this long, with GOAWAY "
+        "(env AIGES_IDLE_TIMEOUT; default %(default)s; 0: never)",
+    )
+    parser.add_argument(
+        "--grace", type=float, default=1.5, help="seconds allowed for a clean stop (go-plugin kills after 2)"
+    )
+    parser.add_argument(
+        "-c",
+        dest="vendor_concurrent",
+        action="store_true",
+        help="accepted for the vendor's command line; one process serves concurrently anyway",
+    )
+    parser.add_argument(
+        "wrapper_args", nargs="*", metavar="ARG", help="arguments wrapper.py sees in sys.argv[1:] (put them after --)"
+    )
 
 
 def _default_transport() -> str:
@@ -136,8 +182,10 @@ def _cookie_problem() -> str:
         return NOT_BY_HAND.format(key=COOKIE_KEY, value=COOKIE_VALUE)
     versions = os.environ.get("PLUGIN_PROTOCOL_VERSIONS", "").strip()
     if versions and APP_PROTOCOL_VERSION not in [v.strip() for v in versions.split(",")]:
-        return ("the loader speaks plugin protocol version(s) %s; this plugin speaks %s\n"
-                % (versions, APP_PROTOCOL_VERSION))
+        return "the loader speaks plugin protocol version(s) %s; this plugin speaks %s\n" % (
+            versions,
+            APP_PROTOCOL_VERSION,
+        )
     return ""
 
 
@@ -153,18 +201,25 @@ def _is_number(text: str) -> bool:
 # Anything else (help, --transport, an abbreviation, a bad value) goes to argparse first, so a command
 # line error is reported before any handshake is printed.
 _EARLY_OPTIONS: Dict[str, Optional[Callable[[str], Any]]] = {
-    "--port": str.isdigit, "-w": str.isdigit, "--workers": str.isdigit, "--queue": str.isdigit,
+    "--port": str.isdigit,
+    "-w": str.isdigit,
+    "--workers": str.isdigit,
+    "--queue": str.isdigit,
     "--max-message-mb": str.isdigit,
-    "--wrapper": bool, "--log-level": ("debug", "info", "warn", "warning", "error").__contains__,
-    "--grace": _is_number, "-c": None, "--listen": LISTEN_CHOICES.__contains__,
-    "--max-connections": str.isdigit, "--idle-timeout": _is_number,
+    "--wrapper": bool,
+    "--log-level": ("debug", "info", "warn", "warning", "error").__contains__,
+    "--grace": _is_number,
+    "-c": None,
+    "--listen": LISTEN_CHOICES.__contains__,
+    "--max-connections": str.isdigit,
+    "--idle-timeout": _is_number,
 }
 
 
 def _early_port(argv: List[str]) -> Tuple[bool, Optional[int], str]:
     """(usable, --port value, network) from a strict look at the options: usable only with the
     built-in transport, without AutoMTLS, and with options that argparse will accept exactly as read here."""
-    options = argv[:argv.index("--")] if "--" in argv else argv
+    options = argv[: argv.index("--")] if "--" in argv else argv
     port = None
     listen = _env_choice("AIGES_LISTEN", LISTEN_CHOICES)
     index = 0
@@ -194,8 +249,11 @@ def _early_port(argv: List[str]) -> Tuple[bool, Optional[int], str]:
             listen = value
         index += 1
     network = _network(listen, port)
-    usable = _default_transport() == "h2" and not os.environ.get(CLIENT_CERT_KEY) and not (
-        network == "unix" and port is not None)
+    usable = (
+        _default_transport() == "h2"
+        and not os.environ.get(CLIENT_CERT_KEY)
+        and not (network == "unix" and port is not None)
+    )
     return usable, port, network
 
 
@@ -215,6 +273,7 @@ def _announce_early(argv: List[str]) -> Optional[Tuple[Any, Any, Optional[int]]]
         listen_unix,
         ports,
     )
+
     try:
         if network == "unix":
             listener, endpoint = listen_unix()
@@ -256,19 +315,31 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, Any, Optional[int]
     needed = "protobuf" if args.transport == "h2" else "grpcio protobuf"
     try:
         import google.protobuf  # noqa: F401 - every transport needs it (the messages)
+
         if args.transport == "grpcio":
             import grpc  # noqa: F401
         from aiges.grpc.lifecycle import Settings, serve  # start-up time: loaded only when this path runs
     except ImportError as error:
-        log.error("python -m aiges.serve --transport %s needs %s (pip install %s): %s", args.transport, needed,
-                  needed, error)
+        log.error(
+            "python -m aiges.serve --transport %s needs %s (pip install %s): %s", args.transport, needed, needed, error
+        )
         logs.close()
         return 2
-    settings = Settings(port=args.port, port_range=port_range, workers=args.workers, queue=max(0, args.queue),
-                        max_message_bytes=max(1, args.max_message_mb) * 1024 * 1024, wrapper=args.wrapper,
-                        wrapper_argv=[sys.argv[0], *args.wrapper_args], grace=args.grace,
-                        transport=args.transport, listener=early[0] if early else None, network=network,
-                        endpoint=early[1] if early else None, client_cert=os.environ.get(CLIENT_CERT_KEY) or None)
+    settings = Settings(
+        port=args.port,
+        port_range=port_range,
+        workers=args.workers,
+        queue=max(0, args.queue),
+        max_message_bytes=max(1, args.max_message_mb) * 1024 * 1024,
+        wrapper=args.wrapper,
+        wrapper_argv=[sys.argv[0], *args.wrapper_args],
+        grace=args.grace,
+        transport=args.transport,
+        listener=early[0] if early else None,
+        network=network,
+        endpoint=early[1] if early else None,
+        client_cert=os.environ.get(CLIENT_CERT_KEY) or None,
+    )
     if early:
         settings.watch_fd = early[2]
     settings.max_connections = max(1, args.max_connections)

@@ -12,6 +12,7 @@ test ``wrapperCreate`` without ``wrapperWrite``, or implement both sets. So the 
    ``wrapperCreate`` when there is no ``wrapperOnceExec``. An inferred mode is always reported with
    its reason, and incomplete session methods are warned about.
 """
+
 import dataclasses
 import os
 from typing import Any, Iterable, List, Optional, Tuple
@@ -43,11 +44,16 @@ def setting_problem(value: Any) -> Optional[str]:
     """Why ``value`` is not a valid session mode setting (None when it is valid or unset)."""
     if value is None or value in MODES:
         return None
-    return "session_mode must be \"once\" or \"stream\", got %r" % (value,)
+    return 'session_mode must be "once" or "stream", got %r' % (value,)
 
 
-def decide(methods: Iterable[str], class_setting: Any = None, project_setting: Any = None,
-           class_name: str = "Wrapper", project_source: str = "[tool.aiges]") -> Decision:
+def decide(
+    methods: Iterable[str],
+    class_setting: Any = None,
+    project_setting: Any = None,
+    class_name: str = "Wrapper",
+    project_source: str = "[tool.aiges]",
+) -> Decision:
     """The session mode of a wrapper implementing ``methods`` (see the module docstring)."""
     methods = frozenset(methods)
     create, write = "wrapperCreate" in methods, "wrapperWrite" in methods
@@ -57,8 +63,10 @@ def decide(methods: Iterable[str], class_setting: Any = None, project_setting: A
         session, source = class_setting == "stream", "class"
         reason = "set by %s.session_mode = %r" % (class_name, class_setting)
         if project_setting in MODES and project_setting != class_setting:
-            warnings.append("%s session_mode = %r is overridden by %s.session_mode = %r"
-                            % (project_source, project_setting, class_name, class_setting))
+            warnings.append(
+                "%s session_mode = %r is overridden by %s.session_mode = %r"
+                % (project_source, project_setting, class_name, class_setting)
+            )
     elif project_setting in MODES:
         session, source = project_setting == "stream", "project"
         reason = "set by %s session_mode = %r" % (project_source, project_setting)
@@ -70,26 +78,38 @@ def decide(methods: Iterable[str], class_setting: Any = None, project_setting: A
         elif write:
             reason = "inferred: %s implements wrapperWrite" % class_name
         elif create:
-            reason = ("inferred: %s implements wrapperCreate and no wrapperOnceExec" % class_name if session else
-                      "inferred: %s implements wrapperOnceExec; its wrapperCreate without wrapperWrite cannot "
-                      "serve a session" % class_name)
+            reason = (
+                "inferred: %s implements wrapperCreate and no wrapperOnceExec" % class_name
+                if session
+                else "inferred: %s implements wrapperOnceExec; its wrapperCreate without wrapperWrite cannot "
+                "serve a session" % class_name
+            )
         else:
             reason = "inferred: %s implements no session method (wrapperCreate/wrapperWrite)" % class_name
         if session and once:
-            reason += " (it implements wrapperOnceExec too: set session_mode = \"once\" for a once plugin)"
+            reason += ' (it implements wrapperOnceExec too: set session_mode = "once" for a once plugin)'
     missing = [name for name, present in (("wrapperCreate", create), ("wrapperWrite", write)) if not present]
     if session and missing:
-        warnings.append("session methods are incomplete: %s does not implement %s, so the runtime's default "
-                        "refuses %s" % (class_name, " or ".join(missing), "them" if len(missing) > 1 else "it"))
+        warnings.append(
+            "session methods are incomplete: %s does not implement %s, so the runtime's default "
+            "refuses %s" % (class_name, " or ".join(missing), "them" if len(missing) > 1 else "it")
+        )
     elif not session and not once and source != "inferred":
-        warnings.append("session_mode is \"once\" but %s implements no wrapperOnceExec%s, so once requests get the "
-                        "runtime's default, which fails; set session_mode = \"stream\" for a session plugin"
-                        % (class_name, " (only session methods)" if create or write else ""))
+        warnings.append(
+            'session_mode is "once" but %s implements no wrapperOnceExec%s, so once requests get the '
+            'runtime\'s default, which fails; set session_mode = "stream" for a session plugin'
+            % (class_name, " (only session methods)" if create or write else "")
+        )
     elif not session and (create or write) and source == "inferred":
-        warnings.append("%s implements %s but is treated as a once plugin; set session_mode = \"once\" to say so "
-                        "(or implement %s for a session plugin)"
-                        % (class_name, " and ".join(n for n in ("wrapperCreate", "wrapperWrite") if n in methods),
-                           " and ".join(missing) or "both"))
+        warnings.append(
+            '%s implements %s but is treated as a once plugin; set session_mode = "once" to say so '
+            "(or implement %s for a session plugin)"
+            % (
+                class_name,
+                " and ".join(n for n in ("wrapperCreate", "wrapperWrite") if n in methods),
+                " and ".join(missing) or "both",
+            )
+        )
     return Decision(session, source, reason, tuple(warnings))
 
 
@@ -105,6 +125,7 @@ def project_setting(wrapper_file: str) -> Tuple[Optional[str], str]:
         settings,
         tomlcompat,
     )
+
     # TomlReaderMissing counts as unreadable too: serving must not fail on it, and the image's build step
     # (`python -m aiges check --in-image`) already refuses an image without a TOML reader, naming the fix.
     unreadable = (OSError, ValueError, tomlcompat.TomlReaderMissing)

@@ -5,6 +5,7 @@ Every session plugin needs the same bookkeeping (a handle per ``wrapperCreate``,
 it under one lock and raises :class:`aiges.failures.PluginError` where a refusal is the answer, which the
 method guard turns into the method's error code.
 """
+
 import itertools
 import threading
 from typing import Any, Dict, Iterator, Optional

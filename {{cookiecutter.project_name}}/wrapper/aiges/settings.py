@@ -1,4 +1,5 @@
 """The generated project's own settings: ``[tool.aiges]`` in its pyproject.toml."""
+
 import os
 from typing import Any, Dict
 

@@ -3,6 +3,7 @@
 Both ways of reading a wrapper (importing it, or render's static reader) name the line of a bad
 declaration; an imported class does not know its lines, so they are looked up in the source.
 """
+
 import ast
 import io
 import tokenize
@@ -31,8 +32,11 @@ def line_index(source: str) -> LineIndex:
             continue
         index[(node.name, "")] = node.lineno
         for statement in node.body:
-            targets = statement.targets if isinstance(statement, ast.Assign) else (
-                [statement.target] if isinstance(statement, ast.AnnAssign) else [])
+            targets = (
+                statement.targets
+                if isinstance(statement, ast.Assign)
+                else ([statement.target] if isinstance(statement, ast.AnnAssign) else [])
+            )
             for target in targets:
                 if isinstance(target, ast.Name):
                     index[(node.name, target.id)] = statement.lineno

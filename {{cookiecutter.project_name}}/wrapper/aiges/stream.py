@@ -12,6 +12,7 @@ alive), handle reservation is atomic, and ``stop()`` ends every worker. As in th
 ``self.is_stopping = False`` in ``__init__`` and ``True`` in their own ``stop()``. Reading it is also
 true once the pool is stopped, so a handler loop written ``while not self.is_stopping`` ends with it.
 """
+
 import queue
 import threading
 from typing import Any, Callable, Dict, Optional, Tuple
@@ -239,8 +240,12 @@ class SessionManager:
         """A pool of ``nums`` workers running ``ReqThreadCls`` (what ``init_handle_pool`` uses)."""
         return ThreadPool(ReqThreadCls, 0, nums)
 
-    def init_processes(self, ReqThreadCls: type, procs: int = 2,  # noqa: N803 (vendor API)
-                       threads_per_cpu: int = 5) -> "ThreadPool":
+    def init_processes(
+        self,
+        ReqThreadCls: type,  # noqa: N803
+        procs: int = 2,
+        threads_per_cpu: int = 5,
+    ) -> "ThreadPool":
         """The vendor's process mode never worked; the same number of handles is served by threads."""
         return ProcessThreadPool(ReqThreadCls, procs, threads_per_cpu)
 

@@ -4,11 +4,14 @@ The official images run CPython 3.9, where the standard library has no TOML read
 project's requirements.txt installs ``tomli`` there. Without either, every read raises
 :class:`TomlReaderMissing` with the fix, which the CLI prints as one line (never a traceback).
 """
+
 import sys
 from typing import Any, Dict
 
-INSTALL_HINT = ('reading TOML on Python %d.%d needs tomli: pip install tomli (in a generated project it is in '
-                'requirements.txt: tomli>=1.1; python_version < "3.11")' % sys.version_info[:2])
+INSTALL_HINT = (
+    "reading TOML on Python %d.%d needs tomli: pip install tomli (in a generated project it is in "
+    'requirements.txt: tomli>=1.1; python_version < "3.11")' % sys.version_info[:2]
+)
 
 
 class TomlReaderMissing(ImportError):

@@ -10,6 +10,7 @@ shared by every worker, ``setHandle`` before registering is remembered instead o
 thread is a daemon (a forgotten worker no longer keeps the process alive), and an exception in
 ``predict`` is logged with its traceback instead of killing the worker.
 """
+
 import abc
 import queue
 import threading
@@ -34,8 +35,9 @@ class InferClass(abc.ABC):
 class Worker(threading.Thread):
     """A thread that feeds requests from ``in_q`` to the registered inference."""
 
-    def __init__(self, name: Optional[str] = None, _type: str = "thread", nums: int = 1,
-                 context: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(
+        self, name: Optional[str] = None, _type: str = "thread", nums: int = 1, context: Optional[Dict[str, Any]] = None
+    ) -> None:
         super().__init__(name=name, daemon=True)
         self._type = _type
         self.nums = nums
@@ -54,8 +56,10 @@ class Worker(threading.Thread):
     def register_infer_class(self, instance: Any) -> None:
         """Use ``instance.predict``: an InferClass, or any object with a callable ``predict``."""
         if isinstance(instance, type) or not callable(getattr(instance, "predict", None)):
-            raise TypeError("register_infer_class needs an instance with a predict(req=...) method (an "
-                            "aiges.worker.InferClass), got %r" % (instance,))
+            raise TypeError(
+                "register_infer_class needs an instance with a predict(req=...) method (an "
+                "aiges.worker.InferClass), got %r" % (instance,)
+            )
         self.infer_class = instance
         if self._handle is not None and hasattr(instance, "setHandle"):
             instance.setHandle(self._handle)

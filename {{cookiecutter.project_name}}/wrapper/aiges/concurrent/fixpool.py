@@ -7,6 +7,7 @@ shared by every pool in the process), a key freed by ``remove`` is never handed 
 another object still holds it (the vendor reused ``worker-<allocated>`` and overwrote a live
 object), and the pool is safe to use from several threads (the loader calls in parallel).
 """
+
 import itertools
 import threading
 from typing import Any, Dict, Optional, Tuple

@@ -1,4 +1,5 @@
 """``aiges.concurrent.pool.Pool``: the abstract base of the vendor SDK's pools (it declares nothing)."""
+
 from abc import ABC
 
 

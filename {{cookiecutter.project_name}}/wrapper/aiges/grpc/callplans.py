@@ -5,6 +5,7 @@ it takes. That decision depends only on parameter names, so it is made once per 
 placeholders, and the result replayed on each call: the hot path does no ``inspect`` work and
 behaves exactly like ``call_flexibly`` (``usrTag``/``userTag`` aliases, optional extras, ...).
 """
+
 from typing import Any, Callable, Dict, Sequence, Tuple
 
 from aiges import calling
@@ -35,6 +36,7 @@ def plan(method: Callable[..., Any], names: Sequence[str]) -> Callable[..., Any]
 
         def impossible(*_: Any) -> Any:
             raise TypeError(problem)
+
         return impossible
     if not all(isinstance(value, _Slot) for value in list(args) + list(keywords.values())):
         return lambda *values: calling.call_flexibly(method, list(zip(names, values)))

@@ -13,6 +13,7 @@ one text node keyed ``error`` (desc ``{"code": "<ret>"}``). The Go loader ignore
 ``ret != 0`` and shows its own text, so the message is also logged (stderr, mirrored into the
 loader's log) by the caller.
 """
+
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from aiges import calling
@@ -25,8 +26,8 @@ from aiges.grpc import wire
 Response = wire.message("aiges.Response")
 ResponseData = wire.message("aiges.ResponseData")
 
-INT32_MAX = 2 ** 31 - 1
-UINT32_MAX = 2 ** 32 - 1
+INT32_MAX = 2**31 - 1
+UINT32_MAX = 2**32 - 1
 ERROR_KEY = "error"
 # What keys, descs and framing can add to a result's data bytes is far below this: results whose data
 # is this far below the limit are never measured.
@@ -63,8 +64,10 @@ def as_bytes(data: Any, key: str) -> bytes:
     try:
         return memoryview(data).tobytes()
     except TypeError:
-        raise Refusal(USER_EXEC_ERROR, "response key %r: data is %s; it must be bytes (use setData(<bytes>))"
-                      % (key, type(data).__name__)) from None
+        raise Refusal(
+            USER_EXEC_ERROR,
+            "response key %r: data is %s; it must be bytes (use setData(<bytes>))" % (key, type(data).__name__),
+        ) from None
 
 
 def _uint32(value: Any, key: str, what: str) -> int:
@@ -75,8 +78,9 @@ def _uint32(value: Any, key: str, what: str) -> int:
     except (TypeError, ValueError):
         number = -1
     if isinstance(value, bool) or not 0 <= number <= UINT32_MAX or number != value:
-        raise Refusal(USER_EXEC_ERROR, "response key %r: %s is %r; it must be a small non-negative int"
-                      % (key, what, value))
+        raise Refusal(
+            USER_EXEC_ERROR, "response key %r: %s is %r; it must be a small non-negative int" % (key, what, value)
+        )
     return number
 
 
@@ -122,8 +126,15 @@ def response(tag: str, result: Any, once: bool, limit: Optional[int] = None) -> 
         payload += len(data) + 4 * len(key)  # a UTF-8 key takes at most 4 bytes a character
         status = _uint32(getattr(item, "status", DataOnce), key, "status")
         final = final or status == DataEnd or status == DataOnce
-        nodes.append(ResponseData(key=key, data=data, len=len(data), status=status,
-                                  type=_uint32(getattr(item, "type", DataText), key, "type")))
+        nodes.append(
+            ResponseData(
+                key=key,
+                data=data,
+                len=len(data),
+                status=status,
+                type=_uint32(getattr(item, "type", DataText), key, "type"),
+            )
+        )
     if once and not final:
         for node in nodes:
             node.status = DataOnce
@@ -131,8 +142,11 @@ def response(tag: str, result: Any, once: bool, limit: Optional[int] = None) -> 
     if limit is not None and payload + SIZE_SLACK > limit:  # near the limit: measure exactly (else never)
         size = message.ByteSize()
         if size > limit:
-            raise Refusal(USER_EXEC_ERROR, "the result is %d bytes, more than the largest message allowed (%d "
-                          "bytes: --max-message-mb / AIGES_MAX_MESSAGE_MB)" % (size, limit))
+            raise Refusal(
+                USER_EXEC_ERROR,
+                "the result is %d bytes, more than the largest message allowed (%d "
+                "bytes: --max-message-mb / AIGES_MAX_MESSAGE_MB)" % (size, limit),
+            )
     return message
 
 
@@ -185,8 +199,15 @@ def once_ret(result: Any) -> int:
 def error_response(tag: str, code: int, message: str) -> Any:
     """``aiges.Response`` with ``ret = code`` and the message in one ``error`` text node."""
     text = message.encode("utf-8", "replace")
-    return Response(tag=tag, ret=code or USER_EXEC_ERROR, list=[ResponseData(
-        key=ERROR_KEY, data=text, len=len(text), type=DataText, status=DataOnce, desc={"code": str(code)})])
+    return Response(
+        tag=tag,
+        ret=code or USER_EXEC_ERROR,
+        list=[
+            ResponseData(
+                key=ERROR_KEY, data=text, len=len(text), type=DataText, status=DataOnce, desc={"code": str(code)}
+            )
+        ],
+    )
 
 
 def _text(value: Any) -> str:

@@ -19,6 +19,7 @@ NOT_SERVING, lets queued wrapper calls finish (bounded), calls ``wrapperFini``, 
 ``communicate`` streams normally, and stops the server, within ``grace`` seconds overall: inside
 the 2 s go-plugin waits before it kills a plugin.
 """
+
 import logging
 import os
 import select
@@ -38,11 +39,22 @@ TRANSPORTS = ("h2", "grpcio")
 class Settings:
     """How to serve; built by ``aiges.serve`` from its command line and the loader's environment."""
 
-    def __init__(self, port: Optional[int] = None, port_range: Optional[Tuple[int, int]] = None, workers: int = 2,
-                 max_message_bytes: int = 256 * 1024 * 1024, wrapper: Optional[str] = None,
-                 wrapper_argv: Optional[List[str]] = None, grace: float = 1.5, transport: str = "h2",
-                 listener: Any = None, network: str = "unix", endpoint: Optional[Endpoint] = None,
-                 client_cert: Optional[str] = None, queue: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        port: Optional[int] = None,
+        port_range: Optional[Tuple[int, int]] = None,
+        workers: int = 2,
+        max_message_bytes: int = 256 * 1024 * 1024,
+        wrapper: Optional[str] = None,
+        wrapper_argv: Optional[List[str]] = None,
+        grace: float = 1.5,
+        transport: str = "h2",
+        listener: Any = None,
+        network: str = "unix",
+        endpoint: Optional[Endpoint] = None,
+        client_cert: Optional[str] = None,
+        queue: Optional[int] = None,
+    ) -> None:
         self.port = port  # fixed port (0: any); None: the first free one of port_range, else any
         self.port_range = port_range  # PLUGIN_MIN_PORT..PLUGIN_MAX_PORT
         self.queue = queue  # wrapper calls that may wait for a worker; None: Workers' default
@@ -73,11 +85,13 @@ def _open(settings: Settings, tls: Any) -> Tuple[Any, Endpoint]:
     if settings.transport == "grpcio":
         # optional dependency: grpcio, only with --transport grpcio
         from aiges.grpc.transport_grpcio import GrpcioTransport
+
         grpcio = GrpcioTransport(settings.workers, settings.max_message_bytes, tls)
         if settings.network == "unix":
             return grpcio, grpcio.bind_unix(listen.unix_endpoint())
         return grpcio, Endpoint("tcp", port=_tcp(grpcio.bind, settings))
     from aiges.grpc.h2.transport import H2Transport  # start-up time: loaded only when this path runs
+
     listener, endpoint = settings.listener, settings.endpoint
     if listener is None:
         if settings.network == "unix":
@@ -89,8 +103,7 @@ def _open(settings: Settings, tls: Any) -> Tuple[Any, Endpoint]:
         endpoint = Endpoint("tcp", port=listener.getsockname()[1])
     if tls is not None:
         listener = tls.wrap_listener(listener)
-    return H2Transport(settings.max_message_bytes, listener, settings.max_connections,
-                       settings.idle_timeout), endpoint
+    return H2Transport(settings.max_message_bytes, listener, settings.max_connections, settings.idle_timeout), endpoint
 
 
 def _tcp(bind: Callable[[Any], Any], settings: Settings) -> Any:
@@ -98,8 +111,9 @@ def _tcp(bind: Callable[[Any], Any], settings: Settings) -> Any:
         return bind(ports(settings.port, settings.port_range))
     except OSError:
         if settings.port_range is not None and settings.port is None:
-            raise OSError("no free port on %s in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT = %d..%d"
-                          % (HOST, *settings.port_range)) from None
+            raise OSError(
+                "no free port on %s in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT = %d..%d" % (HOST, *settings.port_range)
+            ) from None
         raise OSError("cannot listen on %s:%s" % (HOST, settings.port)) from None
 
 
@@ -129,6 +143,7 @@ def serve(settings: Settings, announce: Callable[[str], None]) -> int:
     tls = None
     if settings.client_cert:
         from aiges.grpc.tls import ServerTls  # needs cryptography, only under AutoMTLS
+
         tls = ServerTls.for_client(settings.client_cert)  # ValueError: a certificate we cannot use
     server, endpoint = _open(settings, tls)
     try:
@@ -164,11 +179,18 @@ def _serve(server: Any, endpoint: Endpoint, settings: Settings, announce: Callab
             server.install({})
             server.stop(0)
             return 1
-        log.info("serving on %s %s%s (%s transport) with %d worker(s), max message %d MB", endpoint.network,
-                 endpoint.address, " with mutual TLS" if tls is not None else "", settings.transport,
-                 settings.workers, settings.max_message_bytes // (1024 * 1024))
-        threading.Thread(target=_watch_parent, name="aiges-parent-watch", daemon=True,
-                         args=(settings.watch_fd, request_stop)).start()
+        log.info(
+            "serving on %s %s%s (%s transport) with %d worker(s), max message %d MB",
+            endpoint.network,
+            endpoint.address,
+            " with mutual TLS" if tls is not None else "",
+            settings.transport,
+            settings.workers,
+            settings.max_message_bytes // (1024 * 1024),
+        )
+        threading.Thread(
+            target=_watch_parent, name="aiges-parent-watch", daemon=True, args=(settings.watch_fd, request_stop)
+        ).start()
         while not stop.wait(1.0):  # a timed wait keeps the main thread responsive to signals
             pass
     finally:

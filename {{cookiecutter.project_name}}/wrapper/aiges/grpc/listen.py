@@ -13,6 +13,7 @@ Two ways to listen (``--listen``):
   exit (:func:`remove`; also registered with ``atexit``).
 - ``tcp``: 127.0.0.1, reachable by every local user; see docs/explanation/security.md.
 """
+
 from __future__ import annotations
 
 import _socket
@@ -88,7 +89,7 @@ def _private_base() -> str:
 
 def private_directory(base: Optional[str] = None) -> str:
     """A new directory with mode 0700 (an unpredictable name; never one that already existed)."""
-    for candidate in ([base] if base else [_private_base(), FALLBACK_BASE]):
+    for candidate in [base] if base else [_private_base(), FALLBACK_BASE]:
         for _ in range(100):
             path = "%s/aiges-%s" % (candidate.rstrip("/") or "", os.urandom(8).hex())
             if len(path) + 1 + len(SOCKET_NAME) > UNIX_PATH_MAX:
@@ -101,8 +102,9 @@ def private_directory(base: Optional[str] = None) -> str:
                 break
             os.chmod(path, 0o700)  # the umask may have taken bits away, never added any; make it exact
             return path
-    raise OSError("cannot create a private directory for the plugin's socket (tried $XDG_RUNTIME_DIR, "
-                  "$TMPDIR and /tmp)")
+    raise OSError(
+        "cannot create a private directory for the plugin's socket (tried $XDG_RUNTIME_DIR, $TMPDIR and /tmp)"
+    )
 
 
 def listen_unix(directory: Optional[str] = None) -> Tuple[_socket.socket, Endpoint]:

@@ -12,6 +12,7 @@ shutdown the stream ends normally (the loader treats a stream error as fatal).
 A transport that can send from any thread (the built-in one) passes ``send``: results then leave
 from the thread that produced them, with no hand-over to the stream's own thread.
 """
+
 import collections
 import queue
 import threading

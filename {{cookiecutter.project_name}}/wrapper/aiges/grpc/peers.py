@@ -12,6 +12,7 @@ user (ours or root only).
   connections apart and finds the user in the same table; for unix sockets grpcio reports
   ``"unix:"`` for every client, so neither is known (the private directory is the defence).
 """
+
 import os
 import socket
 import struct
@@ -74,8 +75,9 @@ def _socket_uid(sock: Any) -> Optional[int]:
         return None
     try:
         if sock.family == socket.AF_UNIX:
-            _, uid, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                                            struct.calcsize("3i")))
+            _, uid, _ = struct.unpack(
+                "3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+            )
             return uid
         host, port = sock.getpeername()[:2]
     except (OSError, AttributeError, ValueError):
@@ -111,7 +113,7 @@ def tcp_uid(host: str, port: int) -> Optional[int]:
     us), from ``/proc/net/tcp{,6}``; None when not found (not Linux, or the peer is on another host)."""
     # The client's socket may be IPv6 with a v4-mapped address (grpc-go and grpcio dial that way)
     # while ours is IPv4, or the other way round: look for both forms.
-    plain = host[len("::ffff:"):] if host.startswith("::ffff:") else host
+    plain = host[len("::ffff:") :] if host.startswith("::ffff:") else host
     wanted = {_proc_address(plain, port)}
     if ":" not in plain:
         wanted.add(_proc_address("::ffff:" + plain, port))

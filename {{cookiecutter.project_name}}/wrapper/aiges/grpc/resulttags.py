@@ -6,6 +6,7 @@ session's sid and handle back to its tag (in practice tag == sid, docs/reference
 but not by contract). The open sessions themselves are kept in the runtime's one
 :class:`aiges.sessiontable.SessionTable`, the table the stubs use too.
 """
+
 import threading
 from typing import Dict, NamedTuple, Optional
 

@@ -6,6 +6,7 @@ session callbacks go to ``outlet`` as ``aiges.Response`` messages tagged for the
 write and destroy return codes. Nothing a wrapper does (raise, return None or junk) leaves a
 request waiting.
 """
+
 import json
 import logging
 import sys
@@ -29,8 +30,13 @@ class NotReady(Exception):
 class WrapperRunner:
     """Owns the wrapper instance; see the module docstring."""
 
-    def __init__(self, outlet: Outlet, location: Optional[str] = None, argv: Optional[List[str]] = None,
-                 max_message_bytes: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        outlet: Outlet,
+        location: Optional[str] = None,
+        argv: Optional[List[str]] = None,
+        max_message_bytes: Optional[int] = None,
+    ) -> None:
         self.outlet = outlet
         self.max_message_bytes = max_message_bytes  # a larger result is refused for its own request
         self.location = location
@@ -51,6 +57,7 @@ class WrapperRunner:
                 log.warning("wrapperInit called again: the wrapper is already initialised, keeping it")
                 return errors.OK
             from aiges.utils.logsetup import apply_config  # start-up time: loaded only when this path runs
+
             apply_config(config)  # log.level, log.file
             if self.argv is not None:
                 sys.argv = list(self.argv)
@@ -68,9 +75,12 @@ class WrapperRunner:
                 log.exception("wrapperInit raised (ret %d)", errors.USER_INIT_ERROR)
                 return errors.USER_INIT_ERROR
             if isinstance(result, bool) or not isinstance(result, int) or result != 0:
-                log.error("wrapperInit returned %r, not 0: %s (ret %d)", result,
-                          _message(wrapper, result) if isinstance(result, int) else "it must return an int",
-                          errors.USER_INIT_ERROR)
+                log.error(
+                    "wrapperInit returned %r, not 0: %s (ret %d)",
+                    result,
+                    _message(wrapper, result) if isinstance(result, int) else "it must return an int",
+                    errors.USER_INIT_ERROR,
+                )
                 return errors.USER_INIT_ERROR
             self.wrapper = wrapper
             self._planner = callplans.Planner(wrapper)
@@ -87,13 +97,16 @@ class WrapperRunner:
             if hasattr(wrapper, "schema_dict"):
                 # the sdk is loaded with the wrapper, after the handshake (start-up time)
                 from aiges.sdk import schema_json
+
                 return schema_json(wrapper)
             text = wrapper.schema()
             json.loads(text)
             return text
         except BaseException:
-            log.exception("cannot build the schema; answering a minimal one (the loader's HTTP routes will be "
-                          "incomplete). Run `python -m aiges check` to see the declaration problems")
+            log.exception(
+                "cannot build the schema; answering a minimal one (the loader's HTTP routes will be "
+                "incomplete). Run `python -m aiges check` to see the declaration problems"
+            )
             return json.dumps(_minimal_schema(wrapper, service_id), ensure_ascii=False)
 
     def fini(self) -> int:
@@ -166,8 +179,13 @@ class WrapperRunner:
             self.sessions.open(handle, sid, tag)
             return handle, errors.OK
         self.sessions.forget_sid(sid)
-        log.error("wrapperCreate for sid %r returned %r: no session (err_code %d: %s)", sid, result, code,
-                  _message(wrapper, code))
+        log.error(
+            "wrapperCreate for sid %r returned %r: no session (err_code %d: %s)",
+            sid,
+            result,
+            code,
+            _message(wrapper, code),
+        )
         return "", code
 
     def write(self, request: Any) -> int:
@@ -234,8 +252,12 @@ class WrapperRunner:
 
     def _code(self, where: str, result: Any) -> int:
         if isinstance(result, bool) or not isinstance(result, int):
-            log.error("%s returned %r; it must return an int (0 = success): answering %d", where, result,
-                      errors.USER_EXEC_ERROR)
+            log.error(
+                "%s returned %r; it must return an int (0 = success): answering %d",
+                where,
+                result,
+                errors.USER_EXEC_ERROR,
+            )
         elif result:
             log.error("%s returned %d: %s", where, result, _message(self.wrapper, result))
         return convert.code_ret(result)
@@ -262,8 +284,12 @@ def _only_async_once(wrapper: Any) -> bool:
     cls = type(wrapper)
     exec_impl = getattr(cls, "wrapperOnceExec", None)
     async_impl = getattr(cls, "wrapperOnceExecAsync", None)
-    return (isinstance(wrapper, WrapperBase) and exec_impl is WrapperBase.wrapperOnceExec
-            and async_impl is not None and async_impl is not WrapperBase.wrapperOnceExecAsync)
+    return (
+        isinstance(wrapper, WrapperBase)
+        and exec_impl is WrapperBase.wrapperOnceExec
+        and async_impl is not None
+        and async_impl is not WrapperBase.wrapperOnceExecAsync
+    )
 
 
 def _message(wrapper: Any, code: Any) -> str:
@@ -278,8 +304,16 @@ def _minimal_schema(wrapper: Any, service_id: str) -> Dict[str, Any]:
     sid = str(getattr(cls, "serviceId", "") or service_id or "wrapper")
     version = str(getattr(cls, "version", "") or "v1")
     return {
-        "meta": {"serviceId": sid, "version": version, "route": "/%s/private/%s" % (version, sid),
-                 "sub": "ase", "call": "atmos", "call_type": 0, "hosts": "api.xf-yun.com", "service": [sid]},
+        "meta": {
+            "serviceId": sid,
+            "version": version,
+            "route": "/%s/private/%s" % (version, sid),
+            "sub": "ase",
+            "call": "atmos",
+            "call_type": 0,
+            "hosts": "api.xf-yun.com",
+            "service": [sid],
+        },
         "schemainput": {"type": "object", "properties": {}},
         "schemaoutput": {"type": "object", "properties": {}},
     }

@@ -12,12 +12,15 @@ with it (ecdsa-with-SHA256), valid from 30 s ago for one year, with go-plugin's 
 usages, server and client auth). Every TLS handshake is done by OpenSSL (``ssl``). The key never
 leaves the process except through a 0600 file in a 0700 directory while ``ssl`` loads it.
 """
+
 import datetime
 import ipaddress
 from typing import NamedTuple
 
-NEEDS = ("go-plugin AutoMTLS (PLUGIN_CLIENT_CERT is set) needs the cryptography package to make the plugin's "
-         "certificate: add cryptography to requirements.txt (or unset PLUGIN_CLIENT_CERT in the host)")
+NEEDS = (
+    "go-plugin AutoMTLS (PLUGIN_CLIENT_CERT is set) needs the cryptography package to make the plugin's "
+    "certificate: add cryptography to requirements.txt (or unset PLUGIN_CLIENT_CERT in the host)"
+)
 
 
 class Certificate(NamedTuple):
@@ -39,8 +42,9 @@ def generate(common_name: str = "localhost", days: int = 365) -> Certificate:
     except ImportError as error:
         raise ValueError(NEEDS) from error
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "aiges"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    name = x509.Name(
+        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "aiges"), x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    )
     now = datetime.datetime.now(datetime.timezone.utc)
     certificate = (
         x509.CertificateBuilder()
@@ -51,17 +55,34 @@ def generate(common_name: str = "localhost", days: int = 365) -> Certificate:
         .not_valid_before(now - datetime.timedelta(seconds=30))
         .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)  # as go-plugin's
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=True,
-                                     data_encipherment=False, key_agreement=True, key_cert_sign=True,
-                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH]),
-                       critical=False)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name),
-                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=True,
+                data_encipherment=False,
+                key_agreement=True,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(common_name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    return Certificate(certificate.public_bytes(serialization.Encoding.PEM), key_pem,
-                       certificate.public_bytes(serialization.Encoding.DER))
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return Certificate(
+        certificate.public_bytes(serialization.Encoding.PEM),
+        key_pem,
+        certificate.public_bytes(serialization.Encoding.DER),
+    )

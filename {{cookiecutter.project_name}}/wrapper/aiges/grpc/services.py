@@ -13,6 +13,7 @@ it ends; another one is refused with PERMISSION_DENIED while it lives, and so is
 another local user. ``Shutdown`` is honoured only from the owner's connection, where the transport
 can tell connections apart (``peers.py``), and never from another user.
 """
+
 import logging
 import threading
 from typing import Any, Callable, Dict, Iterator, NamedTuple
@@ -31,8 +32,9 @@ HEALTHY_SERVICES = ("", "plugin")
 class State:
     """What the handlers share: the runner, the workers, the outbox and the stop signal."""
 
-    def __init__(self, runner: WrapperRunner, workers: Workers, outbox: Outbox,
-                 request_stop: Callable[[str], None]) -> None:
+    def __init__(
+        self, runner: WrapperRunner, workers: Workers, outbox: Outbox, request_stop: Callable[[str], None]
+    ) -> None:
         self.runner = runner
         self.workers = workers
         self.outbox = outbox
@@ -51,17 +53,21 @@ class Entry(NamedTuple):
     inline: bool  # never blocks (only queues work): may run on the transport's network thread
 
 
-def _entries(service_name: str, behaviours: Dict[str, Callable[..., Any]],
-             inline: tuple = ()) -> Dict[str, Entry]:
+def _entries(service_name: str, behaviours: Dict[str, Callable[..., Any]], inline: tuple = ()) -> Dict[str, Entry]:
     methods = wire.service(service_name)
-    return {methods[name].path: Entry(methods[name], behaviour, name in inline)
-            for name, behaviour in behaviours.items()}
+    return {
+        methods[name].path: Entry(methods[name], behaviour, name in inline) for name, behaviour in behaviours.items()
+    }
 
 
 def wrapper_service(state: State) -> Dict[str, Entry]:
     messages = wire.protocol().messages
     ret, response, handle_message, schema_message = (
-        messages["aiges.Ret"], messages["aiges.Response"], messages["aiges.Handle"], messages["aiges.Schema"])
+        messages["aiges.Ret"],
+        messages["aiges.Response"],
+        messages["aiges.Handle"],
+        messages["aiges.Schema"],
+    )
     runner, workers = state.runner, state.workers
     submit = workers.submit
     once = runner.once
@@ -111,11 +117,20 @@ def wrapper_service(state: State) -> Dict[str, Entry]:
             log.warning("refused a second communicate stream (%s)", taken)
             raise status.Abort(status.PERMISSION_DENIED, "communicate: %s" % taken) from None
 
-    return _entries("aiges.WrapperService", {
-        "wrapperInit": wrapper_init, "wrapperSchema": wrapper_schema, "wrapperOnceExec": wrapper_once_exec,
-        "wrapperCreate": wrapper_create, "wrapperWrite": wrapper_write, "wrapperDestroy": wrapper_destroy,
-        "testStream": test_stream, "communicate": communicate,
-    }, inline=("wrapperOnceExec",))
+    return _entries(
+        "aiges.WrapperService",
+        {
+            "wrapperInit": wrapper_init,
+            "wrapperSchema": wrapper_schema,
+            "wrapperOnceExec": wrapper_once_exec,
+            "wrapperCreate": wrapper_create,
+            "wrapperWrite": wrapper_write,
+            "wrapperDestroy": wrapper_destroy,
+            "testStream": test_stream,
+            "communicate": communicate,
+        },
+        inline=("wrapperOnceExec",),
+    )
 
 
 def _wait_for_stop(state: State, context: Any) -> None:
@@ -189,12 +204,14 @@ def _shutdown_refusal(state: State, caller: peers.Peer) -> str:
 def _users_only(behaviour: Callable[..., Any], gate: peers.Gate) -> Callable[..., Any]:
     """``behaviour`` for the plugin's own user (and root) only; another user's call ends with PERMISSION_DENIED
     before anything runs (a wrapperOnceExec from them could otherwise put a result under the loader's tag)."""
+
     def admitted(request: Any, context: Any) -> Any:
         peer = gate.peer(context)
         if not peer.trusted:
             log.warning("refused a call from user %s: only this plugin's user may call it", peer.uid)
             raise status.Abort(status.PERMISSION_DENIED, "only the plugin's own user may call it")
         return behaviour(request, context)
+
     return admitted
 
 
@@ -204,6 +221,7 @@ def all_services(state: State) -> Dict[str, Entry]:
     entries.update(health_service(state))
     entries.update(go_plugin_services(state))
     if state.check_users:
-        entries = {path: entry._replace(behaviour=_users_only(entry.behaviour, state.gate))
-                   for path, entry in entries.items()}
+        entries = {
+            path: entry._replace(behaviour=_users_only(entry.behaviour, state.gate)) for path, entry in entries.items()
+        }
     return entries

@@ -11,6 +11,7 @@ decrypted: each one is a socket pair whose other end a relay thread joins to the
 through an ``ssl.SSLObject`` (memory BIOs, one thread, no socket shared between threads), so the
 HTTP/2 code is the same with or without TLS.
 """
+
 import base64
 import logging
 import os
@@ -55,8 +56,9 @@ class ServerTls:
         try:
             context.load_verify_locations(cadata=self.client_pem.decode("utf-8"))
         except ssl.SSLError as error:
-            raise ValueError("PLUGIN_CLIENT_CERT cannot be used as the trusted client certificate: %s"
-                             % error) from None
+            raise ValueError(
+                "PLUGIN_CLIENT_CERT cannot be used as the trusted client certificate: %s" % error
+            ) from None
         context.set_alpn_protocols(["h2"])
         folder = listen.private_directory()  # ssl loads keys from files only: 0600 in a 0700 directory, briefly
         try:
@@ -131,8 +133,9 @@ def _handshake(raw: socket.socket, tls: ssl.SSLObject, incoming: ssl.MemoryBIO, 
     raw.settimeout(None)
 
 
-def _pump(raw: socket.socket, plain: socket.socket, tls: ssl.SSLObject, incoming: ssl.MemoryBIO,
-          outgoing: ssl.MemoryBIO) -> None:
+def _pump(
+    raw: socket.socket, plain: socket.socket, tls: ssl.SSLObject, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO
+) -> None:
     """Non-blocking relay on one thread: ciphertext from ``raw`` becomes plaintext for ``plain`` and back."""
     raw.setblocking(False)
     plain.setblocking(False)
@@ -172,9 +175,9 @@ def _pump(raw: socket.socket, plain: socket.socket, tls: ssl.SSLObject, incoming
                     pass
         to_net += outgoing.read()
         if to_net and net_events & select.POLLOUT:
-            del to_net[:_send(raw, to_net)]
+            del to_net[: _send(raw, to_net)]
         if to_app and app_events & select.POLLOUT:
-            del to_app[:_send(plain, to_app)]
+            del to_app[: _send(plain, to_app)]
         if not net_open and not to_app:
             break
         if not app_open and not to_net:

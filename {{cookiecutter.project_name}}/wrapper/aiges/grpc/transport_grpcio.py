@@ -4,6 +4,7 @@ The built-in HTTP/2 transport is the default; this one stays for users who want 
 stack (e.g. to compare behaviour). Same services, same semantics, including calls that arrive
 before the runtime has loaded waiting for it.
 """
+
 import os
 import socket
 import threading
@@ -31,6 +32,7 @@ _FACTORIES = {
 
 def _aborting(behaviour: Any, streaming: bool) -> Any:
     """``behaviour`` with our :class:`status.Abort` turned into ``context.abort``."""
+
     def unary(request: Any, context: Any) -> Any:
         try:
             return behaviour(request, context)
@@ -42,6 +44,7 @@ def _aborting(behaviour: Any, streaming: bool) -> Any:
             yield from behaviour(request, context)
         except status.Abort as abort:
             context.abort(grpc.StatusCode[status.NAMES[abort.code]], abort.details)
+
     return stream if streaming else unary
 
 
@@ -57,8 +60,10 @@ class DeferredHandlers(grpc.GenericRpcHandler):
             path: _FACTORIES[(entry.method.client_streaming, entry.method.server_streaming)](
                 _aborting(entry.behaviour, entry.method.server_streaming),
                 request_deserializer=entry.method.request.FromString,
-                response_serializer=entry.method.response.SerializeToString)
-            for path, entry in entries.items()}
+                response_serializer=entry.method.response.SerializeToString,
+            )
+            for path, entry in entries.items()
+        }
         self._ready.set()
 
     def service(self, handler_call_details: Any) -> Optional[grpc.RpcMethodHandler]:
@@ -92,12 +97,14 @@ class GrpcioTransport:
         self._front: Optional[socket.socket] = None  # with TLS: where the host connects
         self._inner: Optional[Endpoint] = None  # with TLS: grpcio's own plaintext socket
         self._deferred = DeferredHandlers()
-        self._server = grpc.server(ThreadPoolExecutor(max_workers=workers + STREAM_THREADS,
-                                                      thread_name_prefix="aiges-grpc"), options=[
-            ("grpc.max_receive_message_length", max_message_bytes),
-            ("grpc.max_send_message_length", max_message_bytes),
-            ("grpc.so_reuseport", 0),  # never share a port with another plugin
-        ])
+        self._server = grpc.server(
+            ThreadPoolExecutor(max_workers=workers + STREAM_THREADS, thread_name_prefix="aiges-grpc"),
+            options=[
+                ("grpc.max_receive_message_length", max_message_bytes),
+                ("grpc.max_send_message_length", max_message_bytes),
+                ("grpc.so_reuseport", 0),  # never share a port with another plugin
+            ],
+        )
         self._server.add_generic_rpc_handlers([self._deferred])
         if tls is not None:
             self._inner = listen.unix_endpoint()
@@ -159,8 +166,9 @@ class GrpcioTransport:
                 raw.close()
                 plain.close()
                 continue
-            threading.Thread(target=tls.relay, args=(raw, plain, self._tls.context), name="aiges-tls",
-                             daemon=True).start()
+            threading.Thread(
+                target=tls.relay, args=(raw, plain, self._tls.context), name="aiges-tls", daemon=True
+            ).start()
 
     def install(self, entries: Dict[str, Entry]) -> None:
         self._deferred.install(entries)

@@ -6,6 +6,7 @@ source of the wire format; ``helpers/sync_descriptors.py`` compiles them with pr
 ``protos/descriptor_set.py`` (a drift test keeps it current), and this module loads that set into a
 private descriptor pool with protobuf's own API, which every supported version has.
 """
+
 import binascii
 import functools
 import typing
@@ -79,11 +80,16 @@ def protocol() -> Protocol:
         for service in file.service:
             full = prefix + service.name
             services[full] = {
-                method.name: Method("/%s/%s" % (full, method.name), method.name,
-                                    messages[method.input_type.lstrip(".")],
-                                    messages[method.output_type.lstrip(".")],
-                                    bool(method.client_streaming), bool(method.server_streaming))
-                for method in service.method}
+                method.name: Method(
+                    "/%s/%s" % (full, method.name),
+                    method.name,
+                    messages[method.input_type.lstrip(".")],
+                    messages[method.output_type.lstrip(".")],
+                    bool(method.client_streaming),
+                    bool(method.server_streaming),
+                )
+                for method in service.method
+            }
     return Protocol(messages, services)
 
 

@@ -17,6 +17,7 @@ its ``[fc] max`` requests at once and the plugin queues what its workers cannot 
 queue without bound would hide a misconfiguration as ever-growing latency. Beyond it
 :class:`QueueFull` is raised at once, and the caller answers that request with an error.
 """
+
 import logging
 import queue
 import threading
@@ -34,11 +35,15 @@ class QueueFull(Exception):
     """``count`` calls run and ``limit`` wait: this one is refused (its caller answers it with an error)."""
 
     def __init__(self, count: int, limit: int) -> None:
-        super().__init__("the plugin's queue is full: %d wrapper call(s) running and %d waiting (aiges.serve "
-                         "--workers %d --queue %d); the loader admits more requests than the plugin can queue: "
-                         "lower [fc] max (fc_max in [tool.aiges]) or raise --queue" % (count, limit, count, limit))
+        super().__init__(
+            "the plugin's queue is full: %d wrapper call(s) running and %d waiting (aiges.serve "
+            "--workers %d --queue %d); the loader admits more requests than the plugin can queue: "
+            "lower [fc] max (fc_max in [tool.aiges]) or raise --queue" % (count, limit, count, limit)
+        )
         self.count = count
         self.limit = limit
+
+
 _hosts = threading.local()
 
 
@@ -62,11 +67,14 @@ class Workers:
         self._capacity = self.count + self.limit
         self._slots = threading.BoundedSemaphore(self.count)  # wrapper calls running, wherever they run
         self._queue: queue.SimpleQueue[Optional[Tuple[Callable[..., Any], Tuple[Any, ...], Optional[Future]]]] = (
-            queue.SimpleQueue())
+            queue.SimpleQueue()
+        )
         self._lock = threading.Lock()  # a bare lock: the count is on every request's path
         self.in_flight = 0
-        self._threads = [threading.Thread(target=self._run, name="aiges-worker-%d" % index, daemon=True)
-                         for index in range(self.count)]
+        self._threads = [
+            threading.Thread(target=self._run, name="aiges-worker-%d" % index, daemon=True)
+            for index in range(self.count)
+        ]
         for thread in self._threads:
             thread.start()
 

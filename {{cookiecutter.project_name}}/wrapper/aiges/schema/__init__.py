@@ -1,4 +1,5 @@
 """Schema builders: the vendor-identical legacy form and the complete gateway form."""
+
 import json
 from typing import Any, Dict
 

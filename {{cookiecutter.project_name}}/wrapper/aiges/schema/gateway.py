@@ -7,6 +7,7 @@ encodings, compression and format; the accepts appear under ``parameter.<service
 HTTP gateway reads the requested outputs; and the ``required`` lists are real. Defaults are given
 as ``defaultVal``, the platform's keyword (AIservice renames it to ``default`` for /openapi.json).
 """
+
 from typing import Any, Dict, cast
 
 from aiges.declarations import Declarations
@@ -77,8 +78,9 @@ def request_schema(declarations: Declarations) -> Dict[str, Any]:
             },
             "payload": {
                 "type": "object",
-                "properties": {field.key: payload_schema(field, session, is_input=True)
-                               for field in declarations.inputs},
+                "properties": {
+                    field.key: payload_schema(field, session, is_input=True) for field in declarations.inputs
+                },
                 "required": [field.key for field in declarations.inputs],
             },
         },
@@ -105,8 +107,9 @@ def response_schema(declarations: Declarations) -> Dict[str, Any]:
             },
             "payload": {
                 "type": ["object", "null"],
-                "properties": {field.key: payload_schema(field, session, is_input=False)
-                               for field in declarations.accepts},
+                "properties": {
+                    field.key: payload_schema(field, session, is_input=False) for field in declarations.accepts
+                },
             },
         },
         "required": ["header"],
@@ -126,8 +129,12 @@ def request_header(session: bool) -> Dict[str, Any]:
             "mac": dict(text),
             "net_type": {"type": "string", "enum": ["wifi", "2G", "3G", "4G", "5G"]},
             "net_isp": {"type": "string", "enum": ["CMCC", "CUCC", "CTCC", "other"]},
-            "status": {"type": "integer", "enum": ALL_STATUSES if session else [3], "defaultVal": 3,
-                       "description": STATUS_TEXT},
+            "status": {
+                "type": "integer",
+                "enum": ALL_STATUSES if session else [3],
+                "defaultVal": 3,
+                "description": STATUS_TEXT,
+            },
             "request_id": dict(text),
             "res_id": {"type": "string", "description": "personalisation resource id"},
         },
@@ -159,9 +166,13 @@ def _describe(block: Dict[str, Any], field: Any) -> None:
 
 
 def _encoding_schema(field: PayloadField) -> Dict[str, Any]:
-    return {"type": "string", "enum": list(field.encodings), "defaultVal": field.encoding,
-            "description": "one of the encodings this service accepts; known for %s: %s"
-                           % (field.media, ", ".join(KNOWN_ENCODINGS.get(field.media, [])))}
+    return {
+        "type": "string",
+        "enum": list(field.encodings),
+        "defaultVal": field.encoding,
+        "description": "one of the encodings this service accepts; known for %s: %s"
+        % (field.media, ", ".join(KNOWN_ENCODINGS.get(field.media, []))),
+    }
 
 
 def payload_schema(field: PayloadField, session: bool, is_input: bool = True) -> Dict[str, Any]:
@@ -187,13 +198,17 @@ def payload_schema(field: PayloadField, session: bool, is_input: bool = True) ->
         properties["frame_rate"] = {"type": "integer", "minimum": 1, "maximum": 240, "defaultVal": field.frame_rate}
         defaults["frame_rate"] = field.frame_rate
     statuses = ALL_STATUSES if session else sorted({3, field.status})
-    properties["status"] = {"type": "integer", "enum": statuses, "defaultVal": field.status,
-                            "description": STATUS_TEXT}
+    properties["status"] = {"type": "integer", "enum": statuses, "defaultVal": field.status, "description": STATUS_TEXT}
     properties["seq"] = {"type": "integer", "minimum": 0, "maximum": 9999999}
     properties[field.media] = {
-        "type": "string", "minLength": 1, "maxLength": MAX_PAYLOAD_CHARS,
-        "description": ("the text itself (UTF-8)" if field.media == "text" and not is_input
-                        else "base64 of the %s data" % field.media),
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_PAYLOAD_CHARS,
+        "description": (
+            "the text itself (UTF-8)"
+            if field.media == "text" and not is_input
+            else "base64 of the %s data" % field.media
+        ),
     }
     defaults["status"] = field.status
     block: Dict[str, Any] = {"type": "object"}
@@ -224,8 +239,9 @@ def sample_request(declarations: Declarations) -> Dict[str, Any]:
     import base64  # only for --request
 
     service_id = declarations.meta.service_id
-    section: Dict[str, Any] = {field.key: field.test_value for field in declarations.params
-                               if field.test_value not in (None, "")}
+    section: Dict[str, Any] = {
+        field.key: field.test_value for field in declarations.params if field.test_value not in (None, "")
+    }
     for field in declarations.accepts:
         section[field.key] = accept_request_schema(field)["defaultVal"]
     payload: Dict[str, Any] = {}
@@ -235,4 +251,3 @@ def sample_request(declarations: Declarations) -> Dict[str, Any]:
         node[field.media] = base64.b64encode(data).decode("ascii")  # the loader decodes every input
         payload[field.key] = node
     return {"header": {"appid": "123456", "status": 3}, "parameter": {service_id: section}, "payload": payload}
-

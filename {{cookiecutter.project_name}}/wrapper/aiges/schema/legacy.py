@@ -4,13 +4,24 @@ Kept byte-for-byte in meaning for compatibility (docs/reference/files.md), inclu
 payload blocks per media type, no minLength/minimum, accepts absent from ``parameter``. The one
 deliberate change: a ``hosts`` class attribute is honoured (the vendor always wrote the default).
 """
+
 from typing import Any, Dict, List, cast
 
 from aiges.declarations import Declarations, ServiceMeta
 from aiges.fields import ParamField, PayloadField, StringParamField, _NumericParamField
 
-HEADER_KEYS = ("appid", "uid", "device_id", "device.imei", "device.imsi", "device.mac", "device.other",
-               "net.type", "net.isp", "app.ver")
+HEADER_KEYS = (
+    "appid",
+    "uid",
+    "device_id",
+    "device.imei",
+    "device.imsi",
+    "device.mac",
+    "device.other",
+    "net.type",
+    "net.isp",
+    "app.ver",
+)
 
 
 def legacy_schema(declarations: Declarations) -> Dict[str, Any]:
@@ -36,15 +47,19 @@ def legacy_schema(declarations: Declarations) -> Dict[str, Any]:
                         }
                     },
                 },
-                "payload": {"type": "object",
-                            "properties": {field.key: payload_block(field) for field in declarations.inputs}},
+                "payload": {
+                    "type": "object",
+                    "properties": {field.key: payload_block(field) for field in declarations.inputs},
+                },
             },
         },
         "schemaoutput": {
             "type": "object",
             "properties": {
-                "payload": {"type": "object",
-                            "properties": {field.key: payload_block(field) for field in declarations.accepts}},
+                "payload": {
+                    "type": "object",
+                    "properties": {field.key: payload_block(field) for field in declarations.accepts},
+                }
             },
         },
     }

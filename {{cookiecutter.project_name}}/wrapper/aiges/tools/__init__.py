@@ -4,6 +4,7 @@ They ship in the image all the same (docs/explanation/architecture.md#tools-in-t
 Dockerfile's ``check --in-image`` and ``aiges build``'s proof run them there. Each command is a
 :class:`Command` that ``aiges.__main__`` looks up by name.
 """
+
 import argparse
 from typing import Callable, NamedTuple
 

@@ -13,6 +13,7 @@ line. A dependency missing from requirements.txt then fails the build, not the d
 The docker SDK is imported only here and only when a build runs (``pip install docker``); it drives the
 classic builder, which is why the generated Dockerfile avoids BuildKit-only syntax.
 """
+
 import argparse
 import dataclasses
 import hashlib
@@ -74,8 +75,11 @@ class Plan:
         return os.path.join(self.root, WHEELHOUSE)
 
     def describe(self) -> List[str]:
-        lines = [f"context    {self.root}", f"tag        {self.tag}",
-                 f"base       {self.base_image or '(Dockerfile default)'}"]
+        lines = [
+            f"context    {self.root}",
+            f"tag        {self.tag}",
+            f"base       {self.base_image or '(Dockerfile default)'}",
+        ]
         lines += [f"build-arg  {key}={value}" for key, value in sorted(self.buildargs.items())]
         lines.append(f"network    {self.network_mode or 'default'}")
         if self.offline:
@@ -88,26 +92,50 @@ class Plan:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("project", nargs="?", default=".",
-                        help="project root (the folder with Dockerfile and wrapper/); default: current folder")
+    parser.add_argument(
+        "project",
+        nargs="?",
+        default=".",
+        help="project root (the folder with Dockerfile and wrapper/); default: current folder",
+    )
     parser.add_argument("--tag", "-t", help="image tag (default: <serviceId>:<version> from wrapper.py)")
     parser.add_argument("--base-image", help="base image (default: BASE_IMAGE in the Dockerfile)")
-    parser.add_argument("--pip-index-url", default=None,
-                        help="index for requirements.txt; '' = the base image's configured index "
-                             "(default: PIP_INDEX_URL in the Dockerfile)")
+    parser.add_argument(
+        "--pip-index-url",
+        default=None,
+        help="index for requirements.txt; '' = the base image's configured index "
+        "(default: PIP_INDEX_URL in the Dockerfile)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="rebuild every layer")
-    parser.add_argument("--offline", action="store_true",
-                        help="download wheels into wheelhouse/ first, then build with the network disabled")
-    parser.add_argument("--python-version", default=None,
-                        help="Python of the base image for --offline wheels (default: asked from the base image, "
-                             f"else {DEFAULT_PYTHON})")
-    parser.add_argument("--platform", action="append", default=None, dest="platforms",
-                        help=f"wheel platform for --offline, repeatable (default: {DEFAULT_PLATFORM})")
-    parser.add_argument("--no-check", action="store_true",
-                        help="build even when schema.json/aiges.toml/xtest.toml are stale or the Dockerfile's loader "
-                             "mode or service section disagree with [tool.aiges]")
-    parser.add_argument("--no-verify", action="store_true",
-                        help="do not prove the image in containers (import wrapper.py, local run, plugin handshake)")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="download wheels into wheelhouse/ first, then build with the network disabled",
+    )
+    parser.add_argument(
+        "--python-version",
+        default=None,
+        help="Python of the base image for --offline wheels (default: asked from the base image, "
+        f"else {DEFAULT_PYTHON})",
+    )
+    parser.add_argument(
+        "--platform",
+        action="append",
+        default=None,
+        dest="platforms",
+        help=f"wheel platform for --offline, repeatable (default: {DEFAULT_PLATFORM})",
+    )
+    parser.add_argument(
+        "--no-check",
+        action="store_true",
+        help="build even when schema.json/aiges.toml/xtest.toml are stale or the Dockerfile's loader "
+        "mode or service section disagree with [tool.aiges]",
+    )
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="do not prove the image in containers (import wrapper.py, local run, plugin handshake)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="show what would be built and exit")
 
 
@@ -137,6 +165,7 @@ def main(args: argparse.Namespace) -> int:
 
 # -- the plan --------------------------------------------------------------------------------------
 
+
 def make_plan(args: argparse.Namespace) -> Plan:
     root = os.path.abspath(args.project)
     dockerfile = os.path.join(root, "Dockerfile")
@@ -161,9 +190,18 @@ def make_plan(args: argparse.Namespace) -> Plan:
     if not tag:
         raise BuildError("cannot read serviceId/version from wrapper.py: pass --tag")
     base = args.base_image or dockerfile_arg_default(dockerfile, "BASE_IMAGE")
-    return Plan(root, tag, buildargs, base, bool(args.no_cache), bool(args.offline), args.python_version,
-                list(args.platforms or [DEFAULT_PLATFORM]), verify=not getattr(args, "no_verify", False),
-                plugin_cmd=rendered_plugin_cmd(root))
+    return Plan(
+        root,
+        tag,
+        buildargs,
+        base,
+        bool(args.no_cache),
+        bool(args.offline),
+        args.python_version,
+        list(args.platforms or [DEFAULT_PLATFORM]),
+        verify=not getattr(args, "no_verify", False),
+        plugin_cmd=rendered_plugin_cmd(root),
+    )
 
 
 def rendered_plugin_cmd(root: str) -> Optional[str]:
@@ -214,14 +252,17 @@ def read_project(root: str, dockerfile: str, verify: bool, out: IO[str]) -> Tupl
             meta = rendered.reading.declarations.meta
             stale = outputs.changes(located.root, rendered.outputs, rendered.owned_dirs)
             if stale:
-                raise BuildError("out of date with wrapper.py: %s; run `python -m aiges render` first (or pass "
-                                 "--no-check)" % ", ".join(change.path for change in stale))
+                raise BuildError(
+                    "out of date with wrapper.py: %s; run `python -m aiges render` first (or pass "
+                    "--no-check)" % ", ".join(change.path for change in stale)
+                )
         _check_dockerfile(dockerfile, located.settings.plugin_mode, located.settings.service_section)
     except FileNotFoundError as error:
         raise BuildError(str(error)) from None
     except (DeclarationError, DeclarationErrors) as error:
-        raise BuildError(f"wrapper.py or [tool.aiges] has problems (`python -m aiges check` shows them):\n{error}"
-                         ) from None
+        raise BuildError(
+            f"wrapper.py or [tool.aiges] has problems (`python -m aiges check` shows them):\n{error}"
+        ) from None
     return meta.service_id or None, meta.version or None
 
 
@@ -232,14 +273,18 @@ def _check_dockerfile(dockerfile: str, plugin_mode: str, service_section: str) -
     expected_mode = LOADER_MODES.get(plugin_mode, plugin_mode)
     modes = re.findall(r"\bAIGES_PLUGIN_MODE=\"?([A-Za-z]+)", text)
     if modes and modes[-1] != expected_mode:
-        raise BuildError(f"the Dockerfile sets AIGES_PLUGIN_MODE={modes[-1]} but [tool.aiges] plugin_mode is "
-                         f"{plugin_mode!r} (the loader needs AIGES_PLUGIN_MODE={expected_mode}): fix one of them, "
-                         "or pass --no-check")
+        raise BuildError(
+            f"the Dockerfile sets AIGES_PLUGIN_MODE={modes[-1]} but [tool.aiges] plugin_mode is "
+            f"{plugin_mode!r} (the loader needs AIGES_PLUGIN_MODE={expected_mode}): fix one of them, "
+            "or pass --no-check"
+        )
     sections = re.findall(r"^CMD\s*\[.*\"-s=([^\"]+)\"", text, flags=re.M)
     if sections and sections[-1] != service_section:
-        raise BuildError(f"the Dockerfile's CMD starts the loader with -s={sections[-1]} but aiges.toml names the "
-                         f"service section [{service_section}] ([tool.aiges] service_section): fix one of them, "
-                         "or pass --no-check")
+        raise BuildError(
+            f"the Dockerfile's CMD starts the loader with -s={sections[-1]} but aiges.toml names the "
+            f"service section [{service_section}] ([tool.aiges] service_section): fix one of them, "
+            "or pass --no-check"
+        )
 
 
 def _identity_from_import(wrapper_file: str) -> Tuple[Optional[str], Optional[str]]:
@@ -273,6 +318,7 @@ def dockerfile_arg_default(dockerfile: str, name: str) -> Optional[str]:
 
 # -- the engine ------------------------------------------------------------------------------------
 
+
 def connect() -> Any:
     """A docker SDK client for the engine in the environment (DOCKER_HOST or the default socket)."""
     try:
@@ -285,8 +331,11 @@ def connect() -> Any:
         client.ping()
     except DockerException as error:
         where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-        raise BuildError(f"no Docker engine reachable at {where} ({_first_line(error)}).\n"
-                         "Start one (dockerd, Docker Desktop) or point DOCKER_HOST at it.", EXIT_NO_ENGINE) from None
+        raise BuildError(
+            f"no Docker engine reachable at {where} ({_first_line(error)}).\n"
+            "Start one (dockerd, Docker Desktop) or point DOCKER_HOST at it.",
+            EXIT_NO_ENGINE,
+        ) from None
     return client
 
 
@@ -301,9 +350,18 @@ def build_image(client: Any, plan: Plan, out: IO[str]) -> str:
     colour = bool(getattr(out, "isatty", lambda: False)())
     context = build_context(plan)
     try:
-        for chunk in client.api.build(fileobj=context, custom_context=True, tag=plan.tag, buildargs=plan.buildargs,
-                                      nocache=plan.nocache, rm=True, forcerm=True, pull=False, decode=True,
-                                      network_mode=plan.network_mode):
+        for chunk in client.api.build(
+            fileobj=context,
+            custom_context=True,
+            tag=plan.tag,
+            buildargs=plan.buildargs,
+            nocache=plan.nocache,
+            rm=True,
+            forcerm=True,
+            pull=False,
+            decode=True,
+            network_mode=plan.network_mode,
+        ):
             if "error" in chunk:
                 raise BuildError(_failure(str(chunk["error"]), step))
             if "stream" in chunk:
@@ -395,10 +453,12 @@ def base_image_problem(base: str, plan: Plan, reason: str) -> str:
         origin = "given with --base-image"
     else:
         origin = "ARG BASE_IMAGE in the Dockerfile (the template's base_image answer)"
-    return (f"the base image {base} is not on this machine and cannot be pulled ({reason}).\n"
-            f"  It is {origin}. Pull it yourself (`docker pull {base}`, after `docker login` for a private "
-            "registry, or `docker load` from a file),\n  or build on another image: `python -m aiges build "
-            "--base-image IMAGE`, or change ARG BASE_IMAGE in the Dockerfile for good.")
+    return (
+        f"the base image {base} is not on this machine and cannot be pulled ({reason}).\n"
+        f"  It is {origin}. Pull it yourself (`docker pull {base}`, after `docker login` for a private "
+        "registry, or `docker load` from a file),\n  or build on another image: `python -m aiges build "
+        "--base-image IMAGE`, or change ARG BASE_IMAGE in the Dockerfile for good."
+    )
 
 
 # -- proving the image ---------------------------------------------------------------------------
@@ -435,8 +495,10 @@ def verify_image(client: Any, plan: Plan, out: IO[str]) -> None:
             detail = step(client, plan)
         except BuildError as error:
             _drop_tag(client, plan.tag)
-            raise BuildError(f"the image does not work ({name}): {error}\n  ({plan.tag} was not kept; "
-                             "`--no-verify` skips this proof)") from None
+            raise BuildError(
+                f"the image does not work ({name}): {error}\n  ({plan.tag} was not kept; "
+                "`--no-verify` skips this proof)"
+            ) from None
         seconds = time.monotonic() - started
         timings.append(f"{name} {seconds:.1f} s")
         out.write(f"    {name:<18}{seconds:6.1f} s  {detail}\n")
@@ -465,12 +527,13 @@ def _verify_import(client: Any, plan: Plan) -> str:
     try:
         found = json.loads(stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        raise BuildError(f"python3 could not run the import check (exit {code}):\n{_tail(stdout + stderr)}"
-                         ) from None
+        raise BuildError(f"python3 could not run the import check (exit {code}):\n{_tail(stdout + stderr)}") from None
     if found.get("missing"):
-        raise BuildError(f"importing wrapper.py fails: no module named {found['missing']!r} in the image.\n"
-                         f"  Add the package that provides {found['missing']!r} to requirements.txt (pinned) and "
-                         f"build again.\n{_tail(found.get('trace', ''))}")
+        raise BuildError(
+            f"importing wrapper.py fails: no module named {found['missing']!r} in the image.\n"
+            f"  Add the package that provides {found['missing']!r} to requirements.txt (pinned) and "
+            f"build again.\n{_tail(found.get('trace', ''))}"
+        )
     if found.get("error"):
         raise BuildError(f"importing wrapper.py fails: {found['error']}\n{_tail(found.get('trace', ''))}")
     return "with the image's python3 and installed packages"
@@ -480,18 +543,26 @@ def _verify_local_run(client: Any, plan: Plan) -> str:
     code, stdout, stderr = _run(client, plan, ["python3", "-m", "aiges", "run", "--no-output"])
     if code != 0:
         missing = re.search(r"No module named '([^']+)'", stdout + stderr)
-        hint = (f"\n  Add the package that provides {missing.group(1)!r} to requirements.txt and build again."
-                if missing else "")
+        hint = (
+            f"\n  Add the package that provides {missing.group(1)!r} to requirements.txt and build again."
+            if missing
+            else ""
+        )
         raise BuildError(f"`python3 -m aiges run` fails in the image (exit {code}):\n{_tail(stderr + stdout)}{hint}")
     return "python3 -m aiges run on the sample data passed"
 
 
 def _verify_handshake(client: Any, plan: Plan) -> str:
     """Start pythonPluginCmd as the loader does (bash -c, go-plugin environment) until its handshake line."""
-    environment = {"BASIC_PLUGIN": "hello", "PLUGIN_PROTOCOL_VERSIONS": "1", "PLUGIN_MIN_PORT": "10000",
-                   "PLUGIN_MAX_PORT": "25000"}
-    container = client.containers.run(plan.tag, ["bash", "-c", str(plan.plugin_cmd)], detach=True,
-                                      network_disabled=True, environment=environment)
+    environment = {
+        "BASIC_PLUGIN": "hello",
+        "PLUGIN_PROTOCOL_VERSIONS": "1",
+        "PLUGIN_MIN_PORT": "10000",
+        "PLUGIN_MAX_PORT": "25000",
+    }
+    container = client.containers.run(
+        plan.tag, ["bash", "-c", str(plan.plugin_cmd)], detach=True, network_disabled=True, environment=environment
+    )
     try:
         deadline = time.monotonic() + HANDSHAKE_TIMEOUT
         while True:
@@ -501,16 +572,18 @@ def _verify_handshake(client: Any, plan: Plan) -> str:
                 break
             if container.status in ("exited", "dead"):
                 stderr = container.logs(stdout=False, stderr=True).decode("utf-8", "replace")
-                raise BuildError(f"pythonPluginCmd ({plan.plugin_cmd}) exited before its handshake:\n"
-                                 f"{_tail(stderr)}")
+                raise BuildError(f"pythonPluginCmd ({plan.plugin_cmd}) exited before its handshake:\n{_tail(stderr)}")
             if time.monotonic() > deadline:
-                raise BuildError(f"pythonPluginCmd ({plan.plugin_cmd}) printed no handshake within "
-                                 f"{HANDSHAKE_TIMEOUT:.0f} s")
+                raise BuildError(
+                    f"pythonPluginCmd ({plan.plugin_cmd}) printed no handshake within {HANDSHAKE_TIMEOUT:.0f} s"
+                )
             time.sleep(0.1)
         if not _HANDSHAKE.match(lines[0].strip()):
             stderr = container.logs(stdout=False, stderr=True).decode("utf-8", "replace")
-            raise BuildError(f"pythonPluginCmd ({plan.plugin_cmd}) printed {lines[0]!r} where the loader expects "
-                             f"the go-plugin handshake (1|1|tcp|127.0.0.1:<port>|grpc):\n{_tail(stderr)}")
+            raise BuildError(
+                f"pythonPluginCmd ({plan.plugin_cmd}) printed {lines[0]!r} where the loader expects "
+                f"the go-plugin handshake (1|1|tcp|127.0.0.1:<port>|grpc):\n{_tail(stderr)}"
+            )
         return f"bash -c {plan.plugin_cmd!r} answered {lines[0].strip()}"
     finally:
         container.remove(force=True)
@@ -562,8 +635,10 @@ def deploy_line(plan: Plan) -> str:
     named = settings.image or default_tag(plan.buildargs.get("SERVICE_ID"), plan.buildargs.get("SERVICE_VERSION"))
     if not settings.k8s or named == plan.tag:
         return f"image      {plan.tag}" + ("  (deploy/k8s/deployment.yaml runs it)" if settings.k8s else "")
-    return (f"image      {plan.tag}  (deploy/k8s/deployment.yaml runs {named}: set [tool.aiges] image = "
-            f"\"{plan.tag}\" and run `python -m aiges render`)")
+    return (
+        f"image      {plan.tag}  (deploy/k8s/deployment.yaml runs {named}: set [tool.aiges] image = "
+        f'"{plan.tag}" and run `python -m aiges render`)'
+    )
 
 
 def human_size(size: float) -> str:
@@ -575,6 +650,7 @@ def human_size(size: float) -> str:
 
 
 # -- offline builds --------------------------------------------------------------------------------
+
 
 def prepare_wheelhouse(client: Any, plan: Plan, out: IO[str]) -> None:
     """Fill wheelhouse/ with wheels for the base image's Python and platform, so no network is needed."""
@@ -588,8 +664,20 @@ def prepare_wheelhouse(client: Any, plan: Plan, out: IO[str]) -> None:
         return
     version = plan.python_version or base_python_version(client, plan.base_image) or DEFAULT_PYTHON
     targeted = requirements_for(requirements, version, plan.platforms)
-    command = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--only-binary=:all:",
-               "--python-version", version, "--dest", plan.wheelhouse, "--requirement", targeted]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--disable-pip-version-check",
+        "--only-binary=:all:",
+        "--python-version",
+        version,
+        "--dest",
+        plan.wheelhouse,
+        "--requirement",
+        targeted,
+    ]
     for platform in plan.platforms:
         command += ["--platform", platform]
     index = plan.buildargs.get("PIP_INDEX_URL")
@@ -601,8 +689,10 @@ def prepare_wheelhouse(client: Any, plan: Plan, out: IO[str]) -> None:
     finally:
         os.remove(targeted)
     if result.returncode != 0:
-        raise BuildError(f"pip download failed (exit {result.returncode}, see above): every requirement needs "
-                         f"a wheel for Python {version} on {', '.join(plan.platforms)}")
+        raise BuildError(
+            f"pip download failed (exit {result.returncode}, see above): every requirement needs "
+            f"a wheel for Python {version} on {', '.join(plan.platforms)}"
+        )
     count = len([name for name in os.listdir(plan.wheelhouse) if name.endswith(".whl")])
     _say(out, f"{count} wheels in {WHEELHOUSE}/; building with the network disabled")
 
@@ -635,9 +725,16 @@ def requirements_for(path: str, version: str, platforms: List[str]) -> str:
 
 def _marker_environment(version: str, platforms: List[str]) -> Dict[str, str]:
     machine = "aarch64" if any("aarch64" in platform for platform in platforms) else "x86_64"
-    return {"python_version": version, "python_full_version": version + ".0", "implementation_name": "cpython",
-            "platform_python_implementation": "CPython", "sys_platform": "linux", "platform_system": "Linux",
-            "os_name": "posix", "platform_machine": machine}
+    return {
+        "python_version": version,
+        "python_full_version": version + ".0",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "os_name": "posix",
+        "platform_machine": machine,
+    }
 
 
 def _marker_holds(marker: str, environment: Dict[str, str], path: str) -> bool:
@@ -667,16 +764,20 @@ def base_python_version(client: Any, base_image: Optional[str]) -> Optional[str]
 
 def _has_requirements(path: str) -> bool:
     if not os.path.isfile(path):
-        raise BuildError(f"no requirements.txt in {os.path.dirname(path)} "
-                         "(the Dockerfile installs it; it may be empty)")
+        raise BuildError(
+            f"no requirements.txt in {os.path.dirname(path)} (the Dockerfile installs it; it may be empty)"
+        )
     with open(path, encoding="utf-8") as lines:
         return any(line.split("#", 1)[0].strip() for line in lines)
 
 
 def _warn_about_wheelhouse(plan: Plan, out: IO[str]) -> None:
     if os.path.isdir(plan.wheelhouse) and any(name.endswith(".whl") for name in os.listdir(plan.wheelhouse)):
-        _say(out, f"note: {WHEELHOUSE}/ has wheels from an offline build; this build leaves them out and installs "
-                  "requirements from the index (--offline uses them)")
+        _say(
+            out,
+            f"note: {WHEELHOUSE}/ has wheels from an offline build; this build leaves them out and installs "
+            "requirements from the index (--offline uses them)",
+        )
 
 
 def _say(out: IO[str], message: str) -> None:

@@ -10,6 +10,7 @@ scan, so a half-merged project fails loudly, naming each file, instead of being 
 
 Exit status: 0 nothing found, 1 conflicts found (listed on stderr with what to do).
 """
+
 import argparse
 import dataclasses
 import os
@@ -21,8 +22,26 @@ EXIT_OK = 0
 EXIT_CONFLICTS = 1
 # A line that starts a or ends a conflict: seven '<' or '>' then a space (and a label) or the line end.
 _MARKER = re.compile(r"^(?:<{7}|>{7})(?: |$)", re.MULTILINE)
-_SKIPPED_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".nox", ".tox", "node_modules", "output",
-                 "outputs", "wheelhouse", ".pytest_cache", ".ruff_cache", ".mypy_cache", "log", "dist", "build"}
+_SKIPPED_DIRS = {
+    ".git",
+    ".hg",
+    ".svn",
+    "__pycache__",
+    ".venv",
+    "venv",
+    ".nox",
+    ".tox",
+    "node_modules",
+    "output",
+    "outputs",
+    "wheelhouse",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    "log",
+    "dist",
+    "build",
+}
 RENDERED = {"schema.json", "schema.legacy.json", "aiges.toml", "xtest.toml"}  # written by `python -m aiges render`
 _LARGEST = 4 * 1024 * 1024  # bytes: bigger files are data (models, samples), not merged text
 
@@ -37,12 +56,18 @@ class Conflict:
     def describe(self) -> str:
         if self.path.endswith(".rej"):
             return "%s: changes the update could not apply to %s (apply them by hand, then delete this file)" % (
-                self.path, self.path[:-len(".rej")])
+                self.path,
+                self.path[: -len(".rej")],
+            )
         if self.path in RENDERED:
-            return "%s:%d: conflict markers (a rendered file: keep either side, `python -m aiges render` rewrites " \
-                   "it from wrapper.py)" % (self.path, self.line)
+            return (
+                "%s:%d: conflict markers (a rendered file: keep either side, `python -m aiges render` rewrites "
+                "it from wrapper.py)" % (self.path, self.line)
+            )
         return "%s:%d: conflict markers (keep the lines you want, delete the <<<<<<< ======= >>>>>>> lines)" % (
-            self.path, self.line)
+            self.path,
+            self.line,
+        )
 
 
 def _files(root: str) -> Iterator[str]:
@@ -84,28 +109,36 @@ def scan(root: str) -> List[Conflict]:
 
 def report(conflicts: List[Conflict], command: str) -> str:
     """The message for a person: the list, then what to do."""
-    lines = ["%s: unresolved update conflicts in %d file%s:" % (command, len(conflicts),
-                                                                 "" if len(conflicts) == 1 else "s")]
+    lines = [
+        "%s: unresolved update conflicts in %d file%s:" % (command, len(conflicts), "" if len(conflicts) == 1 else "s")
+    ]
     lines += ["  " + conflict.describe() for conflict in conflicts]
     rejected = any(conflict.path.endswith(".rej") for conflict in conflicts)
-    lines.append("A template update merged changes into files you edited and could not merge these. Resolve each "
-                 "one%s, then run `python -m aiges render` and `python -m aiges check`, and commit."
-                 % (" and delete the .rej files" if rejected else ""))
+    lines.append(
+        "A template update merged changes into files you edited and could not merge these. Resolve each "
+        "one%s, then run `python -m aiges render` and `python -m aiges check`, and commit."
+        % (" and delete the .rej files" if rejected else "")
+    )
     return "\n".join(lines)
 
 
 def project_root(location: Optional[str]) -> str:
     """The project root for ``location`` (the root or its wrapper/ folder), without reading any file."""
     folder = os.path.abspath(location or ".")
-    if not os.path.exists(os.path.join(folder, "pyproject.toml")) and os.path.isfile(
-            os.path.join(os.path.dirname(folder), "pyproject.toml")) and os.path.basename(folder) == "wrapper":
+    if (
+        not os.path.exists(os.path.join(folder, "pyproject.toml"))
+        and os.path.isfile(os.path.join(os.path.dirname(folder), "pyproject.toml"))
+        and os.path.basename(folder) == "wrapper"
+    ):
         return os.path.dirname(folder)
     return folder
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m aiges.tools.conflicts",
-                                     description="Fail when a template update left conflict markers or .rej files.")
+    parser = argparse.ArgumentParser(
+        prog="python -m aiges.tools.conflicts",
+        description="Fail when a template update left conflict markers or .rej files.",
+    )
     parser.add_argument("--project", metavar="DIR", help="the project root (default: the current directory)")
     args = parser.parse_args(argv)
     conflicts = scan(project_root(args.project))

@@ -8,6 +8,7 @@ crashes the loader: every line made here carries those three as strings, whateve
 Lines are kept under the host's 64 KiB read buffer (a longer line is split by the host and logged at
 DEBUG); a longer message is split into several lines marked ``part = "i/n"``.
 """
+
 import json
 import logging
 import math
@@ -75,8 +76,13 @@ def _size(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def lines(level: str, message: Any, module: str = "", timestamp: Optional[float] = None,
-          fields: Optional[Dict[str, Any]] = None) -> List[str]:
+def lines(
+    level: str,
+    message: Any,
+    module: str = "",
+    timestamp: Optional[float] = None,
+    fields: Optional[Dict[str, Any]] = None,
+) -> List[str]:
     """One entry as JSON lines (one in the normal case), each under ``MAX_LINE_BYTES``.
 
     ``level`` is one of ``LEVELS`` (anything else becomes ``info``); ``fields`` become hclog
@@ -95,8 +101,9 @@ def lines(level: str, message: Any, module: str = "", timestamp: Optional[float]
         key = _text(key)
         if key.startswith("@") and key != "@caller":
             continue
-        plain = isinstance(value, (str, int, bool)) or value is None or (isinstance(value, float)
-                                                                         and math.isfinite(value))
+        plain = (
+            isinstance(value, (str, int, bool)) or value is None or (isinstance(value, float) and math.isfinite(value))
+        )
         head[key] = value if plain else _text(value)  # NaN/Infinity are not JSON: Go would reject the line
     line = _dump(head)
     if _size(line) < MAX_LINE_BYTES:
@@ -118,7 +125,7 @@ def _split(head: Dict[str, Any]) -> List[str]:
     while start < len(text):
         count = budget
         while True:
-            piece = text[start:start + count]
+            piece = text[start : start + count]
             encoded = _size(json.dumps(piece, ensure_ascii=escaped)) - 2
             if encoded <= budget or count <= 1:
                 break
@@ -126,8 +133,10 @@ def _split(head: Dict[str, Any]) -> List[str]:
         pieces.append(piece)
         start += len(piece)
     total = len(pieces)
-    return [_dump(dict(base, **{"@message": piece, "part": "%d/%d" % (index, total)}))
-            for index, piece in enumerate(pieces, 1)]
+    return [
+        _dump(dict(base, **{"@message": piece, "part": "%d/%d" % (index, total)}))
+        for index, piece in enumerate(pieces, 1)
+    ]
 
 
 class HclogFormatter(logging.Formatter):

@@ -8,6 +8,7 @@ directories the loader expects, which are created when missing (vendor issue #70
 Under ``python -m aiges.serve`` the server takes over the handlers (``aiges.utils.logsetup``): hclog
 JSON for the loader, the wrapper's records too, and the plugin's log file.
 """
+
 import logging
 import logging.handlers
 import os
@@ -71,8 +72,13 @@ def ensure_log_dirs(base: Optional[str] = None) -> str:
     return os.path.join(root, "log", "app")
 
 
-def getFileLogger(name: str = "wrapper", level: int = logging.INFO, log_dir: Optional[str] = None,  # noqa: N802
-                  max_bytes: int = 50 * 1024 * 1024, backup_count: int = 5) -> logging.Logger:
+def getFileLogger(  # noqa: N802
+    name: str = "wrapper",
+    level: int = logging.INFO,
+    log_dir: Optional[str] = None,
+    max_bytes: int = 50 * 1024 * 1024,
+    backup_count: int = 5,
+) -> logging.Logger:
     """A logger writing to ``<log_dir>/<name>.log`` (rotating), creating the directory if needed."""
     directory = log_dir or default_log_dir()
     os.makedirs(directory, exist_ok=True)
@@ -83,8 +89,9 @@ def getFileLogger(name: str = "wrapper", level: int = logging.INFO, log_dir: Opt
     if active is not None and active.file.path == path:
         pass  # the server writes this file already, and the logger's records reach it
     elif not any(getattr(handler, "baseFilename", None) == path for handler in logger.handlers):
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backup_count,
-                                                       encoding="utf-8")
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
+        )
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         logger.addHandler(handler)
     logger.setLevel(level)

@@ -8,6 +8,7 @@ the project moved away from. Where the file cannot be written, ``./log/app/wrapp
 loader's log tree, under the wrapper's folder) is used instead, with one warning; where that fails
 too, there is no file (the loader's log still has everything).
 """
+
 import logging
 import logging.handlers
 import os
@@ -34,9 +35,13 @@ def _open(path: str) -> logging.Handler:
     except FileNotFoundError:
         regular = True
     # never rotate a device or a pipe (rotating renames the file: /dev/null must stay where it is)
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES if regular else 0,
-                                                   backupCount=BACKUPS if regular else 0, encoding="utf-8",
-                                                   errors="backslashreplace")
+    handler = logging.handlers.RotatingFileHandler(
+        path,
+        maxBytes=MAX_BYTES if regular else 0,
+        backupCount=BACKUPS if regular else 0,
+        encoding="utf-8",
+        errors="backslashreplace",
+    )
     handler.setFormatter(logging.Formatter(FILE_FORMAT))
     return handler
 
@@ -83,8 +88,11 @@ class LogFile(logging.Handler):
                 if handler is None:
                     fallback = os.path.abspath(FALLBACK_PATH)
                     handler, second = self._try(fallback) if fallback != os.path.abspath(wanted) else (None, "")
-                    where = ("logging to %s instead" % fallback) if handler else ("and not %s either (%s): no log "
-                                                                                   "file" % (fallback, second))
+                    where = (
+                        ("logging to %s instead" % fallback)
+                        if handler
+                        else ("and not %s either (%s): no log file" % (fallback, second))
+                    )
                     problem = "cannot write the log file %s (%s); %s" % (wanted, problem, where)
             self.acquire()
             try:  # the waiting records first, then the ones arriving meanwhile (they wait for the lock)

@@ -12,6 +12,7 @@ records are shown like the runtime's. A wrapper that configured logging itself k
   handshake (``aiges.utils.stdio``) so nothing printed reaches the loader raw.
 * File: ``aiges.utils.logfile`` (``$AIGES_LOG_FILE``, ``[wrapper] "log.file"``, ``/log/app/wrapper.log``).
 """
+
 import logging
 import os
 import sys
@@ -103,8 +104,17 @@ class ServerLogging:
             return
         fields = dict(fields, stream=stream)
         exception = fields.pop("exception", None)
-        made = logger.makeRecord(logger.name, level, "<%s>" % stream, 0, message, (), None, func=stream,
-                                 extra={"hclog_fields": fields, "hclog_caller": False})
+        made = logger.makeRecord(
+            logger.name,
+            level,
+            "<%s>" % stream,
+            0,
+            message,
+            (),
+            None,
+            func=stream,
+            extra={"hclog_fields": fields, "hclog_caller": False},
+        )
         if exception:
             made.exc_text = str(exception)
         logger.handle(made)
@@ -165,4 +175,5 @@ def apply_config(config: Dict[str, str]) -> None:
         _active.apply_config(config)
     elif config.get("log.level"):
         from aiges.utils.log import set_level  # log imports logsetup's formats (a cycle at the top)
+
         set_level(config["log.level"])

@@ -17,6 +17,7 @@ and the source line below it) is a WARN record; any other non-blank line is INFO
 newline is written after a short pause (a prompt, a progress bar); a line over 60 K characters is
 written in pieces.
 """
+
 import io
 import json
 import logging
@@ -28,8 +29,13 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-LEVEL_NUMBERS = {"trace": 5, "debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
-                 "error": logging.ERROR}
+LEVEL_NUMBERS = {
+    "trace": 5,
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+}
 _PREFIX = re.compile(r"^\[(TRACE|DEBUG|INFO|WARN|ERROR)\]\s?")
 _WARNING = re.compile(r"^\S.*:\d+: \w*Warning: ")
 TRACEBACK_START = "Traceback (most recent call last):"
@@ -43,7 +49,7 @@ def classify(line: str) -> Record:
     """The record for one line that is not part of a traceback."""
     found = _PREFIX.match(line)
     if found:
-        return LEVEL_NUMBERS[found.group(1).lower()], line[found.end():], {}
+        return LEVEL_NUMBERS[found.group(1).lower()], line[found.end() :], {}
     stripped = line.strip()
     if stripped.startswith("{") and stripped.endswith("}"):
         entry = _hclog_entry(stripped)
@@ -68,8 +74,11 @@ def _hclog_entry(text: str) -> Optional[Record]:
     fields = {str(key): item for key, item in value.items() if not str(key).startswith("@") or key == "@module"}
     if "@module" in fields:
         fields["module"] = fields.pop("@module")
-    return (LEVEL_NUMBERS.get(level, logging.INFO), message if isinstance(message, str) else json.dumps(message),
-            fields)
+    return (
+        LEVEL_NUMBERS.get(level, logging.INFO),
+        message if isinstance(message, str) else json.dumps(message),
+        fields,
+    )
 
 
 class Lines:
@@ -121,8 +130,7 @@ class Lines:
     def _end_traceback(self, records: List[Record]) -> None:
         if self._traceback:
             lines, self._traceback = self._traceback, []
-            records.append((logging.ERROR, lines[-1] if len(lines) > 1 else lines[0],
-                            {"exception": "\n".join(lines)}))
+            records.append((logging.ERROR, lines[-1] if len(lines) > 1 else lines[0], {"exception": "\n".join(lines)}))
 
     def flush(self) -> List[Record]:
         """Everything still held (at a pause in the output, or at the end)."""
@@ -229,8 +237,7 @@ class Capture:
             read_end, write_end = os.pipe()
             os.dup2(write_end, fd)
             os.close(write_end)
-            thread = threading.Thread(target=self._pump, args=(stream, read_end), name="aiges-" + stream,
-                                      daemon=True)
+            thread = threading.Thread(target=self._pump, args=(stream, read_end), name="aiges-" + stream, daemon=True)
             thread.start()
             self._threads.append(thread)
         for stream in ("stdout", "stderr"):
@@ -321,4 +328,3 @@ def _utf8_boundary(data: bytes) -> int:
         needed = 2 if byte & 0xE0 == 0xC0 else 3 if byte & 0xF0 == 0xE0 else 4
         return len(data) if back >= needed else len(data) - back
     return len(data)
-

@@ -10,6 +10,7 @@ restarting a connection's readers when its peer sends again. So idle connections
 threads. The poller also enforces the idle timeout and finishes the refusal of connections over the
 limit.
 """
+
 import logging
 import selectors
 import socket
@@ -154,8 +155,13 @@ class Poller:
 
 
 class Server:
-    def __init__(self, listener: socket.socket, router: Router, max_connections: int = DEFAULT_MAX_CONNECTIONS,
-                 idle_timeout: Optional[float] = DEFAULT_IDLE_TIMEOUT) -> None:
+    def __init__(
+        self,
+        listener: socket.socket,
+        router: Router,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        idle_timeout: Optional[float] = DEFAULT_IDLE_TIMEOUT,
+    ) -> None:
         """``max_connections``: open connections at most (more are refused with GOAWAY); ``idle_timeout``:
         seconds a connection may have no stream before it is closed (None or 0: never)."""
         self.listener = listener
@@ -204,12 +210,17 @@ class Server:
         self._refusals += 1
         now = time.monotonic()
         if now - self._refusal_logged >= 10.0:  # a flood of connections must not flood the log
-            log.warning("connection limit (%d) reached: refused %d connection(s) (--max-connections)",
-                        self.max_connections, self._refusals)
+            log.warning(
+                "connection limit (%d) reached: refused %d connection(s) (--max-connections)",
+                self.max_connections,
+                self._refusals,
+            )
             self._refusal_logged, self._refusals = now, 0
         try:
-            sock.sendall(frames.settings([]) + frames.goaway(
-                0, frames.ENHANCE_YOUR_CALM, b"connection limit (%d) reached" % self.max_connections))
+            sock.sendall(
+                frames.settings([])
+                + frames.goaway(0, frames.ENHANCE_YOUR_CALM, b"connection limit (%d) reached" % self.max_connections)
+            )
             sock.shutdown(socket.SHUT_WR)
         except OSError:
             sock.close()

@@ -18,6 +18,7 @@ watches the socket until it is readable again. A peer that breaks the protocol g
 the connection ends (after a bounded linger); one that takes nothing from its socket for WRITE_TIMEOUT
 loses it (docs: "Hardening" in explanation/grpc-transport.md).
 """
+
 import logging
 import socket
 import struct
@@ -42,8 +43,9 @@ _PARK: Callable[[], None] = lambda: None  # noqa: E731 - what _read_frames retur
 class Handler:
     """What the gRPC layer implements; called on the connection's reader thread, the lock not held."""
 
-    def on_headers(self, connection: "Connection", stream: Stream, headers: List[Tuple[str, str]],
-                   end_stream: bool) -> None:
+    def on_headers(
+        self, connection: "Connection", stream: Stream, headers: List[Tuple[str, str]], end_stream: bool
+    ) -> None:
         raise NotImplementedError
 
     def on_data(self, connection: "Connection", stream: Stream, data: bytes, end_stream: bool) -> None:
@@ -62,9 +64,13 @@ class Connection(workers.Host):
     the reader threads have ended and the caller watches the socket (one thread for all quiet
     connections), calling ``resume()`` when it is readable. ``closing(connection)`` is called on close."""
 
-    def __init__(self, sock: socket.socket, handler: Handler,
-                 park: Optional[Callable[["Connection"], None]] = None,
-                 closing: Optional[Callable[["Connection"], None]] = None) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        handler: Handler,
+        park: Optional[Callable[["Connection"], None]] = None,
+        closing: Optional[Callable[["Connection"], None]] = None,
+    ) -> None:
         self.sock = sock
         self.handler = handler
         self._park = park
@@ -230,8 +236,15 @@ class Connection(workers.Host):
                     log.exception("error while re-routing an unsent message")
 
     # --- writing (any thread) --------------------------------------------------------------------------
-    def send(self, stream: Stream, headers: Optional[bytes], data: Optional[bytes], trailers: Optional[bytes],
-             trailers_only: Optional[bytes] = None, dropped: Optional[Callable[[], None]] = None) -> bool:
+    def send(
+        self,
+        stream: Stream,
+        headers: Optional[bytes],
+        data: Optional[bytes],
+        trailers: Optional[bytes],
+        trailers_only: Optional[bytes] = None,
+        dropped: Optional[Callable[[], None]] = None,
+    ) -> bool:
         """Queue, in order, and send what the peer's windows allow now (``ServerProtocol.send``). False
         when the stream is gone; if it ends before ``data`` has wholly left, ``dropped()`` is called."""
         with self.lock:

@@ -3,6 +3,7 @@
 Only what a gRPC server needs. Every builder returns complete frames as ``bytes`` so a caller can
 join several and hand them to the socket in one ``sendall``.
 """
+
 import struct
 from typing import List, Tuple, Union
 
@@ -10,7 +11,7 @@ PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 HEADER_SIZE = 9
 DEFAULT_MAX_FRAME = 16384
 DEFAULT_WINDOW = 65535
-MAX_WINDOW = 2 ** 31 - 1
+MAX_WINDOW = 2**31 - 1
 
 # frame types
 DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = range(10)
@@ -24,7 +25,8 @@ PRIORITY_FLAG = 0x20
 
 # settings
 HEADER_TABLE_SIZE, ENABLE_PUSH, MAX_CONCURRENT_STREAMS, INITIAL_WINDOW_SIZE, MAX_FRAME_SIZE, MAX_HEADER_LIST_SIZE = (
-    range(1, 7))
+    range(1, 7)
+)
 
 # error codes
 NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, FLOW_CONTROL_ERROR = 0x0, 0x1, 0x2, 0x3
@@ -96,7 +98,7 @@ def headers(stream: int, block: bytes, end_stream: bool, max_frame: int) -> byte
     flags = END_STREAM if end_stream else 0
     if len(block) <= max_frame:
         return header(len(block), HEADERS, flags | END_HEADERS, stream) + block
-    parts = [block[start:start + max_frame] for start in range(0, len(block), max_frame)]
+    parts = [block[start : start + max_frame] for start in range(0, len(block), max_frame)]
     out = [header(len(parts[0]), HEADERS, flags, stream), parts[0]]
     for index, part in enumerate(parts[1:], 1):
         out.append(header(len(part), CONTINUATION, END_HEADERS if index == len(parts) - 1 else 0, stream))
@@ -113,4 +115,4 @@ def strip_padding(payload: memoryview, flags: int) -> memoryview:
     pad = payload[0]
     if pad >= len(payload):
         raise ConnectionError_(PROTOCOL_ERROR, "padding longer than the frame")
-    return payload[1:len(payload) - pad]
+    return payload[1 : len(payload) - pad]

@@ -22,6 +22,7 @@ make no progress are capped, and each violation is answered with the RFC 9113 co
 connection (then the :class:`ConnectionTerminated` event, and nothing more is read) or RST_STREAM for a
 stream (docs: "Hardening" in explanation/grpc-transport.md). Nothing the peer sends makes it raise.
 """
+
 import collections
 import logging
 import time
@@ -54,8 +55,17 @@ Block = Union[bytes, Sequence[Tuple[str, str]]]  # an HPACK-encoded header block
 class Stream:
     """One request stream: its state, its send window and queue, and what the caller keeps on it (``call``)."""
 
-    __slots__ = ("call", "headers_sent", "id", "local_closed", "queue", "received", "remote_closed", "reset",
-                 "send_window")
+    __slots__ = (
+        "call",
+        "headers_sent",
+        "id",
+        "local_closed",
+        "queue",
+        "received",
+        "remote_closed",
+        "reset",
+        "send_window",
+    )
 
     def __init__(self, stream_id: int, send_window: int) -> None:
         self.id = stream_id
@@ -71,8 +81,13 @@ class Stream:
 
     def __repr__(self) -> str:
         return "Stream(%d%s%s%s, window %d, %d queued)" % (
-            self.id, ", remote closed" if self.remote_closed else "", ", local closed" if self.local_closed else "",
-            ", reset" if self.reset else "", self.send_window, len(self.queue))
+            self.id,
+            ", remote closed" if self.remote_closed else "",
+            ", local closed" if self.local_closed else "",
+            ", reset" if self.reset else "",
+            self.send_window,
+            len(self.queue),
+        )
 
 
 # --- events ------------------------------------------------------------------------------------------------
@@ -82,8 +97,10 @@ class Event:
     __slots__: Tuple[str, ...] = ()
 
     def __repr__(self) -> str:
-        return "%s(%s)" % (type(self).__name__, ", ".join("%s=%r" % (name, getattr(self, name))
-                                                          for name in self.__slots__))
+        return "%s(%s)" % (
+            type(self).__name__,
+            ", ".join("%s=%r" % (name, getattr(self, name)) for name in self.__slots__),
+        )
 
 
 class RequestReceived(Event):
@@ -187,10 +204,17 @@ class ServerProtocol:
     # --- input ------------------------------------------------------------------------------------------
     def initiate(self) -> None:
         """Our connection preface: SETTINGS (our limits) and the connection window opened all the way."""
-        self._out.append(frames.settings([(frames.INITIAL_WINDOW_SIZE, RECEIVE_WINDOW), (frames.ENABLE_PUSH, 0),
-                                          (frames.MAX_CONCURRENT_STREAMS, MAX_STREAMS),
-                                          (frames.MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST)])
-                         + frames.window_update(0, RECEIVE_WINDOW - frames.DEFAULT_WINDOW))
+        self._out.append(
+            frames.settings(
+                [
+                    (frames.INITIAL_WINDOW_SIZE, RECEIVE_WINDOW),
+                    (frames.ENABLE_PUSH, 0),
+                    (frames.MAX_CONCURRENT_STREAMS, MAX_STREAMS),
+                    (frames.MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST),
+                ]
+            )
+            + frames.window_update(0, RECEIVE_WINDOW - frames.DEFAULT_WINDOW)
+        )
 
     def feed(self, data: bytes) -> None:
         """Bytes from the peer, to be parsed by :meth:`next_event` (dropped once the connection is done)."""
@@ -198,7 +222,7 @@ class ServerProtocol:
             return
         buffer = self._buffer
         if self._offset:
-            del buffer[:self._offset]
+            del buffer[: self._offset]
             self._offset = 0
         buffer += data
 
@@ -243,8 +267,8 @@ class ServerProtocol:
     def _next_event(self) -> Optional[Event]:
         buffer = self._buffer
         if self._preface_left:
-            seen = bytes(buffer[:self._preface_left])
-            if seen != frames.PREFACE[:len(seen)]:
+            seen = bytes(buffer[: self._preface_left])
+            if seen != frames.PREFACE[: len(seen)]:
                 raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "not an HTTP/2 client (bad preface)")
             if len(buffer) < self._preface_left:
                 return None
@@ -259,7 +283,7 @@ class ServerProtocol:
             end = offset + frames.HEADER_SIZE + length
             if end > available:
                 break
-            payload = bytes(buffer[offset + frames.HEADER_SIZE:end])
+            payload = bytes(buffer[offset + frames.HEADER_SIZE : end])
             self._offset = offset = end
             event = self._frame(kind, flags, stream_id, payload)
             if event is not None:
@@ -313,8 +337,11 @@ class ServerProtocol:
         tokens = min(float(FLOOD_BURST), self._tokens + (now - self._tokens_at) * FLOOD_RATE)
         self._tokens_at = now
         if tokens < 1.0:
-            raise frames.ConnectionError_(frames.ENHANCE_YOUR_CALM, "flood of frames that make no progress (%s): "
-                                          "over %d at %d per second" % (what, FLOOD_BURST, FLOOD_RATE))
+            raise frames.ConnectionError_(
+                frames.ENHANCE_YOUR_CALM,
+                "flood of frames that make no progress (%s): "
+                "over %d at %d per second" % (what, FLOOD_BURST, FLOOD_RATE),
+            )
         self._tokens = tokens - 1.0
 
     def _on_data(self, flags: int, stream_id: int, payload: bytes) -> Optional[Event]:
@@ -363,8 +390,9 @@ class ServerProtocol:
             raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "unexpected CONTINUATION")
         continuing[4] += 1
         if continuing[4] > MAX_CONTINUATIONS:
-            raise frames.ConnectionError_(frames.ENHANCE_YOUR_CALM, "header block in more than %d CONTINUATION "
-                                          "frames" % MAX_CONTINUATIONS)
+            raise frames.ConnectionError_(
+                frames.ENHANCE_YOUR_CALM, "header block in more than %d CONTINUATION frames" % MAX_CONTINUATIONS
+            )
         continuing[3] += len(payload)
         if continuing[3] > MAX_HEADER_BLOCK:
             raise frames.ConnectionError_(frames.ENHANCE_YOUR_CALM, "header block over %d bytes" % MAX_HEADER_BLOCK)
@@ -414,8 +442,9 @@ class ServerProtocol:
         server speaks only gRPC; the connection, which the loader has only one of, goes on)."""
         log.warning("refused a request whose header list is %d bytes (limit %d)", size, MAX_HEADER_LIST)
         message = "header list of %d bytes over the limit of %d" % (size, MAX_HEADER_LIST)
-        block = hpack.encode([(":status", "431"), ("content-type", "application/grpc"), ("grpc-status", "8"),
-                              ("grpc-message", message)])
+        block = hpack.encode(
+            [(":status", "431"), ("content-type", "application/grpc"), ("grpc-status", "8"), ("grpc-message", message)]
+        )
         self._out.append(frames.headers(stream_id, block, True, self.peer_max_frame))
         if not end:  # we answered before the client finished sending: tell it to stop (RFC 9113 8.1)
             self._out.append(frames.rst_stream(stream_id, frames.NO_ERROR))
@@ -435,7 +464,7 @@ class ServerProtocol:
                     raise frames.ConnectionError_(frames.FLOW_CONTROL_ERROR, "initial window %d" % value)
                 initial = value  # only the last value counts (RFC 9113 6.5.3): streams are adjusted once
             elif key == frames.MAX_FRAME_SIZE:
-                if not frames.DEFAULT_MAX_FRAME <= value <= 2 ** 24 - 1:
+                if not frames.DEFAULT_MAX_FRAME <= value <= 2**24 - 1:
                     raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "max frame size %d" % value)
                 self.peer_max_frame = value
         self._out.append(frames.SETTINGS_ACK)
@@ -492,8 +521,15 @@ class ServerProtocol:
         out.clear()
         return data
 
-    def send(self, stream: Stream, headers: Optional[Block], data: Optional[bytes], trailers: Optional[Block],
-             trailers_only: Optional[Block] = None, unsent: Any = None) -> bool:
+    def send(
+        self,
+        stream: Stream,
+        headers: Optional[Block],
+        data: Optional[bytes],
+        trailers: Optional[Block],
+        trailers_only: Optional[Block] = None,
+        unsent: Any = None,
+    ) -> bool:
         """Queue, in order, and move to :meth:`data_to_send` what the peer's windows allow now:
         ``headers`` (only if the stream has sent none yet), ``data``, ``trailers`` (they end the stream;
         ``trailers_only`` replaces them when the stream has sent nothing at all). All optional; header
@@ -603,7 +639,7 @@ class ServerProtocol:
             while sent < total and allowed > 0:
                 chunk = min(size, allowed, total - sent)
                 out.append(frames.header(chunk, frames.DATA, 0, stream.id))
-                out.append(view[sent:sent + chunk])
+                out.append(view[sent : sent + chunk])
                 sent += chunk
                 allowed -= chunk
                 sent_frames += 1

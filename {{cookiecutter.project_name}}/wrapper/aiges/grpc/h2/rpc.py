@@ -10,6 +10,7 @@ yielding messages), so one set of services runs on either transport. Where they 
 
 A failing handler ends its call with a status (grpcio's texts), never the connection.
 """
+
 import logging
 import queue
 import struct
@@ -65,8 +66,9 @@ def trailers(code: int, details: str, headers_sent: bool) -> bytes:
 class Call:
     """One RPC in flight; also the ``context`` handlers receive (the part of grpcio's API we use)."""
 
-    def __init__(self, connection: Connection, stream: Stream, rpc: Rpc, encoding: str,
-                 headers: List[Tuple[str, str]]) -> None:
+    def __init__(
+        self, connection: Connection, stream: Stream, rpc: Rpc, encoding: str, headers: List[Tuple[str, str]]
+    ) -> None:
         self.connection = connection
         self.stream = stream
         self.rpc = rpc
@@ -131,8 +133,9 @@ class Call:
         if code == status.OK:
             self.connection.send(self.stream, None, None, OK_TRAILERS, trailers_only=OK_TRAILERS_ONLY)
         else:
-            self.connection.send(self.stream, None, None, trailers(code, details, True),
-                                 trailers_only=trailers(code, details, False))
+            self.connection.send(
+                self.stream, None, None, trailers(code, details, True), trailers_only=trailers(code, details, False)
+            )
         self._end()
 
     def cancel(self) -> None:
@@ -182,18 +185,21 @@ class Router(Handler):
         self._pool.shutdown(wait=False)
 
     # --- Handler ----------------------------------------------------------------------------------------
-    def on_headers(self, connection: Connection, stream: Stream, headers: List[Tuple[str, str]],
-                   end_stream: bool) -> None:
+    def on_headers(
+        self, connection: Connection, stream: Stream, headers: List[Tuple[str, str]], end_stream: bool
+    ) -> None:
         fields = dict(headers)
         path = fields.get(":path", "")
         if fields.get(":method") != "POST":
-            self._refuse(connection, stream, "405", status.INTERNAL,
-                         "gRPC requires POST, not %s" % fields.get(":method"))
+            self._refuse(
+                connection, stream, "405", status.INTERNAL, "gRPC requires POST, not %s" % fields.get(":method")
+            )
             return
         content_type = fields.get("content-type", "")
         if not content_type.startswith("application/grpc"):
-            self._refuse(connection, stream, "415", status.INTERNAL,
-                         "invalid gRPC request content-type %r" % content_type)
+            self._refuse(
+                connection, stream, "415", status.INTERNAL, "invalid gRPC request content-type %r" % content_type
+            )
             return
         if not self._ready.is_set():
             self._ready.wait(READY_TIMEOUT)
@@ -234,13 +240,16 @@ class Router(Handler):
         while len(buffer) >= 5:
             flag, length = _PREFIX.unpack_from(buffer, 0)
             if length > self.max_message_bytes:
-                self._fail(call, status.RESOURCE_EXHAUSTED, "grpc: received message larger than max (%d vs. %d)"
-                           % (length, self.max_message_bytes))
+                self._fail(
+                    call,
+                    status.RESOURCE_EXHAUSTED,
+                    "grpc: received message larger than max (%d vs. %d)" % (length, self.max_message_bytes),
+                )
                 return False
             if len(buffer) < 5 + length:
                 break
-            payload = bytes(buffer[5:5 + length])
-            del buffer[:5 + length]
+            payload = bytes(buffer[5 : 5 + length])
+            del buffer[: 5 + length]
             if not self._deliver(call, flag, payload):
                 return False
         return True
@@ -270,8 +279,9 @@ class Router(Handler):
     def _decompress(self, call: Call, payload: bytes) -> Optional[bytes]:
         wbits = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}.get(call.encoding)
         if wbits is None:
-            self._fail(call, status.UNIMPLEMENTED, "compression %r is not supported (use gzip or deflate)"
-                       % call.encoding)
+            self._fail(
+                call, status.UNIMPLEMENTED, "compression %r is not supported (use gzip or deflate)" % call.encoding
+            )
             return None
         try:
             inflater = zlib.decompressobj(wbits)
@@ -280,8 +290,11 @@ class Router(Handler):
             self._fail(call, status.INTERNAL, "cannot decompress the request: %s" % error)
             return None
         if len(out) > self.max_message_bytes:
-            self._fail(call, status.RESOURCE_EXHAUSTED, "grpc: received message after decompression larger than "
-                                                         "max %d" % self.max_message_bytes)
+            self._fail(
+                call,
+                status.RESOURCE_EXHAUSTED,
+                "grpc: received message after decompression larger than max %d" % self.max_message_bytes,
+            )
             return None
         return out
 
@@ -314,13 +327,20 @@ class Router(Handler):
 
     @staticmethod
     def _refuse(connection: Connection, stream: Stream, http_status: str, code: int, details: str) -> None:
-        block = hpack.encode([(":status", http_status), ("content-type", "application/grpc"),
-                              ("grpc-status", str(code)), ("grpc-message", _percent_encode(details))])
+        block = hpack.encode(
+            [
+                (":status", http_status),
+                ("content-type", "application/grpc"),
+                ("grpc-status", str(code)),
+                ("grpc-message", _percent_encode(details)),
+            ]
+        )
         connection.send(stream, None, None, block, trailers_only=block)
 
     def _start_thread(self, call: Call, argument: Any) -> None:
-        threading.Thread(target=_run_streaming, args=(call, argument), daemon=True,
-                         name="aiges-stream-%d" % call.stream.id).start()
+        threading.Thread(
+            target=_run_streaming, args=(call, argument), daemon=True, name="aiges-stream-%d" % call.stream.id
+        ).start()
 
 
 def _run_unary(call: Call, request: Any) -> None:

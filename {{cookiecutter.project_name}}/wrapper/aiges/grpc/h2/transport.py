@@ -1,4 +1,5 @@
 """The built-in transport: our services on our own HTTP/2 server (``aiges.grpc.h2``)."""
+
 import socket
 from typing import Any, Dict, Iterable, Optional
 
@@ -9,9 +10,13 @@ from aiges.grpc.services import Entry
 
 
 class H2Transport:
-    def __init__(self, max_message_bytes: int, listener: Optional[Any] = None,
-                 max_connections: int = DEFAULT_MAX_CONNECTIONS,
-                 idle_timeout: Optional[float] = DEFAULT_IDLE_TIMEOUT) -> None:
+    def __init__(
+        self,
+        max_message_bytes: int,
+        listener: Optional[Any] = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        idle_timeout: Optional[float] = DEFAULT_IDLE_TIMEOUT,
+    ) -> None:
         """``listener``: a socket already bound and listening (``aiges.grpc.listen``), if any;
         ``max_connections``, ``idle_timeout``: see ``h2.server.Server``."""
         self._router = Router(max_message_bytes)
@@ -33,10 +38,20 @@ class H2Transport:
         self._server.start()
 
     def install(self, entries: Dict[str, Entry]) -> None:
-        self._router.install({path: Rpc(path, entry.method.client_streaming, entry.method.server_streaming,
-                                        entry.method.request.FromString, entry.method.response.SerializeToString,
-                                        entry.behaviour, entry.inline)
-                              for path, entry in entries.items()})
+        self._router.install(
+            {
+                path: Rpc(
+                    path,
+                    entry.method.client_streaming,
+                    entry.method.server_streaming,
+                    entry.method.request.FromString,
+                    entry.method.response.SerializeToString,
+                    entry.behaviour,
+                    entry.inline,
+                )
+                for path, entry in entries.items()
+            }
+        )
 
     def stop(self, grace: float) -> None:
         if self._server is not None:

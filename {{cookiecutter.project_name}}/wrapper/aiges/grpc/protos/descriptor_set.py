@@ -5,7 +5,7 @@ change a .proto file, then run
     python helpers/sync_descriptors.py
 """
 
-SOURCES = ('aiges_inner.proto', 'grpc_broker.proto', 'grpc_controller.proto', 'grpc_stdio.proto', 'health.proto')
+SOURCES = ("aiges_inner.proto", "grpc_broker.proto", "grpc_controller.proto", "grpc_stdio.proto", "health.proto")
 DATA = (
     "CvoNChFhaWdlc19pbm5lci5wcm90bxIFYWlnZXMiqAEKDUNyZWF0ZVJlcXVlc3QSOAoGcGFyYW1zGAEgAygLMiAuYWlnZXMuQ3Jl"
     "YXRlUmVxdWVzdC5QYXJhbXNFbnRyeVIGcGFyYW1zEhAKA3NpZBgCIAEoCVIDc2lkEhAKA3RhZxgDIAEoCVIDdGFnGjkKC1BhcmFt"

@@ -3,6 +3,7 @@
 Every wrapper call goes through :mod:`aiges.tools.localrun.phases` (the local run's guarded calls in the
 loader's order, in gRPC emulation), run in worker threads so a slow wrapper never blocks the server.
 """
+
 import asyncio
 import dataclasses
 import uuid
@@ -52,8 +53,9 @@ def failure_refusal(failure: phases.PhaseFailed) -> Refusal:
 
 
 def refused(refusal: Refusal, sid: Optional[str]) -> web.Response:
-    return web.json_response(envelope.error(refusal.code, refusal.message, sid, refusal.hint),
-                             status=refusal.http_status)
+    return web.json_response(
+        envelope.error(refusal.code, refusal.message, sid, refusal.hint), status=refusal.http_status
+    )
 
 
 def build_app(plugin: Plugin) -> web.Application:
@@ -73,8 +75,9 @@ def build_app(plugin: Plugin) -> web.Application:
 
 async def index(request: web.Request) -> web.Response:
     plugin: Plugin = request.app["plugin"]
-    return web.Response(text=page.render(plugin.schema, plugin.route, plugin.session, plugin.example),
-                        content_type="text/html")
+    return web.Response(
+        text=page.render(plugin.schema, plugin.route, plugin.session, plugin.example), content_type="text/html"
+    )
 
 
 async def ping(_: web.Request) -> web.Response:
@@ -87,8 +90,15 @@ async def example(request: web.Request) -> web.Response:
 
 async def post_to_session(request: web.Request) -> web.Response:
     route = request.app["plugin"].route
-    return refused(Refusal(404, "404 page not found", "this is a session plugin: the loader serves it as a websocket "
-                           "(GET %s), and answers POST with 404" % route, 404), None)
+    return refused(
+        Refusal(
+            404,
+            "404 page not found",
+            "this is a session plugin: the loader serves it as a websocket (GET %s), and answers POST with 404" % route,
+            404,
+        ),
+        None,
+    )
 
 
 async def once(request: web.Request) -> web.Response:
@@ -97,8 +107,9 @@ async def once(request: web.Request) -> web.Response:
     try:
         parsed = envelope.parse_request(await request.read(), plugin.service_id)
         sid = parsed.sid
-        context = dataclasses.replace(plugin.context, params=parsed.params,
-                                      samples=[part.sample for part in parsed.parts])
+        context = dataclasses.replace(
+            plugin.context, params=parsed.params, samples=[part.sample for part in parsed.parts]
+        )
         loop = asyncio.get_running_loop()
         try:
             response, _ = await loop.run_in_executor(None, phases.execute_once, context, plugin.collector, sid)
@@ -146,9 +157,14 @@ class Session:
         self.context = dataclasses.replace(self.plugin.context, params=params)
         wrapper = self.context.wrapper
         try:
-            created, _ = await self.call(phases.guarded, "wrapperCreate", self.context.timeout, lambda: (
-                calling.call_flexibly(wrapper.wrapperCreate, [("params", params), ("sid", self.sid), ("persId", 0),
-                                                              ("usrTag", self.sid)])))
+            created, _ = await self.call(
+                phases.guarded,
+                "wrapperCreate",
+                self.context.timeout,
+                lambda: calling.call_flexibly(
+                    wrapper.wrapperCreate, [("params", params), ("sid", self.sid), ("persId", 0), ("usrTag", self.sid)]
+                ),
+            )
         except phases.PhaseFailed as failure:
             raise failure_refusal(phases.serving_failure(self.context, failure)) from None
         handle, code = calling.session_handle(created)
@@ -160,13 +176,24 @@ class Session:
         self.poller = asyncio.ensure_future(self.poll())
 
     async def write(self, parts: List[envelope.Part]) -> None:
-        frame = DataListCls([DataListNode(part.sample.key, part.sample.data, len(part.sample.data),
-                                          part.sample.data_type, part.status) for part in parts])
+        frame = DataListCls(
+            [
+                DataListNode(
+                    part.sample.key, part.sample.data, len(part.sample.data), part.sample.data_type, part.status
+                )
+                for part in parts
+            ]
+        )
         wrapper = self.context.wrapper
         try:
-            result, _ = await self.call(phases.guarded, "wrapperWrite", self.context.timeout, lambda: (
-                calling.call_flexibly(wrapper.wrapperWrite, [("handle", self.handle), ("reqData", frame),
-                                                             ("sid", self.sid)])))
+            result, _ = await self.call(
+                phases.guarded,
+                "wrapperWrite",
+                self.context.timeout,
+                lambda: calling.call_flexibly(
+                    wrapper.wrapperWrite, [("handle", self.handle), ("reqData", frame), ("sid", self.sid)]
+                ),
+            )
         except phases.PhaseFailed as failure:
             raise failure_refusal(phases.serving_failure(self.context, failure)) from None
         try:
@@ -180,8 +207,9 @@ class Session:
         try:
             while not self.finished and not self.closing:
                 fresh: List[Any] = []
-                self.finished = await self.call(phases.gather_results, self.context, arrivals, fresh, self.handle,
-                                                self.sid, reads, POLL_SECONDS)
+                self.finished = await self.call(
+                    phases.gather_results, self.context, arrivals, fresh, self.handle, self.sid, reads, POLL_SECONDS
+                )
                 self.plugin.collector.check_threads("results")
                 for node in fresh:
                     envelope.check_outputs([node], self.expected, self.plugin.service_id)
@@ -200,8 +228,12 @@ class Session:
         handle, self.handle = self.handle, None
         wrapper = self.context.wrapper
         try:
-            await self.call(phases.guarded, "wrapperDestroy", self.context.timeout, lambda: calling.call_flexibly(
-                wrapper.wrapperDestroy, [("handle", handle)]))
+            await self.call(
+                phases.guarded,
+                "wrapperDestroy",
+                self.context.timeout,
+                lambda: calling.call_flexibly(wrapper.wrapperDestroy, [("handle", handle)]),
+            )
         except phases.PhaseFailed:
             pass  # the loader logs a failed Destroy; the client has its results
 
@@ -215,9 +247,15 @@ async def session(request: web.Request) -> web.StreamResponse:
     plugin: Plugin = request.app["plugin"]
     ws = web.WebSocketResponse()
     if not ws.can_prepare(request).ok:
-        return refused(Refusal(envelope.INVALID_INPUT, "websocket required",
-                               "this is a session plugin: the loader serves it as a websocket on GET %s" % plugin.route,
-                               400), None)
+        return refused(
+            Refusal(
+                envelope.INVALID_INPUT,
+                "websocket required",
+                "this is a session plugin: the loader serves it as a websocket on GET %s" % plugin.route,
+                400,
+            ),
+            None,
+        )
     await ws.prepare(request)
     state = Session(plugin, ws)
     try:
@@ -244,4 +282,3 @@ async def session(request: web.Request) -> web.StreamResponse:
             await asyncio.gather(state.poller, return_exceptions=True)
         await state.destroy()
     return ws
-

@@ -3,6 +3,7 @@
 Exit status: 0 after a clean stop, 1 when the wrapper fails to load or init, 2 for a missing
 dependency (aiohttp, a development requirement) or bad declarations.
 """
+
 import argparse
 import asyncio
 import signal
@@ -16,16 +17,25 @@ from aiges.tools.gateway import example
 from aiges.tools.localrun import phases
 from aiges.tools.localrun.inputs import build_config, parse_assignments
 
-MISSING_AIOHTTP = ("python -m aiges gateway needs aiohttp (a development requirement): "
-                   "pip install -r requirements-dev.txt")
+MISSING_AIOHTTP = (
+    "python -m aiges gateway needs aiohttp (a development requirement): pip install -r requirements-dev.txt"
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("location", nargs="?", default=None,
-                        help="wrapper.py, its folder, or the project root (default: current directory)")
+    parser.add_argument(
+        "location",
+        nargs="?",
+        default=None,
+        help="wrapper.py, its folder, or the project root (default: current directory)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=1888,
-                        help="port to listen on (default 1888, the loader's http_listen; 0 picks a free one)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=1888,
+        help="port to listen on (default 1888, the loader's http_listen; 0 picks a free one)",
+    )
     parser.add_argument("--config", action="append", metavar="KEY=VALUE", help="override an init config key")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds a wrapper call or result may take")
 
@@ -48,12 +58,14 @@ def main(args: argparse.Namespace) -> int:
         print("python -m aiges gateway: the wrapper's declarations are wrong:\n%s" % error, file=sys.stderr)
         return 2
     except (OSError, ImportError, SyntaxError, KeyError, ValueError) as error:
-        print("python -m aiges gateway: cannot load the wrapper: %s: %s" % (type(error).__name__, error),
-              file=sys.stderr)
+        print(
+            "python -m aiges gateway: cannot load the wrapper: %s: %s" % (type(error).__name__, error), file=sys.stderr
+        )
         return 1
     except Exception as error:  # noqa: BLE001 - user code at import or construction
-        print("python -m aiges gateway: loading wrapper.py raised %s: %s" % (type(error).__name__, error),
-              file=sys.stderr)
+        print(
+            "python -m aiges gateway: loading wrapper.py raised %s: %s" % (type(error).__name__, error), file=sys.stderr
+        )
         return 1
     try:
         import aiohttp  # noqa: F401 - only to say what to install
@@ -65,10 +77,19 @@ def main(args: argparse.Namespace) -> int:
     schema, warning = page.page_schema(root, fresh)
     if warning:
         print("python -m aiges gateway: warning: %s" % warning, file=sys.stderr, flush=True)
-    config = build_config(getattr(wrapper, "config", {}) or {}, root, parse_assignments(args.config, "--config"),
-                          "grpc")
-    context = phases.Context(wrapper=wrapper, declarations=declarations, config=config, params={}, samples=[],
-                            emulate="grpc", asynchronous=declarations.is_async, timeout=args.timeout)
+    config = build_config(
+        getattr(wrapper, "config", {}) or {}, root, parse_assignments(args.config, "--config"), "grpc"
+    )
+    context = phases.Context(
+        wrapper=wrapper,
+        declarations=declarations,
+        config=config,
+        params={},
+        samples=[],
+        emulate="grpc",
+        asynchronous=declarations.is_async,
+        timeout=args.timeout,
+    )
     collector = phases.Collector()
     context.collector = collector
     plugin = app.Plugin(context, collector, declarations.is_session, body, schema)
@@ -114,13 +135,24 @@ def _announce(plugin: Any, host: str, port: int, stream: Optional[Any] = None) -
     out = stream or sys.stdout
     shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 - a display name, not a bind
     base = "http://%s:%d" % (shown, port)
-    print("aiges gateway: %s %s serving %s on %s%s" % (
-        plugin.service_id, plugin.context.declarations.meta.version, "GET (websocket)" if plugin.session else "POST",
-        base, plugin.route), file=out)
+    print(
+        "aiges gateway: %s %s serving %s on %s%s"
+        % (
+            plugin.service_id,
+            plugin.context.declarations.meta.version,
+            "GET (websocket)" if plugin.session else "POST",
+            base,
+            plugin.route,
+        ),
+        file=out,
+    )
     print("  web page: %s/" % base, file=out)
     if plugin.session:
-        print("  try it (websocket, from the project root):\n%s" % example.websocket_snippet(
-            "ws://%s:%d%s" % (shown, port, plugin.route)), file=out)
+        print(
+            "  try it (websocket, from the project root):\n%s"
+            % example.websocket_snippet("ws://%s:%d%s" % (shown, port, plugin.route)),
+            file=out,
+        )
     else:
         for command in example.curl_commands(base + plugin.route, plugin.example):
             print("  try it (from the project root):\n%s" % command, file=out)

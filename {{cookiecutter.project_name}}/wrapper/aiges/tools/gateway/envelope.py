@@ -7,6 +7,7 @@ form, as the loader passes them); objects there name the expected outputs, each 
 Payload entries carry their data base64-encoded under ``text``/``image``/``audio``/``video``/``other``.
 Anything the loader would refuse raises :class:`Refusal` with the loader's code and a plain hint.
 """
+
 import base64
 import binascii
 import dataclasses
@@ -92,8 +93,11 @@ def decode_body(raw: bytes) -> Dict[str, Any]:
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
-        raise Refusal(INVALID_INPUT, "invalid request body", "the body is not JSON (%s); send the envelope "
-                      '{"header": ..., "parameter": ..., "payload": ...}' % error) from None
+        raise Refusal(
+            INVALID_INPUT,
+            "invalid request body",
+            'the body is not JSON (%s); send the envelope {"header": ..., "parameter": ..., "payload": ...}' % error,
+        ) from None
     if not isinstance(body, dict):
         raise Refusal(INVALID_INPUT, "invalid request body", "the body must be a JSON object (the envelope)")
     return body
@@ -102,14 +106,20 @@ def decode_body(raw: bytes) -> Dict[str, Any]:
 def check_header(body: Dict[str, Any]) -> Dict[str, Any]:
     header = body.get("header")
     if not isinstance(header, dict):
-        raise Refusal(INVALID_INPUT, "invalid header", "the body has no \"header\" object; it needs at least "
-                      '"header": {"appid": "..."}')
+        raise Refusal(
+            INVALID_INPUT,
+            "invalid header",
+            'the body has no "header" object; it needs at least "header": {"appid": "..."}',
+        )
     appid = header.get("appid")
     if not isinstance(appid, str) or not appid:
         near = [key for key in header if key.lower().replace("_", "") == "appid" and key != "appid"]
-        raise Refusal(INVALID_INPUT, "invalid header: appid is required",
-                      "header.appid is missing%s: the loader's key is exactly \"appid\"" % (
-                          " (found %s)" % ", ".join(repr(key) for key in near) if near else ""))
+        raise Refusal(
+            INVALID_INPUT,
+            "invalid header: appid is required",
+            'header.appid is missing%s: the loader\'s key is exactly "appid"'
+            % (" (found %s)" % ", ".join(repr(key) for key in near) if near else ""),
+        )
     return header
 
 
@@ -128,16 +138,27 @@ def parse_parameter(body: Dict[str, Any], service_id: str) -> Any:
                 if value is not None:
                     params[str(key)] = param_text(value)
     section = parameter.get(service_id) if isinstance(parameter, dict) else None
-    requested = {key: value for key, value in section.items() if isinstance(value, dict)} \
-        if isinstance(section, dict) else {}
+    requested = (
+        {key: value for key, value in section.items() if isinstance(value, dict)} if isinstance(section, dict) else {}
+    )
     for key, value in requested.items():
         media = value.get("data_type")
         if media not in ("text", "image", "audio", "video"):
-            raise Refusal(OUTPUT_INVALID, OUTPUT_INVALID_MESSAGE,
-                          "parameter.%s.%s has no valid data_type (got %r): give one of text, image, audio, video"
-                          % (service_id, key, media))
-        expected[key] = Expected(key, media, {name: str(item) for name, item in value.items()
-                                              if name != "data_type" and not isinstance(item, (dict, list))})
+            raise Refusal(
+                OUTPUT_INVALID,
+                OUTPUT_INVALID_MESSAGE,
+                "parameter.%s.%s has no valid data_type (got %r): give one of text, image, audio, video"
+                % (service_id, key, media),
+            )
+        expected[key] = Expected(
+            key,
+            media,
+            {
+                name: str(item)
+                for name, item in value.items()
+                if name != "data_type" and not isinstance(item, (dict, list))
+            },
+        )
     return params, expected
 
 
@@ -146,17 +167,27 @@ def parse_payload(body: Dict[str, Any], required: bool = True) -> List[Part]:
     if payload is None and not required:
         return []
     if not isinstance(payload, dict) or (required and not payload):
-        raise Refusal(INVALID_INPUT, "invalid payload", "the body has no \"payload\" object with the inputs, e.g. "
-                      '"payload": {"<input key>": {"text": "<base64>", "status": 3}}')
+        raise Refusal(
+            INVALID_INPUT,
+            "invalid payload",
+            'the body has no "payload" object with the inputs, e.g. '
+            '"payload": {"<input key>": {"text": "<base64>", "status": 3}}',
+        )
     parts = []
     for key, entry in payload.items():
         if not isinstance(entry, dict):
-            raise Refusal(INVALID_INPUT, "invalid payload", "payload.%s must be an object holding its data under "
-                          "text, image, audio, video or other" % key)
+            raise Refusal(
+                INVALID_INPUT,
+                "invalid payload",
+                "payload.%s must be an object holding its data under text, image, audio, video or other" % key,
+            )
         found = [name for name in MEDIA if name in entry]
         if not found:
-            raise Refusal(INVALID_INPUT, "invalid payload", "payload.%s carries no data: put it base64-encoded "
-                          "under one of %s" % (key, ", ".join(MEDIA)))
+            raise Refusal(
+                INVALID_INPUT,
+                "invalid payload",
+                "payload.%s carries no data: put it base64-encoded under one of %s" % (key, ", ".join(MEDIA)),
+            )
         media = found[0]
         value = entry[media]
         if isinstance(value, (dict, list)):
@@ -165,8 +196,11 @@ def parse_payload(body: Dict[str, Any], required: bool = True) -> List[Part]:
             try:
                 data = base64.b64decode(value.encode("ascii"), validate=True)
             except (binascii.Error, UnicodeEncodeError):
-                raise Refusal(INVALID_INPUT, "invalid payload", "payload.%s.%s is not valid base64: encode the "
-                              "data (e.g. `base64 -w0 file`)" % (key, media)) from None
+                raise Refusal(
+                    INVALID_INPUT,
+                    "invalid payload",
+                    "payload.%s.%s is not valid base64: encode the data (e.g. `base64 -w0 file`)" % (key, media),
+                ) from None
         else:
             raise Refusal(INVALID_INPUT, "invalid payload", "payload.%s.%s must be a base64 string" % (key, media))
         parts.append(Part(Sample(str(key), data, MEDIA[media], "payload.%s" % key), _status(entry.get("status"), key)))
@@ -181,8 +215,11 @@ def _status(value: Any, key: str) -> int:
     except (TypeError, ValueError):
         status = -1
     if status not in (0, 1, 2, 3):
-        raise Refusal(INVALID_INPUT, "invalid payload", "payload.%s.status must be 0 (begin), 1 (continue), 2 (end) "
-                      "or 3 (once), got %r" % (key, value))
+        raise Refusal(
+            INVALID_INPUT,
+            "invalid payload",
+            "payload.%s.status must be 0 (begin), 1 (continue), 2 (end) or 3 (once), got %r" % (key, value),
+        )
     return status
 
 
@@ -203,15 +240,21 @@ def check_outputs(nodes: List[Any], expected: Dict[str, Expected], service_id: s
         wanted = expected.get(node.key)
         media = Types.get(getattr(node, "type", DataText), "text")
         if wanted is None:
-            raise Refusal(OUTPUT_INVALID, OUTPUT_NIL_MESSAGE,
-                          "the plugin answered output %r, which the request does not name under parameter.%s "
-                          "(named: %s); the loader expects only the outputs a request names (it ignores the "
-                          "schema's defaults): add \"%s\": {\"data_type\": \"%s\"}" % (
-                              node.key, service_id, ", ".join(sorted(expected)) or "none", node.key, media))
+            raise Refusal(
+                OUTPUT_INVALID,
+                OUTPUT_NIL_MESSAGE,
+                "the plugin answered output %r, which the request does not name under parameter.%s "
+                "(named: %s); the loader expects only the outputs a request names (it ignores the "
+                'schema\'s defaults): add "%s": {"data_type": "%s"}'
+                % (node.key, service_id, ", ".join(sorted(expected)) or "none", node.key, media),
+            )
         if wanted.media != media:
-            raise Refusal(OUTPUT_INVALID, OUTPUT_INVALID_MESSAGE,
-                          "the plugin answered output %r as %s but the request asks data_type %r"
-                          % (node.key, media, wanted.media))
+            raise Refusal(
+                OUTPUT_INVALID,
+                OUTPUT_INVALID_MESSAGE,
+                "the plugin answered output %r as %s but the request asks data_type %r"
+                % (node.key, media, wanted.media),
+            )
 
 
 def payload_of(nodes: List[Any], expected: Dict[str, Expected]) -> Dict[str, Any]:
@@ -231,8 +274,10 @@ def payload_of(nodes: List[Any], expected: Dict[str, Expected]) -> Dict[str, Any
 
 
 def success(sid: str, status: int, nodes: List[Any], expected: Dict[str, Expected]) -> Dict[str, Any]:
-    return {"header": {"code": 0, "message": "success", "sid": sid, "status": status},
-            "payload": payload_of(nodes, expected)}
+    return {
+        "header": {"code": 0, "message": "success", "sid": sid, "status": status},
+        "payload": payload_of(nodes, expected),
+    }
 
 
 def error(code: int, message: str, sid: Optional[str], hint: str) -> Dict[str, Any]:

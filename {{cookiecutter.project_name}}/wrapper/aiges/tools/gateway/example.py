@@ -3,6 +3,7 @@
 The request body is ``python -m aiges schema --request`` (:func:`aiges.schema.gateway.sample_request`):
 the declared test values, every output named with its data_type, every input's sample in base64.
 """
+
 import json
 import shlex
 from typing import Any, Dict, List
@@ -23,15 +24,17 @@ def curl_commands(url: str, body: Dict[str, Any]) -> List[str]:
 def websocket_snippet(url: str) -> str:
     """A short Python client for a session plugin (aiohttp, a development requirement): the sample request
     as one frame, every answer printed until the final one."""
-    return ("%s | python -c '\n"
-            "import asyncio, json, sys, aiohttp\n"
-            "body = json.load(sys.stdin)\n"
-            "async def main():\n"
-            "    async with aiohttp.ClientSession() as client, client.ws_connect(\"%s\") as ws:\n"
-            "        await ws.send_json(body)\n"
-            "        async for message in ws:\n"
-            "            answer = message.json()\n"
-            "            print(json.dumps(answer))\n"
-            "            if answer[\"header\"][\"code\"] or answer[\"header\"][\"status\"] in (2, 3):\n"
-            "                break\n"
-            "asyncio.run(main())'" % (REQUEST_COMMAND, url))
+    return (
+        "%s | python -c '\n"
+        "import asyncio, json, sys, aiohttp\n"
+        "body = json.load(sys.stdin)\n"
+        "async def main():\n"
+        '    async with aiohttp.ClientSession() as client, client.ws_connect("%s") as ws:\n'
+        "        await ws.send_json(body)\n"
+        "        async for message in ws:\n"
+        "            answer = message.json()\n"
+        "            print(json.dumps(answer))\n"
+        '            if answer["header"]["code"] or answer["header"]["status"] in (2, 3):\n'
+        "                break\n"
+        "asyncio.run(main())'" % (REQUEST_COMMAND, url)
+    )

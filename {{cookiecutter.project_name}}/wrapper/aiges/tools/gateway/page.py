@@ -8,6 +8,7 @@ checkboxes, bounds as min/max, lengths as maxlength, descriptions as hints), ima
 inputs file pickers, text inputs textareas. Answers show as a person wants them: images as <img>,
 audio as <audio>, JSON pretty-printed, errors with their code and text.
 """
+
 import base64
 import binascii
 import html
@@ -52,13 +53,19 @@ def _param_control(key: str, block: Dict[str, Any]) -> str:
     kind = kind if kind in ("integer", "number") else "string"
     enums: List[Any] = list(block.get("enum") or [])
     if enums:
-        options = "".join('<option value="%s"%s>%s</option>' % (
-            _attribute(item), " selected" if item == value else "", html.escape(str(item))) for item in enums)
+        options = "".join(
+            '<option value="%s"%s>%s</option>'
+            % (_attribute(item), " selected" if item == value else "", html.escape(str(item)))
+            for item in enums
+        )
         return '<select %s data-kind="%s">%s</select>' % (attributes, kind, options)
     shown = "" if value is None else _attribute(value)
     if kind in ("integer", "number"):
-        limits = "".join(' %s="%s"' % (name, _attribute(block[keyword]))
-                         for name, keyword in (("min", "minimum"), ("max", "maximum")) if keyword in block)
+        limits = "".join(
+            ' %s="%s"' % (name, _attribute(block[keyword]))
+            for name, keyword in (("min", "minimum"), ("max", "maximum"))
+            if keyword in block
+        )
         limits += ' step="%s"' % ("1" if kind == "integer" else "any")
         return '<input type="number" %s data-kind="%s" value="%s"%s>' % (attributes, kind, shown, limits)
     length = ' maxlength="%d"' % block["maxLength"] if isinstance(block.get("maxLength"), int) else ""
@@ -83,10 +90,15 @@ def _input_control(key: str, media: str, example_node: Any) -> str:
     escaped = _attribute(key)
     if media == "text":
         return '<textarea id="input-%s" data-input="%s" data-media="text" rows="4">%s</textarea>' % (
-            escaped, escaped, html.escape(_sample_text(example_node)))
-    return ('<input type="file" id="input-%s" data-input="%s" data-media="%s" accept="%s"> '
-            '<small>empty: the project\'s sample is sent</small>' % (
-                escaped, escaped, _attribute(media), _ACCEPT.get(media, "")))
+            escaped,
+            escaped,
+            html.escape(_sample_text(example_node)),
+        )
+    return (
+        '<input type="file" id="input-%s" data-input="%s" data-media="%s" accept="%s"> '
+        "<small>empty: the project's sample is sent</small>"
+        % (escaped, escaped, _attribute(media), _ACCEPT.get(media, ""))
+    )
 
 
 def _properties(block: Any) -> Dict[str, Any]:
@@ -107,22 +119,49 @@ def render(schema: Dict[str, Any], route: str, session: bool, example: Dict[str,
     section = _properties(_properties(request.get("parameter")).get(service_id))
     payload = _properties(request.get("payload"))
     example_payload = example.get("payload", {})
-    params = "".join(_labelled(key, block, _param_control(key, block), "param-" + key)
-                     for key, block in section.items() if key not in accepts) or "<p>(no params)</p>"
-    fields = "".join(_labelled(key, payload.get(key, {}), _input_control(
-        key, str(declared.get("dataType", "text")), example_payload.get(key)), "input-" + key)
-        for key, declared in inputs.items()) or "<p>(no inputs)</p>"
-    outputs = {key: section.get(key, {}).get("defaultVal") or {"data_type": declared.get("dataType", "text")}
-               for key, declared in accepts.items()}
-    named = ", ".join('<code data-output-name="%s">%s</code> (%s)' % (
-        _attribute(key), html.escape(key), html.escape(str(declared.get("dataType", "text"))))
-        for key, declared in accepts.items()) or "(none)"
+    params = (
+        "".join(
+            _labelled(key, block, _param_control(key, block), "param-" + key)
+            for key, block in section.items()
+            if key not in accepts
+        )
+        or "<p>(no params)</p>"
+    )
+    fields = (
+        "".join(
+            _labelled(
+                key,
+                payload.get(key, {}),
+                _input_control(key, str(declared.get("dataType", "text")), example_payload.get(key)),
+                "input-" + key,
+            )
+            for key, declared in inputs.items()
+        )
+        or "<p>(no inputs)</p>"
+    )
+    outputs = {
+        key: section.get(key, {}).get("defaultVal") or {"data_type": declared.get("dataType", "text")}
+        for key, declared in accepts.items()
+    }
+    named = (
+        ", ".join(
+            '<code data-output-name="%s">%s</code> (%s)'
+            % (_attribute(key), html.escape(key), html.escape(str(declared.get("dataType", "text"))))
+            for key, declared in accepts.items()
+        )
+        or "(none)"
+    )
     title = "%s %s" % (service_id, meta.get("version", ""))
     return _PAGE % {
-        "title": html.escape(title), "route": html.escape(route), "params": params, "inputs": fields,
-        "outputs": named, "mode": "session (websocket)" if session else "once (HTTP POST)",
-        "config": json.dumps({"route": route, "session": session, "serviceId": service_id, "outputs": outputs,
-                              "example": example}).replace("</", "<\\/"),
+        "title": html.escape(title),
+        "route": html.escape(route),
+        "params": params,
+        "inputs": fields,
+        "outputs": named,
+        "mode": "session (websocket)" if session else "once (HTTP POST)",
+        "config": json.dumps(
+            {"route": route, "session": session, "serviceId": service_id, "outputs": outputs, "example": example}
+        ).replace("</", "<\\/"),
     }
 
 
@@ -148,11 +187,17 @@ def page_schema(root: str, fresh: Dict[str, Any]) -> Tuple[Dict[str, Any], Optio
     try:
         published = json.loads(text)
     except json.JSONDecodeError as error:
-        return fresh, "%s is not valid JSON (line %d: %s); %s" % (shown, error.lineno, error.msg,
-                                                                 follows % (RENDER_FIX, "rewrite"))
+        return fresh, "%s is not valid JSON (line %d: %s); %s" % (
+            shown,
+            error.lineno,
+            error.msg,
+            follows % (RENDER_FIX, "rewrite"),
+        )
     if published != fresh:
         return fresh, "%s is stale (it differs from the schema of the wrapper being served); %s" % (
-            shown, follows % (RENDER_FIX, "update"))
+            shown,
+            follows % (RENDER_FIX, "update"),
+        )
     return published, None
 
 

@@ -3,6 +3,7 @@
 Exit status: 0 when every phase passed, 1 when the wrapper failed a phase or returned something
 the loader would reject, 2 for bad command-line input or declarations.
 """
+
 import argparse
 import os
 import sys
@@ -30,21 +31,43 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("location", nargs="?", default=None,
-                        help="wrapper.py, its folder, or the project root (default: current directory)")
+    parser.add_argument(
+        "location",
+        nargs="?",
+        default=None,
+        help="wrapper.py, its folder, or the project root (default: current directory)",
+    )
     parser.add_argument("--param", action="append", metavar="KEY=VALUE", help="override a param's test value")
-    parser.add_argument("--input", action="append", metavar="KEY=PATH",
-                        help="send this file as input KEY (a wrapper without fields gets exactly these inputs)")
+    parser.add_argument(
+        "--input",
+        action="append",
+        metavar="KEY=PATH",
+        help="send this file as input KEY (a wrapper without fields gets exactly these inputs)",
+    )
     parser.add_argument("--config", action="append", metavar="KEY=VALUE", help="override an init config key")
-    parser.add_argument("--emulate", choices=EMULATION_MODES, default=None,
-                        help="call the wrapper as this loader mode does (default: the project's plugin_mode); "
-                             "'off' reproduces the vendor SDK's lenient local run")
-    parser.add_argument("--stream", dest="stream", action="store_true", default=None,
-                        help="session (stream) call order; default: the wrapper's session mode (session_mode, else "
-                             "inferred from its methods)")
+    parser.add_argument(
+        "--emulate",
+        choices=EMULATION_MODES,
+        default=None,
+        help="call the wrapper as this loader mode does (default: the project's plugin_mode); "
+        "'off' reproduces the vendor SDK's lenient local run",
+    )
+    parser.add_argument(
+        "--stream",
+        dest="stream",
+        action="store_true",
+        default=None,
+        help="session (stream) call order; default: the wrapper's session mode (session_mode, else "
+        "inferred from its methods)",
+    )
     parser.add_argument("--once", dest="stream", action="store_false", help="once call order")
-    parser.add_argument("--async", dest="asynchronous", action="store_true", default=None,
-                        help="call wrapperOnceExecAsync and wait for the callback (default: when implemented)")
+    parser.add_argument(
+        "--async",
+        dest="asynchronous",
+        action="store_true",
+        default=None,
+        help="call wrapperOnceExecAsync and wait for the callback (default: when implemented)",
+    )
     parser.add_argument("--sid", default=DEFAULT_SID, help="session/request id passed as sid and usrTag")
     parser.add_argument("--slice-size", type=int, default=1280, help="bytes per frame in session mode")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds a call or result may take")
@@ -68,9 +91,9 @@ def main(args: argparse.Namespace) -> int:
         reporter.failure("cannot load the wrapper: %s: %s" % (type(error).__name__, error))
         return EXIT_USAGE
     except Exception as error:  # noqa: BLE001 - user code at import time
-
-        reporter.failure("importing wrapper.py raised %s: %s\n%s"
-                         % (type(error).__name__, error, traceback.format_exc()))
+        reporter.failure(
+            "importing wrapper.py raised %s: %s\n%s" % (type(error).__name__, error, traceback.format_exc())
+        )
         return EXIT_FAILED
     try:
         wrapper = cls() if emulate != "grpc" else cls(legacy=False, is_aipaas=True, keep_schema_default_value=True)
@@ -82,8 +105,9 @@ def main(args: argparse.Namespace) -> int:
 
 def run_instance(wrapper: Any, argv: List[str], stream: Optional[bool] = None, **options: Any) -> int:
     """Entry of ``Wrapper().run()``: parse ``argv`` like ``python -m aiges run`` and run ``wrapper``."""
-    parser = argparse.ArgumentParser(prog=os.path.basename(sys.argv[0] or "wrapper.py"),
-                                     description="Local debug run of this plugin.")
+    parser = argparse.ArgumentParser(
+        prog=os.path.basename(sys.argv[0] or "wrapper.py"), description="Local debug run of this plugin."
+    )
     configure(parser)
     args = parser.parse_args(argv)
     if stream is not None:
@@ -113,9 +137,16 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
         return EXIT_USAGE
     decision = declarations.session_decision
     session = decision.session if args.stream is None else args.stream
-    reporter.line("aiges run: %s %s (%s call order, %s emulation%s)" % (
-        declarations.meta.service_id, declarations.meta.version, "session" if session else "once", emulate,
-        ", async" if context.asynchronous and not session else ""))
+    reporter.line(
+        "aiges run: %s %s (%s call order, %s emulation%s)"
+        % (
+            declarations.meta.service_id,
+            declarations.meta.version,
+            "session" if session else "once",
+            emulate,
+            ", async" if context.asynchronous and not session else "",
+        )
+    )
     warnings = declarations.warnings()
     stale = stale_config_warning(declarations, root)
     if stale:
@@ -123,23 +154,31 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
     if args.stream is None:
         reporter.line("  %s" % decision.describe())
     else:
-        reporter.line("  %s call order forced by %s (the wrapper's own: %s)" % (
-            "session" if session else "once", "--stream/run_stream()" if session else "--once", decision.describe()))
+        reporter.line(
+            "  %s call order forced by %s (the wrapper's own: %s)"
+            % ("session" if session else "once", "--stream/run_stream()" if session else "--once", decision.describe())
+        )
         warnings = [warning for warning in warnings if warning not in decision.warnings]
     for warning in warnings:
         reporter.always("  warning: %s" % warning)
     reporter.line("  params: %s" % (_shown_params(context.params),))
     for sample in context.samples:
         source = _relative(sample.source, root) if os.path.isabs(sample.source) else sample.source
-        reporter.line("  -> %s: %s, %d bytes from %s" % (sample.key, Types.get(sample.data_type), len(sample.data),
-                                                        source))
+        reporter.line(
+            "  -> %s: %s, %d bytes from %s" % (sample.key, Types.get(sample.data_type), len(sample.data), source)
+        )
     output = None if args.no_output else (args.output or os.path.join(root, "output"))
     collector = phases.Collector()
     context.collector = collector
     if session:
         collector.listener = lambda tag, response: _print_callback(reporter, tag, response)
-    summary: Dict[str, Any] = {"service": declarations.meta.service_id, "mode": "session" if session else "once",
-                               "emulate": emulate, "phases": {}, "outputs": []}
+    summary: Dict[str, Any] = {
+        "service": declarations.meta.service_id,
+        "mode": "session" if session else "once",
+        "emulate": emulate,
+        "phases": {},
+        "outputs": [],
+    }
     status = EXIT_OK
     with collector:
         try:
@@ -159,8 +198,9 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
                     summary["phases"][name] = seconds
                     _show_nodes(response.list, context, reporter, output, summary, numbered=False)
                 if args.repeat > 1 or args.concurrency > 1:
-                    summary["load"] = load.measure(context, collector, session, max(args.repeat, 1),
-                                                   max(args.concurrency, 1), reporter)
+                    summary["load"] = load.measure(
+                        context, collector, session, max(args.repeat, 1), max(args.concurrency, 1), reporter
+                    )
             except phases.PhaseFailed as failure:
                 status = EXIT_FAILED
                 _report_failure(reporter, wrapper, failure, summary)
@@ -177,27 +217,45 @@ def execute(wrapper: Any, args: argparse.Namespace, root: str, emulate: str, rep
     if output:
         write_json(output, "run.json", summary)
     if status == EXIT_OK:
-        reporter.line("wrapper.py has been verified... Congratulations ...!  (outputs in %s)"
-                      % (_relative(output, root) if output else "memory"))
+        reporter.line(
+            "wrapper.py has been verified... Congratulations ...!  (outputs in %s)"
+            % (_relative(output, root) if output else "memory")
+        )
     else:
         print("Sorry, the local run failed: see the phase marked FAILED above.", file=reporter.stream, flush=True)
     return status
 
 
-def _context(wrapper: Any, declarations: Declarations, args: argparse.Namespace, root: str,
-             emulate: str) -> phases.Context:
-    config = build_config(getattr(wrapper, "config", {}) or {}, root, parse_assignments(args.config, "--config"),
-                          emulate)
+def _context(
+    wrapper: Any, declarations: Declarations, args: argparse.Namespace, root: str, emulate: str
+) -> phases.Context:
+    config = build_config(
+        getattr(wrapper, "config", {}) or {}, root, parse_assignments(args.config, "--config"), emulate
+    )
     params = build_params(declarations, parse_assignments(args.param, "--param"), emulate, args.sid)
     samples = load_samples(declarations, parse_assignments(args.input, "--input"))
     asynchronous = declarations.is_async if args.asynchronous is None else args.asynchronous
-    return phases.Context(wrapper=wrapper, declarations=declarations, config=config, params=params, samples=samples,
-                         emulate=emulate, asynchronous=asynchronous, timeout=args.timeout,
-                         slice_size=args.slice_size)
+    return phases.Context(
+        wrapper=wrapper,
+        declarations=declarations,
+        config=config,
+        params=params,
+        samples=samples,
+        emulate=emulate,
+        asynchronous=asynchronous,
+        timeout=args.timeout,
+        slice_size=args.slice_size,
+    )
 
 
-def _show_nodes(nodes: List[Any], context: phases.Context, reporter: Reporter, output: Optional[str],
-                summary: Dict[str, Any], numbered: bool) -> None:
+def _show_nodes(
+    nodes: List[Any],
+    context: phases.Context,
+    reporter: Reporter,
+    output: Optional[str],
+    summary: Dict[str, Any],
+    numbered: bool,
+) -> None:
     counts: Dict[str, int] = {}
     for node in nodes:
         written = None
@@ -213,9 +271,16 @@ def _show_nodes(nodes: List[Any], context: phases.Context, reporter: Reporter, o
 def _print_callback(reporter: Reporter, tag: str, response: Any) -> None:
     for node in getattr(response, "list", None) or []:
         data = getattr(node, "data", b"")
-        reporter.line("sid %s, get callback: %s: len %d, type: %s, status: %s" % (
-            tag, node.key, len(data) if hasattr(data, "__len__") else 0, Types.get(node.type, node.type),
-            Status.get(node.status, node.status)))
+        reporter.line(
+            "sid %s, get callback: %s: len %d, type: %s, status: %s"
+            % (
+                tag,
+                node.key,
+                len(data) if hasattr(data, "__len__") else 0,
+                Types.get(node.type, node.type),
+                Status.get(node.status, node.status),
+            )
+        )
 
 
 def _report_failure(reporter: Reporter, wrapper: Any, failure: "phases.PhaseFailed", summary: Dict[str, Any]) -> None:
@@ -223,12 +288,16 @@ def _report_failure(reporter: Reporter, wrapper: Any, failure: "phases.PhaseFail
     if failure.details:
         reporter.line(failure.details.rstrip())
     if failure.served_ret is not None and failure.phase in ("wrapperCreate", "wrapperWrite"):
-        reporter.line("  (aiges.serve answers this %s with err_code %d; the text above is only in the "
-                      "plugin's log)" % (failure.phase, failure.served_ret))
+        reporter.line(
+            "  (aiges.serve answers this %s with err_code %d; the text above is only in the "
+            "plugin's log)" % (failure.phase, failure.served_ret)
+        )
     elif failure.served_ret is not None:
-        reporter.line("  (aiges.serve answers this request with ret %d; through the loader the HTTP client gets "
-                      "HTTP 500 {\"code\":10910,\"message\":\"errr;code=%d\"}: the loader never passes on a message, "
-                      "so the text above is only in the plugin's log)" % (failure.served_ret, failure.served_ret))
+        reporter.line(
+            "  (aiges.serve answers this request with ret %d; through the loader the HTTP client gets "
+            'HTTP 500 {"code":10910,"message":"errr;code=%d"}: the loader never passes on a message, '
+            "so the text above is only in the plugin's log)" % (failure.served_ret, failure.served_ret)
+        )
     elif "raised" in failure.message:
         reporter.line("  (the loader would report: %s)" % calling.error_text(wrapper, -1))
     summary.setdefault("failures", []).append(str(failure))
@@ -260,4 +329,3 @@ def _relative(path: Optional[str], root: str) -> str:
     except ValueError:
         return path
     return path if relative.startswith("..") else relative
-

@@ -4,6 +4,7 @@
 ``params["sid"]`` is set, data is bytes. ``emulate="off"`` reproduces the vendor's local run: typed
 test values and no sid, which lets code pass locally that fails in production (docs/explanation/vendor-fixes.md).
 """
+
 import dataclasses
 import difflib
 import os
@@ -40,8 +41,9 @@ def rendered_config_file(project_root: str) -> Optional[str]:
     return None
 
 
-def build_config(declared: Dict[str, Any], project_root: str, overrides: Dict[str, str],
-                 emulate: str) -> Dict[str, Any]:
+def build_config(
+    declared: Dict[str, Any], project_root: str, overrides: Dict[str, str], emulate: str
+) -> Dict[str, Any]:
     """Init config: the wrapper's ``config`` < aiges.toml ``[wrapper]`` < ``--config`` overrides."""
     config: Dict[str, Any] = dict(declared or {})
     candidate = rendered_config_file(project_root)
@@ -70,9 +72,11 @@ def stale_config_warning(declarations: Declarations, project_root: str) -> Optio
     differing = sorted(key for key in set(actual) | set(expected) if actual.get(key) != expected.get(key))
     if not differing:
         return None
-    return ("%s is stale: its [wrapper] section differs from what wrapper.py's config and [tool.aiges] give "
-            "(%s), and the loader passes the file's values to wrapperInit. Run `python -m aiges render` "
-            "(did the last one fail?)" % (os.path.basename(candidate), ", ".join(repr(key) for key in differing)))
+    return (
+        "%s is stale: its [wrapper] section differs from what wrapper.py's config and [tool.aiges] give "
+        "(%s), and the loader passes the file's values to wrapperInit. Run `python -m aiges render` "
+        "(did the last one fail?)" % (os.path.basename(candidate), ", ".join(repr(key) for key in differing))
+    )
 
 
 def build_params(declarations: Declarations, overrides: Dict[str, str], emulate: str, sid: str) -> Dict[str, Any]:
@@ -99,10 +103,24 @@ def build_params(declarations: Declarations, overrides: Dict[str, str], emulate:
 
 # Data type of an undeclared input, from its file name's extension (text otherwise).
 _TYPE_BY_EXTENSION = {
-    ".png": DataImage, ".jpg": DataImage, ".jpeg": DataImage, ".bmp": DataImage, ".gif": DataImage,
-    ".webp": DataImage, ".tif": DataImage, ".tiff": DataImage,
-    ".wav": DataAudio, ".pcm": DataAudio, ".mp3": DataAudio, ".opus": DataAudio, ".spx": DataAudio, ".raw": DataAudio,
-    ".mp4": DataVideo, ".h264": DataVideo, ".h265": DataVideo, ".avi": DataVideo,
+    ".png": DataImage,
+    ".jpg": DataImage,
+    ".jpeg": DataImage,
+    ".bmp": DataImage,
+    ".gif": DataImage,
+    ".webp": DataImage,
+    ".tif": DataImage,
+    ".tiff": DataImage,
+    ".wav": DataAudio,
+    ".pcm": DataAudio,
+    ".mp3": DataAudio,
+    ".opus": DataAudio,
+    ".spx": DataAudio,
+    ".raw": DataAudio,
+    ".mp4": DataVideo,
+    ".h264": DataVideo,
+    ".h265": DataVideo,
+    ".avi": DataVideo,
 }
 
 
@@ -111,8 +129,10 @@ def load_samples(declarations: Declarations, overrides: Dict[str, str]) -> List[
     fields gets exactly the ``--input`` files (typed by extension: image, audio, video, else text)."""
     if declarations.undeclared:
         if not overrides:
-            raise ValueError("%s declares no fields (no UserRequest): give the inputs to send with --input KEY=PATH "
-                             "(and params with --param KEY=VALUE)" % declarations.class_name)
+            raise ValueError(
+                "%s declares no fields (no UserRequest): give the inputs to send with --input KEY=PATH "
+                "(and params with --param KEY=VALUE)" % declarations.class_name
+            )
         samples = []
         for key, path in overrides.items():
             with open(path, "rb") as handle:
@@ -144,13 +164,16 @@ def refuse_undeclared(option: str, kind: str, overrides: Dict[str, str], declare
     for key in unknown:
         closest = difflib.get_close_matches(key, declared, n=1, cutoff=0.5)
         hints.append("%r%s" % (key, " (did you mean %r?)" % closest[0] if closest else ""))
-    raise KeyError("%s names undeclared %ss: %s; declared: %s" % (
-        option, kind, ", ".join(hints), ", ".join(declared) if declared else "none"))
+    raise KeyError(
+        "%s names undeclared %ss: %s; declared: %s"
+        % (option, kind, ", ".join(hints), ", ".join(declared) if declared else "none")
+    )
 
 
 def once_request(samples: List[Sample]) -> DataListCls:
-    return DataListCls([DataListNode(sample.key, sample.data, len(sample.data), sample.data_type, 3)
-                        for sample in samples])
+    return DataListCls(
+        [DataListNode(sample.key, sample.data, len(sample.data), sample.data_type, 3) for sample in samples]
+    )
 
 
 def session_frames(samples: List[Sample], slice_size: int) -> List[DataListCls]:
@@ -163,7 +186,7 @@ def session_frames(samples: List[Sample], slice_size: int) -> List[DataListCls]:
     chunked: List[Tuple[Sample, List[bytes]]] = []
     for sample in samples:
         size = max(1, slice_size)
-        chunks = [sample.data[start:start + size] for start in range(0, len(sample.data), size)] or [b""]
+        chunks = [sample.data[start : start + size] for start in range(0, len(sample.data), size)] or [b""]
         chunked.append((sample, chunks))
     frames = []
     for index in range(max(len(chunks) for _, chunks in chunked)):

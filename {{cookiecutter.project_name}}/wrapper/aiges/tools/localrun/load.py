@@ -1,4 +1,5 @@
 """``--repeat N --concurrency C``: run the request many times, report latency percentiles and memory."""
+
 import os
 import threading
 import time
@@ -19,8 +20,14 @@ def rss_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def measure(context: "phases.Context", collector: "phases.Collector", session: bool, repeat: int, concurrency: int,
-            reporter: Reporter) -> Dict[str, Any]:
+def measure(
+    context: "phases.Context",
+    collector: "phases.Collector",
+    session: bool,
+    repeat: int,
+    concurrency: int,
+    reporter: Reporter,
+) -> Dict[str, Any]:
     """Run ``repeat`` requests, ``concurrency`` at a time; raises PhaseFailed on the first failure."""
     latencies: List[float] = []
     failures: List[BaseException] = []
@@ -58,14 +65,21 @@ def measure(context: "phases.Context", collector: "phases.Collector", session: b
         raise failures[0]
     rss_after = rss_bytes()
     result = {
-        "requests": len(latencies), "concurrency": concurrency, "seconds": wall,
+        "requests": len(latencies),
+        "concurrency": concurrency,
+        "seconds": wall,
         "per_second": len(latencies) / wall if wall else 0.0,
-        "p50_ms": percentile(latencies, 0.50) * 1000, "p90_ms": percentile(latencies, 0.90) * 1000,
-        "p99_ms": percentile(latencies, 0.99) * 1000, "max_ms": max(latencies) * 1000 if latencies else 0.0,
-        "rss_before_mb": rss_before / 1e6, "rss_after_mb": rss_after / 1e6,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p90_ms": percentile(latencies, 0.90) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "max_ms": max(latencies) * 1000 if latencies else 0.0,
+        "rss_before_mb": rss_before / 1e6,
+        "rss_after_mb": rss_after / 1e6,
         "rss_growth_mb": (rss_after - rss_before) / 1e6,
     }
-    reporter.always("  load: %(requests)d requests, concurrency %(concurrency)d, %(per_second).1f req/s; latency "
-                  "p50 %(p50_ms).2f ms, p90 %(p90_ms).2f ms, p99 %(p99_ms).2f ms, max %(max_ms).2f ms; "
-                  "RSS %(rss_before_mb).1f -> %(rss_after_mb).1f MB (%(rss_growth_mb)+.1f MB)" % result)
+    reporter.always(
+        "  load: %(requests)d requests, concurrency %(concurrency)d, %(per_second).1f req/s; latency "
+        "p50 %(p50_ms).2f ms, p90 %(p90_ms).2f ms, p99 %(p99_ms).2f ms, max %(max_ms).2f ms; "
+        "RSS %(rss_before_mb).1f -> %(rss_after_mb).1f MB (%(rss_growth_mb)+.1f MB)" % result
+    )
     return result

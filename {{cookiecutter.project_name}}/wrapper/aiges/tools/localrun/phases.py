@@ -7,6 +7,7 @@ session: wrapperInit -> wrapperCreate -> wrapperWrite x N (begin/continue/end fr
 A call that raises, returns the wrong thing or never returns is a failure of its phase; the run
 goes on to Fini where that still makes sense, and never hangs (every wait has a timeout).
 """
+
 import dataclasses
 import queue
 import threading
@@ -116,8 +117,11 @@ class Collector:
                 return
             death = self.deaths[self._reported]
             self._reported = len(self.deaths)
-        raise PhaseFailed(phase, "a thread of the wrapper ended with an exception, so its results will never "
-                          "come: %s" % death.describe(), death.trace)
+        raise PhaseFailed(
+            phase,
+            "a thread of the wrapper ended with an exception, so its results will never come: %s" % death.describe(),
+            death.trace,
+        )
 
     def queue_for(self, tag: str) -> "queue.Queue[Any]":
         with self._lock:
@@ -169,8 +173,14 @@ def guarded(phase: str, timeout: float, function: Callable[[], Any]) -> Tuple[An
 _UNSET = object()
 
 
-def served_ret(context: Context, result: Any = None, error: Optional[BaseException] = None,
-               returned: Any = None, created: Any = _UNSET, code: Any = _UNSET) -> Optional[int]:
+def served_ret(
+    context: Context,
+    result: Any = None,
+    error: Optional[BaseException] = None,
+    returned: Any = None,
+    created: Any = _UNSET,
+    code: Any = _UNSET,
+) -> Optional[int]:
     """gRPC emulation: the ``ret`` (or session ``err_code``) aiges.serve answers this outcome with, by
     the server's own conversion (:mod:`aiges.grpc.convert`): for an exception, for a Response
     ``result``, for a code ``returned`` by wrapperOnceExecAsync, for what wrapperCreate returned
@@ -208,8 +218,11 @@ def expect_zero(phase: str, wrapper: Any, result: Any) -> None:
 
 
 def init(context: Context) -> float:
-    result, elapsed = guarded("wrapperInit", context.timeout, lambda: calling.call_flexibly(
-        context.wrapper.wrapperInit, [("config", context.config)]))
+    result, elapsed = guarded(
+        "wrapperInit",
+        context.timeout,
+        lambda: calling.call_flexibly(context.wrapper.wrapperInit, [("config", context.config)]),
+    )
     expect_zero("wrapperInit", context.wrapper, result)
     if context.collector is not None:
         context.collector.check_threads("wrapperInit")
@@ -217,8 +230,9 @@ def init(context: Context) -> float:
 
 
 def fini(context: Context) -> float:
-    result, elapsed = guarded("wrapperFini", context.timeout, lambda: calling.call_flexibly(
-        context.wrapper.wrapperFini, []))
+    result, elapsed = guarded(
+        "wrapperFini", context.timeout, lambda: calling.call_flexibly(context.wrapper.wrapperFini, [])
+    )
     expect_zero("wrapperFini", context.wrapper, result)
     return elapsed
 
@@ -232,8 +246,11 @@ def execute_once(context: Context, collector: Collector, sid: str) -> Tuple[Any,
         waiting = collector.queue_for(sid)
         started = time.perf_counter()
         try:
-            result, _ = guarded("wrapperOnceExecAsync", context.timeout,
-                                lambda: calling.call_flexibly(wrapper.wrapperOnceExecAsync, canonical))
+            result, _ = guarded(
+                "wrapperOnceExecAsync",
+                context.timeout,
+                lambda: calling.call_flexibly(wrapper.wrapperOnceExecAsync, canonical),
+            )
         except PhaseFailed as failure:
             failure.served_ret = served_ret(context, error=failure.error) if failure.error is not None else None
             raise
@@ -249,14 +266,17 @@ def execute_once(context: Context, collector: Collector, sid: str) -> Tuple[Any,
             try:
                 response = waiting.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                raise PhaseFailed("wrapperOnceExecAsync", "returned 0 but no result reached callback(resp, "
-                                  "usrTag=%r) within %.0f s" % (sid, context.timeout)) from None
+                raise PhaseFailed(
+                    "wrapperOnceExecAsync",
+                    "returned 0 but no result reached callback(resp, usrTag=%r) within %.0f s" % (sid, context.timeout),
+                ) from None
         elapsed = time.perf_counter() - started
         phase = "wrapperOnceExecAsync"
     else:
         try:
-            response, elapsed = guarded("wrapperOnceExec", context.timeout,
-                                        lambda: calling.call_flexibly(wrapper.wrapperOnceExec, canonical))
+            response, elapsed = guarded(
+                "wrapperOnceExec", context.timeout, lambda: calling.call_flexibly(wrapper.wrapperOnceExec, canonical)
+            )
         except PhaseFailed as failure:
             failure.served_ret = served_ret(context, error=failure.error) if failure.error is not None else None
             raise
@@ -287,15 +307,23 @@ def execute_session(context: Context, collector: Collector, sid: str) -> Session
     params = context.params_for(sid)
     timings: Dict[str, float] = {}
     try:
-        created, timings["wrapperCreate"] = guarded("wrapperCreate", context.timeout, lambda: calling.call_flexibly(
-            wrapper.wrapperCreate, [("params", params), ("sid", sid), ("persId", 0), ("usrTag", sid)]))
+        created, timings["wrapperCreate"] = guarded(
+            "wrapperCreate",
+            context.timeout,
+            lambda: calling.call_flexibly(
+                wrapper.wrapperCreate, [("params", params), ("sid", sid), ("persId", 0), ("usrTag", sid)]
+            ),
+        )
     except PhaseFailed as failure:
         raise serving_failure(context, failure) from None
     handle, code = calling.session_handle(created)
     if code or not handle:
         own_code = code if code and hasattr(created, "error_code") else 0  # a bare str has no code of its own
-        refused = PhaseFailed("wrapperCreate", "returned %r: no session handle%s" % (
-            created, " (error %d: %s)" % (own_code, calling.error_text(wrapper, own_code)) if own_code else ""))
+        refused = PhaseFailed(
+            "wrapperCreate",
+            "returned %r: no session handle%s"
+            % (created, " (error %d: %s)" % (own_code, calling.error_text(wrapper, own_code)) if own_code else ""),
+        )
         raise serving_failure(context, refused, created=created)
     nodes: List[Any] = []
     arrivals = collector.queue_for(sid)
@@ -304,9 +332,11 @@ def execute_session(context: Context, collector: Collector, sid: str) -> Session
     try:
         timings["wrapperWrite"] = 0.0
         for frame in session_frames(context.samples, context.slice_size):
+
             def write(frame: Any = frame) -> Any:  # this loop's frame
-                return calling.call_flexibly(wrapper.wrapperWrite,
-                                             [("handle", handle), ("reqData", frame), ("sid", sid)])
+                return calling.call_flexibly(
+                    wrapper.wrapperWrite, [("handle", handle), ("reqData", frame), ("sid", sid)]
+                )
 
             try:
                 result, elapsed = guarded("wrapperWrite", context.timeout, write)
@@ -325,23 +355,32 @@ def execute_session(context: Context, collector: Collector, sid: str) -> Session
             if not finished:
                 collector.check_threads("results")
         if not finished:
-            raise PhaseFailed("results", "no result with status End (2) arrived within %.0f s after the last "
-                              "frame (got %d result nodes); the loader would wait until its timeout"
-                              % (context.timeout, len(nodes)))
+            raise PhaseFailed(
+                "results",
+                "no result with status End (2) arrived within %.0f s after the last "
+                "frame (got %d result nodes); the loader would wait until its timeout" % (context.timeout, len(nodes)),
+            )
     finally:
-        result, timings["wrapperDestroy"] = guarded("wrapperDestroy", context.timeout, lambda: calling.call_flexibly(
-            wrapper.wrapperDestroy, [("handle", handle)]))
+        result, timings["wrapperDestroy"] = guarded(
+            "wrapperDestroy",
+            context.timeout,
+            lambda: calling.call_flexibly(wrapper.wrapperDestroy, [("handle", handle)]),
+        )
     expect_zero("wrapperDestroy", wrapper, result)
     return SessionResult(handle, nodes, timings)
 
 
-def gather_results(context: Context, arrivals: "queue.Queue[Any]", nodes: List[Any], handle: str, sid: str,
-                   reads: bool, wait: float) -> bool:
+def gather_results(
+    context: Context, arrivals: "queue.Queue[Any]", nodes: List[Any], handle: str, sid: str, reads: bool, wait: float
+) -> bool:
     """Collect results from callbacks (and wrapperRead when implemented); True once a final node came."""
     responses = []
     if reads:
-        response, _ = guarded("wrapperRead", context.timeout, lambda: calling.call_flexibly(
-            context.wrapper.wrapperRead, [("handle", handle), ("sid", sid)]))
+        response, _ = guarded(
+            "wrapperRead",
+            context.timeout,
+            lambda: calling.call_flexibly(context.wrapper.wrapperRead, [("handle", handle), ("sid", sid)]),
+        )
         if response is not None and (getattr(response, "list", None) or checks.error_code_of(response)):
             responses.append(response)
     try:
@@ -356,12 +395,15 @@ def gather_results(context: Context, arrivals: "queue.Queue[Any]", nodes: List[A
             continue
         code = checks.error_code_of(response)
         if code:
-            raise PhaseFailed("results", "the session answered with error code %d: %s"
-                              % (code, calling.error_text(context.wrapper, code)))
+            raise PhaseFailed(
+                "results",
+                "the session answered with error code %d: %s" % (code, calling.error_text(context.wrapper, code)),
+            )
         problems = checks.response_problems(response, context.checked_accepts, context.bytes_only, once=False)
         if problems:
-            raise PhaseFailed("results", "a session result would be rejected by the loader:\n- "
-                              + "\n- ".join(problems))
+            raise PhaseFailed(
+                "results", "a session result would be rejected by the loader:\n- " + "\n- ".join(problems)
+            )
         for node in response.list:
             nodes.append(node)
             final = final or checks.is_final(node)

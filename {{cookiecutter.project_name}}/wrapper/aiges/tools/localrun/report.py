@@ -1,4 +1,5 @@
 """Show a run to a person: phases with timings, outputs previewed, files written, verdict last."""
+
 import hashlib
 import json
 import os
@@ -9,8 +10,15 @@ from typing import Any, Dict, List, Optional, TextIO
 from aiges.core.types import Status, Types
 from aiges.fields import PayloadField
 
-_MAGIC = ((b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"GIF8", ".gif"), (b"RIFF", ".wav"),
-          (b"ID3", ".mp3"), (b"BM", ".bmp"), (b"%PDF", ".pdf"))
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", ".png"),
+    (b"\xff\xd8\xff", ".jpg"),
+    (b"GIF8", ".gif"),
+    (b"RIFF", ".wav"),
+    (b"ID3", ".mp3"),
+    (b"BM", ".bmp"),
+    (b"%PDF", ".pdf"),
+)
 
 
 class Reporter:
@@ -39,9 +47,16 @@ class Reporter:
         kind: Any = getattr(node, "type", None)  # any node a wrapper returns: looked up, never trusted
         status: Any = getattr(node, "status", None)
         raw = bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else str(data).encode("utf-8")
-        self.line("  <- %s: %s, status %s, %d bytes%s" % (
-            getattr(node, "key", "?"), Types.get(kind, "?"), Status.get(status, "?"), len(raw),
-            " -> " + written if written else ""))
+        self.line(
+            "  <- %s: %s, status %s, %d bytes%s"
+            % (
+                getattr(node, "key", "?"),
+                Types.get(kind, "?"),
+                Status.get(status, "?"),
+                len(raw),
+                " -> " + written if written else "",
+            )
+        )
         preview = preview_text(raw)
         if preview:
             for text in preview.splitlines():
@@ -75,8 +90,13 @@ def _abbreviate(value: Any) -> Any:
     wrapper appended or prefixed shows), and the marker says how much was left out."""
     left_out = len(value) - STRING_HEAD - STRING_TAIL if isinstance(value, str) else 0
     if left_out > 20:
-        return "%s%s(%d characters left out)%s%s" % (value[:STRING_HEAD], ELLIPSIS, left_out, ELLIPSIS,
-                                                     value[-STRING_TAIL:])
+        return "%s%s(%d characters left out)%s%s" % (
+            value[:STRING_HEAD],
+            ELLIPSIS,
+            left_out,
+            ELLIPSIS,
+            value[-STRING_TAIL:],
+        )
     if isinstance(value, list):
         return [_abbreviate(item) for item in value]
     if isinstance(value, dict):
@@ -143,8 +163,9 @@ def write_output(folder: str, name: str, data: Any) -> str:
 
 
 def write_json(folder: str, name: str, document: Dict[str, Any]) -> str:
-    return write_output(folder, name, (json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True)
-                                       + "\n").encode("utf-8"))
+    return write_output(
+        folder, name, (json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+    )
 
 
 def percentile(values: List[float], fraction: float) -> float:

@@ -6,6 +6,7 @@ is read from ``[wrapper]`` (not from the service section), section names are cas
 service section must equal AIservice ``-s``, ``[fc].max`` must exist (the loader fails without it),
 and every ``[wrapper]`` value is written as the string ``wrapperInit`` will receive.
 """
+
 from typing import Any, Dict
 
 from aiges.declarations import Declarations
@@ -19,13 +20,43 @@ AIGES_TOML = "aiges.toml"
 PLATFORM_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "auth": {"meterWrapperCtrl": False, "meterCtrl": False, "janusCtrl": False},
     "resource": {"able": False},
-    "elog": {"elogRemote": False, "elogLocal": False, "elogConsumer": 2, "elogHost": "127.0.0.1",
-             "elogPort": "4545", "elogXml": "seelog.xml", "elogSpill": "/log/server/iatspill",
-             "elogS3ak": "", "elogS3sk": "", "elogS3ep": "", "elogZkhost": ""},
-    "lbv2": {"lbname": "lb-niche", "able": 0, "sub": "sub", "subsvc": "svc", "apiversion": "1.0.0",
-             "conn-timeout": 100, "conn-pool-size": 20, "lb-mode": 0, "lb-retry": 2, "taddrs": "lbv2@127.0.0.1:9095"},
-    "trace": {"host": "127.0.0.1", "port": 4545, "able": 0, "deliver": 1, "dump": 0, "backend": 2, "buffer": 2000,
-              "bcluster": "5s", "idc": "dz", "loadts": 1000000},
+    "elog": {
+        "elogRemote": False,
+        "elogLocal": False,
+        "elogConsumer": 2,
+        "elogHost": "127.0.0.1",
+        "elogPort": "4545",
+        "elogXml": "seelog.xml",
+        "elogSpill": "/log/server/iatspill",
+        "elogS3ak": "",
+        "elogS3sk": "",
+        "elogS3ep": "",
+        "elogZkhost": "",
+    },
+    "lbv2": {
+        "lbname": "lb-niche",
+        "able": 0,
+        "sub": "sub",
+        "subsvc": "svc",
+        "apiversion": "1.0.0",
+        "conn-timeout": 100,
+        "conn-pool-size": 20,
+        "lb-mode": 0,
+        "lb-retry": 2,
+        "taddrs": "lbv2@127.0.0.1:9095",
+    },
+    "trace": {
+        "host": "127.0.0.1",
+        "port": 4545,
+        "able": 0,
+        "deliver": 1,
+        "dump": 0,
+        "backend": 2,
+        "buffer": 2000,
+        "bcluster": "5s",
+        "idc": "dz",
+        "loadts": 1000000,
+    },
     "sonar": {"able": 0},
 }
 
@@ -90,8 +121,15 @@ def aiges_document(declarations: Declarations, settings: Settings) -> Dict[str, 
         settings.service_section: {"finder": 0, "host": "0.0.0.0", "port": settings.port},  # noqa: S104 - loader RPC
         "aiges": aiges,
         "wrapper": wrapper_section(declarations, settings),
-        "fc": {"able": 1, "router": "sessionManager", "max": settings.fc_max, "ttl": settings.fc_ttl,
-               "best": settings.fc_max, "roll": settings.fc_roll, "strategy": 2},
+        "fc": {
+            "able": 1,
+            "router": "sessionManager",
+            "max": settings.fc_max,
+            "ttl": settings.fc_ttl,
+            "best": settings.fc_max,
+            "roll": settings.fc_roll,
+            "strategy": 2,
+        },
         "log": {"level": settings.log_level, "file": "./log/aiges.log", "size": 3, "count": 3, "die": 3, "async": 0},
     }
     document.update({name: dict(values) for name, values in PLATFORM_DEFAULTS.items()})

@@ -19,6 +19,7 @@ test values, that the loader accepts (docs/how-to/deploy-to-loader.md): the load
 expected outputs only from the request's ``parameter.<serviceId>`` (never from the schema's defaults),
 so every output is named there with its ``data_type``, and the header carries ``appid``.
 """
+
 import argparse
 import json
 import os
@@ -44,12 +45,20 @@ EXIT_CANNOT = 2  # no wrapper.py, missing tomli-w (or tomli < 3.11), bad setting
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--project", metavar="DIR",
-                        help="the project root or its wrapper folder (default: the current directory)")
-    parser.add_argument("--legacy-schema", action="store_true",
-                        help="also render schema.legacy.json, the vendor SDK's schema form (kept once it exists)")
-    parser.add_argument("--import", dest="force_import", action="store_true",
-                        help="read the declarations by importing wrapper.py (in a subprocess), not by parsing it")
+    parser.add_argument(
+        "--project", metavar="DIR", help="the project root or its wrapper folder (default: the current directory)"
+    )
+    parser.add_argument(
+        "--legacy-schema",
+        action="store_true",
+        help="also render schema.legacy.json, the vendor SDK's schema form (kept once it exists)",
+    )
+    parser.add_argument(
+        "--import",
+        dest="force_import",
+        action="store_true",
+        help="read the declarations by importing wrapper.py (in a subprocess), not by parsing it",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="print errors only")
 
 
@@ -59,12 +68,15 @@ def render_or_explain(args: argparse.Namespace, command: str, problems_exit: int
     in_image = bool(getattr(args, "in_image", False))
     untouched = "; no file was written" if command == "render" else ""  # check never writes
     try:
-        rendered = render(locate(args.project), force_import=args.force_import, legacy=args.legacy_schema,
-                          in_image=in_image)
+        rendered = render(
+            locate(args.project), force_import=args.force_import, legacy=args.legacy_schema, in_image=in_image
+        )
     except NotStatic as error:  # only with --in-image: importing would need the wrapper's dependencies
-        print("%s: note: not checked here, wrapper.py cannot be read without importing it (%s); "
-              "`python -m aiges build` and `python -m aiges check` on your machine check it" % (prefix, error.reason),
-              file=sys.stderr)
+        print(
+            "%s: note: not checked here, wrapper.py cannot be read without importing it (%s); "
+            "`python -m aiges build` and `python -m aiges check` on your machine check it" % (prefix, error.reason),
+            file=sys.stderr,
+        )
         return EXIT_OK, None
     except (MissingDependency, TomlReaderMissing) as error:
         print("%s: %s" % (prefix, error), file=sys.stderr)
@@ -75,16 +87,19 @@ def render_or_explain(args: argparse.Namespace, command: str, problems_exit: int
     except DeclarationErrors as errors:
         for problem in errors.errors:
             print("error: %s" % problem, file=sys.stderr)
-        print("%s: %d problem%s%s" % (prefix, len(errors.errors), "" if len(errors.errors) == 1 else "s", untouched),
-              file=sys.stderr)
+        print(
+            "%s: %d problem%s%s" % (prefix, len(errors.errors), "" if len(errors.errors) == 1 else "s", untouched),
+            file=sys.stderr,
+        )
         return problems_exit, None
     except DeclarationError as error:
         print("error: %s" % error, file=sys.stderr)
         print("%s: cannot render%s" % (prefix, untouched), file=sys.stderr)
         return EXIT_CANNOT, None
     if rendered.reading.how == "import" and not args.quiet:
-        print("note: read the declarations by importing wrapper.py, because %s" % rendered.reading.reason,
-              file=sys.stderr)
+        print(
+            "note: read the declarations by importing wrapper.py, because %s" % rendered.reading.reason, file=sys.stderr
+        )
     return EXIT_OK, rendered
 
 
@@ -104,14 +119,24 @@ def render_main(args: argparse.Namespace) -> int:
     if not args.quiet:
         changed = {change.path: change for change in found}
         declarations = rendered.reading.declarations
-        print("rendered from %s (%s read; %s mode; %s; asyncMode %s):" % (
-            rendered.project.relative(rendered.project.wrapper_file), rendered.reading.how,
-            rendered.project.settings.plugin_mode, declarations.session_decision.describe(),
-            "true" if loader_async_mode(declarations) else "false"), file=sys.stderr)
+        print(
+            "rendered from %s (%s read; %s mode; %s; asyncMode %s):"
+            % (
+                rendered.project.relative(rendered.project.wrapper_file),
+                rendered.reading.how,
+                rendered.project.settings.plugin_mode,
+                declarations.session_decision.describe(),
+                "true" if loader_async_mode(declarations) else "false",
+            ),
+            file=sys.stderr,
+        )
         width = max(len(output.path) for output in rendered.outputs) + 2
         for output in rendered.outputs:
-            state = "unchanged" if output.path not in changed else (
-                "created" if changed[output.path].old is None else "updated")
+            state = (
+                "unchanged"
+                if output.path not in changed
+                else ("created" if changed[output.path].old is None else "updated")
+            )
             print("  %s%s" % (output.path.ljust(width), state), file=sys.stderr)
         for change in found:
             if change.new is None:
@@ -121,9 +146,12 @@ def render_main(args: argparse.Namespace) -> int:
 
 def configure_check(parser: argparse.ArgumentParser) -> None:
     add_arguments(parser)
-    parser.add_argument("--in-image", action="store_true",
-                        help="the Dockerfile's check: parse wrapper.py without importing it, compare TOML files by "
-                             "content, and check that pythonPluginCmd runs this interpreter")
+    parser.add_argument(
+        "--in-image",
+        action="store_true",
+        help="the Dockerfile's check: parse wrapper.py without importing it, compare TOML files by "
+        "content, and check that pythonPluginCmd runs this interpreter",
+    )
 
 
 def check_main(args: argparse.Namespace) -> int:
@@ -149,10 +177,23 @@ def check_main(args: argparse.Namespace) -> int:
             sys.stdout.write(outputs.diff(change))
     sys.stdout.flush()
     for change in found:
-        print("%s: %s" % (change.path, {"missing": "missing", "stale": "stale (differs from wrapper.py)",
-                                        "unexpected": "not rendered any more"}[change.kind]), file=sys.stderr)
-    print("python -m aiges check: %d file%s out of date; run `python -m aiges render` and commit the result"
-          % (len(found), "" if len(found) == 1 else "s"), file=sys.stderr)
+        print(
+            "%s: %s"
+            % (
+                change.path,
+                {
+                    "missing": "missing",
+                    "stale": "stale (differs from wrapper.py)",
+                    "unexpected": "not rendered any more",
+                }[change.kind],
+            ),
+            file=sys.stderr,
+        )
+    print(
+        "python -m aiges check: %d file%s out of date; run `python -m aiges render` and commit the result"
+        % (len(found), "" if len(found) == 1 else "s"),
+        file=sys.stderr,
+    )
     return EXIT_PROBLEMS
 
 
@@ -175,18 +216,23 @@ def interpreter_problem(rendered: Rendered, python: Optional[str] = None) -> Opt
     expected = os.path.realpath(python or sys.executable)
     if found and os.path.realpath(found) == expected:
         return None
-    return ("[aiges].pythonPluginCmd runs %r (%s here) but the python3 that installed requirements.txt is %s: the "
-            "plugin would start without its dependencies; make plugin_cmd in [tool.aiges] start with python3 (or %s) "
-            "and render again" % (words[0], os.path.realpath(found) if found else "not found", expected, expected))
+    return (
+        "[aiges].pythonPluginCmd runs %r (%s here) but the python3 that installed requirements.txt is %s: the "
+        "plugin would start without its dependencies; make plugin_cmd in [tool.aiges] start with python3 (or %s) "
+        "and render again" % (words[0], os.path.realpath(found) if found else "not found", expected, expected)
+    )
 
 
 def configure_schema(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("location", nargs="?", default=None, help="wrapper.py, its folder, or the project root")
     parser.add_argument("--legacy", action="store_true", help="the vendor SDK 0.16.0's legacy form")
     parser.add_argument("--compact", action="store_true", help="one line, as sent over gRPC")
-    parser.add_argument("--request", action="store_true",
-                        help="print a request body the loader accepts (test values, every output named with its "
-                             "data_type), e.g. for curl -d @request.json, instead of the schema")
+    parser.add_argument(
+        "--request",
+        action="store_true",
+        help="print a request body the loader accepts (test values, every output named with its "
+        "data_type), e.g. for curl -d @request.json, instead of the schema",
+    )
 
 
 def schema_main(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ absolute path, and ``os.path.join/dirname/abspath/realpath/normpath/basename`` a
 relative path made absolute is taken from the wrapper folder, the loader's working directory).
 Anything else raises :class:`NotStatic`, which makes the caller import wrapper.py instead.
 """
+
 import ast
 import builtins
 import dataclasses
@@ -20,8 +21,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from aiges.core import types as aiges_types
 from aiges.fields import FIELD_CLASSES
 
-AIGES_CONSTANTS = {name: getattr(aiges_types, name) for name in aiges_types.__all__
-                   if isinstance(getattr(aiges_types, name), (int, str))}
+AIGES_CONSTANTS = {
+    name: getattr(aiges_types, name)
+    for name in aiges_types.__all__
+    if isinstance(getattr(aiges_types, name), (int, str))
+}
 MAX_SEQUENCE = 100000  # refuse to build huge literals from `"x" * n`
 
 
@@ -217,8 +221,9 @@ def _literal(node: ast.expr, scope: Scope) -> Any:
 def _name(node: ast.Name, scope: Scope) -> Any:
     bound = scope.lookup(node.id)
     if isinstance(bound, Deferred):
-        raise NotStatic("%s is bound to something this reader cannot evaluate (%s)"
-                        % (node.id, bound.error.reason), node.lineno)
+        raise NotStatic(
+            "%s is bound to something this reader cannot evaluate (%s)" % (node.id, bound.error.reason), node.lineno
+        )
     if bound is not None:
         if isinstance(bound, (Function, External)):
             raise NotStatic("%s is not a literal" % node.id, node.lineno)
@@ -302,8 +307,10 @@ def _call(node: ast.Call, scope: Scope) -> Any:
                 raise NotStatic("%s is built with arguments" % describe(node), node.lineno)
             return InstanceOf(bound.name)
         if bound is None and node.func.id not in scope.imports.names:
-            raise NotStatic("%s is not one of the aiges field classes (%s)"
-                            % (node.func.id, ", ".join(sorted(FIELD_CLASSES))), node.lineno)
+            raise NotStatic(
+                "%s is not one of the aiges field classes (%s)" % (node.func.id, ", ".join(sorted(FIELD_CLASSES))),
+                node.lineno,
+            )
     raise NotStatic("%s is not a call of an aiges field class" % describe(node), node.lineno)
 
 
@@ -314,8 +321,11 @@ def _arguments(class_name: str, node: ast.Call, scope: Scope) -> Tuple[Tuple[str
         if isinstance(argument, ast.Starred):
             raise NotStatic("%s unpacks *%s" % (class_name, describe(argument.value)), node.lineno)
         if index >= len(parameters):
-            raise BadCall("%s takes at most %d positional arguments (%s), got %d"
-                          % (class_name, len(parameters), ", ".join(parameters), len(node.args)), node.lineno)
+            raise BadCall(
+                "%s takes at most %d positional arguments (%s), got %d"
+                % (class_name, len(parameters), ", ".join(parameters), len(node.args)),
+                node.lineno,
+            )
         kwargs[parameters[index]] = _argument(class_name, parameters[index], argument, scope)
     for keyword in node.keywords:
         if keyword.arg is None:
@@ -332,17 +342,52 @@ def _argument(class_name: str, name: str, node: ast.expr, scope: Scope) -> Any:
     except NotStatic as error:
         refers = isinstance(node, (ast.Name, ast.Attribute, ast.Subscript, ast.BinOp, ast.JoinedStr))
         adds = refers and error.reason != "%s is not a literal" % describe(node)
-        raise NotStatic("argument %s=%s is not a literal%s" % (
-            name, describe(node), " (%s)" % error.reason if adds else ""), node.lineno) from error
+        raise NotStatic(
+            "argument %s=%s is not a literal%s" % (name, describe(node), " (%s)" % error.reason if adds else ""),
+            node.lineno,
+        ) from error
 
 
 # Builtins and str/bytes methods without side effects: evaluated when their arguments are literals.
 PURE_BUILTINS: Dict[str, Callable[..., Any]] = {
-    name: getattr(builtins, name) for name in (
-        "list", "tuple", "set", "frozenset", "dict", "str", "int", "float", "bool", "sorted", "len",
-        "min", "max", "abs", "round", "reversed")}
-PURE_METHODS = ("upper", "lower", "title", "capitalize", "strip", "lstrip", "rstrip", "replace", "join", "split",
-                "rsplit", "encode", "decode", "startswith", "endswith", "format")
+    name: getattr(builtins, name)
+    for name in (
+        "list",
+        "tuple",
+        "set",
+        "frozenset",
+        "dict",
+        "str",
+        "int",
+        "float",
+        "bool",
+        "sorted",
+        "len",
+        "min",
+        "max",
+        "abs",
+        "round",
+        "reversed",
+    )
+}
+PURE_METHODS = (
+    "upper",
+    "lower",
+    "title",
+    "capitalize",
+    "strip",
+    "lstrip",
+    "rstrip",
+    "replace",
+    "join",
+    "split",
+    "rsplit",
+    "encode",
+    "decode",
+    "startswith",
+    "endswith",
+    "format",
+)
 
 
 def _pure_function(func: ast.expr, scope: Scope) -> Optional[Callable[..., Any]]:
@@ -386,9 +431,9 @@ def qualified_name(node: ast.expr, scope: Scope) -> Optional[str]:
 def _path_function(func: ast.expr, scope: Scope) -> Optional[Callable[..., Any]]:
     """A side-effect-free ``os.path`` function, evaluated as it would be in the loader's working directory."""
     name = qualified_name(func, scope)
-    if not name or not name.startswith("os.path.") or name[len("os.path."):] not in PATH_FUNCTIONS:
+    if not name or not name.startswith("os.path.") or name[len("os.path.") :] not in PATH_FUNCTIONS:
         return None
-    function = name[len("os.path."):]
+    function = name[len("os.path.") :]
     base = os.path.dirname(scope.module_file) if scope.module_file else None
 
     def absolute(path: Any) -> str:
@@ -415,9 +460,17 @@ def _bool_op(node: ast.BoolOp, scope: Scope) -> Any:
 
 
 _COMPARE: Dict[type, Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
-    ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
-    ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
 
 
 def _compare(node: ast.Compare, scope: Scope) -> bool:
@@ -433,11 +486,21 @@ def _compare(node: ast.Compare, scope: Scope) -> bool:
     return True
 
 
-_UNARY: Dict[type, Callable[[Any], Any]] = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_,
-                                            ast.Invert: operator.invert}
+_UNARY: Dict[type, Callable[[Any], Any]] = {
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+    ast.Not: operator.not_,
+    ast.Invert: operator.invert,
+}
 _BINARY: Dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
 
 
 def _unary(node: ast.UnaryOp, operand: Any) -> Any:
@@ -448,8 +511,11 @@ def _unary(node: ast.UnaryOp, operand: Any) -> Any:
 
 
 def _binary(node: ast.BinOp, left: Any, right: Any) -> Any:
-    if isinstance(node.op, ast.Mult) and isinstance(left, (str, bytes, list, tuple)) + isinstance(
-            right, (str, bytes, list, tuple)) and _too_long(left, right):
+    if (
+        isinstance(node.op, ast.Mult)
+        and isinstance(left, (str, bytes, list, tuple)) + isinstance(right, (str, bytes, list, tuple))
+        and _too_long(left, right)
+    ):
         raise NotStatic("%s builds a huge value" % describe(node), node.lineno)
     if isinstance(node.op, ast.Pow) and (not isinstance(right, (int, float)) or abs(right) > 1000):
         raise NotStatic("%s is not a small power" % describe(node), node.lineno)
@@ -471,8 +537,11 @@ def _format_part(part: ast.expr, scope: Scope) -> str:
         raise NotStatic("%s is not a literal" % describe(part), part.lineno)
     value = _literal(part.value, scope)
     converted = {-1: value, 115: str(value), 114: repr(value), 97: ascii(value)}[part.conversion]
-    spec = ("".join(_format_part(item, scope) for item in part.format_spec.values)
-            if isinstance(part.format_spec, ast.JoinedStr) else "")  # the grammar's only kind of format spec
+    spec = (
+        "".join(_format_part(item, scope) for item in part.format_spec.values)
+        if isinstance(part.format_spec, ast.JoinedStr)
+        else ""
+    )  # the grammar's only kind of format spec
     try:
         return format(converted, spec)
     except (TypeError, ValueError) as error:

@@ -5,6 +5,7 @@ user's module (and whatever it imports or prints) out of the rendering process; 
 :class:`~aiges.tools.render.raw.RawDeclarations` as JSON to a file, never to stdout, which user code may
 print to. The parent builds fields from it with the same builder the static reader uses.
 """
+
 import contextlib
 import json
 import os
@@ -23,8 +24,10 @@ if TYPE_CHECKING:
 # The folder holding the `aiges` package in use: the child imports the same runtime.
 RUNTIME_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(aiges.__file__)))
 IMPORT_TIMEOUT = 600  # seconds: importing a wrapper may load large frameworks
-_CHILD = ("import sys; sys.path.insert(0, sys.argv[3]); "
-          "from aiges.tools.render.imported import child_main; sys.exit(child_main(sys.argv[1], sys.argv[2]))")
+_CHILD = (
+    "import sys; sys.path.insert(0, sys.argv[3]); "
+    "from aiges.tools.render.imported import child_main; sys.exit(child_main(sys.argv[1], sys.argv[2]))"
+)
 
 
 class ImportFailed(Exception):
@@ -44,14 +47,21 @@ def read_imported(wrapper_file: str, timeout: float = IMPORT_TIMEOUT) -> RawDecl
         try:
             process = subprocess.run(
                 [sys.executable, "-c", _CHILD, wrapper_file, result_file, RUNTIME_PARENT],
-                cwd=os.path.dirname(wrapper_file), env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                timeout=timeout, check=False)
+                cwd=os.path.dirname(wrapper_file),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
         except subprocess.TimeoutExpired as error:
             raise ImportFailed("importing wrapper.py took longer than %d s" % timeout) from error
         if not os.path.isfile(result_file):
             tail = process.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-            raise ImportFailed("the import subprocess exited with status %d%s"
-                               % (process.returncode, (": " + " | ".join(tail)) if tail else ""))
+            raise ImportFailed(
+                "the import subprocess exited with status %d%s"
+                % (process.returncode, (": " + " | ".join(tail)) if tail else "")
+            )
         with open(result_file, encoding="utf-8") as handle:
             document = json.load(handle)
     if not document.get("ok"):
@@ -68,8 +78,11 @@ def child_main(wrapper_file: str, result_file: str) -> int:
             cls, _ = import_wrapper(wrapper_file)
             document: Dict[str, Any] = {"ok": True, "declarations": raw_from_class(cls).to_json()}
     except BaseException as error:  # noqa: BLE001 - user code may raise anything, even SystemExit
-        document = {"ok": False, "error": "%s: %s" % (type(error).__name__, error),
-                    "line": _line_in(wrapper_file, error)}
+        document = {
+            "ok": False,
+            "error": "%s: %s" % (type(error).__name__, error),
+            "line": _line_in(wrapper_file, error),
+        }
     with open(result_file, "w", encoding="utf-8") as handle:
         json.dump(document, handle)
     return 0
@@ -80,8 +93,9 @@ def raw_from_class(cls: type) -> RawDeclarations:
     from aiges import discovery  # runs in the import subprocess only
 
     found = discovery.discover(cls)
-    raw = RawDeclarations(class_name=cls.__name__, request_error=found.request_error,
-                          response_error=found.response_error)
+    raw = RawDeclarations(
+        class_name=cls.__name__, request_error=found.request_error, response_error=found.response_error
+    )
     raw.meta = {name: getattr(cls, name) for name in META_ATTRIBUTES if hasattr(cls, name)}
     raw.config = getattr(cls, "config", {})
     raw.session_mode = getattr(cls, "session_mode", None)
@@ -91,7 +105,8 @@ def raw_from_class(cls: type) -> RawDeclarations:
     raw.methods = sorted(discovery.user_methods(cls))
     holders: Sequence[Tuple[str, Sequence[Tuple[str, Sequence[Field]]]]] = (
         ("requestCls", (("params", found.params), ("inputs", found.inputs))),
-        ("responseCls", (("accepts", found.accepts),)))
+        ("responseCls", (("accepts", found.accepts),)),
+    )
     for attribute, groups in holders:
         holder = getattr(cls, attribute, None)
         names = _attribute_names(holder) if holder is not None and not isinstance(holder, type) else {}

@@ -16,6 +16,7 @@ and the shutdown time cannot drift from what the loader is configured with:
   the plugin (our runtime's ``wrapperFini`` fits in it), and room to spare;
 * image: ``[tool.aiges] image``, else the tag ``python -m aiges build`` gives the image.
 """
+
 import re
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -94,12 +95,18 @@ def deployment(declarations: Declarations, settings: Settings) -> Dict[str, Any]
             {"name": "rpc", "containerPort": settings.port, "protocol": "TCP"},
         ],
         "resources": {"requests": requests, "limits": limits},
-        "startupProbe": dict(ping, periodSeconds=STARTUP_PERIOD_SECONDS, timeoutSeconds=2,
-                             failureThreshold=-(-settings.k8s_startup_seconds // STARTUP_PERIOD_SECONDS)),
+        "startupProbe": dict(
+            ping,
+            periodSeconds=STARTUP_PERIOD_SECONDS,
+            timeoutSeconds=2,
+            failureThreshold=-(-settings.k8s_startup_seconds // STARTUP_PERIOD_SECONDS),
+        ),
         "readinessProbe": dict(ping, periodSeconds=5, timeoutSeconds=2, failureThreshold=2),
         "livenessProbe": {
             "exec": {"command": ["python3", "-m", "aiges.probe", "--config", CONFIG_IN_IMAGE, "--timeout", "4"]},
-            "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3,
+            "periodSeconds": 10,
+            "timeoutSeconds": 5,
+            "failureThreshold": 3,
         },
         "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SECONDS)]}}},
     }
@@ -113,9 +120,13 @@ def deployment(declarations: Declarations, settings: Settings) -> Dict[str, Any]
             # Keep every ready replica while a new one starts: the model loads before it takes traffic.
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {
-                "metadata": {"labels": _labels(declarations),
-                             "annotations": {"aiges.service.id": declarations.meta.service_id,
-                                             "aiges.service.version": declarations.meta.version}},
+                "metadata": {
+                    "labels": _labels(declarations),
+                    "annotations": {
+                        "aiges.service.id": declarations.meta.service_id,
+                        "aiges.service.version": declarations.meta.version,
+                    },
+                },
                 "spec": {
                     "terminationGracePeriodSeconds": grace_seconds(settings, declarations.is_session),
                     "containers": [container],
@@ -152,27 +163,33 @@ def autoscaler(declarations: Declarations, settings: Settings) -> Dict[str, Any]
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
             "minReplicas": settings.k8s_replicas,
             "maxReplicas": settings.k8s_max_replicas,
-            "metrics": [{"type": "Resource", "resource": {
-                "name": "cpu", "target": {"type": "Utilization", "averageUtilization": settings.k8s_cpu_target}}}],
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": settings.k8s_cpu_target},
+                    },
+                }
+            ],
         },
     }
 
 
-def k8s_outputs(declarations: Declarations, settings: Settings, header: Sequence[str],
-                source: Optional[str] = None) -> List[Output]:
+def k8s_outputs(
+    declarations: Declarations, settings: Settings, header: Sequence[str], source: Optional[str] = None
+) -> List[Output]:
     """The three manifests, each with the render header (they are never edited by hand either).
 
     ``source``: the pyproject.toml errors name.
     """
     _require_reachable(settings, source)
     made = ((DEPLOYMENT, deployment), (SERVICE, service), (AUTOSCALER, autoscaler))
-    return [Output(path, yamlout.dumps(build(declarations, settings), header).encode("utf-8"))
-            for path, build in made]
+    return [Output(path, yamlout.dumps(build(declarations, settings), header).encode("utf-8")) for path, build in made]
 
 
 def _labels(declarations: Declarations) -> Dict[str, str]:
-    labels = {"app.kubernetes.io/name": app_name(declarations.meta.service_id),
-              "app.kubernetes.io/part-of": "aiges"}
+    labels = {"app.kubernetes.io/name": app_name(declarations.meta.service_id), "app.kubernetes.io/part-of": "aiges"}
     version = label_value(declarations.meta.version)
     if version:
         labels["app.kubernetes.io/version"] = version
@@ -184,6 +201,8 @@ def _require_reachable(settings: Settings, source: Optional[str]) -> None:
     if host not in ("", "0.0.0.0", "::", "[::]"):  # noqa: S104 - a pod must listen on its own address
         raise DeclarationError(
             "[tool.aiges] http_listen %r listens on %s only: in a pod neither the kubelet's probes nor the "
-            "Service reach it; use \"0.0.0.0:%d\", or k8s = false for no deploy/k8s/"
+            'Service reach it; use "0.0.0.0:%d", or k8s = false for no deploy/k8s/'
             % (settings.http_listen, host, http_port(settings)),
-            file=source, field="http_listen")
+            file=source,
+            field="http_listen",
+        )

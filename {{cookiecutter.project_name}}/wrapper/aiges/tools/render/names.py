@@ -5,6 +5,7 @@ value such as ``"../../etc"`` must never get that far. The rules are those of th
 ``service_id`` and ``service_version`` questions (``helpers/rules.py``, which the runtime cannot
 import: it is not in the generated project); ``tests/render/test_names.py`` keeps the two equal.
 """
+
 import keyword
 import re
 from typing import Any, Optional, Tuple
@@ -13,11 +14,15 @@ from typing import Any, Optional, Tuple
 SERVICE_ID: Tuple[str, str, int] = (
     r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$",
     "start with a lowercase letter and use only lowercase letters, digits and single '_' between "
-    "them (the loader's serviceId: the route /<version>/private/<serviceId> and the image name)", 64)
+    "them (the loader's serviceId: the route /<version>/private/<serviceId> and the image name)",
+    64,
+)
 VERSION: Tuple[str, str, int] = (
     r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
     "start with a letter or digit and use only letters, digits, '.', '_' or '-' "
-    "(one path segment of the route /<version>/private/<serviceId>)", 32)
+    "(one path segment of the route /<version>/private/<serviceId>)",
+    32,
+)
 
 
 def _problem(value: Any, rule: Tuple[str, str, int], reserved_words: bool) -> Optional[str]:

@@ -53,6 +53,7 @@ Keys (all optional)::
 Async mode (``asyncMode``) is derived from wrapper.py (:func:`aiges.tools.render.aiges_toml.loader_async_mode`),
 and so is the session mode unless set (:func:`aiges.sessionmode.decide`).
 """
+
 import dataclasses
 import os
 import re
@@ -68,8 +69,22 @@ PLUGIN_MODES = ("grpc", "cgo")
 PLUGIN_CMD = "python3 -c 'from aiges.serve import run; run()'"
 LOG_LEVELS = ("debug", "info", "warn", "error")
 # Sections the loader reads itself: the service section must not be one of them.
-RESERVED_SECTIONS = ("aiges", "wrapper", "log", "fc", "auth", "resource", "elog", "lbv2", "trace", "sonar",
-                     "pprof", "downAsync", "dataProcess", "ws")
+RESERVED_SECTIONS = (
+    "aiges",
+    "wrapper",
+    "log",
+    "fc",
+    "auth",
+    "resource",
+    "elog",
+    "lbv2",
+    "trace",
+    "sonar",
+    "pprof",
+    "downAsync",
+    "dataProcess",
+    "ws",
+)
 _SECTION_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _LISTEN = re.compile(r"^[^\s:]*:[0-9]{1,5}$")
 # Kubernetes quantities as the settings take them: CPUs ("1", "0.5", "500m") and bytes ("2Gi", "512Mi").
@@ -117,8 +132,8 @@ KNOWN_KEYS = tuple(field.name for field in dataclasses.fields(Settings))
 # Keys of earlier templates and what replaced them (named in the error, so an update is one edit).
 RETIRED_KEYS = {
     "concurrency": "it set only the loader's admission ([fc].max), and its default 1 made the loader refuse "
-                   "ordinary traffic; set fc_max instead (licences the loader admits, default 100) and, for the "
-                   "plugin's own concurrency, workers (wrapper calls it runs at once)",
+    "ordinary traffic; set fc_max instead (licences the loader admits, default 100) and, for the "
+    "plugin's own concurrency, workers (wrapper calls it runs at once)"
 }
 
 
@@ -135,6 +150,7 @@ def load_settings(project_root: str) -> Settings:
 
 def settings_from_table(table: Dict[str, Any], source: Optional[str] = None) -> Settings:
     """Validate a ``[tool.aiges]`` mapping; raise one DeclarationError naming the bad key."""
+
     def fail(message: str) -> DeclarationError:
         return DeclarationError("[tool.aiges] " + message, file=source)
 
@@ -154,44 +170,66 @@ def settings_from_table(table: Dict[str, Any], source: Optional[str] = None) -> 
             raise fail("%s must be a %s, got %r" % (name, _type_word(expected), value))
     checks = (
         (values["plugin_mode"] in PLUGIN_MODES, "plugin_mode must be one of %s" % ", ".join(PLUGIN_MODES)),
-        (bool(_SECTION_NAME.match(values["service_section"])) and values["service_section"] not in
-         RESERVED_SECTIONS, "service_section must be a plain name (letters, digits, _ or -) and not one of "
-         "the loader's own sections (%s)" % ", ".join(RESERVED_SECTIONS)),
+        (
+            bool(_SECTION_NAME.match(values["service_section"])) and values["service_section"] not in RESERVED_SECTIONS,
+            "service_section must be a plain name (letters, digits, _ or -) and not one of "
+            "the loader's own sections (%s)" % ", ".join(RESERVED_SECTIONS),
+        ),
         (0 < values["port"] < 65536, "port must be between 1 and 65535"),
-        (bool(_LISTEN.match(values["http_listen"])), "http_listen must look like \"0.0.0.0:1888\""),
+        (bool(_LISTEN.match(values["http_listen"])), 'http_listen must look like "0.0.0.0:1888"'),
         (values["log_level"] in LOG_LEVELS, "log_level must be one of %s" % ", ".join(LOG_LEVELS)),
-        (values["log_file"] == values["log_file"].strip() and not any(char in values["log_file"] for char in "\n\r\0"),
-         "log_file must be a file path without surrounding spaces or line breaks (\"\" for no file)"),
+        (
+            values["log_file"] == values["log_file"].strip()
+            and not any(char in values["log_file"] for char in "\n\r\0"),
+            'log_file must be a file path without surrounding spaces or line breaks ("" for no file)',
+        ),
         (bool(values["plugin_cmd"].strip()), "plugin_cmd must not be empty"),
-        (all(isinstance(item, str) and item and ";" not in item for item in values["header_pass"]),
-         "header_pass must be a list of header names (no ';')"),
+        (
+            all(isinstance(item, str) and item and ";" not in item for item in values["header_pass"]),
+            "header_pass must be a list of header names (no ';')",
+        ),
         (values["fc_max"] > 0, "fc_max must be at least 1"),
         (values["fc_ttl"] > 0, "fc_ttl must be a positive number of milliseconds"),
         (values["fc_roll"] > 0, "fc_roll must be a positive number of milliseconds"),
         (values["workers"] >= 0, "workers must be 0 (the server's default) or more"),
-        (values["workers"] <= values["fc_max"], "workers must not exceed fc_max: the loader must admit at least "
-         "as many requests as the plugin runs (it queues the rest), else workers sit idle while the loader "
-         "refuses requests with 10110; raise fc_max or lower workers"),
+        (
+            values["workers"] <= values["fc_max"],
+            "workers must not exceed fc_max: the loader must admit at least "
+            "as many requests as the plugin runs (it queues the rest), else workers sit idle while the loader "
+            "refuses requests with 10110; raise fc_max or lower workers",
+        ),
         (values["xtest_timeout"] > 0, "xtest_timeout must be a positive number of milliseconds"),
         (bool(values["xtest_appid"]), "xtest_appid must not be empty"),
-        (values["session_mode"] in ("", "once", "stream"), "session_mode must be \"once\" or \"stream\""),
-        (values["image"] == "" or bool(_IMAGE.fullmatch(values["image"])),
-         "image must be an image reference such as \"REGISTRY/team/name:v1\" with your registry"
-         " (\"\" for the built tag)"),
+        (values["session_mode"] in ("", "once", "stream"), 'session_mode must be "once" or "stream"'),
+        (
+            values["image"] == "" or bool(_IMAGE.fullmatch(values["image"])),
+            'image must be an image reference such as "REGISTRY/team/name:v1" with your registry'
+            ' ("" for the built tag)',
+        ),
         (values["gpu"] >= 0, "gpu must be 0 (none) or a number of GPUs"),
         (values["k8s_replicas"] >= 1, "k8s_replicas must be at least 1"),
-        (values["k8s_max_replicas"] >= values["k8s_replicas"],
-         "k8s_max_replicas must not be below k8s_replicas (the autoscaler's minimum)"),
-        (bool(_CPU.fullmatch(values["k8s_cpu"])) and cpu_millis(values["k8s_cpu"]) > 0,
-         "k8s_cpu must be a CPU quantity such as \"1\", \"0.5\" or \"500m\""),
-        (values["k8s_cpu_limit"] == "" or _cpu_at_least(values["k8s_cpu_limit"], values["k8s_cpu"]),
-         "k8s_cpu_limit must be \"\" (no limit) or a CPU quantity not below k8s_cpu"),
-        (bool(_MEMORY.fullmatch(values["k8s_memory"])) and not values["k8s_memory"].startswith("0"),
-         "k8s_memory must be a memory quantity such as \"2Gi\" or \"512Mi\""),
+        (
+            values["k8s_max_replicas"] >= values["k8s_replicas"],
+            "k8s_max_replicas must not be below k8s_replicas (the autoscaler's minimum)",
+        ),
+        (
+            bool(_CPU.fullmatch(values["k8s_cpu"])) and cpu_millis(values["k8s_cpu"]) > 0,
+            'k8s_cpu must be a CPU quantity such as "1", "0.5" or "500m"',
+        ),
+        (
+            values["k8s_cpu_limit"] == "" or _cpu_at_least(values["k8s_cpu_limit"], values["k8s_cpu"]),
+            'k8s_cpu_limit must be "" (no limit) or a CPU quantity not below k8s_cpu',
+        ),
+        (
+            bool(_MEMORY.fullmatch(values["k8s_memory"])) and not values["k8s_memory"].startswith("0"),
+            'k8s_memory must be a memory quantity such as "2Gi" or "512Mi"',
+        ),
         (0 < values["k8s_cpu_target"] <= 100, "k8s_cpu_target must be a percentage between 1 and 100"),
         (values["k8s_startup_seconds"] >= 10, "k8s_startup_seconds must be at least 10"),
-        (values["k8s_grace_seconds"] == 0 or values["k8s_grace_seconds"] >= MIN_GRACE_SECONDS,
-         "k8s_grace_seconds must be 0 (derived) or at least %d" % MIN_GRACE_SECONDS),
+        (
+            values["k8s_grace_seconds"] == 0 or values["k8s_grace_seconds"] >= MIN_GRACE_SECONDS,
+            "k8s_grace_seconds must be 0 (derived) or at least %d" % MIN_GRACE_SECONDS,
+        ),
     )
     for ok, message in checks:
         if not ok:

@@ -4,6 +4,7 @@ Everything is rendered before anything is written, so a failing render leaves th
 as they were; each file is replaced atomically (temporary file in the same folder, then
 ``os.replace``), and a file whose bytes would not change is not touched at all.
 """
+
 import dataclasses
 import difflib
 import os

@@ -1,4 +1,5 @@
 """Locate a generated project and render all of its files in memory."""
+
 import dataclasses
 import os
 import posixpath
@@ -67,8 +68,9 @@ def render(project: Project, force_import: bool = False, legacy: bool = False, i
     """
     if not in_image:
         tomlout.require_tomli_w()
-    reading = read_declarations(project.wrapper_file, display_path(project.wrapper_file), force_import,
-                                static_only=in_image)
+    reading = read_declarations(
+        project.wrapper_file, display_path(project.wrapper_file), force_import, static_only=in_image
+    )
     reading.declarations.project_session_mode = project.settings.session_mode or None  # aiges.sessionmode
     declarations = check(reading.declarations)
     settings = project.settings
@@ -78,10 +80,11 @@ def render(project: Project, force_import: bool = False, legacy: bool = False, i
     wrapper_folder = project.relative(project.wrapper_dir)
     source = project.relative(project.wrapper_file)
     meta = declarations.meta
-    header = ["Rendered by `python -m aiges render` from %s and [tool.aiges] in pyproject.toml." % source,
-              "Do not edit: change those and render again (`python -m aiges check` fails while this is stale).",
-              "Service: serviceId=%s version=%s route=%s sub=%s"
-              % (meta.service_id, meta.version, meta.route, meta.sub)]
+    header = [
+        "Rendered by `python -m aiges render` from %s and [tool.aiges] in pyproject.toml." % source,
+        "Do not edit: change those and render again (`python -m aiges check` fails while this is stale).",
+        "Service: serviceId=%s version=%s route=%s sub=%s" % (meta.service_id, meta.version, meta.route, meta.sub),
+    ]
     sources = sample_sources(declarations)
     outputs = [
         Output(SCHEMA_FILE, render_schema(declarations)),

@@ -7,6 +7,7 @@ test value satisfies the bounds the schema publishes, no output shares its key w
 travel under ``parameter.<serviceId>``), the init config holds only values the loader can pass to
 ``wrapperInit``, and serviceId and version follow the template's rules (``names.py``).
 """
+
 import os
 import posixpath
 from typing import Any, List, Optional, Set, cast
@@ -43,17 +44,27 @@ def render_problems(declarations: Declarations) -> List[DeclarationError]:
     errors: List[DeclarationError] = []
 
     def fail(message: str, field: Optional[str] = None, line: Optional[int] = None) -> None:
-        errors.append(DeclarationError(message, file=declarations.source or None, field=field,
-                                       line=line or (declarations.lines.get(field) if field else None)
-                                       or declarations.lines.get("__class__")))
+        errors.append(
+            DeclarationError(
+                message,
+                file=declarations.source or None,
+                field=field,
+                line=line or (declarations.lines.get(field) if field else None) or declarations.lines.get("__class__"),
+            )
+        )
 
-    for name, value, problem_of in (("serviceId", declarations.meta.service_id, names.service_id_problem),
-                                    ("version", declarations.meta.version, names.version_problem)):
+    for name, value, problem_of in (
+        ("serviceId", declarations.meta.service_id, names.service_id_problem),
+        ("version", declarations.meta.version, names.version_problem),
+    ):
         if isinstance(value, str) and value.strip():  # missing or empty: Declarations.validate() says so
             problem = problem_of(value)
             if problem:
-                fail("%s.%s %s (the template's rule)" % (declarations.class_name, name, problem), field=name,
-                     line=declarations.lines.get(name))
+                fail(
+                    "%s.%s %s (the template's rule)" % (declarations.class_name, name, problem),
+                    field=name,
+                    line=declarations.lines.get(name),
+                )
     if not isinstance(declarations.meta.sub, str) or not declarations.meta.sub.strip():
         fail("%s.sub must be a non-empty string" % declarations.class_name, line=declarations.lines.get("sub"))
     for param in declarations.params:
@@ -67,9 +78,12 @@ def render_problems(declarations: Declarations) -> List[DeclarationError]:
     param_keys = {param.key for param in declarations.params}
     for output in declarations.accepts:
         if output.key in param_keys:
-            fail("output key %r is also a param's key: an HTTP request names both under parameter.%s, so one would "
-                 "hide the other; rename one of them" % (output.key, declarations.meta.service_id), output.key,
-                 declarations.lines.get("output:" + output.key))
+            fail(
+                "output key %r is also a param's key: an HTTP request names both under parameter.%s, so one would "
+                "hide the other; rename one of them" % (output.key, declarations.meta.service_id),
+                output.key,
+                declarations.lines.get("output:" + output.key),
+            )
     for key, value in declarations.config.items():
         problem = config_problem(key, value)
         if problem:
@@ -81,8 +95,9 @@ def render_problems(declarations: Declarations) -> List[DeclarationError]:
 MIN_SESSIONS_PER_SECOND = 1.0
 
 
-def admission_problems(declarations: Declarations, settings: Settings,
-                       source: Optional[str] = None) -> List[DeclarationError]:
+def admission_problems(
+    declarations: Declarations, settings: Settings, source: Optional[str] = None
+) -> List[DeclarationError]:
     """What ``[fc]`` would starve: sessions whose licences come back too late for ordinary traffic.
 
     (``workers`` > ``fc_max`` is refused when the settings are read.)
@@ -92,12 +107,16 @@ def admission_problems(declarations: Declarations, settings: Settings,
     rate = sessions_per_second(settings)
     if rate >= MIN_SESSIONS_PER_SECOND:
         return []
-    return [DeclarationError(
-        "[tool.aiges] fc_max = %d with fc_ttl = %d and fc_roll = %d admits at most %.2f new sessions per second: "
-        "the loader keeps a session's licence until fc_ttl ms after its last frame (checked every fc_roll ms), "
-        "so each session holds one for its duration + fc_ttl + up to fc_roll; raise fc_max or lower fc_ttl "
-        "(at least %.0f session per second is needed)"
-        % (settings.fc_max, settings.fc_ttl, settings.fc_roll, rate, MIN_SESSIONS_PER_SECOND), file=source)]
+    return [
+        DeclarationError(
+            "[tool.aiges] fc_max = %d with fc_ttl = %d and fc_roll = %d admits at most %.2f new sessions per second: "
+            "the loader keeps a session's licence until fc_ttl ms after its last frame (checked every fc_roll ms), "
+            "so each session holds one for its duration + fc_ttl + up to fc_roll; raise fc_max or lower fc_ttl "
+            "(at least %.0f session per second is needed)"
+            % (settings.fc_max, settings.fc_ttl, settings.fc_roll, rate, MIN_SESSIONS_PER_SECOND),
+            file=source,
+        )
+    ]
 
 
 def param_value_problem(field: ParamField) -> Optional[str]:
@@ -110,7 +129,11 @@ def param_value_problem(field: ParamField) -> Optional[str]:
         low, high = string.min_length, string.max_length
         if isinstance(value, str) and not low <= len(value) <= high:
             return "test value %s has length %d, outside minLength %d..maxLength %d" % (
-                shown_value(field, value), len(value), low, high)
+                shown_value(field, value),
+                len(value),
+                low,
+                high,
+            )
     elif field.json_type in ("number", "integer"):
         numeric = cast(_NumericParamField, field)  # Number/IntegerParamField
         low, high = numeric.minimum, numeric.maximum
@@ -130,17 +153,21 @@ def sample_outside(field: PayloadField) -> bool:
 def sample_problem(field: PayloadField) -> Optional[str]:
     """The sample xtest sends must be in the image (under the wrapper folder) and not empty."""
     if sample_outside(field):
-        return ("sample path %r is outside the wrapper folder: only that folder is copied into the image "
-                "(/home/aiges), so xtest could not read it there; keep samples in wrapper/test_data/ (an absolute "
-                "path is fine when it lies in the wrapper folder or in the image's /home/aiges)"
-                % os.path.normpath(field.path))
+        return (
+            "sample path %r is outside the wrapper folder: only that folder is copied into the image "
+            "(/home/aiges), so xtest could not read it there; keep samples in wrapper/test_data/ (an absolute "
+            "path is fine when it lies in the wrapper folder or in the image's /home/aiges)"
+            % os.path.normpath(field.path)
+        )
     try:
         data = field.sample_bytes()
     except (OSError, ValueError):
         return None  # reported by the field's own checks
     if not data:
-        return ("the sample is empty: the loader rejects empty input and xtest empty files; "
-                "give the field value=... or path=...")
+        return (
+            "the sample is empty: the loader rejects empty input and xtest empty files; "
+            "give the field value=... or path=..."
+        )
     return None
 
 
@@ -148,9 +175,13 @@ def config_problem(key: Any, value: Any) -> Optional[str]:
     if not isinstance(key, str) or not key.strip():
         return "keys must be non-empty strings, got %r" % (key,)
     if key in RESERVED_CONFIG_KEYS:
-        return ("%r is rendered from [tool.aiges] %s in pyproject.toml; set it there, not in config"
-                % (key, RESERVED_CONFIG_KEYS[key]))
+        return "%r is rendered from [tool.aiges] %s in pyproject.toml; set it there, not in config" % (
+            key,
+            RESERVED_CONFIG_KEYS[key],
+        )
     if not values.is_scalar(value):
-        return ("%r must be a string, number or boolean (the loader passes [wrapper] values to wrapperInit as "
-                "strings), got %r" % (key, value))
+        return (
+            "%r must be a string, number or boolean (the loader passes [wrapper] values to wrapperInit as "
+            "strings), got %r" % (key, value)
+        )
     return None

@@ -5,6 +5,7 @@ The static reader (``ast``) and the import fallback (a subprocess) each produce 
 methods. :func:`build_declarations` turns it into :class:`aiges.declarations.Declarations` with
 ``aiges.fields.build_field``, so both readers yield identical fields and identical rendered files.
 """
+
 import dataclasses
 import re
 from typing import Any, Dict, List, Optional, cast
@@ -62,25 +63,38 @@ class RawDeclarations:
         document["config"] = values.encode(self.config)
         for group in FIELD_GROUPS:
             for item in document[group]:
-                item["spec"] = {"class": item["spec"]["class"],
-                                "kwargs": {k: values.encode(v) for k, v in item["spec"]["kwargs"].items()}}
+                item["spec"] = {
+                    "class": item["spec"]["class"],
+                    "kwargs": {k: values.encode(v) for k, v in item["spec"]["kwargs"].items()},
+                }
         return document
 
     @classmethod
     def from_json(cls, document: Dict[str, Any]) -> "RawDeclarations":
-        raw = cls(class_name=document["class_name"], methods=sorted(document["methods"]),
-                  lines={k: int(v) for k, v in document["lines"].items()},
-                  request_error=document.get("request_error"), response_error=document.get("response_error"),
-                  session_mode=values.decode(document.get("session_mode")),
-                  field_holders=bool(document.get("field_holders", True)))
+        raw = cls(
+            class_name=document["class_name"],
+            methods=sorted(document["methods"]),
+            lines={k: int(v) for k, v in document["lines"].items()},
+            request_error=document.get("request_error"),
+            response_error=document.get("response_error"),
+            session_mode=values.decode(document.get("session_mode")),
+            field_holders=bool(document.get("field_holders", True)),
+        )
         raw.meta = {name: values.decode(value) for name, value in document["meta"].items()}
         raw.config = values.decode(document["config"])
         for group in FIELD_GROUPS:
             getattr(raw, group).extend(
-                RawField(spec={"class": item["spec"]["class"],
-                               "kwargs": {k: values.decode(v) for k, v in item["spec"]["kwargs"].items()}},
-                         attribute=item["attribute"], owner=item["owner"], line=item.get("line"))
-                for item in document[group])
+                RawField(
+                    spec={
+                        "class": item["spec"]["class"],
+                        "kwargs": {k: values.decode(v) for k, v in item["spec"]["kwargs"].items()},
+                    },
+                    attribute=item["attribute"],
+                    owner=item["owner"],
+                    line=item.get("line"),
+                )
+                for item in document[group]
+            )
         return raw
 
 
@@ -101,10 +115,13 @@ def build_declarations(raw: RawDeclarations, source: str, wrapper_dir: str) -> D
             if field is None:
                 continue
             if group == "accepts" and not isinstance(field, PayloadField):
-                fail("%s.%s is a %s, but outputs must be body fields (StringBodyField, ImageBodyField, "
-                     "AudioBodyField, VideoBodyField or JsonBodyField)" % (item.owner, item.attribute,
-                                                                           item.spec["class"]),
-                     item.line, item.label)
+                fail(
+                    "%s.%s is a %s, but outputs must be body fields (StringBodyField, ImageBodyField, "
+                    "AudioBodyField, VideoBodyField or JsonBodyField)"
+                    % (item.owner, item.attribute, item.spec["class"]),
+                    item.line,
+                    item.label,
+                )
                 continue
             built[group].append(field)
     meta = _meta(raw, fail)
@@ -125,17 +142,30 @@ def build_declarations(raw: RawDeclarations, source: str, wrapper_dir: str) -> D
     # Each group holds its kind: the readers sort params and inputs by class, and non-body accepts failed above.
     params = cast(List[ParamField], built["params"])
     inputs, accepts = cast(List[PayloadField], built["inputs"]), cast(List[PayloadField], built["accepts"])
-    return Declarations(meta=meta, params=params, inputs=inputs,
-                        accepts=accepts, config=dict(config), methods=frozenset(raw.methods),
-                        class_name=raw.class_name, source=source, lines=lines, session_mode=raw.session_mode,
-                        field_holders=raw.field_holders)
+    return Declarations(
+        meta=meta,
+        params=params,
+        inputs=inputs,
+        accepts=accepts,
+        config=dict(config),
+        methods=frozenset(raw.methods),
+        class_name=raw.class_name,
+        source=source,
+        lines=lines,
+        session_mode=raw.session_mode,
+        field_holders=raw.field_holders,
+    )
 
 
 def _build_one(item: RawField, wrapper_dir: str, fail: Any) -> Optional[Field]:
     name = item.spec.get("class")
     if name not in FIELD_CLASSES:
-        fail("%s.%s = %s(...): unknown field class %r; known: %s" % (
-            item.owner, item.attribute, name, name, ", ".join(sorted(FIELD_CLASSES))), item.line, item.label)
+        fail(
+            "%s.%s = %s(...): unknown field class %r; known: %s"
+            % (item.owner, item.attribute, name, name, ", ".join(sorted(FIELD_CLASSES))),
+            item.line,
+            item.label,
+        )
         return None
     kwargs = item.spec.get("kwargs", {})
     if isinstance(kwargs.get("path"), str):
@@ -156,8 +186,9 @@ def _meta(raw: RawDeclarations, fail: Any) -> ServiceMeta:
             fail("%s.%s must be a string, got %r" % (raw.class_name, name, found[name]), raw.lines.get(name))
     for name in ("call_type", "webgate_type"):
         value = found.get(name, 0)
-        if isinstance(value, bool) or not (isinstance(value, int) or (
-                isinstance(value, str) and value.strip().lstrip("-").isdigit())):
+        if isinstance(value, bool) or not (
+            isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit())
+        ):
             fail("%s.%s must be an integer, got %r" % (raw.class_name, name, value), raw.lines.get(name))
     return ServiceMeta(
         service_id=found.get("serviceId", ""),
@@ -185,11 +216,20 @@ def _check_duplicates(raw: RawDeclarations, source: str) -> None:
                     seen[item.key] = item
                     continue
                 where = " at line %d" % first.line if first.line else ""
-                errors.append(DeclarationError(
-                    "duplicate key %r: already declared by %s.%s%s (keys must be unique in the %s)" % (
-                        item.key, first.owner, first.attribute, where,
-                        "response" if group == "accepts" else "request"),
-                    file=source, line=item.line, field=item.key))
+                errors.append(
+                    DeclarationError(
+                        "duplicate key %r: already declared by %s.%s%s (keys must be unique in the %s)"
+                        % (
+                            item.key,
+                            first.owner,
+                            first.attribute,
+                            where,
+                            "response" if group == "accepts" else "request",
+                        ),
+                        file=source,
+                        line=item.line,
+                        field=item.key,
+                    )
+                )
     if errors:
         raise DeclarationErrors(errors)
-

@@ -1,4 +1,5 @@
 """Read a wrapper's declarations: statically when possible, else by importing it (and say why)."""
+
 import dataclasses
 import os
 from typing import Dict, Optional, Tuple
@@ -22,8 +23,9 @@ class Reading:
     reason: Optional[str] = None
 
 
-def read_declarations(wrapper_file: str, display: Optional[str] = None, force_import: bool = False,
-                      static_only: bool = False) -> Reading:
+def read_declarations(
+    wrapper_file: str, display: Optional[str] = None, force_import: bool = False, static_only: bool = False
+) -> Reading:
     """Build the declarations of wrapper.py; raise DeclarationErrors naming file, line and field.
 
     ``static_only``: never import wrapper.py (nor its dependencies); raise NotStatic when parsing is not enough.
@@ -59,12 +61,16 @@ def _imported(wrapper_file: str, display: str, cause: Optional[NotStatic] = None
         return read_imported(wrapper_file)
     except ImportFailed as failure:
         if cause is None:
-            raise DeclarationError("importing wrapper.py failed: %s" % failure, file=display,
-                                   line=failure.line) from failure
+            raise DeclarationError(
+                "importing wrapper.py failed: %s" % failure, file=display, line=failure.line
+            ) from failure
         raise DeclarationError(
-            "%s, and importing wrapper.py to evaluate it failed: %s%s" % (
-                _shown_reason(cause), failure, " (line %d)" % failure.line if failure.line and cause.line else ""),
-            file=display, line=cause.line or failure.line, field=getattr(cause, "subject", None)) from failure
+            "%s, and importing wrapper.py to evaluate it failed: %s%s"
+            % (_shown_reason(cause), failure, " (line %d)" % failure.line if failure.line and cause.line else ""),
+            file=display,
+            line=cause.line or failure.line,
+            field=getattr(cause, "subject", None),
+        ) from failure
 
 
 def _describe_reason(error: NotStatic, display: str) -> str:

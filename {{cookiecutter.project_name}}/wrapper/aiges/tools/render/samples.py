@@ -9,6 +9,7 @@ like the other outputs. Paths are relative to the wrapper folder because xtest r
 
 The file holds the raw sample (the value's bytes), as path samples hold raw file bytes.
 """
+
 import dataclasses
 import posixpath
 import re

@@ -1,4 +1,5 @@
 """schema.json (the complete gateway schema) and schema.legacy.json (the vendor SDK's form)."""
+
 import json
 from typing import Any, Dict
 

@@ -8,6 +8,7 @@ as Python would resolve them (MRO, last assignment wins, definition order kept),
 methods. Whatever it cannot evaluate raises :class:`~aiges.tools.render.evaluate.NotStatic` naming the
 declaration, and the caller imports wrapper.py instead.
 """
+
 import ast
 import dataclasses
 import os
@@ -69,8 +70,7 @@ def read_static(path: str, source: Optional[str] = None, module_file: Optional[s
     try:
         return StaticReader(tree, module_file or os.path.abspath(path)).declarations()
     except BadCall as error:
-        raise DeclarationError(str(error), file=path, line=error.line,
-                               field=getattr(error, "subject", None)) from error
+        raise DeclarationError(str(error), file=path, line=error.line, field=getattr(error, "subject", None)) from error
 
 
 class StaticReader:
@@ -102,8 +102,9 @@ class StaticReader:
             self._assign(node, self.env, Scope(self.env, self.imports, module_file=self.module_file), block)
         elif _is_main_guard(node):
             return  # `if __name__ == "__main__":` does not run when the loader imports the module
-        elif isinstance(node, (ast.If, ast.Try, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)) or \
-                type(node).__name__ in ("Match", "TryStar"):
+        elif isinstance(node, (ast.If, ast.Try, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)) or type(
+            node
+        ).__name__ in ("Match", "TryStar"):
             kind = "an %s block at line %d" % (type(node).__name__.lower().replace("async", ""), node.lineno)
             for name in _bound_names(node, imports_too=False):
                 self.env[name] = _uncertain("%s is bound inside %s" % (name, kind), node)
@@ -113,8 +114,14 @@ class StaticReader:
             for name in _bound_names(node, imports_too=False):
                 self.env[name] = _uncertain("%s is changed by %s" % (name, describe(node)), node)
 
-    def _assign(self, node: Any, table: Dict[str, Any], scope: Scope, block: Optional[str],
-                lines: Optional[Dict[str, int]] = None) -> None:
+    def _assign(
+        self,
+        node: Any,
+        table: Dict[str, Any],
+        scope: Scope,
+        block: Optional[str],
+        lines: Optional[Dict[str, int]] = None,
+    ) -> None:
         if node.value is None:  # a bare annotation binds nothing
             return
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -140,8 +147,9 @@ class StaticReader:
     def _class(self, node: ast.ClassDef) -> ClassInfo:
         ref = ClassRef(node.name)
         ref = ClassRef("%s@%d" % (node.name, node.lineno)) if ref in self.classes else ref
-        info = ClassInfo(ref=ref, line=node.lineno, bases=[self._base(base) for base in node.bases],
-                         namespace={}, lines={})
+        info = ClassInfo(
+            ref=ref, line=node.lineno, bases=[self._base(base) for base in node.bases], namespace={}, lines={}
+        )
         if node.decorator_list or node.keywords:
             info.problem = NotStatic("class %s has decorators or a metaclass" % node.name, node.lineno)
         imports = Imports(dict(self.imports.names), dict(self.imports.modules), list(self.imports.star_modules))
@@ -156,8 +164,11 @@ class StaticReader:
                 continue
             else:
                 for name in _bound_names(statement, imports_too=True):
-                    info.namespace[name] = _uncertain("%s.%s is bound inside %s at line %d" % (
-                        node.name, name, type(statement).__name__.lower(), statement.lineno), statement)
+                    info.namespace[name] = _uncertain(
+                        "%s.%s is bound inside %s at line %d"
+                        % (node.name, name, type(statement).__name__.lower(), statement.lineno),
+                        statement,
+                    )
                     info.lines[name] = statement.lineno
         _mangle_private_names(info, node.name)
         return info
@@ -178,8 +189,7 @@ class StaticReader:
             module = dotted_module(node.value, Scope(self.env, self.imports))
             if module:
                 return External(module, node.attr)
-        return Deferred(NotStatic("base class %s is not a class defined in wrapper.py" % describe(node),
-                                  node.lineno))
+        return Deferred(NotStatic("base class %s is not a class defined in wrapper.py" % describe(node), node.lineno))
 
     # --- class resolution ----------------------------------------------------------------------------
     def mro(self, node: Any, trail: Tuple[ClassRef, ...] = ()) -> List[Any]:
@@ -188,8 +198,10 @@ class StaticReader:
             return [OBJECT]
         if isinstance(node, External):
             if not _is_wrapper_base(node):
-                raise NotStatic("base class %s is imported from %s, so its attributes are unknown here"
-                                % (node.name, node.module or "."))
+                raise NotStatic(
+                    "base class %s is imported from %s, so its attributes are unknown here"
+                    % (node.name, node.module or ".")
+                )
             return [node, OBJECT]
         info = self.classes[node]
         if info.problem is not None:
@@ -230,8 +242,10 @@ class StaticReader:
             if isinstance(node, ClassRef):
                 hooks = [hook for hook in DYNAMIC_HOOKS if hook in self.classes[node].namespace]
                 if hooks:
-                    raise NotStatic("%s defines %s, which may add fields at run time"
-                                    % (_class_name(node), hooks[0]), self.classes[node].lines.get(hooks[0]))
+                    raise NotStatic(
+                        "%s defines %s, which may add fields at run time" % (_class_name(node), hooks[0]),
+                        self.classes[node].lines.get(hooks[0]),
+                    )
         seen = set()
         for node in reversed(mro):
             if not isinstance(node, ClassRef):
@@ -304,7 +318,6 @@ class StaticReader:
         if isinstance(value, Deferred):
             raise value.error
         if isinstance(value, ClassRef):
-
             problem = _instance_problem(attribute, type(_class_name(value), (), {}), raw.class_name)
             setattr(raw, "request_error" if attribute == "requestCls" else "response_error", problem)
             return
@@ -314,14 +327,16 @@ class StaticReader:
             if isinstance(item, Deferred):
                 raise item.error
             if isinstance(item, InstanceOf):
-                raise NotStatic("%s.%s is an instance of %s, which might be a field" % (item_owner, name, item.name),
-                                item_line)
+                raise NotStatic(
+                    "%s.%s is an instance of %s, which might be a field" % (item_owner, name, item.name), item_line
+                )
             if not isinstance(item, FieldCall):
                 continue
             group = group_of(name, item)
             if group:
-                getattr(raw, group).append(RawField(spec=item.spec, attribute=name, owner=item_owner,
-                                                    line=item_line or item.line))
+                getattr(raw, group).append(
+                    RawField(spec=item.spec, attribute=name, owner=item_owner, line=item_line or item.line)
+                )
 
 
 def _request_group(name: str, item: FieldCall) -> Optional[str]:

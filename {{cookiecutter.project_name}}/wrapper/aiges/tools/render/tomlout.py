@@ -3,6 +3,7 @@
 tomli-w keeps the insertion order (callers order their tables on purpose), rejects ``None`` (dropped
 here) and returns text (encoded here as UTF-8 with LF line ends).
 """
+
 from typing import Any, Dict, List
 
 INSTALL_HINT = "rendering TOML needs tomli-w: pip install tomli-w"

@@ -5,6 +5,7 @@
 * :func:`loader_string`: how the loader turns a ``[wrapper]`` value into the string ``wrapperInit``
   receives (Go ``strconv``: bools ``true``/``false``, floats without exponent or trailing ``.0``).
 """
+
 import base64
 from typing import Any
 

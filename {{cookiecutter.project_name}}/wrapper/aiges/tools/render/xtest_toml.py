@@ -6,6 +6,7 @@ keys, types and attributes come from the same fields as schema.json, so the two 
 requires ``interval > 0`` on every input section even when it does not slice; audio in a session is
 sliced into 40 ms frames (sample_rate x channels x bit_depth), everything else is sent whole.
 """
+
 from typing import Any, Dict, List
 
 from aiges.declarations import Declarations
@@ -38,22 +39,43 @@ def xtest_document(declarations: Declarations, settings: Settings, sources: List
     source_of = {source.key: source.path for source in sources}
     document: Dict[str, Any] = {
         "xtest": {"taddrs": "AIservice@127.0.0.1:%d" % settings.port},
-        "svcMode": {"service": "AIservice", "svcId": declarations.meta.service_id, "sub": declarations.meta.sub,
-                    "timeout": settings.xtest_timeout, "multiThr": 1, "loopCnt": 1, "sessMode": 1 if session else 0},
+        "svcMode": {
+            "service": "AIservice",
+            "svcId": declarations.meta.service_id,
+            "sub": declarations.meta.sub,
+            "timeout": settings.xtest_timeout,
+            "multiThr": 1,
+            "loopCnt": 1,
+            "sessMode": 1 if session else 0,
+        },
         "header": {"appid": settings.xtest_appid},
         "parameter": {field.key: field.wire_value() for field in declarations.params if field.wire_value() != ""},
-        "data": {"payload": ";".join(INPUT_PREFIX + field.key for field in declarations.inputs),
-                 "expect": ";".join(OUTPUT_PREFIX + field.key for field in declarations.accepts)},
+        "data": {
+            "payload": ";".join(INPUT_PREFIX + field.key for field in declarations.inputs),
+            "expect": ";".join(OUTPUT_PREFIX + field.key for field in declarations.accepts),
+        },
     }
     for field in declarations.inputs:
         sliced = session and field.media == "audio"
         document[INPUT_PREFIX + field.key] = {
-            "inputSrc": source_of[field.key], "sliceOn": 1 if sliced else 0, "sliceSize": slice_size(field),
-            "interval": INTERVAL_MS, "name": field.key, "type": field.media, "describe": describe(field)}
+            "inputSrc": source_of[field.key],
+            "sliceOn": 1 if sliced else 0,
+            "sliceSize": slice_size(field),
+            "interval": INTERVAL_MS,
+            "name": field.key,
+            "type": field.media,
+            "describe": describe(field),
+        }
     for field in declarations.accepts:
         document[OUTPUT_PREFIX + field.key] = {"name": field.key, "type": field.media, "describe": describe(field)}
     document["downstream"] = {"output": 0, "outputDst": "./log/result"}
-    document["log"] = {"file": "./log/xtest.log", "level": settings.log_level, "size": 100, "count": 20,
-                       "async": 0, "die": 30}
+    document["log"] = {
+        "file": "./log/xtest.log",
+        "level": settings.log_level,
+        "size": 100,
+        "count": 20,
+        "async": 0,
+        "die": 30,
+    }
     document["trace"] = {"able": 0}
     return document

@@ -9,6 +9,7 @@ other string is double-quoted with JSON escapes (a JSON string is a valid YAML d
 scalar), so no value can turn into a number, a boolean or null (``"1"``, ``"on"``, ``"null"``,
 ``"2Gi"`` stay strings). ``tests/render/test_yamlout.py`` reads the output back with PyYAML.
 """
+
 import json
 import re
 from typing import Any, List, Sequence
@@ -60,7 +61,7 @@ def _node(value: Any, indent: int) -> List[str]:
                 lines.append("%s- %s" % (pad, _inline(item)))
                 continue
             inner = _node(item, indent + 2)
-            lines.append("%s- %s" % (pad, inner[0][indent + 2:]))  # the first line shares the dash's line
+            lines.append("%s- %s" % (pad, inner[0][indent + 2 :]))  # the first line shares the dash's line
             lines.extend(inner[1:])
         return lines
     return [pad + _scalar(value)]
