@@ -131,7 +131,8 @@ def rules_block(questions: Dict[str, Any]) -> str:
     if found:
         raise SystemExit(f"helpers/rules.py must not contain Jinja syntax {found}: the hook copy is rendered")
     choices = {name: value for name, value in questions.items() if isinstance(value, list) and not name.startswith("_")}
-    return BEGIN + source + f"\n\nCHOICES = {json.dumps(choices, indent=4)}\n" + END
+    entries = "".join(f"    {json.dumps(name)}: {json.dumps(values)},\n" for name, values in choices.items())
+    return BEGIN + source + "\n\nCHOICES = {\n" + entries + "}\n" + END  # as ruff format writes it
 
 
 def pre_gen_hook(questions: Dict[str, Any]) -> str:
