@@ -140,22 +140,27 @@ CHOICES_REFUSED = [("example=video", "video", "example"), ("python_version=3.12"
 def test_no_input_value_outside_the_choices_is_refused_and_leaves_nothing(
     template_repo: Path, tmp_path: Path, answer: str, value: str, question: str
 ) -> None:
-    """cookiecutter checks choice values itself, before it reads anything of the template."""
+    """cookiecutter would raise a ValueError with a traceback; the template's pre_prompt hook refuses first."""
     result = cookiecutter(template_repo, tmp_path / "out", answer)
     output = result.stdout + result.stderr
-    assert result.returncode == 1
-    assert f"{value} provided for choice variable {question}, but the choices are" in output, output
+    assert result.returncode == 1 and "Traceback" not in output, output
+    assert f"aiges-template: {question}={value} is not one of the choices: " in output, output
     assert everything_under(tmp_path / "out") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cookiecutter 2.x raises this ValueError in generate_context, before any "
-    "template code (hook or extension) runs, and its command line does not catch it",
-)
-def test_no_input_value_outside_the_choices_has_no_traceback(template_repo: Path, tmp_path: Path) -> None:
-    result = cookiecutter(template_repo, tmp_path / "out", "example=video")
-    assert "Traceback" not in result.stdout + result.stderr
+def test_every_value_outside_the_choices_is_named_at_once(template_repo: Path, tmp_path: Path) -> None:
+    result = cookiecutter(template_repo, tmp_path / "out", "project_name=demo", "example=video", "gpu=3")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1 and "Traceback" not in output, output
+    assert "example=video is not one of the choices: text, image, audio" in output
+    assert "gpu=3 is not one of the choices: 0, 1, 2, 4, 8" in output
+    assert everything_under(tmp_path / "out") == []
+
+
+def test_listed_choices_on_the_command_line_pass_the_pre_prompt_hook(template_repo: Path, tmp_path: Path) -> None:
+    result = cookiecutter(template_repo, tmp_path / "out", "project_name=demo", "example=audio", "gpu=1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "out" / "demo" / "wrapper" / "wavlevel.py").is_file()
 
 
 def test_interactive_choices_accept_only_listed_values(template_repo: Path, tmp_path: Path) -> None:
