@@ -151,6 +151,17 @@ def test_the_page_follows_the_document_it_is_given_not_the_declarations(tmp_path
     assert elements.by_id["input-t"][1]["accept"] == "audio/*"
 
 
+def test_an_enum_without_a_default_starts_unset_so_the_request_leaves_it_out(tmp_path):
+    """Preselecting the first option would send a value the person never chose; the empty one sends none."""
+    declarations = typed_declarations(tmp_path)
+    schema = gateway_schema(declarations)
+    section = schema["schemainput"]["properties"]["parameter"]["properties"]["gw_typed"]["properties"]
+    del section["voice"]["defaultVal"]
+    elements = rendered(schema, declarations)
+    assert elements.options["param-voice"] == [("", True), ("anna", False), ("ben", False)]
+    assert elements.options["param-level"] == [("1", False), ("2", True), ("3", False)]  # a default: no empty option
+
+
 def test_the_outputs_are_named_in_the_requests_parameter_section(tmp_path):
     declarations = typed_declarations(tmp_path)
     html = page.render(gateway_schema(declarations), declarations.meta.route, False, sample_request(declarations))

@@ -58,6 +58,8 @@ def _param_control(key: str, block: Dict[str, Any]) -> str:
             % (_attribute(item), " selected" if item == value else "", html.escape(str(item)))
             for item in enums
         )
+        if value not in enums:  # no default: start unset (an empty value leaves the param out of the request)
+            options = '<option value="" selected>(not set)</option>' + options
         return '<select %s data-kind="%s">%s</select>' % (attributes, kind, options)
     shown = "" if value is None else _attribute(value)
     if kind in ("integer", "number"):
