@@ -14,7 +14,7 @@ from typing import Dict, List
 
 
 def parent_arguments() -> List[str]:
-    """The argv of the process that runs this hook (cookiecutter, or cruft), where the system shows it."""
+    """The argv of the cookiecutter process that runs this hook, where the system shows it (Linux's /proc)."""
     try:
         with open("/proc/%d/cmdline" % os.getppid(), "rb") as handle:
             raw = handle.read()
@@ -24,21 +24,9 @@ def parent_arguments() -> List[str]:
 
 
 def command_line_answers(argv: List[str]) -> Dict[str, str]:
-    """``key=value`` arguments (cookiecutter's EXTRA_CONTEXT) and cruft's ``--extra-context`` JSON."""
-    answers: Dict[str, str] = {}
-    for index, argument in enumerate(argv):
-        if argument.startswith("--extra-context"):
-            text = argument.partition("=")[2] if "=" in argument else (argv[index + 1 :] or [""])[0]
-            try:
-                document = json.loads(text)
-            except ValueError:
-                continue
-            if isinstance(document, dict):
-                answers.update({str(key): str(value) for key, value in document.items()})
-        elif not argument.startswith("-") and "=" in argument:
-            key, _, value = argument.partition("=")
-            answers[key] = value
-    return answers
+    """The ``key=value`` arguments (cookiecutter's EXTRA_CONTEXT); only choice questions' keys are checked."""
+    pairs = (argument.partition("=") for argument in argv if not argument.startswith("-") and "=" in argument)
+    return {key: value for key, _, value in pairs}
 
 
 def main() -> int:
