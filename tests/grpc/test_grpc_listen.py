@@ -71,6 +71,16 @@ def test_the_directory_is_removed_after_shutdown(wrapper_dir, spawn, transport):
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_sigterm_right_after_the_handshake_is_a_clean_stop(wrapper_dir, spawn, transport):
+    """A host may stop the plugin as soon as it has read the handshake, before the server has set up
+    its own signal handlers (go-plugin's Kill does): exit status 0 and no socket directory left."""
+    plugin = spawn(wrapper_dir("echo"), connect=False, AIGES_TRANSPORT=transport)
+    os.kill(plugin.pid, signal.SIGTERM)
+    assert plugin.wait_exit(5) == 0
+    assert not os.path.exists(socket_dir(plugin))
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
 def test_the_directory_is_removed_after_sigterm(wrapper_dir, spawn, transport):
     plugin = spawn(wrapper_dir("echo"), AIGES_TRANSPORT=transport)
     os.kill(plugin.pid, signal.SIGTERM)

@@ -266,6 +266,7 @@ def _announce_early(argv: List[str]) -> Optional[Tuple[Any, Any, Optional[int]]]
     port_range, problem = _port_range()
     if problem:
         return None
+    from aiges.grpc import earlysignals  # start-up time: a few lines, no imports of its own
     from aiges.grpc.listen import (  # start-up time: the handshake goes out first
         Endpoint,
         handshake_line,
@@ -274,6 +275,7 @@ def _announce_early(argv: List[str]) -> Optional[Tuple[Any, Any, Optional[int]]]
         ports,
     )
 
+    earlysignals.remember()  # a host may stop us as soon as it has read the handshake
     try:
         if network == "unix":
             listener, endpoint = listen_unix()

@@ -28,7 +28,7 @@ import threading
 import time
 from typing import Any, Callable, List, Optional, Tuple
 
-from aiges.grpc import listen
+from aiges.grpc import earlysignals, listen
 from aiges.grpc.listen import HOST, Endpoint, handshake_line, ports
 
 log = logging.getLogger("aiges.serve")
@@ -167,11 +167,13 @@ def _serve(server: Any, endpoint: Endpoint, settings: Settings, announce: Callab
             os._exit(128 + signum)  # a second signal while stopping: give up waiting
         request_stop("received %s" % signal.Signals(signum).name)
 
-    server.start()
-    if settings.listener is None:  # else aiges.serve bound the socket and announced it before loading us
-        announce(handshake_line(endpoint, tls.handshake_certificate if tls is not None else ""))
     previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
+    if earlysignals.received:  # a signal between aiges.serve's early handshake and now
+        request_stop("received %s before the server was ready" % signal.Signals(earlysignals.received[0]).name)
     try:
+        server.start()
+        if settings.listener is None:  # else aiges.serve bound the socket and announced it before loading us
+            announce(handshake_line(endpoint, tls.handshake_certificate if tls is not None else ""))
         try:
             state = _install(server, settings, request_stop)
         except Exception:
