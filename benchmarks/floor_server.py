@@ -35,8 +35,15 @@ def main() -> int:
     results: queue.Queue[Any] = queue.Queue()
     stop = threading.Event()
 
+    fillers: dict = {}
+
     def once(request: Any, context: Any) -> Any:
         data = request.list[0].data
+        if request.params.get("reply") == "size":  # the trivial wrapper's two other answers
+            data = str(len(data)).encode()
+        elif request.params.get("reply_bytes"):
+            size = int(request.params["reply_bytes"])
+            data = fillers.setdefault(size, b"r" * size)
         results.put(response(tag=request.tag, list=[response_data(key="out", data=data, len=len(data), status=3)]))
         return response()
 

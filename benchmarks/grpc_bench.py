@@ -45,6 +45,7 @@ FULL = {
     "sequential": 10000,
     "warmup": 300,
     "big_runs": 10,
+    "huge_runs": 3,
     "clients": 32,
     "per_client": 20,
     "throughput": 10000,
@@ -55,11 +56,19 @@ QUICK = {
     "sequential": 2000,
     "warmup": 100,
     "big_runs": 3,
+    "huge_runs": 1,
     "clients": 32,
     "per_client": 5,
     "throughput": 2000,
 }
-BIG = 10 * 1024 * 1024
+MB = 1024 * 1024
+# Payloads the size inference carries: (results key, label, request bytes, trivial-wrapper params, runs count).
+PAYLOADS = [
+    ("payload_1mb", "1 MB echo", MB, {}, "big_runs"),
+    ("payload_10mb", "10 MB echo", 10 * MB, {}, "big_runs"),
+    ("result_10mb", "1 KB request, 10 MB result", 1024, {"reply_bytes": str(10 * MB)}, "big_runs"),
+    ("request_100mb", "100 MB request, small result", 100 * MB, {"reply": "size"}, "huge_runs"),
+]
 SLEEP_MS = 5
 SCALED_WORKERS = 16  # ours, concurrency raised with --workers (the vendor's is fixed at CPU count - 1)
 # What the generated project's aiges.toml tells the loader to run (aiges.tools.render.options.PLUGIN_CMD).
@@ -183,16 +192,12 @@ def bench(chosen: List[Dict[str, Any]], wrapper_dir: str, counts: Dict[str, int]
         results[name]["rss_mb_after"] = found[-1].get("server_rss_mb")
         results[name]["rss_after_requests"] = found[-1].get("server_requests")
 
-    print("bench: 10 MB payloads", file=sys.stderr)
-    for target in chosen:
-        big = gohost.bench(
-            target["command"], wrapper_dir, target["env"], count=counts["big_runs"], size=BIG, warmup=0, check=False
-        )
-        results[target["name"]]["payload_10mb"] = (
-            {"error": _status_name(big.get("first_error", "")), "detail": big.get("first_error", "")}
-            if big.get("errors")
-            else {"p50_ms": big["p50_ms"], "runs": big["completed"]}
-        )
+    for key, label, size, params, runs in PAYLOADS:
+        print("bench: %s" % label, file=sys.stderr)
+        for target in chosen:
+            if params and target["name"] == "go":  # the Go plugin only echoes
+                continue
+            results[target["name"]][key] = _payload(target, wrapper_dir, size, params, max(1, counts[runs]))
 
     for target in chosen:
         if target.get("wrapper_free"):  # the floor runs no wrapper: nothing to wait for
@@ -210,6 +215,30 @@ def bench(chosen: List[Dict[str, Any]], wrapper_dir: str, counts: Dict[str, int]
     if any(target["name"] == "go" for target in chosen):
         results["versus_go"] = versus_go(ours, next(t for t in chosen if t["name"] == "go"), wrapper_dir, counts)
     return results
+
+
+def _payload(target: Dict[str, Any], wrapper_dir: str, size: int, params: Dict[str, str], runs: int) -> Dict[str, Any]:
+    """Once requests of ``size`` bytes on a fresh server: p50 latency, and the server's peak resident memory
+    above what it held before the first of them, per request byte (how many copies of a payload it keeps
+    at once); an error's status when the server refuses the size."""
+    big = gohost.bench(
+        target["command"],
+        wrapper_dir,
+        target["env"],
+        count=runs,
+        size=size,
+        warmup=0,
+        params=params,
+        check=False,
+        echo=not params,
+    )
+    if big.get("errors"):
+        return {"error": _status_name(big.get("first_error", "")), "detail": big.get("first_error", "")}
+    found = {"p50_ms": big["p50_ms"], "runs": big["completed"]}
+    if big.get("server_peak_mb") is not None:
+        above = big["server_peak_mb"] - big["server_rss_before_mb"]
+        found.update(peak_above_mb=above, copies=above * 1024 * 1024 / max(size, 1))
+    return found
 
 
 def _sequential(found: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -453,7 +482,12 @@ def rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
             "lower",
             ("sequential_1kb", "server_cpu_us_per_request"),
         ),
-        ("10 MB payload, p50 latency (ms)", "lower", ("payload_10mb", "p50_ms")),
+        ("1 MB echo, p50 latency (ms)", "lower", ("payload_1mb", "p50_ms")),
+        ("10 MB echo, p50 latency (ms)", "lower", ("payload_10mb", "p50_ms")),
+        ("1 KB request, 10 MB result, p50 latency (ms)", "lower", ("result_10mb", "p50_ms")),
+        ("100 MB request, small result, p50 latency (ms)", "lower", ("request_100mb", "p50_ms")),
+        ("100 MB request: peak memory above idle, in payloads", "lower", ("request_100mb", "copies")),
+        ("10 MB echo: peak memory above idle, in payloads", "lower", ("payload_10mb", "copies")),
         ("cold start to handshake, median (ms)", "lower", ("cold_start", "median_ms")),
         ("cold start to first result (init + 1 request), median (ms)", "lower", ("cold_start", "ready_median_ms")),
         ("RSS after %d requests (MB)" % requests, "lower", ("rss_mb_after",)),

@@ -444,20 +444,16 @@ def bench(
     descriptors: Optional[Path] = None,
     timeout: float = 1800.0,
     check: bool = True,
+    echo: bool = True,
 ) -> Dict[str, Any]:
     """``gohost bench``: once requests against an echo wrapper; count, seconds, rps, p50_ms, p99_ms, mean_ms...
-    With ``check=False`` failed requests are reported (``errors``, ``first_error``) instead of raised."""
-    mode = [
-        "bench",
-        "-count",
-        str(count),
-        "-size",
-        str(size),
-        "-warmup",
-        str(warmup),
-        "-concurrency",
-        str(concurrency),
-    ] + (["-raw"] if raw else [])
+    With ``check=False`` failed requests are reported (``errors``, ``first_error``) instead of raised.
+    ``echo=False``: any successful result counts (``params`` make the wrapper answer other bytes)."""
+    mode = (
+        ["bench", "-count", str(count), "-size", str(size), "-warmup", str(warmup), "-concurrency", str(concurrency)]
+        + (["-raw"] if raw else [])
+        + ([] if echo else ["-any-result"])
+    )
     mode += _pairs("-param", params) + _pairs("-config", config)
     return _run_mode(mode, command, cwd, env, descriptors, timeout, check)
 

@@ -384,6 +384,32 @@ def test_padded_and_prioritised_headers_are_read(connect):
     assert serving(client.finish(stream_id))
 
 
+@pytest.mark.parametrize("chunk", [1, 3, 4, 5, 6, 7000, 16384], ids=lambda size: "frames-of-%d" % size)
+def test_a_message_in_data_frames_of_any_size_is_read_whole(connect, chunk):
+    """A message's 5-byte prefix and its body may be cut anywhere between DATA frames: a message that
+    spans frames is assembled in one buffer made to its size; the result (larger than a frame) is
+    framed without a copy and arrives whole."""
+    client = connect()
+    communicate = open_communicate(client)
+    client.grant(1 << 20)  # the result is larger than the 64 KB windows a client starts with
+    client.grant(1 << 20, communicate)
+    payload = os.urandom(20000 if chunk < 10 else 300000)
+    body = grpc_message(once_request("chunk-%d" % chunk, payload, {"mode": "repeat", "times": "2"}).SerializeToString())
+    client.finish(client.request(ONCE, body, chunk=chunk))
+    assert echoed(result(client, communicate, "chunk-%d" % chunk)) == payload * 2
+
+
+def test_two_messages_in_one_data_frame_and_one_cut_across_frames_on_a_streaming_call(connect):
+    """Messages on a stream are split out wherever frames cut them (communicate carries the loader's
+    requests this way)."""
+    client = connect()
+    first, second = (Request(tag="stream-%d" % n, params={"n": str(n)}).SerializeToString() for n in (1, 2))
+    body = grpc_message(first) + grpc_message(second) + grpc_message(first)
+    stream_id = client.request(COMMUNICATE, body, end=False, chunk=len(grpc_message(first)) + 3)
+    client.barrier()
+    assert not client.streams[stream_id].done  # communicate reads them and goes on; no error ended it
+
+
 def test_padding_is_removed_from_data_frames_before_messages_are_read(connect):
     client = connect()
     communicate = open_communicate(client)

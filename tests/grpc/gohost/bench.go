@@ -20,7 +20,7 @@ import (
 
 type benchOptions struct {
 	count, size, warmup, concurrency int
-	raw                              bool
+	raw, anyResult                   bool // anyResult: the wrapper does not echo (only ret 0 is checked)
 	profile                          string
 	params, config                   map[string]string
 	timeout                          time.Duration
@@ -32,6 +32,7 @@ type benchWorker struct {
 	id      int
 	payload []byte
 	params  map[string]string
+	echo    bool // the result must be the request's bytes
 	timeout time.Duration
 	latency []time.Duration
 	errors  int
@@ -66,7 +67,7 @@ func (w *benchWorker) request(record bool) bool {
 		w.fail(err.Error())
 	case getInt(result.msg, "ret") != 0:
 		w.fail(fmt.Sprintf("tag %s: ret %d", tag, getInt(result.msg, "ret")))
-	case !bytes.Equal(firstData(result.msg), w.payload):
+	case w.echo && !bytes.Equal(firstData(result.msg), w.payload):
 		w.fail(fmt.Sprintf("tag %s: the echo differs from the request", tag))
 	default:
 		if record {
@@ -166,7 +167,7 @@ func runBench(cfg hostConfig, o benchOptions) (answer, int) {
 	for i := range workers {
 		payload := make([]byte, o.size)
 		random.Read(payload)
-		workers[i] = &benchWorker{h: h, id: i, payload: payload, params: o.params, timeout: o.timeout,
+		workers[i] = &benchWorker{h: h, id: i, payload: payload, params: o.params, echo: !o.anyResult, timeout: o.timeout,
 			latency: make([]time.Duration, 0, o.count/o.concurrency+1)}
 	}
 	spread(workers, o.warmup, false)
@@ -184,6 +185,7 @@ func runBench(cfg hostConfig, o benchOptions) (answer, int) {
 	}
 	server := pluginProcess(h.pid)
 	serverBefore, serverOK := processCPU(server)
+	rssBefore, rssBeforeOK := processMemory(server, "VmRSS:")
 	cpuBefore := ownCPU()
 	wall := spread(workers, o.count, true)
 	cpu := ownCPU() - cpuBefore
@@ -216,9 +218,13 @@ func runBench(cfg hostConfig, o benchOptions) (answer, int) {
 			out["server_cpu_us_per_request"] = float64((serverAfter - serverBefore).Microseconds()) / float64(len(all))
 		}
 	}
-	if rss, ok := processRSS(server); ok {
+	if rss, ok := processMemory(server, "VmRSS:"); ok {
 		out["server_rss_mb"] = rss
 		out["server_requests"] = o.warmup + len(all)
+	}
+	if peak, ok := processMemory(server, "VmHWM:"); ok && rssBeforeOK {
+		out["server_peak_mb"] = peak // the most resident memory the server ever had
+		out["server_rss_before_mb"] = rssBefore
 	}
 	if first != "" {
 		out["first_error"] = first
@@ -348,14 +354,14 @@ func processCPU(pid int) (time.Duration, bool) {
 	return time.Duration(user+system) * time.Second / ticksPerSecond, true
 }
 
-// processRSS is a process's resident memory in MB, from /proc.
-func processRSS(pid int) (float64, bool) {
+// processMemory is one of a process's memory figures in MB ("VmRSS:", "VmHWM:"), from /proc.
+func processMemory(pid int, field string) (float64, bool) {
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, false
 	}
 	for _, line := range strings.Split(string(status), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
+		if strings.HasPrefix(line, field) {
 			fields := strings.Fields(line)
 			if len(fields) >= 2 {
 				kb, err := strconv.ParseFloat(fields[1], 64)

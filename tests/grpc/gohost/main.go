@@ -211,6 +211,7 @@ func benchMain(cfg hostConfig, args []string) int {
 	flags.IntVar(&o.warmup, "warmup", 100, "requests before measuring")
 	flags.IntVar(&o.concurrency, "concurrency", 1, "goroutines sharing the one connection")
 	flags.BoolVar(&o.raw, "raw", false, "print every latency too")
+	flags.BoolVar(&o.anyResult, "any-result", false, "accept any successful result (params make the wrapper answer other bytes)")
 	timeout := flags.Float64("timeout_s", 30, "per request")
 	profile := flags.String("cpuprofile", "", "write gohost's own CPU profile of the measured requests here")
 	procs := flags.Int("procs", 0, "GOMAXPROCS for the driver (0: 1 when -concurrency is 1, else Go's default)")

@@ -14,7 +14,7 @@ one text node keyed ``error`` (desc ``{"code": "<ret>"}``). The Go loader ignore
 loader's log) by the caller.
 """
 
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 from aiges import calling
 from aiges import resultchecks as checks
@@ -50,7 +50,11 @@ def plain_dict(mapping: Any) -> Dict[str, str]:
 
 def data_list(nodes: Iterable[Any]) -> DataListCls:
     """Wire ``RequestData`` nodes -> ``DataListCls`` (``len`` from the bytes actually received)."""
-    return DataListCls([DataListNode(node.key, node.data, len(node.data), node.type, node.status) for node in nodes])
+    found = []
+    for node in nodes:
+        data = node.data  # each read of a protobuf bytes field makes a new copy: read it once
+        found.append(DataListNode(node.key, data, len(data), node.type, node.status))
+    return DataListCls(found)
 
 
 def as_bytes(data: Any, key: str) -> bytes:
@@ -113,7 +117,8 @@ def response(tag: str, result: Any, once: bool, limit: Optional[int] = None) -> 
         raise Refusal(USER_EXEC_ERROR, "returned %s, not a Response" % type(result).__name__)
     if not items:
         raise Refusal(USER_EXEC_ERROR, "returned a Response with an empty list; put at least one ResponseData in it")
-    nodes: List[Any] = []
+    message = Response(tag=tag)
+    nodes = message.list  # filled with add(): a ResponseData built apart would be copied in whole, data too
     final = False
     payload = 0
     for index, item in enumerate(items):
@@ -126,19 +131,12 @@ def response(tag: str, result: Any, once: bool, limit: Optional[int] = None) -> 
         payload += len(data) + 4 * len(key)  # a UTF-8 key takes at most 4 bytes a character
         status = _uint32(getattr(item, "status", DataOnce), key, "status")
         final = final or status == DataEnd or status == DataOnce
-        nodes.append(
-            ResponseData(
-                key=key,
-                data=data,
-                len=len(data),
-                status=status,
-                type=_uint32(getattr(item, "type", DataText), key, "type"),
-            )
+        nodes.add(
+            key=key, data=data, len=len(data), status=status, type=_uint32(getattr(item, "type", DataText), key, "type")
         )
     if once and not final:
         for node in nodes:
             node.status = DataOnce
-    message = Response(tag=tag, list=nodes)
     if limit is not None and payload + SIZE_SLACK > limit:  # near the limit: measure exactly (else never)
         size = message.ByteSize()
         if size > limit:

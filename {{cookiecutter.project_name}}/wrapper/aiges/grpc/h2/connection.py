@@ -47,6 +47,8 @@ READ_SIZE = 256 * 1024
 LINGER_SECONDS, LINGER_BYTES = 1.0, 4 * 1024 * 1024  # reading on after a GOAWAY (see _linger)
 WRITE_TIMEOUT = 10.0  # a peer that takes nothing from its socket for this long loses the connection
 PARK_AFTER = 2.0  # seconds without a byte from the peer before the reader threads hand the socket to the poller
+SMALL_BODY = 16384  # a held answer leaves behind a result up to this size, ahead of a larger one
+GATHER_FROM, GATHER_BYTES, GATHER_BATCH = 8, 256 * 1024, 512  # when _flush gathers pieces instead of joining
 LEND_SECONDS = 0.001  # how long an adopted job keeps the reader role before the thread standing by takes it
 QUIET_LOOKS = 100  # looks at the role that saw no job started before the thread standing by sleeps until told
 
@@ -144,7 +146,7 @@ class Connection(workers.Host):
         return False
 
     def send_after_job(
-        self, stream: Stream, headers: bytes, data: bytes, trailers: bytes, then: Callable[[], None]
+        self, stream: Stream, headers: bytes, data: protocol.Body, trailers: bytes, then: Callable[[], None]
     ) -> bool:
         """Hold a whole answer (``send``'s arguments, then ``then()``) until the job this thread has just
         adopted makes its first send on this connection, or ends; False (nothing held) when this thread
@@ -333,7 +335,7 @@ class Connection(workers.Host):
         self,
         stream: Stream,
         headers: Optional[bytes],
-        data: Optional[bytes],
+        data: Optional[protocol.Body],
         trailers: Optional[bytes],
         trailers_only: Optional[bytes] = None,
         dropped: Optional[Callable[[], None]] = None,
@@ -341,17 +343,23 @@ class Connection(workers.Host):
         """Queue, in order, and send what the peer's windows allow now (``ServerProtocol.send``). False
         when the stream is gone; if it ends before ``data`` has wholly left, ``dropped()`` is called."""
         with self.lock:
-            if self.closed or not self.protocol.send(stream, headers, data, trailers, trailers_only, dropped):
+            if self.closed:
                 return False
             held = self._held
             answer: Optional[_Held] = None
-            if held is not None and held[0] == threading.get_ident():  # this thread's job: same write
+            if held is not None and held[0] == threading.get_ident():  # the answer this thread's job carries
                 self._held = None
                 answer = held[1]
+            # The answer goes behind the result, as the Go plugin sends them, in the same write; ahead of a
+            # large body, though, which could leave it waiting for the peer's window too.
+            ahead = answer is not None and data is not None and (isinstance(data, list) or len(data) > SMALL_BODY)
+            if answer is not None and ahead:
+                self.protocol.send(answer.stream, answer.headers, answer.data, answer.trailers)
+            sent = self.protocol.send(stream, headers, data, trailers, trailers_only, dropped)
+            if answer is not None and not ahead:
                 self.protocol.send(answer.stream, answer.headers, answer.data, answer.trailers)
             try:
                 self._flush()
-                sent = True
             except OSError:
                 sent = False
         if answer is not None:
@@ -367,14 +375,22 @@ class Connection(workers.Host):
             self._ended(stream, unsent)
 
     def _flush(self) -> None:
-        """Write what the protocol object has to send (lock held); OSError when the socket failed."""
-        data = self.protocol.data_to_send()
-        if data:
-            try:
-                self.sock.sendall(data)
-            except OSError as error:
-                self._broken(error)
-                raise
+        """Write what the protocol object has to send (lock held); OSError when the socket failed.
+        Small output is joined and sent with one ``sendall``; a large body's pieces are gathered by
+        ``sendmsg`` as they are, so its bytes are copied only by the kernel."""
+        pieces = self.protocol.pieces_to_send()
+        if not pieces:
+            return
+        try:
+            if len(pieces) == 1:
+                self.sock.sendall(pieces[0])
+            elif len(pieces) < GATHER_FROM or sum(map(len, pieces)) < GATHER_BYTES:
+                self.sock.sendall(b"".join(pieces))
+            else:
+                _send_gathered(self.sock, pieces)
+        except OSError as error:
+            self._broken(error)
+            raise
 
     def _flush_quietly(self) -> None:
         try:
@@ -456,9 +472,26 @@ class _Held(NamedTuple):
 
     stream: Stream
     headers: bytes
-    data: bytes
+    data: protocol.Body
     trailers: bytes
     then: Callable[[], None]
+
+
+def _send_gathered(sock: socket.socket, pieces: List[Any]) -> None:
+    """``sendall`` for a list of bytes-like pieces, without joining them: ``sendmsg`` takes up to
+    GATHER_BATCH at a time (the kernel's limit is IOV_MAX, 1024) and may take part of one."""
+    index, count = 0, len(pieces)
+    while index < count:
+        batch = pieces[index : index + GATHER_BATCH]
+        sent = sock.sendmsg(batch)
+        for piece in batch:
+            size = len(piece)
+            if sent < size:
+                if sent:
+                    pieces[index] = memoryview(piece)[sent:]
+                break
+            sent -= size
+            index += 1
 
 
 def _timeval(seconds: float) -> bytes:

@@ -50,6 +50,7 @@ FLOOD_RATE = 500.0
 
 _HEADERS, _DATA = 0, 1
 Block = Union[bytes, Sequence[Tuple[str, str]]]  # an HPACK-encoded header block, or the fields to encode
+Body = Union[bytes, memoryview, List[Any]]  # DATA bytes, or pieces of them (bytes-like) to send in order
 
 
 class Stream:
@@ -276,19 +277,23 @@ class ServerProtocol:
             self._preface_left = 0
         available = len(buffer)
         offset = self._offset
-        while available - offset >= frames.HEADER_SIZE:
-            length, kind, flags, stream_id = frames.parse_header(buffer, offset)
-            if length > OUR_MAX_FRAME:
-                raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "frame of %d bytes" % length)
-            end = offset + frames.HEADER_SIZE + length
-            if end > available:
-                break
-            payload = bytes(buffer[offset + frames.HEADER_SIZE : end])
-            self._offset = offset = end
-            event = self._frame(kind, flags, stream_id, payload)
-            if event is not None:
-                return event
-        return None
+        view = memoryview(buffer)  # payloads copied once (a bytearray slice would copy twice); released below
+        try:
+            while available - offset >= frames.HEADER_SIZE:
+                length, kind, flags, stream_id = frames.parse_header(buffer, offset)
+                if length > OUR_MAX_FRAME:
+                    raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "frame of %d bytes" % length)
+                end = offset + frames.HEADER_SIZE + length
+                if end > available:
+                    break
+                payload = view[offset + frames.HEADER_SIZE : end].tobytes()
+                self._offset = offset = end
+                event = self._frame(kind, flags, stream_id, payload)
+                if event is not None:
+                    return event
+            return None
+        finally:
+            view.release()  # before feed() grows the buffer
 
     def _frame(self, kind: int, flags: int, stream_id: int, payload: bytes) -> Optional[Event]:
         if self._continuing is not None and kind != frames.CONTINUATION:
@@ -521,11 +526,20 @@ class ServerProtocol:
         out.clear()
         return data
 
+    def pieces_to_send(self) -> List[Any]:
+        """:meth:`data_to_send` as the pieces it is made of (bytes, and views of queued data), not joined:
+        a writer that gathers them (``sendmsg``) copies a large body once less."""
+        out = self._out
+        if not out:
+            return []
+        self._out = []
+        return out
+
     def send(
         self,
         stream: Stream,
         headers: Optional[Block],
-        data: Optional[bytes],
+        data: Optional[Body],
         trailers: Optional[Block],
         trailers_only: Optional[Block] = None,
         unsent: Any = None,
@@ -533,9 +547,10 @@ class ServerProtocol:
         """Queue, in order, and move to :meth:`data_to_send` what the peer's windows allow now:
         ``headers`` (only if the stream has sent none yet), ``data``, ``trailers`` (they end the stream;
         ``trailers_only`` replaces them when the stream has sent nothing at all). All optional; header
-        blocks HPACK-encoded or as fields. False when the stream is gone. ``unsent``, when not None, comes
-        back (:class:`StreamReset`, :meth:`reset_stream`, :meth:`close`) if the stream ends before
-        ``data`` has wholly left."""
+        blocks HPACK-encoded or as fields; ``data`` bytes-like, or a list of pieces of one body (never
+        joined: a large message needs no copy made to add its gRPC prefix). False when the stream is
+        gone. ``unsent``, when not None, comes back (:class:`StreamReset`, :meth:`reset_stream`,
+        :meth:`close`) if the stream ends before ``data`` has wholly left."""
         if stream.reset or stream.local_closed or self.closed or self.terminated:
             return False
         queue = stream.queue
@@ -546,6 +561,11 @@ class ServerProtocol:
                 queue.append([_HEADERS, _block(headers), False, None])
             stream.headers_sent = True
         if data is not None:
+            if isinstance(data, list):  # pieces of one body, sent in order without joining them
+                for piece in data[:-1]:
+                    queue.append([_DATA, piece, False, None])
+                    self.queued += len(piece)
+                data = data[-1]
             queue.append([_DATA, data, False, unsent])
             self.queued += len(data)
         if trailers is not None:

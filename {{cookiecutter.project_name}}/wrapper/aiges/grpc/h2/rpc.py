@@ -17,7 +17,7 @@ import struct
 import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 from aiges.grpc import status
 from aiges.grpc.h2 import hpack
@@ -26,6 +26,7 @@ from aiges.grpc.h2.connection import Connection, Handler, Stream
 log = logging.getLogger("aiges.serve")
 
 _PREFIX = struct.Struct(">BI")
+SPLIT_FROM = 16384  # messages from this size on are framed without a copy (16384: HTTP/2's smallest max frame)
 RESPONSE_HEADERS = hpack.encode([(":status", "200"), ("content-type", "application/grpc")])
 OK_TRAILERS = hpack.encode([("grpc-status", "0")])
 OK_TRAILERS_ONLY = hpack.encode([(":status", "200"), ("content-type", "application/grpc"), ("grpc-status", "0")])
@@ -45,8 +46,12 @@ class Rpc(NamedTuple):
     inline: bool = False  # never blocks: may run on the reader thread
 
 
-def frame_message(payload: bytes) -> bytes:
-    return _PREFIX.pack(0, len(payload)) + payload
+def frame_message(payload: bytes) -> Union[bytes, List[Any]]:
+    """A gRPC message: its 5-byte prefix and the payload. A large payload is not copied to add the
+    prefix: the first frame's worth is (prefix and the payload's first bytes), the rest goes as a view."""
+    if len(payload) < SPLIT_FROM:
+        return _PREFIX.pack(0, len(payload)) + payload
+    return [_PREFIX.pack(0, len(payload)) + payload[: SPLIT_FROM - 5], memoryview(payload)[SPLIT_FROM - 5 :]]
 
 
 def _percent_encode(text: str) -> str:
@@ -74,8 +79,11 @@ class Call:
         self.rpc = rpc
         self.encoding = encoding
         self.headers = headers
-        self.buffer = bytearray()
-        self.messages: List[bytes] = []  # unary: the request, once complete
+        self.head = bytearray()  # a message prefix split between DATA frames (rare)
+        self.partial: Optional[bytearray] = None  # a message arriving in pieces, made to its size up front
+        self.filled = 0  # bytes of ``partial`` received so far
+        self.flag = 0  # ``partial``'s compressed flag
+        self.messages: List[Union[bytes, bytearray]] = []  # unary: the request, once complete
         self.requests: Optional[queue.SimpleQueue[Any]] = None  # client streaming: decoded requests
         self.headers_sent = False
         self.finished = False
@@ -235,15 +243,37 @@ class Router(Handler):
 
     # --- requests ---------------------------------------------------------------------------------------
     def _take_messages(self, call: Call, data: bytes) -> bool:
-        """Split length-prefixed messages out of the stream's bytes; False once the call has failed."""
-        buffer = call.buffer
-        if not buffer and len(data) >= 5:
-            flag, length = _PREFIX.unpack_from(data, 0)
-            if length + 5 == len(data) and length <= self.max_message_bytes:  # the common case: one whole message
-                return self._deliver(call, flag, data[5:])
-        buffer += data
-        while len(buffer) >= 5:
-            flag, length = _PREFIX.unpack_from(buffer, 0)
+        """Split length-prefixed messages out of the stream's bytes; False once the call has failed.
+
+        A message that spans DATA frames (anything over 16 KB) is copied once, into a buffer made to
+        its size when its prefix arrives; one inside a single frame is sliced out of it."""
+        size = len(data)
+        offset = 0
+        while offset < size:
+            partial = call.partial
+            if partial is not None:
+                take = min(size - offset, len(partial) - call.filled)
+                partial[call.filled : call.filled + take] = memoryview(data)[offset : offset + take]
+                call.filled += take
+                offset += take
+                if call.filled < len(partial):
+                    return True
+                call.partial = None
+                if not self._deliver(call, call.flag, partial):
+                    return False
+                continue
+            head = call.head
+            if head or size - offset < 5:  # a prefix split between frames
+                piece = data[offset : offset + 5 - len(head)]
+                head += piece
+                offset += len(piece)
+                if len(head) < 5:
+                    return True
+                flag, length = _PREFIX.unpack_from(head, 0)
+                head.clear()
+            else:
+                flag, length = _PREFIX.unpack_from(data, offset)
+                offset += 5
             if length > self.max_message_bytes:
                 self._fail(
                     call,
@@ -251,15 +281,16 @@ class Router(Handler):
                     "grpc: received message larger than max (%d vs. %d)" % (length, self.max_message_bytes),
                 )
                 return False
-            if len(buffer) < 5 + length:
-                break
-            payload = bytes(buffer[5 : 5 + length])
-            del buffer[: 5 + length]
-            if not self._deliver(call, flag, payload):
-                return False
+            if size - offset >= length:  # the whole message is in this frame
+                payload = data[offset : offset + length]
+                offset += length
+                if not self._deliver(call, flag, payload):
+                    return False
+                continue
+            call.partial, call.filled, call.flag = bytearray(length), 0, flag
         return True
 
-    def _deliver(self, call: Call, flag: int, payload: bytes) -> bool:
+    def _deliver(self, call: Call, flag: int, payload: Union[bytes, bytearray]) -> bool:
         if flag & 1:
             if call.encoding == "identity":
                 self._fail(call, status.INTERNAL, "compressed flag set on a message without grpc-encoding")
@@ -275,13 +306,13 @@ class Router(Handler):
             call.messages.append(payload)
             return True
         try:
-            call.requests.put(call.rpc.decode(payload))
+            call.requests.put(_decode(call.rpc, payload))
         except Exception as error:  # noqa: BLE001 - a bad message fails its call only
             self._fail(call, status.INTERNAL, "cannot parse the request message: %s" % error)
             return False
         return True
 
-    def _decompress(self, call: Call, payload: bytes) -> Optional[bytes]:
+    def _decompress(self, call: Call, payload: Union[bytes, bytearray]) -> Optional[bytes]:
         wbits = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}.get(call.encoding)
         if wbits is None:
             self._fail(
@@ -311,7 +342,7 @@ class Router(Handler):
             self._fail(call, status.UNIMPLEMENTED, "a unary call needs exactly one request message")
             return
         try:
-            request = call.rpc.decode(call.messages[0])
+            request = _decode(call.rpc, call.messages[0])
         except Exception as error:  # noqa: BLE001 - a bad message fails its call only
             self._fail(call, status.INTERNAL, "cannot parse the request message: %s" % error)
             return
@@ -346,6 +377,17 @@ class Router(Handler):
         threading.Thread(
             target=_run_streaming, args=(call, argument), daemon=True, name="aiges-stream-%d" % call.stream.id
         ).start()
+
+
+def _decode(rpc: Rpc, payload: Union[bytes, bytearray]) -> Any:
+    """A request message; one that arrived in pieces is a bytearray, which protobuf's upb and pure-Python
+    parsers take as it is (older C++ builds want bytes: a copy for them only)."""
+    try:
+        return rpc.decode(payload)  # type: ignore[arg-type]
+    except TypeError:
+        if not isinstance(payload, bytearray):
+            raise
+        return rpc.decode(bytes(payload))
 
 
 def _run_unary(call: Call, request: Any) -> None:
