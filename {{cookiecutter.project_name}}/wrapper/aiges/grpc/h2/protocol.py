@@ -26,6 +26,7 @@ stream (docs: "Hardening" in explanation/grpc-transport.md). Nothing the peer se
 import collections
 import logging
 import time
+from itertools import chain
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple, Union
 
 from aiges.grpc.h2 import frames, hpack
@@ -431,7 +432,7 @@ class ServerProtocol:
             self._out.append(frames.rst_stream(stream_id, frames.REFUSED_STREAM))
             return None
         self.last_stream = stream_id
-        size = sum(len(name) + len(value) for name, value in headers) + 32 * len(headers)  # RFC 9113 6.5.2
+        size = sum(map(len, chain.from_iterable(headers))) + 32 * len(headers)  # RFC 9113 6.5.2 (C loops only)
         if size > MAX_HEADER_LIST:
             self._too_large(stream_id, size, end)
             return None
