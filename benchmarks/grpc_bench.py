@@ -487,7 +487,6 @@ def rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
         ("1 KB request, 10 MB result, p50 latency (ms)", "lower", ("result_10mb", "p50_ms")),
         ("100 MB request, small result, p50 latency (ms)", "lower", ("request_100mb", "p50_ms")),
         ("100 MB request: peak memory above idle, in payloads", "lower", ("request_100mb", "copies")),
-        ("10 MB echo: peak memory above idle, in payloads", "lower", ("payload_10mb", "copies")),
         ("cold start to handshake, median (ms)", "lower", ("cold_start", "median_ms")),
         ("cold start to first result (init + 1 request), median (ms)", "lower", ("cold_start", "ready_median_ms")),
         ("RSS after %d requests (MB)" % requests, "lower", ("rss_mb_after",)),
