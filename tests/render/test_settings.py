@@ -97,7 +97,7 @@ def test_process_workers_are_refused_in_cgo_mode_naming_the_file_and_the_key(pro
     with pytest.raises(DeclarationError) as caught:
         render(locate(str(project("once_text", "cgo", settings="processes = 2\n"))))
     message = str(caught.value)
-    assert "pyproject.toml" in message and "[tool.aiges] processes needs plugin_mode = \"grpc\"" in message
+    assert "pyproject.toml" in message and '[tool.aiges] processes needs plugin_mode = "grpc"' in message
     assert "(got 2)" in message
 
 
