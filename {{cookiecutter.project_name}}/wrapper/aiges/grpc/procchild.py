@@ -17,7 +17,7 @@ import signal
 import socket
 import sys
 import threading
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from aiges.grpc import wire
 from aiges.grpc.procwire import Channel, Frame
@@ -74,6 +74,8 @@ class Worker:
         self.requests = wire.protocol().messages
         self.runner = WrapperRunner(self._out, hello["wrapper"], hello["argv"], hello["max_message_bytes"])
         self.workers = Workers(hello["threads"], QUEUE_LIMIT)
+        # One thread: calls run on the thread that reads them, in order (a hand-over per call saved).
+        self.run: Callable[..., None] = _call if hello["threads"] == 1 else self.workers.submit
 
     def _out(self, message: Any) -> None:
         try:
@@ -106,19 +108,26 @@ class Worker:
         elif kind == "schema":
             self._reply(number, self.runner.schema(frame.value))
         elif kind == "once":
-            self.workers.submit(self.runner.once, self.requests["aiges.Request"].FromString(frame.payload))
+            self.run(self.runner.once, self.requests["aiges.Request"].FromString(frame.payload))
         elif kind == "create":
             request = self.requests["aiges.CreateRequest"].FromString(frame.payload)
-            self.workers.submit(self._answer, number, self.runner.create, request)
+            self.run(self._answer, number, self.runner.create, request)
         elif kind == "write":
             request = self.requests["aiges.WriteMessage"].FromString(frame.payload)
-            self.workers.submit(self._answer, number, self.runner.write, request)
+            self.run(self._answer, number, self.runner.write, request)
         elif kind == "destroy":
-            self.workers.submit(self._answer, number, self.runner.destroy, frame.value)
+            self.run(self._answer, number, self.runner.destroy, frame.value)
         elif kind == "fini":
             threading.Thread(target=self._fini, args=(number,), name="aiges-fini", daemon=True).start()
         else:
             logging.getLogger("aiges.serve").error("worker process: unknown message %r from the server", kind)
+
+
+def _call(function: Callable[..., None], *args: Any) -> None:
+    try:
+        function(*args)
+    except BaseException:
+        logging.getLogger("aiges.serve").exception("unexpected error in a wrapper call")
 
 
 def _exit_later(grace: float) -> None:
