@@ -116,3 +116,23 @@ def test_worker_process_logs_and_prints_reach_the_loader_log(procs):
     assert len({entry.fields.get("worker_pid") for entry in entries}) == 2
     assert len(procs.wait_log("print from wrapperInit in")) >= 2
     procs.loader_log("trace")  # and no line would crash the loader
+
+
+def test_a_segfault_in_native_code_is_answered_with_the_signal_and_the_process_is_replaced(procs):
+    doomed = pid_of(procs, "first")
+    for attempt in range(20):
+        answer = procs.exec_once("segv-%d" % attempt, text(b"x"), {"mode": "segfault", "pid": str(doomed)})
+        if answer.ret != 0:
+            break
+    assert answer.ret == WORKER_LOST
+    assert answer.list[0].data.decode() == "wrapperOnceExec: worker process %d was killed by SIGSEGV" % doomed
+    assert procs.wait_log("Fatal Python error: Segmentation fault", level="trace")  # where it crashed
+    assert procs.wait_log("replaces the one that exited", timeout=60)
+    assert len(answering_pids(procs, "after") - {doomed}) == 2  # the survivor and the replacement serve
+
+
+def test_a_failing_wrapper_init_in_the_worker_processes_is_the_init_answer(wrapper_dir, spawn):
+    plugin = spawn(wrapper_dir("procs"), args=["--processes", "2"])
+    assert plugin.init({"init": "fail"}) == 30002  # USER_INIT_ERROR, as in one process: the loader stops
+    assert plugin.wait_log("wrapperInit failed in 2 of 2 worker processes", level="error")
+    assert plugin.exec_once("after", text(b"x")).ret == 30001  # nothing runs without a successful init

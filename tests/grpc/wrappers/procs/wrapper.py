@@ -1,11 +1,14 @@
 """Test wrapper for ``aiges.serve --processes N``: every answer says which process gave it.
 
 Once: ``params["mode"]``: "pid" answers ``<pid>``, "exit" ends the process (``os._exit(3)``;
-with ``params["pid"]`` only that process, the others answer their pid), "spin"
+with ``params["pid"]`` only that process, the others answer their pid), "segfault" likewise with a
+SIGSEGV in native code, "spin"
 computes for ``params["ms"]`` milliseconds in pure Python first. Sessions: handles are numbered per
 process (``session1`` in each: the server must tell them apart), each write delivers
-``<pid>:<frames so far>`` by callback under the sid. wrapperFini writes ``<fini_dir>/<pid>``.
+``<pid>:<frames so far>`` by callback under the sid. wrapperFini writes ``<fini_dir>/<pid>``;
+config ``init = "fail"`` makes wrapperInit answer 7.
 """
+import ctypes
 import itertools
 import os
 import threading
@@ -41,6 +44,8 @@ class Wrapper(WrapperBase):
 
     def wrapperInit(self, config):
         self.config = dict(config)
+        if config.get("init") == "fail":
+            return 7
         self.sessions = {}
         self.numbers = itertools.count(1)
         self.lock = threading.Lock()
@@ -56,8 +61,11 @@ class Wrapper(WrapperBase):
 
     def wrapperOnceExec(self, params, reqData, usrTag="", persId=0):
         mode = params.get("mode", "pid")
-        if mode == "exit" and params.get("pid", str(os.getpid())) == str(os.getpid()):
+        mine = params.get("pid", str(os.getpid())) == str(os.getpid())
+        if mode == "exit" and mine:
             os._exit(3)
+        if mode == "segfault" and mine:
+            ctypes.string_at(0)  # reads address 0: SIGSEGV
         if mode == "spin":
             deadline = time.perf_counter() + int(params.get("ms", "5")) / 1000.0
             while time.perf_counter() < deadline:

@@ -11,6 +11,7 @@ ignored so ``wrapperFini`` runs when the server asks for it, and the process end
 end of the socket closes, whatever the reason (a stop, or the server's death).
 """
 
+import faulthandler
 import logging
 import os
 import signal
@@ -76,6 +77,7 @@ class Worker:
         self.workers = Workers(hello["threads"], QUEUE_LIMIT)
         # One thread: calls run on the thread that reads them, in order (a hand-over per call saved).
         self.run: Callable[..., None] = _call if hello["threads"] == 1 else self.workers.submit
+        self.finishing: Optional[threading.Thread] = None
 
     def _out(self, message: Any) -> None:
         try:
@@ -118,7 +120,8 @@ class Worker:
         elif kind == "destroy":
             self.run(self._answer, number, self.runner.destroy, frame.value)
         elif kind == "fini":
-            threading.Thread(target=self._fini, args=(number,), name="aiges-fini", daemon=True).start()
+            self.finishing = threading.Thread(target=self._fini, args=(number,), name="aiges-fini", daemon=True)
+            self.finishing.start()
         else:
             logging.getLogger("aiges.serve").error("worker process: unknown message %r from the server", kind)
 
@@ -143,6 +146,7 @@ def _exit_later(grace: float) -> None:
 def main(fd: Optional[int] = None) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
+    faulthandler.enable()  # a crash in native code leaves its Python traceback in the log (fd 2 is the server's)
     channel = Channel(socket.socket(fileno=int(sys.argv[1]) if fd is None else fd))
     hello = channel.receive()
     if hello is None or hello.kind != "hello":
@@ -151,13 +155,14 @@ def main(fd: Optional[int] = None) -> None:
     sys.path[:] = settings["path"]
     _logging(channel, settings["level"])
     worker = Worker(channel, settings)
-    channel.send("ready", 0, os.getpid())
     while True:
         frame = channel.receive()
         if frame is None:
             break
         worker.handle(frame)
     worker.workers.stop()
+    if worker.finishing is not None:  # the server may be gone already: wrapperFini still gets its time
+        worker.finishing.join(EXIT_GRACE)
     _exit_later(EXIT_GRACE)
 
 

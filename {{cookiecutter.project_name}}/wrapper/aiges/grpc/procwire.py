@@ -18,7 +18,7 @@ _SIZES = struct.Struct("!IQ")  # header length, payload length
 # Down (server -> worker): "hello" (value: the start-up settings), "init" (config), "schema" (service id),
 # "once" / "create" / "write" (payload: the wire request), "destroy" (handle), "fini".
 # Up (worker -> server): "reply" (number: the call's, value: its answer), "out" (payload: an aiges.Response
-# for communicate), "log" (value: a log record's fields), "ready" (value: the worker's pid).
+# for communicate), "log" (value: a log record's fields).
 
 
 class Frame(NamedTuple):
