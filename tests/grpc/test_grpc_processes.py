@@ -136,3 +136,33 @@ def test_a_failing_wrapper_init_in_the_worker_processes_is_the_init_answer(wrapp
     assert plugin.init({"init": "fail"}) == 30002  # USER_INIT_ERROR, as in one process: the loader stops
     assert plugin.wait_log("wrapperInit failed in 2 of 2 worker processes", level="error")
     assert plugin.exec_once("after", text(b"x")).ret == 30001  # nothing runs without a successful init
+
+
+def test_large_requests_cross_to_the_processes_whole_and_a_result_over_the_limit_is_refused_alone(wrapper_dir, spawn):
+    plugin = spawn(wrapper_dir("echo"), args=["--processes", "2", "--max-message-mb", "12"])
+    assert plugin.init({}) == 0
+    payload = os.urandom(10 * 1024 * 1024)
+    assert plugin.exec_once("big", text(payload)).list[0].data == payload
+    too_big = plugin.exec_once("too-big", text(payload[: 5 * 1024 * 1024]), {"mode": "repeat", "times": "3"})
+    assert too_big.ret == 30003 and b"more than the largest message allowed" in too_big.list[0].data
+    assert plugin.exec_once("after", text(b"fine")).list[0].data == b"fine"
+
+
+def test_nothing_the_worker_processes_print_reaches_the_loaders_stdout(wrapper_dir, spawn):
+    plugin = spawn(wrapper_dir("echo"), args=["--processes", "2"])
+    assert plugin.init({}) == 0
+    assert plugin.exec_once("p1", text(b"x"), {"mode": "print"}).ret == 0
+    assert plugin.wait_log("print from wrapperOnceExec")
+    plugin.shutdown()
+    assert plugin.stdout_after == []  # the handshake line was the only one
+    assert plugin.stderr().count("print from wrapperInit") >= 2  # once per process
+
+
+def test_requests_beyond_the_queue_are_answered_at_once_with_queue_full(wrapper_dir, spawn):
+    plugin = spawn(wrapper_dir("procs"), args=["--processes", "2", "--workers", "2", "--queue", "0"])
+    assert plugin.init({}) == 0
+    for n in range(4):  # each computes for a second; only two may be in the processes at once
+        plugin.once("q%d" % n, text(b"x"), {"mode": "spin", "ms": "1000"})
+    answers = {tag: plugin.router.final(tag, 30)[-1].ret for tag in ("q0", "q1", "q2", "q3")}
+    assert sorted(answers.values()) == [0, 0, 30004, 30004], answers
+    assert plugin.wait_log("the plugin's queue is full", level="error")
