@@ -4,7 +4,9 @@
 server) and the child end of a socket pair. Here a :class:`aiges.grpc.runner.WrapperRunner` does
 everything it does in a single process (import, ``wrapperInit``, once, sessions, callbacks, fini);
 its results, replies and log records go back up the socket, where the server puts them on the one
-``communicate`` stream and into its own logs. Calls run on this process's own worker threads.
+``communicate`` stream and into its own logs. Calls run on this process's own worker threads, never on
+the thread that reads the socket: it keeps reading while the wrapper computes, so the server's sends
+never wait behind a busy wrapper.
 
 The server owns the life of this process: SIGINT/SIGTERM (sent to the whole process group) are
 ignored so ``wrapperFini`` runs when the server asks for it, and the process ends when the server's
@@ -18,7 +20,7 @@ import signal
 import socket
 import sys
 import threading
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Dict, Optional
 
 from aiges.grpc import wire
 from aiges.grpc.procwire import Channel, Frame
@@ -75,8 +77,6 @@ class Worker:
         self.requests = wire.protocol().messages
         self.runner = WrapperRunner(self._out, hello["wrapper"], hello["argv"], hello["max_message_bytes"])
         self.workers = Workers(hello["threads"], QUEUE_LIMIT)
-        # One thread: calls run on the thread that reads them, in order (a hand-over per call saved).
-        self.run: Callable[..., None] = _call if hello["threads"] == 1 else self.workers.submit
         self.finishing: Optional[threading.Thread] = None
 
     def _out(self, message: Any) -> None:
@@ -110,27 +110,20 @@ class Worker:
         elif kind == "schema":
             self._reply(number, self.runner.schema(frame.value))
         elif kind == "once":
-            self.run(self.runner.once, self.requests["aiges.Request"].FromString(frame.payload))
+            self.workers.submit(self.runner.once, self.requests["aiges.Request"].FromString(frame.payload))
         elif kind == "create":
             request = self.requests["aiges.CreateRequest"].FromString(frame.payload)
-            self.run(self._answer, number, self.runner.create, request)
+            self.workers.submit(self._answer, number, self.runner.create, request)
         elif kind == "write":
             request = self.requests["aiges.WriteMessage"].FromString(frame.payload)
-            self.run(self._answer, number, self.runner.write, request)
+            self.workers.submit(self._answer, number, self.runner.write, request)
         elif kind == "destroy":
-            self.run(self._answer, number, self.runner.destroy, frame.value)
+            self.workers.submit(self._answer, number, self.runner.destroy, frame.value)
         elif kind == "fini":
             self.finishing = threading.Thread(target=self._fini, args=(number,), name="aiges-fini", daemon=True)
             self.finishing.start()
         else:
             logging.getLogger("aiges.serve").error("worker process: unknown message %r from the server", kind)
-
-
-def _call(function: Callable[..., None], *args: Any) -> None:
-    try:
-        function(*args)
-    except BaseException:
-        logging.getLogger("aiges.serve").exception("unexpected error in a wrapper call")
 
 
 def _exit_later(grace: float) -> None:
