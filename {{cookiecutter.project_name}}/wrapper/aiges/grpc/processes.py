@@ -124,7 +124,15 @@ class ProcessRunner:
             if self._config is not None:
                 log.warning("wrapperInit called again: the worker processes are already initialised, keeping them")
                 return errors.OK
-            started = [self._launch(slot) for slot in range(self.count)]
+            started: List[_Child] = []
+            try:
+                for slot in range(self.count):
+                    started.append(self._launch(slot))
+            except OSError as error:
+                log.error("cannot start the worker processes (ret %d): %s", errors.INIT_ERROR, error)
+                for child in started:
+                    self._end(child)
+                return errors.INIT_ERROR
             answers = [(child, self._call(child, "init", dict(config))) for child in started]
             codes = [future.result() for _, future in answers]
             failed = [code for code in codes if code != errors.OK]
@@ -404,16 +412,30 @@ class ProcessRunner:
             with self._lock:
                 if self._stopping:
                     return
-            child = self._launch(slot)
+            pause = RESTART_PAUSES[min(attempt, len(RESTART_PAUSES) - 1)]
+            try:
+                child = self._launch(slot)
+            except OSError as error:
+                log.error("cannot start a new worker process (%s): trying again in %.1f s", error, pause)
+                time.sleep(pause)
+                continue
             code = self._call(child, "init", config).result()
             with self._lock:
-                if code == errors.OK and child.alive and not self._stopping:
+                serving = code == errors.OK and child.alive and not self._stopping
+                if serving:
                     child.ready = True
                     self.children[slot] = child
-                    log.info("worker process %d replaces the one that exited (wrapperInit succeeded)", child.pid)
-                    return
+            if serving:
+                log.info("worker process %d replaces the one that exited (wrapperInit succeeded)", child.pid)
+                return
+            if code == errors.OK and self._stopping:  # initialised while the server stopped: it finishes too
+                try:
+                    self._call(child, "fini").result(FINI_WAIT)
+                except FutureTimeout:
+                    pass
+                self._end(child)
+                return
             self._end(child)
-            pause = RESTART_PAUSES[min(attempt, len(RESTART_PAUSES) - 1)]
             log.error("the new worker process's wrapperInit answered %r: trying again in %.1f s", code, pause)
             time.sleep(pause)
 
