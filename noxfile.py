@@ -172,9 +172,10 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: our gRPC server vs the vendor's vs a bare grpcio floor; image size vs the vendor pattern."""
+    """Benchmarks: our gRPC server vs the vendor's vs a bare grpcio floor; 1 vs 2 process workers; image size."""
     session.install("grpcio>=1.48", "protobuf>=3.20", "docker>=7", "cookiecutter>=2.6", "tomli-w>=1.0")
     session.run("python", "benchmarks/grpc_bench.py", *session.posargs)
+    session.run("python", "benchmarks/process_bench.py", *(["--quick"] if "--quick" in session.posargs else []))
     if os.environ.get("AIGES_BENCH_DOCKER", "1") != "0":
         session.run("python", "benchmarks/docker_bench.py")
     session.run("python", "benchmarks/update_readme.py")

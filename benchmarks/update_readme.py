@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 RESULTS = ROOT / "benchmarks" / "results"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-SECTIONS = (("grpc.md", "gRPC plugin server"), ("docker.md", "Docker image"))
+SECTIONS = (("grpc.md", "gRPC plugin server"), ("processes.md", "Process workers"), ("docker.md", "Docker image"))
 
 
 def section_text() -> str:

@@ -43,7 +43,7 @@ def tiny_png() -> bytes:
 def plugin_env(**extra: str) -> Dict[str, str]:
     """The loader's environment for the plugin, with the template's runtime importable."""
     env = dict(os.environ)
-    for name in ("AIGES_LOG_LEVEL", "AIGES_WORKERS", "AIGES_MAX_MESSAGE_MB", "PYTHONPATH"):
+    for name in ("AIGES_LOG_LEVEL", "AIGES_WORKERS", "AIGES_PROCESSES", "AIGES_MAX_MESSAGE_MB", "PYTHONPATH"):
         env.pop(name, None)
     env["PYTHONPATH"] = str(RUNTIME_PARENT)
     env.update(extra)

@@ -169,3 +169,28 @@ def test_bench_and_cold_modes_measure_an_echo_wrapper(go_binary, wrapper_dir):
     started = gohost.cold(fakehost.python_command(), folder, env=plugin_env(), runs=2)
     assert started["errors"] == 0 and len(started["runs"]) == 2
     assert 0 < started["median_handshake_ms"] <= started["median_first_result_ms"]
+
+
+def test_worker_processes_answer_the_go_host_on_its_one_communicate_stream(go_host):
+    host = go_host("procs", AIGES_PROCESSES="2")  # the setting as the image's environment can give it
+    assert host.call({"op": "init", "config": {}})["ret"] == 0, host.stderr()
+    answers = host.call(
+        gohost.parallel(
+            {"op": "once", "tag": "p%02d" % n, "params": {"mode": "spin", "ms": "20"}, "list": [node("text", b"x")]}
+            for n in range(8)
+        )
+    )
+    assert all(a.get("ret") == 0 for a in answers["results"]), answers
+    assert len({data_of(a["list"][0]) for a in answers["results"]}) == 2  # two processes answered
+
+    created = host.call({"op": "create", "sid": "go-sess", "params": {}})
+    assert created["err_code"] == 0
+    pids = set()
+    for frame in (1, 2, 3):
+        assert host.call({"op": "write", "handle": created["handle"], "list": [node("text", b"f")]})["ret"] == 0
+        got = host.call({"op": "collect", "tag": "go-sess", "max": 1})["messages"]
+        pid, frames = data_of(got[0]["list"][0]).decode().split(":")
+        assert int(frames) == frame
+        pids.add(pid)
+    assert len(pids) == 1  # every frame reached the process that created the session
+    assert host.call({"op": "destroy", "handle": created["handle"]})["ret"] == 0

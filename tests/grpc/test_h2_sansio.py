@@ -557,6 +557,19 @@ def test_data_sent_by_us_gives_tokens_back_so_window_updates_for_it_are_free():
     assert pair.received(stream_id)[1:] == (payload, OK_TRAILERS, True) and not pair.server.terminated
 
 
+def test_a_window_update_and_a_ping_for_each_data_frame_we_send_are_no_flood():
+    """grpc-go answers each DATA frame it reads on its own with a WINDOW_UPDATE and, its BDP estimator, a
+    PING: results sent one at a time (from worker processes, or a wrapper's callback thread) draw both."""
+    pair = Pair({SettingCodes.INITIAL_WINDOW_SIZE: 0})
+    stream_id = pair.request()
+    payload = b"w" * (3 * protocol.FLOOD_BURST)
+    pair.server.send(pair.stream(stream_id), OK_HEADERS, payload, OK_TRAILERS)
+    for _ in range(len(payload)):  # all at one instant: only what our own frames earned pays for them
+        pair.client.ping(b"bdp-ping")
+        pair.grant(1, stream_id)
+    assert pair.received(stream_id)[1:] == (payload, OK_TRAILERS, True) and not pair.server.terminated
+
+
 def test_a_continuation_flood_ends_at_the_cap_with_bounded_memory():
     raw = Raw()
     flood = raw_frame(HEADERS, 0, 1, BLOCK[:3]) + raw_frame(CONTINUATION, 0, 1) * 40000

@@ -86,6 +86,21 @@ def test_the_plugin_command_names_the_dockerfiles_interpreter_and_the_workers(pr
     assert command == "python3 -c 'from aiges.serve import run; run()' --workers 3"
 
 
+def test_process_workers_reach_the_plugin_command_in_grpc_mode(project):
+    both = documents(project("once_text", settings="workers = 4\nprocesses = 2\n"))["aiges.toml"]["aiges"]
+    assert both["pythonPluginCmd"] == "python3 -c 'from aiges.serve import run; run()' --workers 4 --processes 2"
+    one = documents(project("once_text", settings="processes = 1\n"))["aiges.toml"]["aiges"]
+    assert one["pythonPluginCmd"] == "python3 -c 'from aiges.serve import run; run()'"  # in the server's process
+
+
+def test_process_workers_are_refused_in_cgo_mode_naming_the_file_and_the_key(project):
+    with pytest.raises(DeclarationError) as caught:
+        render(locate(str(project("once_text", "cgo", settings="processes = 2\n"))))
+    message = str(caught.value)
+    assert "pyproject.toml" in message and '[tool.aiges] processes needs plugin_mode = "grpc"' in message
+    assert "(got 2)" in message
+
+
 def test_a_session_ttl_that_starves_sessions_is_an_error(project):
     from aiges.errors import DeclarationErrors
 
@@ -118,6 +133,10 @@ def test_a_session_ttl_that_starves_sessions_is_an_error(project):
         ({"fc_roll": -5}, "fc_roll must be a positive number of milliseconds"),
         ({"workers": -1}, "workers must be 0 (the server's default) or more"),
         ({"workers": 8, "fc_max": 4}, "workers must not exceed fc_max: the loader must admit at least"),
+        ({"processes": 0}, "processes must be 1 (the wrapper runs in the server's process) or more"),
+        ({"processes": "2"}, "processes must be an integer"),
+        ({"processes": 8, "fc_max": 4}, "processes must not exceed fc_max"),
+        ({"processes": 2, "plugin_mode": "cgo"}, 'processes needs plugin_mode = "grpc"'),
         ({"concurrency": 4}, "concurrency is no longer a setting: it set only the loader's admission ([fc].max)"),
         ({"xtest_timeout": -1}, "xtest_timeout must be a positive number"),
         ({"legacy_schema": "yes"}, "legacy_schema must be a boolean"),

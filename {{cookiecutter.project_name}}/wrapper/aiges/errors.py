@@ -8,6 +8,7 @@ INIT_ERROR = 30001  # wrapper.py could not be imported or instantiated
 USER_INIT_ERROR = 30002  # wrapperInit returned non-zero or raised
 USER_EXEC_ERROR = 30003  # wrapperOnceExec/Create/Write failed without its own error code
 QUEUE_FULL = 30004  # aiges.serve: every worker busy and --queue calls already waiting
+WORKER_LOST = 30008  # aiges.serve --processes: the worker process running the call (or session) exited
 
 # Codes the loader itself reports to HTTP clients (docs/reference/errors.md#loader-codes), for messages and docs.
 LOADER_CODES = {

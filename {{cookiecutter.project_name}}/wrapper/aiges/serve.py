@@ -90,6 +90,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "least 2). Streams to the loader never use a worker",
     )
     parser.add_argument(
+        "--processes",
+        type=int,
+        default=_env_int("AIGES_PROCESSES", 1),
+        metavar="N",
+        help="worker processes running the wrapper (env AIGES_PROCESSES; default 1: in this process). "
+        "N > 1 lets pure-Python CPU-bound code use N cores; --workers is shared among them",
+    )
+    parser.add_argument(
         "--queue",
         type=int,
         default=_env_int("AIGES_QUEUE", 1000),
@@ -205,6 +213,7 @@ _EARLY_OPTIONS: Dict[str, Optional[Callable[[str], Any]]] = {
     "-w": str.isdigit,
     "--workers": str.isdigit,
     "--queue": str.isdigit,
+    "--processes": str.isdigit,
     "--max-message-mb": str.isdigit,
     "--wrapper": bool,
     "--log-level": ("debug", "info", "warn", "warning", "error").__contains__,
@@ -332,6 +341,7 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, Any, Optional[int]
         port_range=port_range,
         workers=args.workers,
         queue=max(0, args.queue),
+        processes=max(1, args.processes),
         max_message_bytes=max(1, args.max_message_mb) * 1024 * 1024,
         wrapper=args.wrapper,
         wrapper_argv=[sys.argv[0], *args.wrapper_args],

@@ -54,11 +54,13 @@ class Settings:
         endpoint: Optional[Endpoint] = None,
         client_cert: Optional[str] = None,
         queue: Optional[int] = None,
+        processes: int = 1,
     ) -> None:
         self.port = port  # fixed port (0: any); None: the first free one of port_range, else any
         self.port_range = port_range  # PLUGIN_MIN_PORT..PLUGIN_MAX_PORT
         self.queue = queue  # wrapper calls that may wait for a worker; None: Workers' default
         self.workers = max(1, workers)
+        self.processes = max(1, processes)  # worker processes running the wrapper; 1: in this process
         self.max_message_bytes = max_message_bytes
         self.wrapper = wrapper  # folder of wrapper.py; None: the working directory
         self.wrapper_argv = wrapper_argv  # sys.argv the wrapper sees
@@ -182,12 +184,13 @@ def _serve(server: Any, endpoint: Endpoint, settings: Settings, announce: Callab
             server.stop(0)
             return 1
         log.info(
-            "serving on %s %s%s (%s transport) with %d worker(s), max message %d MB",
+            "serving on %s %s%s (%s transport) with %d worker(s)%s, max message %d MB",
             endpoint.network,
             endpoint.address,
             " with mutual TLS" if tls is not None else "",
             settings.transport,
             settings.workers,
+            " in %d worker processes" % settings.processes if settings.processes > 1 else "",
             settings.max_message_bytes // (1024 * 1024),
         )
         threading.Thread(
@@ -212,7 +215,22 @@ def _install(server: Any, settings: Settings, request_stop: Callable[[str], None
     from aiges.grpc.services import State, all_services  # start-up time: loaded only when this path runs
 
     outbox = Outbox()
-    runner = WrapperRunner(outbox.put, settings.wrapper, settings.wrapper_argv, settings.max_message_bytes)
+    runner: Any
+    if settings.processes > 1:
+        from aiges.grpc.processes import ProcessRunner  # start-up time: loaded only when this path runs
+        from aiges.grpc.workers import DEFAULT_QUEUE  # start-up time: loaded only when this path runs
+
+        runner = ProcessRunner(
+            outbox.put,
+            settings.processes,
+            -(-settings.workers // settings.processes),
+            settings.wrapper,
+            settings.wrapper_argv,
+            settings.max_message_bytes,
+            capacity=settings.workers + (DEFAULT_QUEUE if settings.queue is None else settings.queue),
+        )
+    else:
+        runner = WrapperRunner(outbox.put, settings.wrapper, settings.wrapper_argv, settings.max_message_bytes)
     state = State(runner, _workers(settings), outbox, request_stop)
     state.check_users = settings.network == "tcp" and settings.client_cert is None  # mTLS names the host itself
     server.install(all_services(state))

@@ -16,13 +16,16 @@ can tell connections apart (``peers.py``), and never from another user.
 
 import logging
 import threading
-from typing import Any, Callable, Dict, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, NamedTuple, Union
 
 from aiges import errors
 from aiges.grpc import convert, peers, status, wire
 from aiges.grpc.outbox import Outbox, Taken
 from aiges.grpc.runner import WrapperRunner
 from aiges.grpc.workers import QueueFull, Workers
+
+if TYPE_CHECKING:  # only --processes loads it
+    from aiges.grpc.processes import ProcessRunner
 
 log = logging.getLogger("aiges.serve")
 
@@ -33,7 +36,11 @@ class State:
     """What the handlers share: the runner, the workers, the outbox and the stop signal."""
 
     def __init__(
-        self, runner: WrapperRunner, workers: Workers, outbox: Outbox, request_stop: Callable[[str], None]
+        self,
+        runner: Union[WrapperRunner, "ProcessRunner"],
+        workers: Workers,
+        outbox: Outbox,
+        request_stop: Callable[[str], None],
     ) -> None:
         self.runner = runner
         self.workers = workers

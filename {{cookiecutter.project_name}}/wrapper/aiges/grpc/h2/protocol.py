@@ -48,6 +48,9 @@ MAX_QUEUED = 64 * 1024 * 1024  # response bytes waiting for the peer's window; b
 # types, refused streams): a token bucket of FLOOD_BURST frames refilled at FLOOD_RATE per second.
 FLOOD_BURST = 2000
 FLOOD_RATE = 500.0
+# What each DATA frame we send gives back: grpc-go answers a DATA frame it reads on its own with a WINDOW_UPDATE
+# and a BDP PING, so results that leave one at a time (worker processes, callback threads) draw two frames each.
+TOKENS_PER_DATA_FRAME = 2
 
 _HEADERS, _DATA = 0, 1
 Block = Union[bytes, Sequence[Tuple[str, str]]]  # an HPACK-encoded header block, or the fields to encode
@@ -487,7 +490,7 @@ class ServerProtocol:
         if len(payload) != 4:
             raise frames.ConnectionError_(frames.FRAME_SIZE_ERROR, "WINDOW_UPDATE of %d bytes" % len(payload))
         increment = frames.parse_u32(payload)
-        self._spend("WINDOW_UPDATE")  # each DATA frame we send gives a token back: the updates it causes are free
+        self._spend("WINDOW_UPDATE")  # each DATA frame we send gives tokens back: the updates it causes are free
         if not stream_id:
             if not increment:
                 raise frames.ConnectionError_(frames.PROTOCOL_ERROR, "WINDOW_UPDATE of 0")
@@ -667,7 +670,8 @@ class ServerProtocol:
             self.send_window -= sent
             stream.send_window -= sent
             self.queued -= sent
-            self._tokens += sent_frames  # the peer may answer each with a WINDOW_UPDATE or PING (see _spend)
+            # the peer may answer each with a WINDOW_UPDATE and a PING (grpc-go's BDP estimator: see _spend)
+            self._tokens += TOKENS_PER_DATA_FRAME * sent_frames
             if sent < total:
                 item[1] = view[sent:]
                 if self.send_window <= 0:

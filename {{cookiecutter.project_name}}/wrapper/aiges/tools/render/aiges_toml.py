@@ -86,13 +86,17 @@ def wrapper_section(declarations: Declarations, settings: Settings) -> Dict[str,
 
 
 def plugin_command(settings: Settings) -> str:
-    """``[aiges].pythonPluginCmd``: ``plugin_cmd``, plus ``--workers N`` when ``workers`` is set.
+    """``[aiges].pythonPluginCmd``: ``plugin_cmd``, plus ``--workers N`` when ``workers`` is set and
+    ``--processes N`` when ``processes`` is more than 1.
 
     The loader runs it with ``bash -c``; aiges.serve takes its options after ``-c '...'`` too.
     """
+    command = settings.plugin_cmd
     if settings.workers:
-        return "%s --workers %d" % (settings.plugin_cmd, settings.workers)
-    return settings.plugin_cmd
+        command += " --workers %d" % settings.workers
+    if settings.processes > 1:
+        command += " --processes %d" % settings.processes
+    return command
 
 
 def sessions_per_second(settings: Settings) -> float:

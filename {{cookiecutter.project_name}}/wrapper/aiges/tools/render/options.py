@@ -31,6 +31,9 @@ Keys (all optional)::
     fc_roll = 5000                 # [fc].roll, ms: how often the loader sweeps expired sessions
     workers = 0                    # wrapper calls the plugin runs at once (aiges.serve --workers); 0: the
                                    # server's default (CPU count, at least 2); must not exceed fc_max
+    processes = 1                  # worker processes running the wrapper (aiges.serve --processes); 1: in the
+                                   # server's own process. More lets pure-Python CPU-bound code use more cores;
+                                   # grpc mode only, and must not exceed fc_max
     xtest_timeout = 10000          # [svcMode].timeout of xtest.toml, in milliseconds
     xtest_appid = "123456"         # [header].appid of xtest.toml
     legacy_schema = false          # also render schema.legacy.json (the vendor SDK's schema form)
@@ -111,6 +114,7 @@ class Settings:
     fc_ttl: int = 10000
     fc_roll: int = 5000
     workers: int = 0
+    processes: int = 1
     xtest_timeout: int = 10000
     xtest_appid: str = "123456"
     legacy_schema: bool = False
@@ -197,6 +201,17 @@ def settings_from_table(table: Dict[str, Any], source: Optional[str] = None) -> 
             "workers must not exceed fc_max: the loader must admit at least "
             "as many requests as the plugin runs (it queues the rest), else workers sit idle while the loader "
             "refuses requests with 10110; raise fc_max or lower workers",
+        ),
+        (values["processes"] >= 1, "processes must be 1 (the wrapper runs in the server's process) or more"),
+        (
+            values["processes"] == 1 or values["plugin_mode"] == "grpc",
+            'processes needs plugin_mode = "grpc": in cgo mode the loader embeds Python in its own process, '
+            'where there are no worker processes to start; remove processes or set plugin_mode = "grpc"',
+        ),
+        (
+            values["processes"] <= values["fc_max"],
+            "processes must not exceed fc_max: each process runs at least one request at once, and the loader "
+            "admits only fc_max; raise fc_max or lower processes",
         ),
         (values["xtest_timeout"] > 0, "xtest_timeout must be a positive number of milliseconds"),
         (bool(values["xtest_appid"]), "xtest_appid must not be empty"),
