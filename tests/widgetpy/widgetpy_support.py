@@ -79,9 +79,9 @@ class Plugin:
         self.lines = lines
         self.stdout: List[str] = []
         self.stderr = ""
-        self.channel = grpc.insecure_channel(
-            "unix:" + sock, options=[("grpc.max_receive_message_length", BIG), ("grpc.max_send_message_length", BIG)]
-        )
+        target = "unix:" + os.path.join(str(folder), sock)  # a relative --sock is relative to the server's cwd
+        options = [("grpc.max_receive_message_length", BIG), ("grpc.max_send_message_length", BIG)]
+        self.channel = grpc.insecure_channel(target, options=options)
 
     def call(self, rpc: str, request: bytes = b"", timeout: float = 30.0) -> Answer:
         path = rpc if rpc.startswith("/") else SERVICE + rpc
@@ -91,9 +91,13 @@ class Plugin:
         except grpc.RpcError as error:
             return Answer(error.code().name, error.details() or "", b"")
 
-    def stop(self, signum: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+    def wait(self, timeout: float = 60.0) -> int:
+        """Its exit status, once it exits by itself."""
+        return self.stop(None, timeout)
+
+    def stop(self, signum: Optional[int] = signal.SIGTERM, timeout: float = 30.0) -> int:
         self.channel.close()
-        if self.process.poll() is None:
+        if signum is not None and self.process.poll() is None:
             self.process.send_signal(signum)
         try:
             _, self.stderr = self.process.communicate(timeout=timeout)

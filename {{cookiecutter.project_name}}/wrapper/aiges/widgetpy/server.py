@@ -180,6 +180,7 @@ def load(module_name: str, class_name: Optional[str], push: Any, max_bytes: int)
     """Import ``module_name`` (the working directory first on ``sys.path``, as the vendor's server puts it), pick
     the class and wrap an instance in the adapter of its API."""
     # start-up time: loaded after the signal handlers are installed
+    from aiges import loading
     from aiges.grpc.runner import instantiate
     from aiges.widgetpy import selection
     from aiges.widgetpy.legacy import LegacyWrapper
@@ -188,6 +189,7 @@ def load(module_name: str, class_name: Optional[str], push: Any, max_bytes: int)
     here = os.getcwd()
     if here not in sys.path:
         sys.path.insert(0, here)
+    loading.provide_embed_module()  # old-API wrappers import aiges_embed (after sys.path: one of the folder's wins)
     module = importlib.import_module(module_name)
     cls = selection.find_class(module, class_name)
     kind = selection.api_of(cls)
