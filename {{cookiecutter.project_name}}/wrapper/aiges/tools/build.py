@@ -38,6 +38,7 @@ WHEELHOUSE = "wheelhouse"
 DEFAULT_PYTHON = "3.9"  # the official aiges images
 DEFAULT_PLATFORM = "manylinux2014_x86_64"
 LOADER_MODES = {"grpc": "python", "cgo": "c"}  # [tool.aiges] plugin_mode -> the loader's AIGES_PLUGIN_MODE
+WIDGET_MODE = "py"  # plugin_mode "widgetpy": the v3 loader's WIDGET_PLUGIN_MODE
 CLIENT_TIMEOUT = 3600  # seconds a silent build step (compiling a wheel) may take before the SDK gives up
 _NOISE = re.compile(r"^( ---> Running in |Removing intermediate container )")  # classic-builder bookkeeping
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the classic builder paints a step's stderr red
@@ -270,9 +271,18 @@ def _check_dockerfile(dockerfile: str, plugin_mode: str, service_section: str) -
     """The Dockerfile is the user's to edit; make sure it still starts the loader the way the configs expect."""
     with open(dockerfile, encoding="utf-8") as source:
         text = source.read()
+    widget_modes = re.findall(r"\bWIDGET_PLUGIN_MODE=\"?([A-Za-z]+)", text)
+    if plugin_mode == "widgetpy" or widget_modes:
+        if plugin_mode != "widgetpy" or not widget_modes or widget_modes[-1] != WIDGET_MODE:
+            found = "WIDGET_PLUGIN_MODE=%s" % widget_modes[-1] if widget_modes else "no WIDGET_PLUGIN_MODE"
+            raise BuildError(
+                f"the Dockerfile sets {found} but [tool.aiges] plugin_mode is {plugin_mode!r} (plugin_mode "
+                f'"widgetpy" goes with WIDGET_PLUGIN_MODE={WIDGET_MODE}, and only it): fix one of them, or pass '
+                "--no-check"
+            )
     expected_mode = LOADER_MODES.get(plugin_mode, plugin_mode)
     modes = re.findall(r"\bAIGES_PLUGIN_MODE=\"?([A-Za-z]+)", text)
-    if modes and modes[-1] != expected_mode:
+    if modes and plugin_mode != "widgetpy" and modes[-1] != expected_mode:
         raise BuildError(
             f"the Dockerfile sets AIGES_PLUGIN_MODE={modes[-1]} but [tool.aiges] plugin_mode is "
             f"{plugin_mode!r} (the loader needs AIGES_PLUGIN_MODE={expected_mode}): fix one of them, "

@@ -318,7 +318,7 @@ def _absolute_inputs(pairs: Optional[List[str]]) -> Optional[List[str]]:
 
 
 def _mode_to_emulation(plugin_mode: str) -> str:
-    return "grpc" if plugin_mode == "grpc" else "cgo"
+    return "grpc" if plugin_mode in ("grpc", "widgetpy") else "cgo"  # widgetpy: strings and codes as in grpc
 
 
 def _relative(path: Optional[str], root: str) -> str:
