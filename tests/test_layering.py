@@ -58,7 +58,7 @@ LAYERS: List[Tuple[str, Tuple[str, ...]]] = [
             "aiges.resultchecks",
         ),
     ),
-    ("api", ("aiges.sdk", "aiges.widgetpy.api")),
+    ("api", ("aiges.sdk", "aiges.widgetpy.api", "aiges.widgetpy.bridge")),
     ("server", ("aiges.serve", "aiges.grpc", "aiges.probe", "aiges.widgetpy")),
     ("tools", ("aiges.tools", "aiges.__main__")),
 ]

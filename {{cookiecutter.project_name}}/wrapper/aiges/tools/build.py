@@ -30,6 +30,7 @@ from aiges import loading, tomlcompat
 from aiges.errors import AigesError
 from aiges.tools.render.names import default_tag
 from aiges.tools.render.options import load_settings
+from aiges.widgetpy.bridge import wrapper_for
 
 EXIT_FAILED = 1
 EXIT_CANNOT = 2  # cannot run at all: a missing dependency (as every command), a bad command line (argparse)
@@ -301,7 +302,7 @@ def _identity_from_import(wrapper_file: str) -> Tuple[Optional[str], Optional[st
     """Import wrapper.py (needs its dependencies on this machine) and read the class attributes."""
     here = os.getcwd()
     try:
-        cls, _ = loading.import_wrapper(wrapper_file)
+        cls, _ = loading.import_wrapper(wrapper_file, fallback=wrapper_for)
     except Exception as error:  # noqa: BLE001 - user code may raise anything at import
         raise BuildError(f"importing wrapper.py failed ({type(error).__name__}: {error}); pass --tag") from None
     finally:

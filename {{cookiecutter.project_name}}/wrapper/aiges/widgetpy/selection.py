@@ -13,29 +13,18 @@ alphabetical order of ``inspect.getmembers``; abstract intermediates are skipped
 instantiate them), else the module's ``Wrapper`` (the old API's fixed name).
 """
 
-import inspect
 from types import ModuleType
 from typing import Optional
 
 from aiges import sdk
-from aiges.widgetpy import api
+from aiges.widgetpy.bridge import first_new_api_class, is_new_api
 
 NEW_API = "python_wrapper"
 OLD_API = "aiges"
-VENDOR_BASE_MODULE = "python_wrapper.aiges_wrapper"  # where the vendor's package defines its WrapperBase
 
 
 class SelectionError(Exception):
     """No usable wrapper class: the message says what was looked for."""
-
-
-def is_new_api(cls: type) -> bool:
-    if not isinstance(cls, type):
-        return False
-    if issubclass(cls, api.WrapperBase):
-        return cls is not api.WrapperBase
-    bases = cls.__mro__[1:]
-    return any(base.__name__ == "WrapperBase" and base.__module__ == VENDOR_BASE_MODULE for base in bases)
 
 
 def is_old_api(cls: type) -> bool:
@@ -66,9 +55,9 @@ def find_class(module: ModuleType, class_name: Optional[str] = None) -> type:
             raise SelectionError("class %r not found in %s" % (class_name, module.__name__))
         api_of(cls)
         return cls
-    for _, member in inspect.getmembers(module, inspect.isclass):
-        if is_new_api(member) and not inspect.isabstract(member):
-            return member
+    found = first_new_api_class(module)
+    if found is not None:
+        return found
     legacy = getattr(module, "Wrapper", None)
     if isinstance(legacy, type) and is_old_api(legacy):
         return legacy
