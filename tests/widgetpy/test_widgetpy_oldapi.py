@@ -76,3 +76,21 @@ def test_without_a_callback_socket_session_results_wait_for_read(folder_with, ru
     read = parse("ReadResponse", plugin.call("Read", msg("ReadRequest", handle=handle)).data)
     assert [(item.data, item.status) for item in read.data_list] == [(b"ONE", 1), (b"TWO", 2)]
     assert parse("ReadResponse", plugin.call("Read", msg("ReadRequest", handle=handle)).data).data_list == []
+
+
+def test_an_async_only_wrapper_answers_at_once_and_pushes_its_result(folder_with, running, scratch):
+    """wrapperOnceExecAsync (CGO asyncMode style): Exec answers empty, the result goes to AsyncCallback."""
+    folder = folder_with(WRAPPERS.parent.parent / "grpc" / "wrappers" / "async_only" / "wrapper.py")
+    with FakeLoader(str(scratch / "cb.sock")) as loader:
+        plugin = running("ours", folder, args=["--callback-sock", loader.path])
+        plugin.call("Init")
+        text = {"key": "text", "data": b"hi", "status": 3}
+        assert plugin.call("Exec", msg("ExecRequest", usr_tag="t-a", data_list=[text])).data == b""
+        refused = parse(
+            "ExecResponse", plugin.call("Exec", msg("ExecRequest", usr_tag="t-r", params={"mode": "refuse"})).data
+        )
+        [received] = loader.wait_for(1)
+    assert refused.err_code == 9
+    pushed = parse("AsyncCallbackRequest", received.request)
+    assert (received.rpc, pushed.usr_tag, pushed.err_code) == ("AsyncCallback", "t-a", 0)
+    assert [(item.key, item.data, item.status) for item in pushed.data_list] == [("out", b"async:hi", 3)]

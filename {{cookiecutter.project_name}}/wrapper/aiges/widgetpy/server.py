@@ -111,9 +111,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.log_level:
         logs.set_level(args.log_level)
     try:
-        return _run(args, stop, logs)
+        code = _run(args, stop, logs)
     finally:
         logs.close()
+    from aiges.serve import exit_watchdog  # start-up time: loaded after the signal handlers are installed
+
+    exit_watchdog(code, 2.0)  # threads a wrapper left running never hold the exit
+    return code
 
 
 def _run(args: argparse.Namespace, stop: _Stop, logs: Any) -> int:
