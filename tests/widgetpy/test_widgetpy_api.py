@@ -49,7 +49,10 @@ print(json.dumps({
         }.items()
     },
     "signatures": {
-        name: str(inspect.signature(getattr(WrapperBase, name)))
+        name: [  # names and defaults; annotations may differ
+            [p.name, None if p.default is p.empty else repr(p.default)]
+            for p in inspect.signature(getattr(WrapperBase, name)).parameters.values()
+        ]
         for name in ("meter_custom", "meter_custom_ex", "trace_log", "metrics_log", "update_lb_extra", "eventlog",
                      "async_callback", "exec", "create", "write", "read", "destroy", "load_res", "unload_res",
                      "debug_info", "error", "notify")
@@ -69,17 +72,4 @@ def survey(which, folder):
 def test_wrapper_code_sees_the_same_api_on_both_packages(scratch):
     need_vendor()
     ours, vendor = survey("ours", scratch), survey("vendor", scratch)
-    signatures = {"ours": ours.pop("signatures"), "vendor": vendor.pop("signatures")}
     assert ours == vendor
-    assert signatures["ours"].keys() == signatures["vendor"].keys()
-    for name, text in signatures["vendor"].items():  # parameter names and defaults; annotations may differ
-        assert _parameters(signatures["ours"][name]) == _parameters(text), name
-
-
-def _parameters(signature):
-    """``(self, key: str, count: int = 1) -> int`` -> ``["self", "key", "count=1"]``."""
-    inner = signature.split("(", 1)[1].rsplit(")", 1)[0]
-    return [
-        part.split(":")[0].split("=")[0].strip() + ("=" + part.split("=")[1].strip() if "=" in part else "")
-        for part in inner.split(", ")
-    ]
