@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+from widgetpy_support import *  # noqa: F403 - its fixtures (a conftest here would shadow tests/grpc's)
 from widgetpy_support import need_vendor, plugin_env
 
 SURVEY = r"""

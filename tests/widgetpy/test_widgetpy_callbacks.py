@@ -4,6 +4,7 @@ import signal
 
 from aiges.widgetpy import messages
 from fakeloader import FakeLoader
+from widgetpy_support import *  # noqa: F403 - its fixtures (a conftest here would shadow tests/grpc's)
 from widgetpy_support import WRAPPERS, need_vendor
 
 

@@ -11,6 +11,7 @@ import signal
 
 import pytest
 from fakeloader import FakeLoader
+from widgetpy_support import *  # noqa: F403 - its fixtures (a conftest here would shadow tests/grpc's)
 from widgetpy_support import REFERENCE, WRAPPERS, need_vendor, plugin_env, vendor_example
 
 WHICH = ["ours", "vendor"]

@@ -5,6 +5,7 @@ import signal
 import stat
 
 import pytest
+from widgetpy_support import *  # noqa: F403 - its fixtures (a conftest here would shadow tests/grpc's)
 from widgetpy_support import READY, WRAPPERS, plugin_env, start
 
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 
+from widgetpy_support import *  # noqa: F403 - its fixtures (a conftest here would shadow tests/grpc's)
 from widgetpy_support import RUNTIME_PARENT, WRAPPERS
 
 

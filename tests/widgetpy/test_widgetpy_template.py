@@ -14,6 +14,7 @@ import pytest
 from aiges import tomlcompat
 from aiges.widgetpy import messages
 from fakeloader import FakeLoader
+from widgetpy_support import *  # noqa: F403 - its fixtures (a conftest here would shadow tests/grpc's)
 from widgetpy_support import REPO, plugin_env
 
 SAMPLES = {"text": "sample.txt", "image": "sample.png", "audio": "sample.wav"}

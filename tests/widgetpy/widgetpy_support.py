@@ -4,8 +4,9 @@
 wrapper folder is on ``PYTHONPATH`` and to the vendor's ``aiges-wrapper`` (a test dependency only) when it is
 not. Calls go over grpcio with raw bytes, so a test sees exactly what each server sent.
 
-This folder has no ``__init__.py`` (like tests/grpc): conftest.py puts it on ``sys.path`` and the tests import
-these helpers as ``widgetpy_support``.
+This folder has no ``__init__.py`` and no conftest.py: tests/grpc's modules ``from conftest import ...``, and a
+second rootless conftest would take that name when both folders run in one pytest session. The tests import the
+helpers by name and the fixtures with ``from widgetpy_support import *`` (``__all__``: the fixtures).
 """
 
 import importlib.metadata
@@ -22,6 +23,8 @@ from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence
 
 import grpc
 import pytest
+
+__all__ = ["folder_with", "running", "scratch"]  # the fixtures, for the tests' star import
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
