@@ -8,7 +8,8 @@ wrong (no engine, a failing ``pip install``) instead of printing a stack trace.
 Before it says "built" it proves the image (unless ``--no-verify``): in containers of the new image it
 imports wrapper.py with the installed dependencies, runs the local run on the sample data, and, in grpc
 mode, starts the rendered ``pythonPluginCmd`` with a go-plugin environment until it prints its handshake
-line. A dependency missing from requirements.txt then fails the build, not the deployment.
+line (in widgetpy mode, ``python3 -m python_wrapper.grpc_server`` until its readiness line). A dependency
+missing from requirements.txt then fails the build, not the deployment.
 
 The docker SDK is imported only here and only when a build runs (``pip install docker``); it drives the
 classic builder, which is why the generated Dockerfile avoids BuildKit-only syntax.
@@ -27,6 +28,7 @@ import time
 from typing import IO, Any, Dict, List, Optional, Tuple
 
 from aiges import loading, tomlcompat
+from aiges import settings as project_settings
 from aiges.errors import AigesError
 from aiges.tools.render.names import default_tag
 from aiges.tools.render.options import load_settings
@@ -67,6 +69,7 @@ class Plan:
     platforms: List[str]
     verify: bool = True
     plugin_cmd: Optional[str] = None  # [aiges].pythonPluginCmd of the rendered aiges.toml (grpc mode)
+    widgetpy: bool = False  # plugin_mode "widgetpy": prove python3 -m python_wrapper.grpc_server starts
 
     @property
     def network_mode(self) -> Optional[str]:
@@ -89,6 +92,7 @@ class Plan:
             lines.append(f"wheels     python {python}, {', '.join(self.platforms)} -> {self.wheelhouse}")
         if self.verify:
             steps = ["import wrapper.py", "local run"] + (["plugin handshake"] if self.plugin_cmd else [])
+            steps += ["plugin readiness"] if self.widgetpy else []
             lines.append(f"verify     {', '.join(steps)}")
         return lines
 
@@ -136,7 +140,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-verify",
         action="store_true",
-        help="do not prove the image in containers (import wrapper.py, local run, plugin handshake)",
+        help="do not prove the image in containers (import wrapper.py, local run, plugin handshake or readiness)",
     )
     parser.add_argument("--dry-run", action="store_true", help="show what would be built and exit")
 
@@ -203,6 +207,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         list(args.platforms or [DEFAULT_PLATFORM]),
         verify=not getattr(args, "no_verify", False),
         plugin_cmd=rendered_plugin_cmd(root),
+        widgetpy=project_settings.plugin_mode(root) == "widgetpy",
     )
 
 
@@ -499,6 +504,8 @@ def verify_image(client: Any, plan: Plan, out: IO[str]) -> None:
     steps = [("import wrapper.py", _verify_import), ("local run", _verify_local_run)]
     if plan.plugin_cmd:
         steps.append(("plugin handshake", _verify_handshake))
+    if plan.widgetpy:
+        steps.append(("plugin readiness", _verify_widgetpy))
     timings = []
     for name, step in steps:
         started = time.monotonic()
@@ -596,6 +603,32 @@ def _verify_handshake(client: Any, plan: Plan) -> str:
                 f"the go-plugin handshake (1|1|tcp|127.0.0.1:<port>|grpc):\n{_tail(stderr)}"
             )
         return f"bash -c {plan.plugin_cmd!r} answered {lines[0].strip()}"
+    finally:
+        container.remove(force=True)
+
+
+WIDGETPY_SOCKET = "/tmp/aiges-py.sock"  # noqa: S108 - inside the throw-away container
+WIDGETPY_COMMAND = ["python3", "-m", "python_wrapper.grpc_server", "--module", "wrapper", "--sock", WIDGETPY_SOCKET]
+
+
+def _verify_widgetpy(client: Any, plan: Plan) -> str:
+    """Start the WidgetPy server as the v3 loader's documented command does, until its readiness line."""
+    container = client.containers.run(plan.tag, WIDGETPY_COMMAND, detach=True, network_disabled=True)
+    ready = "AIGES_PY_READY unix:" + WIDGETPY_SOCKET
+    shown = " ".join(WIDGETPY_COMMAND)
+    try:
+        deadline = time.monotonic() + HANDSHAKE_TIMEOUT
+        while True:
+            container.reload()
+            lines = container.logs(stdout=True, stderr=False).decode("utf-8", "replace").splitlines()
+            if ready in (line.strip() for line in lines):
+                return f"{shown} answered {ready}"
+            if container.status in ("exited", "dead"):
+                stderr = container.logs(stdout=False, stderr=True).decode("utf-8", "replace")
+                raise BuildError(f"{shown} exited before its readiness line:\n{_tail(stderr)}")
+            if time.monotonic() > deadline:
+                raise BuildError(f"{shown} printed no readiness line within {HANDSHAKE_TIMEOUT:.0f} s")
+            time.sleep(0.1)
     finally:
         container.remove(force=True)
 
