@@ -79,3 +79,21 @@ def test_a_loader_that_went_away_fails_the_callback_not_the_call(folder_with, ru
     assert (answer.err_code, answer.data_list[0].data) == (0, b"[-1, -1, -1, -1, -1, -1, -1, -1]")
     assert plugin.stop(signal.SIGTERM) == 0
     assert "MeterCustom to the loader's callback socket" in plugin.stderr
+
+
+def test_a_restarted_loader_is_reached_again(folder_with, running, scratch):
+    """The callback connection is made again by the next call after the loader's end went away."""
+    path = scratch / "cb.sock"
+    plugin = None
+    for round_ in range(2):
+        if path.exists():
+            path.unlink()
+        with FakeLoader(str(path)) as loader:
+            if plugin is None:
+                plugin = running(
+                    "ours", folder_with(WRAPPERS / "probe_wrapper.py"), args=["--callback-sock", str(path)]
+                )
+            request = msg("ExecRequest", usr_tag="r%d" % round_, params={"mode": "callbacks"})
+            answer = parse("ExecResponse", plugin.call("Exec", request).data)
+            assert answer.data_list[0].data == b"[0, 0, 0, 0, 0, 0, 0, 0]", round_
+            assert len(loader.wait_for(8)) == 8

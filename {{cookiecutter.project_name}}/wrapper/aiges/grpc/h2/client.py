@@ -8,10 +8,14 @@ connection until its own stream ends. Everything the peer may send meanwhile is 
 respects the peer's windows exactly), GOAWAY (the connection is dropped and made again by the next call).
 Our receive windows are as large as HTTP/2 allows and replenished as data arrives.
 
-A broken connection fails the current call with :class:`CallError` (``UNAVAILABLE``) and is reopened by the
-next one; a peer that does not answer within ``timeout`` seconds fails the call with ``DEADLINE_EXCEEDED``.
+Before a call reuses the connection, what the peer sent while it was idle is read: a connection the peer closed
+or is closing (GOAWAY) is replaced by a new one, so a loader that restarted is reached again by the next call.
+A connection that breaks during a call fails that call with :class:`CallError` (``UNAVAILABLE``; it is not
+repeated, as the loader may have acted on it); a peer that does not answer within ``timeout`` seconds fails the
+call with ``DEADLINE_EXCEEDED``.
 """
 
+import select
 import socket
 import struct
 import threading
@@ -88,7 +92,7 @@ class UnaryClient:
 
     # --- the connection -------------------------------------------------------------------------------------
     def _ensure(self) -> None:
-        if self._sock is not None and self._next_stream < _MAX_STREAM_ID:
+        if self._sock is not None and self._next_stream < _MAX_STREAM_ID and self._still_open():
             return
         self._drop()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -104,6 +108,29 @@ class UnaryClient:
             sock.close()
             raise
         self._sock = sock
+
+    def _still_open(self) -> bool:
+        """Read what the peer sent while the connection was idle (SETTINGS, PING, GOAWAY, the end of the stream):
+        False when it is closed or closing, so the next call opens a new one instead of failing on this one."""
+        sock = self._sock
+        assert sock is not None
+        try:
+            while select.select([sock], [], [], 0)[0]:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return False
+                self._buffer += chunk
+                while self._complete_frame():
+                    self._read_frame()
+        except (OSError, frames.ConnectionError_, hpack.HpackError):
+            return False
+        return True
+
+    def _complete_frame(self) -> bool:
+        if len(self._buffer) < frames.HEADER_SIZE:
+            return False
+        length = frames.parse_header(self._buffer, 0)[0]
+        return len(self._buffer) >= frames.HEADER_SIZE + length
 
     def _drop(self) -> None:
         if self._sock is not None:
