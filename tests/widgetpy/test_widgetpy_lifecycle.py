@@ -87,3 +87,16 @@ def test_an_absent_callback_socket_is_reported_and_does_not_hold_start_up(folder
     assert plugin.call("Version").code == "OK"
     assert plugin.stop() == 0
     assert "cannot connect to the loader's callback socket" in plugin.stderr
+
+
+def test_without_protobuf_the_server_says_what_to_install(folder_with, scratch):
+    """protobuf is its one dependency (no grpcio): its absence is one clear line and exit status 2."""
+    blocker = scratch / "no-protobuf" / "google" / "protobuf"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('protobuf is not installed here')\n")
+    env = plugin_env("ours")
+    env["PYTHONPATH"] = "%s:%s" % (scratch / "no-protobuf", env["PYTHONPATH"])
+    plugin = start("ours", probe(folder_with), env=env, wait=False)
+    assert plugin.wait() == 2
+    assert "needs protobuf (pip install protobuf)" in plugin.stderr
+    assert not plugin.stdout

@@ -121,6 +121,11 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _run(args: argparse.Namespace, stop: _Stop, logs: Any) -> int:
+    try:
+        import google.protobuf  # noqa: F401 - the one dependency (the messages); say so plainly when it is missing
+    except ImportError as error:
+        log.error("python3 -m python_wrapper.grpc_server needs protobuf (pip install protobuf): %s", error)
+        return 2
     # start-up time: loaded after the signal handlers are installed
     from aiges import callback
     from aiges.grpc.h2.transport import H2Transport
