@@ -396,3 +396,24 @@ def test_widgetpy_plugin_server_answers_in_the_image(image: Built) -> None:
     assert answers["ready"] == "AIGES_PY_READY unix:/tmp/loader/plugin.sock"
     assert (answers["init"], answers["code"], answers["exit"]) == (0, 0, 0), answers
     assert answers["items"] == [["result", 2 if image.session_mode == "stream" else 3]], answers
+
+
+def test_a_python_wrapper_wrapper_builds_and_serves(
+    docker_engine: str, bake_variant: Any, image_cleanup: Any, tmp_path: Path
+) -> None:
+    """A wrapper written for the vendor's python_wrapper API (with the aiges declarations the tools read) in a
+    widgetpy project: the build's proof (import, local run, readiness) passes and the image serves it."""
+    project = support.copy_project(bake_variant(plugin_mode="widgetpy", session_mode="once"), tmp_path / "project")
+    (project / "wrapper" / "textstats.py").unlink()
+    source = Path(__file__).resolve().parent.parent / "widgetpy" / "wrappers" / "declared_wrapper.py"
+    (project / "wrapper" / "wrapper.py").write_bytes(source.read_bytes())
+    rendered = support.aiges_cli(project, "render")
+    assert rendered.returncode == 0, rendered.stderr
+    tag = image_cleanup(support.test_tag("widgetpy-new-api"))
+    done = build(project, docker_engine, tag)
+    assert done.returncode == 0, f"build failed:\n{done.stderr[-6000:]}"
+    assert "plugin readiness" in done.stdout + done.stderr
+    code, output = support.run_in_image(tag, ["python3", "-c", WIDGETPY_DRIVER, "once"], network_disabled=True)
+    assert code == 0, output
+    answers = json.loads(output.strip().splitlines()[-1])
+    assert (answers["init"], answers["code"], answers["items"], answers["exit"]) == (0, 0, [["result", 3]], 0)

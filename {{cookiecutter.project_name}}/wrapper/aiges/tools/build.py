@@ -488,7 +488,10 @@ import json, sys, traceback
 sys.path.insert(0, "/home/aiges")
 try:
     import wrapper
-    wrapper.Wrapper
+    if not hasattr(wrapper, "Wrapper"):  # a python_wrapper (WidgetPy) class serves instead, when there is one
+        from aiges.widgetpy.bridge import first_new_api_class
+        if first_new_api_class(wrapper) is None:
+            wrapper.Wrapper
 except ModuleNotFoundError as error:
     print(json.dumps({"missing": error.name, "error": str(error), "trace": traceback.format_exc()}))
 except BaseException as error:
