@@ -35,7 +35,7 @@ change a .proto file, then run
     python helpers/sync_descriptors.py
 """
 
-SOURCES = (%(sources)s)
+SOURCES = %(sources)s
 DATA = (
 '''
 
@@ -76,7 +76,9 @@ def render(data: bytes) -> str:
     lines = textwrap.wrap(encoded, LINE)
     body = "".join('    "%s"\n' % line for line in lines)
     names = sources()
-    quoted = ", ".join('"%s"' % name for name in names) + ("," if len(names) == 1 else "")  # ruff format's style
+    quoted = "(%s)" % (", ".join('"%s"' % name for name in names) + ("," if len(names) == 1 else ""))
+    if len("SOURCES = ") + len(quoted) > 120:  # ruff format's style: one name a line once the tuple is too long
+        quoted = "(\n%s)" % "".join('    "%s",\n' % name for name in names)
     return HEADER % {"sources": quoted} + body + ")\n"
 
 

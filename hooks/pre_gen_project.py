@@ -155,7 +155,7 @@ def report(answers_json: str, choices: Dict[str, List[str]]) -> int:
 
 CHOICES = {
     "python_version": ["3.9", "3.10", "3.11"],
-    "plugin_mode": ["grpc", "cgo"],
+    "plugin_mode": ["grpc", "cgo", "widgetpy"],
     "session_mode": ["once", "stream"],
     "example": ["text", "image", "audio"],
     "gpu": ["0", "1", "2", "4", "8"],

@@ -58,8 +58,8 @@ LAYERS: List[Tuple[str, Tuple[str, ...]]] = [
             "aiges.resultchecks",
         ),
     ),
-    ("api", ("aiges.sdk",)),
-    ("server", ("aiges.serve", "aiges.grpc", "aiges.probe")),
+    ("api", ("aiges.sdk", "aiges.widgetpy.api", "aiges.widgetpy.bridge")),
+    ("server", ("aiges.serve", "aiges.grpc", "aiges.probe", "aiges.widgetpy")),
     ("tools", ("aiges.tools", "aiges.__main__")),
 ]
 # Imports against the layers that are there on purpose, each made inside the function that needs it.

@@ -23,7 +23,7 @@ SETUP_SCRIPT = REPO / ".ci" / "docker-setup.sh"
 # hadolint rules we deliberately do not follow in the generated Dockerfile (keep this short, say why):
 HADOLINT_IGNORES: Tuple[str, ...] = ()
 
-PLUGIN_MODES = ("grpc", "cgo")
+PLUGIN_MODES = ("grpc", "cgo", "widgetpy")
 SESSION_MODES = ("once", "stream")
 EXAMPLES = ("text", "image", "audio")
 

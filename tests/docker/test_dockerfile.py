@@ -101,7 +101,10 @@ def test_dependencies_come_before_the_plugin_code(variant: Dict[str, Any]) -> No
         r"^if \[ -z \"\$AIGES_NO_CHECK\" \]; then python3 -m aiges check --in-image "
         r"--quiet; fi && rm pyproject\.toml$",
     )
-    compile_step = index_of(items, "RUN", r"^python3 -m compileall -q /home/aiges/aiges /home/aiges/wrapper\.py$")
+    python_wrapper = "/home/aiges/python_wrapper " if variant["answers"]["plugin_mode"] == "widgetpy" else ""
+    compile_step = index_of(
+        items, "RUN", rf"^python3 -m compileall -q /home/aiges/aiges {python_wrapper}/home/aiges/wrapper\.py$"
+    )
     assert items[wrapper:] == [items[wrapper], items[check], items[compile_step]], (
         "a code edit rebuilds only the code, its staleness check and its byte-compilation"
     )
@@ -127,7 +130,10 @@ def test_plugin_lands_in_the_loaders_working_directory(variant: Dict[str, Any]) 
     assert index_of(items, "RUN", r"^mkdir -p log/server log/app$") < index_of(items, "COPY", "^wrapper ")
     assert parser.envs["PYTHONPATH"] == LOADER_DIR
     mode = variant["answers"]["plugin_mode"]
-    assert parser.envs["AIGES_PLUGIN_MODE"] == {"grpc": "python", "cgo": "c"}[mode]
+    if mode == "widgetpy":  # the v3 loader's switch, and not the public loader's
+        assert parser.envs["WIDGET_PLUGIN_MODE"] == "py" and "AIGES_PLUGIN_MODE" not in parser.envs
+    else:
+        assert parser.envs["AIGES_PLUGIN_MODE"] == {"grpc": "python", "cgo": "c"}[mode]
     project = variant["project"]
     for copied in (
         "requirements.txt",

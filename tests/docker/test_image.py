@@ -2,7 +2,8 @@
 
 The base is a stand-in (Debian bullseye, CPython 3.9, no AIservice): these tests prove the build
 mechanics and the packaging of wrapper.py and the runtime, by running the local debug run and, in
-grpc mode, the plugin server inside the container against this test's fake loader.
+grpc mode, the plugin server inside the container against this test's fake loader (in widgetpy mode, the WidgetPy
+server started and called inside the container).
 """
 
 import hashlib
@@ -63,19 +64,25 @@ def test_build_names_the_image_to_put_in_deploy_k8s(image: Built) -> None:
 
 
 def test_build_proves_the_image_before_it_says_built(image: Built) -> None:
-    steps = ["import wrapper.py", "local run"] + (["plugin handshake"] if image.plugin_mode == "grpc" else [])
+    server_step = {"grpc": ["plugin handshake"], "widgetpy": ["plugin readiness"]}.get(image.plugin_mode, [])
+    steps = ["import wrapper.py", "local run", *server_step]
     verified = re.search(r"==> verified: (.*)", image.log)
     assert verified, image.log[-3000:]
     assert re.fullmatch(", ".join(re.escape(step) + r" [\d.]+ s" for step in steps), verified.group(1))
     if image.plugin_mode == "grpc":
         assert re.search(r"plugin handshake .* answered 1\|1\|unix\|/\S+/plugin\.sock\|grpc", image.log)
+    if image.plugin_mode == "widgetpy":
+        assert "plugin readiness" in image.log and "answered AIGES_PY_READY unix:/tmp/aiges-py.sock" in image.log
 
 
 def test_plugin_sits_in_the_loaders_working_directory(image: Built) -> None:
     attrs = support.client().images.get(image.tag).attrs["Config"]
     env = dict(item.split("=", 1) for item in attrs["Env"])
     assert attrs["WorkingDir"] == "/home/aiges"
-    assert env["AIGES_PLUGIN_MODE"] == {"grpc": "python", "cgo": "c"}[image.plugin_mode]
+    if image.plugin_mode == "widgetpy":
+        assert env["WIDGET_PLUGIN_MODE"] == "py"
+    else:
+        assert env["AIGES_PLUGIN_MODE"] == {"grpc": "python", "cgo": "c"}[image.plugin_mode]
     assert env["PYTHONPATH"] == "/home/aiges"
     assert attrs["Cmd"][:3] == ["./AIservice", "-m=0", "-c=aiges.toml"]
     probe = (
@@ -332,3 +339,81 @@ def test_offline_build_installs_from_the_wheelhouse_with_the_network_off(
         tag, ["python3", "-m", "aiges", "run", "--emulate", "grpc"], network_disabled=True
     )
     assert code == 0, output
+
+
+WIDGETPY_MODES = [(mode, session) for mode, session in MODES if mode == "widgetpy"]
+# Run in the image: start the WidgetPy server as the v3 loader's documented command does, call it over its unix
+# socket with the runtime's own HTTP/2 client (the image has no grpcio), stop it with SIGTERM.
+WIDGETPY_DRIVER = r"""
+import json, signal, subprocess, sys
+from aiges.grpc.h2.client import UnaryClient
+from aiges.widgetpy import messages
+
+session = sys.argv[1] == "stream"
+sock = "/tmp/loader/plugin.sock"
+subprocess.run(["mkdir", "-p", "/tmp/loader"], check=True)
+server = subprocess.Popen(
+    ["python3", "-m", "python_wrapper.grpc_server", "--module", "wrapper", "--sock", sock],
+    stdout=subprocess.PIPE, text=True,
+)
+ready = server.stdout.readline().strip()
+client = UnaryClient(sock)
+
+def call(rpc, request_name, response_name, **fields):
+    request = messages.message(request_name)(**fields).SerializeToString()
+    data = client.call("/aiges.wrapper.WrapperService/" + rpc, request)
+    return messages.message(response_name).FromString(data)
+
+sample = open("test_data/sample.txt", "rb").read()
+config = {"max_chars": "1000000", "max_sessions": "4"}
+answers = {"ready": ready, "init": call("Init", "InitRequest", "InitResponse", cfg=config).err_code}
+if session:
+    handle = call("Create", "CreateRequest", "CreateResponse", usr_tag="sid-1", params={"sid": "sid-1"}).handle
+    frame = {"key": "text", "data": sample, "status": 2}
+    write = call("Write", "WriteRequest", "ErrorResponse", handle=handle, data_list=[frame])
+    read = call("Read", "ReadRequest", "ReadResponse", handle=handle)
+    answers.update(write=write.err_code, code=read.err_code, items=[[i.key, i.status] for i in read.data_list])
+else:
+    item = {"key": "text", "data": sample, "status": 3}
+    done = call("Exec", "ExecRequest", "ExecResponse", usr_tag="t1", data_list=[item])
+    answers.update(code=done.err_code, items=[[i.key, i.status] for i in done.data_list])
+client.close()
+server.send_signal(signal.SIGTERM)
+answers["exit"] = server.wait(timeout=30)
+print(json.dumps(answers))
+"""
+
+
+@pytest.mark.parametrize(
+    "image", WIDGETPY_MODES, ids=[f"{mode}-{session}" for mode, session in WIDGETPY_MODES], indirect=True
+)
+def test_widgetpy_plugin_server_answers_in_the_image(image: Built) -> None:
+    code, output = support.run_in_image(
+        image.tag, ["python3", "-c", WIDGETPY_DRIVER, image.session_mode], network_disabled=True
+    )
+    assert code == 0, output
+    answers = json.loads(output.strip().splitlines()[-1])
+    assert answers["ready"] == "AIGES_PY_READY unix:/tmp/loader/plugin.sock"
+    assert (answers["init"], answers["code"], answers["exit"]) == (0, 0, 0), answers
+    assert answers["items"] == [["result", 2 if image.session_mode == "stream" else 3]], answers
+
+
+def test_a_python_wrapper_wrapper_builds_and_serves(
+    docker_engine: str, bake_variant: Any, image_cleanup: Any, tmp_path: Path
+) -> None:
+    """A wrapper written for the vendor's python_wrapper API (with the aiges declarations the tools read) in a
+    widgetpy project: the build's proof (import, local run, readiness) passes and the image serves it."""
+    project = support.copy_project(bake_variant(plugin_mode="widgetpy", session_mode="once"), tmp_path / "project")
+    (project / "wrapper" / "textstats.py").unlink()
+    source = Path(__file__).resolve().parent.parent / "widgetpy" / "wrappers" / "declared_wrapper.py"
+    (project / "wrapper" / "wrapper.py").write_bytes(source.read_bytes())
+    rendered = support.aiges_cli(project, "render")
+    assert rendered.returncode == 0, rendered.stderr
+    tag = image_cleanup(support.test_tag("widgetpy-new-api"))
+    done = build(project, docker_engine, tag)
+    assert done.returncode == 0, f"build failed:\n{done.stderr[-6000:]}"
+    assert "plugin readiness" in done.stdout + done.stderr
+    code, output = support.run_in_image(tag, ["python3", "-c", WIDGETPY_DRIVER, "once"], network_disabled=True)
+    assert code == 0, output
+    answers = json.loads(output.strip().splitlines()[-1])
+    assert (answers["init"], answers["code"], answers["items"], answers["exit"]) == (0, 0, [["result", 3]], 0)

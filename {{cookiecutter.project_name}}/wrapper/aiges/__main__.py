@@ -15,7 +15,7 @@ from aiges import __version__
 from aiges.tomlcompat import TomlReaderMissing
 
 COMMANDS = {
-    "run": ("aiges.tools.localrun.commands", "run the plugin locally in the loader's call order and check its output"),
+    "run": ("aiges.tools.localrun.cli", "run the plugin locally in the loader's call order and check its output"),
     "schema": ("aiges.tools.render.commands:SCHEMA", "print the plugin's schema (complete or legacy form)"),
     "render": ("aiges.tools.render.commands:RENDER", "render schema.json, aiges.toml and xtest.toml from wrapper.py"),
     "check": ("aiges.tools.render.commands:CHECK", "fail when schema.json, aiges.toml or xtest.toml are stale"),

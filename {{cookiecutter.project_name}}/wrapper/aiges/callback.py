@@ -8,12 +8,16 @@ whichever it uses. The party running the wrapper installs a sink; the vendor sen
 
 import queue
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional
 
 Sink = Callable[[Any, str], None]
+# The loader's other services (metering, tracing, ...): ``reporter(rpc_name, fields) -> the loader's code``.
+# Installed by a server whose loader offers them (WidgetPy's CallbackService); none: accepted and ignored.
+Reporter = Callable[[str, Dict[str, Any]], int]
 
 _lock = threading.Lock()
 _sink: Optional[Sink] = None
+_reporter: Optional[Reporter] = None
 # Where results go when no sink is installed: the vendor's ``aiges.dto.rq``, which aiges.dto names here when it
 # is imported (so this module needs no import of dto: no cycle), else a queue of our own.
 _fallback: "queue.Queue[Any]" = queue.Queue()
@@ -60,11 +64,31 @@ def callback(user_resp: Any, handle: Any = "", sid: Any = "", *_: Any) -> int:
     return deliver(user_resp, handle if handle not in (None, "") else sid)
 
 
+def install_reporter(reporter: Optional[Reporter]) -> Optional[Reporter]:
+    """Send :func:`report` calls to ``reporter``; returns the previous one."""
+    global _reporter
+    with _lock:
+        previous, _reporter = _reporter, reporter
+    return previous
+
+
+def report(rpc: str, **fields: Any) -> int:
+    """Tell the loader ``rpc(fields)`` (e.g. ``report("TraceLog", handle=tag, key=k, value=v)``): its code, or 0
+    when no loader service is installed (the local run, the go-plugin mode)."""
+    reporter = _reporter
+    return 0 if reporter is None else reporter(rpc, fields)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
 def callback_metric(usrTag: Any, meterKey: str, count: int) -> int:  # noqa: N803 (loader API)
-    """Accepted and ignored outside the loader (the C wrapper forwards it to metering)."""
-    return 0
+    """Custom metering for a request or session: WidgetPy's ``MeterCustom``; ignored where the loader offers
+    none (the C wrapper forwards it to metering itself)."""
+    return report("MeterCustom", handle=_text(usrTag), key=_text(meterKey), count=count)
 
 
 def callback_trace(usrTag: Any, key: str, value: str) -> int:  # noqa: N803 (loader API)
-    """Accepted and ignored outside the loader (the C wrapper forwards it to tracing)."""
-    return 0
+    """A trace entry for a request or session: WidgetPy's ``TraceLog``; ignored where the loader offers none."""
+    return report("TraceLog", handle=_text(usrTag), key=_text(key), value=_text(value))

@@ -4,7 +4,8 @@ import importlib
 import importlib.util
 import os
 import sys
-from typing import Optional, Tuple
+from types import ModuleType
+from typing import Callable, Optional, Tuple
 
 WRAPPER_MODULE = "wrapper"
 WRAPPER_CLASS = "Wrapper"
@@ -59,12 +60,17 @@ def provide_embed_module() -> bool:
     return True
 
 
-def import_wrapper(location: Optional[str] = None, class_name: str = WRAPPER_CLASS) -> Tuple[type, str]:
+def import_wrapper(
+    location: Optional[str] = None,
+    class_name: str = WRAPPER_CLASS,
+    fallback: Optional[Callable[[ModuleType], Optional[type]]] = None,
+) -> Tuple[type, str]:
     """Import wrapper.py as module ``wrapper`` (its folder first on sys.path) and return (class, path).
 
     Changes the working directory to the wrapper's folder, as in the image (``/home/aiges``), so
     relative paths inside user code behave as they will in production. ``aiges_embed`` is importable
-    during and after the import (:func:`provide_embed_module`).
+    during and after the import (:func:`provide_embed_module`). ``fallback(module)``: the class to use when the
+    module has no ``class_name`` (the tools pass ``aiges.widgetpy.bridge.wrapper_for``: python_wrapper wrappers).
     """
     path = find_wrapper_file(location)
     folder = os.path.dirname(path)
@@ -77,8 +83,11 @@ def import_wrapper(location: Optional[str] = None, class_name: str = WRAPPER_CLA
         del sys.modules[WRAPPER_MODULE]
     module = importlib.import_module(WRAPPER_MODULE)
     cls = getattr(module, class_name, None)
+    if cls is None and fallback is not None:
+        cls = fallback(module)
     if not isinstance(cls, type):
         raise AttributeError(
-            "%s defines no class %r: the loader instantiates %s.%s()" % (path, class_name, WRAPPER_MODULE, class_name)
+            "%s defines no class %r (nor a python_wrapper.WrapperBase subclass): the loader instantiates %s.%s()"
+            % (path, class_name, WRAPPER_MODULE, class_name)
         )
     return cls, path

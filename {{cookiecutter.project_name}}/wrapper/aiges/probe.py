@@ -7,6 +7,8 @@ things a serving pod needs, reading the rendered aiges.toml so it can never disa
 
 * grpc mode: a process runs ``[aiges].pythonPluginCmd`` (as ``bash -c <cmd>``, or as the command
   itself when bash replaced itself with it);
+* widgetpy mode (``WIDGET_PLUGIN_MODE=py``, set by the Dockerfile): a process runs
+  ``python3 -m python_wrapper.grpc_server`` (the v3 loader's command line is not public; its module is);
 * the loader answers ``GET /ping`` on the port of ``[wrapper].http_listen``. The loader opens that
   port only after the plugin answered its handshake, ``wrapperInit`` and ``wrapperSchema`` (it takes
   its routes from the schema and exits when either call fails), so an answer means a ready plugin.
@@ -25,6 +27,7 @@ from typing import Dict, Iterator, List, Optional, Sequence
 
 DEFAULT_CONFIG = "aiges.toml"
 PING_PATH = "/ping"
+WIDGET_MODULE = "python_wrapper.grpc_server"
 
 
 class ProbeFailed(Exception):
@@ -64,6 +67,13 @@ def plugin_running(command: str, proc: str = "/proc") -> bool:
     return any(argv in wanted for argv in process_argvs(proc))
 
 
+def widget_running(proc: str = "/proc") -> bool:
+    """A process runs ``python... -m python_wrapper.grpc_server``."""
+    return any(
+        flag == "-m" and module == WIDGET_MODULE for argv in process_argvs(proc) for flag, module in zip(argv, argv[1:])
+    )
+
+
 def http_port(listen: str) -> int:
     """The port of ``host:port`` (the host may be empty or an address)."""
     _, _, port = listen.rpartition(":")
@@ -85,13 +95,21 @@ def ping(port: int, timeout: float) -> None:
         raise ProbeFailed("the loader answered GET %s on port %d with HTTP %d" % (PING_PATH, port, status))
 
 
-def probe(config: Dict[str, Dict[str, object]], timeout: float, proc: str = "/proc") -> str:
-    """Check a container configured by ``config`` (a parsed aiges.toml); return what was checked."""
+def probe(
+    config: Dict[str, Dict[str, object]], timeout: float, proc: str = "/proc", widget: Optional[bool] = None
+) -> str:
+    """Check a container configured by ``config`` (a parsed aiges.toml); return what was checked.
+    ``widget``: the WidgetPy mode (default: ``WIDGET_PLUGIN_MODE=py`` in the environment)."""
     command = config.get("aiges", {}).get("pythonPluginCmd")
+    widget = os.environ.get("WIDGET_PLUGIN_MODE") == "py" if widget is None else widget
     checked = []
     if command:
         if not plugin_running(str(command), proc):
             raise ProbeFailed("no plugin process runs pythonPluginCmd %r" % command)
+        checked.append("plugin process")
+    elif widget:
+        if not widget_running(proc):
+            raise ProbeFailed("no plugin process runs python3 -m %s (WIDGET_PLUGIN_MODE=py)" % WIDGET_MODULE)
         checked.append("plugin process")
     listen = config.get("wrapper", {}).get("http_listen", "0.0.0.0:1888")  # the loader's default
     port = http_port(str(listen))

@@ -295,7 +295,7 @@ def _announce_early(argv: List[str]) -> Optional[Tuple[Any, Any, Optional[int]]]
         return None
     sys.stdout.write(handshake_line(endpoint) + "\n")
     sys.stdout.flush()
-    return listener, endpoint, _reserve_stdout()
+    return listener, endpoint, reserve_stdout()
 
 
 def main(args: argparse.Namespace, early: Optional[Tuple[Any, Any, Optional[int]]] = None) -> int:
@@ -360,7 +360,7 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, Any, Optional[int]
     def announce(line: str) -> None:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
-        settings.watch_fd = _reserve_stdout()
+        settings.watch_fd = reserve_stdout()
         logs.start_capture(logs.console.stream.fileno())
 
     try:
@@ -370,7 +370,7 @@ def main(args: argparse.Namespace, early: Optional[Tuple[Any, Any, Optional[int]
         return 1
     finally:
         logs.close()
-    _exit_watchdog(code, 2.0)
+    exit_watchdog(code, 2.0)
     return code
 
 
@@ -385,7 +385,7 @@ def _report(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
-def _reserve_stdout() -> Optional[int]:
+def reserve_stdout() -> Optional[int]:
     """After the handshake, point fd 1 at stderr so prints from wrapper code never block or garble the
     loader's stdout; the original pipe is kept (returned) to notice when the loader goes away."""
     try:
@@ -402,7 +402,7 @@ def _reserve_stdout() -> Optional[int]:
     return original
 
 
-def _exit_watchdog(code: int, grace: float) -> None:
+def exit_watchdog(code: int, grace: float) -> None:
     """Let the interpreter exit normally (atexit handlers run), but never hang on threads a wrapper
     left running: after ``grace`` seconds the process ends anyway."""
     import threading  # start-up time: loaded only when this path runs

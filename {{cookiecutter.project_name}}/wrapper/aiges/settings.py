@@ -5,7 +5,7 @@ from typing import Any, Dict
 
 from aiges import tomlcompat
 
-PLUGIN_MODES = ("grpc", "cgo")
+PLUGIN_MODES = ("grpc", "cgo", "widgetpy")
 
 
 def tool_settings(root: str) -> Dict[str, Any]:
@@ -23,14 +23,17 @@ _IMAGE_MODES = {"python": "grpc", "c": "cgo"}
 
 
 def plugin_mode(root: str, default: str = "grpc") -> str:
-    """The loader mode the project targets: ``grpc`` (python plugin) or ``cgo`` (C wrapper).
+    """The loader mode the project targets: ``grpc`` (python plugin), ``cgo`` (C wrapper) or ``widgetpy``
+    (the AIGES v3 loader's Python protocol).
 
     From ``[tool.aiges]`` in the project; inside the image, where there is no pyproject.toml, from
-    the ``AIGES_PLUGIN_MODE`` the Dockerfile sets.
+    the ``WIDGET_PLUGIN_MODE=py`` or ``AIGES_PLUGIN_MODE`` the Dockerfile sets.
     """
     try:
         settings = tool_settings(root)
     except (OSError, ValueError):
         settings = {}
-    mode = settings.get("plugin_mode") or _IMAGE_MODES.get(os.environ.get("AIGES_PLUGIN_MODE", ""), default)
+    image_mode = "widgetpy" if os.environ.get("WIDGET_PLUGIN_MODE") == "py" else None
+    image_mode = image_mode or _IMAGE_MODES.get(os.environ.get("AIGES_PLUGIN_MODE", ""))
+    mode = settings.get("plugin_mode") or image_mode or default
     return mode if mode in PLUGIN_MODES else default

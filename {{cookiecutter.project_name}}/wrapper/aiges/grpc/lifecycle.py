@@ -119,7 +119,7 @@ def _tcp(bind: Callable[[Any], Any], settings: Settings) -> Any:
         raise OSError("cannot listen on %s:%s" % (HOST, settings.port)) from None
 
 
-def _watch_parent(fd: Optional[int], on_gone: Callable[[str], None], interval: float = 0.5) -> None:
+def watch_parent(fd: Optional[int], on_gone: Callable[[str], None], interval: float = 0.5) -> None:
     """Thread body: report when the loader's end of our stdout pipe closes, or we are re-parented."""
     parent = os.getppid()
     poller = select.poll() if fd is not None else None
@@ -194,7 +194,7 @@ def _serve(server: Any, endpoint: Endpoint, settings: Settings, announce: Callab
             settings.max_message_bytes // (1024 * 1024),
         )
         threading.Thread(
-            target=_watch_parent, name="aiges-parent-watch", daemon=True, args=(settings.watch_fd, request_stop)
+            target=watch_parent, name="aiges-parent-watch", daemon=True, args=(settings.watch_fd, request_stop)
         ).start()
         while not stop.wait(1.0):  # a timed wait keeps the main thread responsive to signals
             pass

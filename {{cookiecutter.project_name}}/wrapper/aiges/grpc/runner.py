@@ -64,7 +64,7 @@ class WrapperRunner:
             try:
                 cls, path = loading.import_wrapper(self.location)
                 log.info("imported %s from %s", cls.__name__, path)
-                wrapper = _instantiate(cls)
+                wrapper = instantiate(cls)
             except BaseException:
                 log.exception("cannot import and instantiate wrapper.Wrapper (ret %d)", errors.INIT_ERROR)
                 return errors.INIT_ERROR
@@ -84,7 +84,7 @@ class WrapperRunner:
                 return errors.USER_INIT_ERROR
             self.wrapper = wrapper
             self._planner = callplans.Planner(wrapper)
-            self._async_once = _only_async_once(wrapper)
+            self._async_once = only_async_once(wrapper)
             log.info("wrapperInit succeeded")
             return errors.OK
 
@@ -263,7 +263,7 @@ class WrapperRunner:
         return convert.code_ret(result)
 
 
-def _instantiate(cls: type) -> Any:
+def instantiate(cls: type) -> Any:
     """``Wrapper(legacy=False, is_aipaas=True, keep_schema_default_value=True)`` as the loader does;
     a wrapper whose own ``__init__`` takes no such arguments is built with ``Wrapper()``."""
     try:
@@ -275,7 +275,7 @@ def _instantiate(cls: type) -> Any:
         return cls()
 
 
-def _only_async_once(wrapper: Any) -> bool:
+def only_async_once(wrapper: Any) -> bool:
     """True when the class implements only ``wrapperOnceExecAsync`` (results come by callback)."""
     try:
         from aiges.sdk import WrapperBase  # the sdk is loaded with the wrapper, after the handshake (start-up time)

@@ -8,7 +8,8 @@ wrong (no engine, a failing ``pip install``) instead of printing a stack trace.
 Before it says "built" it proves the image (unless ``--no-verify``): in containers of the new image it
 imports wrapper.py with the installed dependencies, runs the local run on the sample data, and, in grpc
 mode, starts the rendered ``pythonPluginCmd`` with a go-plugin environment until it prints its handshake
-line. A dependency missing from requirements.txt then fails the build, not the deployment.
+line (in widgetpy mode, ``python3 -m python_wrapper.grpc_server`` until its readiness line). A dependency
+missing from requirements.txt then fails the build, not the deployment.
 
 The docker SDK is imported only here and only when a build runs (``pip install docker``); it drives the
 classic builder, which is why the generated Dockerfile avoids BuildKit-only syntax.
@@ -27,9 +28,11 @@ import time
 from typing import IO, Any, Dict, List, Optional, Tuple
 
 from aiges import loading, tomlcompat
+from aiges import settings as project_settings
 from aiges.errors import AigesError
 from aiges.tools.render.names import default_tag
 from aiges.tools.render.options import load_settings
+from aiges.widgetpy.bridge import wrapper_for
 
 EXIT_FAILED = 1
 EXIT_CANNOT = 2  # cannot run at all: a missing dependency (as every command), a bad command line (argparse)
@@ -38,6 +41,7 @@ WHEELHOUSE = "wheelhouse"
 DEFAULT_PYTHON = "3.9"  # the official aiges images
 DEFAULT_PLATFORM = "manylinux2014_x86_64"
 LOADER_MODES = {"grpc": "python", "cgo": "c"}  # [tool.aiges] plugin_mode -> the loader's AIGES_PLUGIN_MODE
+WIDGET_MODE = "py"  # plugin_mode "widgetpy": the v3 loader's WIDGET_PLUGIN_MODE
 CLIENT_TIMEOUT = 3600  # seconds a silent build step (compiling a wheel) may take before the SDK gives up
 _NOISE = re.compile(r"^( ---> Running in |Removing intermediate container )")  # classic-builder bookkeeping
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the classic builder paints a step's stderr red
@@ -65,6 +69,7 @@ class Plan:
     platforms: List[str]
     verify: bool = True
     plugin_cmd: Optional[str] = None  # [aiges].pythonPluginCmd of the rendered aiges.toml (grpc mode)
+    widgetpy: bool = False  # plugin_mode "widgetpy": prove python3 -m python_wrapper.grpc_server starts
 
     @property
     def network_mode(self) -> Optional[str]:
@@ -87,6 +92,7 @@ class Plan:
             lines.append(f"wheels     python {python}, {', '.join(self.platforms)} -> {self.wheelhouse}")
         if self.verify:
             steps = ["import wrapper.py", "local run"] + (["plugin handshake"] if self.plugin_cmd else [])
+            steps += ["plugin readiness"] if self.widgetpy else []
             lines.append(f"verify     {', '.join(steps)}")
         return lines
 
@@ -134,7 +140,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-verify",
         action="store_true",
-        help="do not prove the image in containers (import wrapper.py, local run, plugin handshake)",
+        help="do not prove the image in containers (import wrapper.py, local run, plugin handshake or readiness)",
     )
     parser.add_argument("--dry-run", action="store_true", help="show what would be built and exit")
 
@@ -201,6 +207,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         list(args.platforms or [DEFAULT_PLATFORM]),
         verify=not getattr(args, "no_verify", False),
         plugin_cmd=rendered_plugin_cmd(root),
+        widgetpy=project_settings.plugin_mode(root) == "widgetpy",
     )
 
 
@@ -270,9 +277,18 @@ def _check_dockerfile(dockerfile: str, plugin_mode: str, service_section: str) -
     """The Dockerfile is the user's to edit; make sure it still starts the loader the way the configs expect."""
     with open(dockerfile, encoding="utf-8") as source:
         text = source.read()
+    widget_modes = re.findall(r"\bWIDGET_PLUGIN_MODE=\"?([A-Za-z]+)", text)
+    if plugin_mode == "widgetpy" or widget_modes:
+        if plugin_mode != "widgetpy" or not widget_modes or widget_modes[-1] != WIDGET_MODE:
+            found = "WIDGET_PLUGIN_MODE=%s" % widget_modes[-1] if widget_modes else "no WIDGET_PLUGIN_MODE"
+            raise BuildError(
+                f"the Dockerfile sets {found} but [tool.aiges] plugin_mode is {plugin_mode!r} (plugin_mode "
+                f'"widgetpy" goes with WIDGET_PLUGIN_MODE={WIDGET_MODE}, and only it): fix one of them, or pass '
+                "--no-check"
+            )
     expected_mode = LOADER_MODES.get(plugin_mode, plugin_mode)
     modes = re.findall(r"\bAIGES_PLUGIN_MODE=\"?([A-Za-z]+)", text)
-    if modes and modes[-1] != expected_mode:
+    if modes and plugin_mode != "widgetpy" and modes[-1] != expected_mode:
         raise BuildError(
             f"the Dockerfile sets AIGES_PLUGIN_MODE={modes[-1]} but [tool.aiges] plugin_mode is "
             f"{plugin_mode!r} (the loader needs AIGES_PLUGIN_MODE={expected_mode}): fix one of them, "
@@ -291,7 +307,7 @@ def _identity_from_import(wrapper_file: str) -> Tuple[Optional[str], Optional[st
     """Import wrapper.py (needs its dependencies on this machine) and read the class attributes."""
     here = os.getcwd()
     try:
-        cls, _ = loading.import_wrapper(wrapper_file)
+        cls, _ = loading.import_wrapper(wrapper_file, fallback=wrapper_for)
     except Exception as error:  # noqa: BLE001 - user code may raise anything at import
         raise BuildError(f"importing wrapper.py failed ({type(error).__name__}: {error}); pass --tag") from None
     finally:
@@ -472,7 +488,10 @@ import json, sys, traceback
 sys.path.insert(0, "/home/aiges")
 try:
     import wrapper
-    wrapper.Wrapper
+    if not hasattr(wrapper, "Wrapper"):  # a python_wrapper (WidgetPy) class serves instead, when there is one
+        from aiges.widgetpy.bridge import first_new_api_class
+        if first_new_api_class(wrapper) is None:
+            wrapper.Wrapper
 except ModuleNotFoundError as error:
     print(json.dumps({"missing": error.name, "error": str(error), "trace": traceback.format_exc()}))
 except BaseException as error:
@@ -488,6 +507,8 @@ def verify_image(client: Any, plan: Plan, out: IO[str]) -> None:
     steps = [("import wrapper.py", _verify_import), ("local run", _verify_local_run)]
     if plan.plugin_cmd:
         steps.append(("plugin handshake", _verify_handshake))
+    if plan.widgetpy:
+        steps.append(("plugin readiness", _verify_widgetpy))
     timings = []
     for name, step in steps:
         started = time.monotonic()
@@ -585,6 +606,32 @@ def _verify_handshake(client: Any, plan: Plan) -> str:
                 f"the go-plugin handshake (1|1|tcp|127.0.0.1:<port>|grpc):\n{_tail(stderr)}"
             )
         return f"bash -c {plan.plugin_cmd!r} answered {lines[0].strip()}"
+    finally:
+        container.remove(force=True)
+
+
+WIDGETPY_SOCKET = "/tmp/aiges-py.sock"  # noqa: S108 - inside the throw-away container
+WIDGETPY_COMMAND = ["python3", "-m", "python_wrapper.grpc_server", "--module", "wrapper", "--sock", WIDGETPY_SOCKET]
+
+
+def _verify_widgetpy(client: Any, plan: Plan) -> str:
+    """Start the WidgetPy server as the v3 loader's documented command does, until its readiness line."""
+    container = client.containers.run(plan.tag, WIDGETPY_COMMAND, detach=True, network_disabled=True)
+    ready = "AIGES_PY_READY unix:" + WIDGETPY_SOCKET
+    shown = " ".join(WIDGETPY_COMMAND)
+    try:
+        deadline = time.monotonic() + HANDSHAKE_TIMEOUT
+        while True:
+            container.reload()
+            lines = container.logs(stdout=True, stderr=False).decode("utf-8", "replace").splitlines()
+            if ready in (line.strip() for line in lines):
+                return f"{shown} answered {ready}"
+            if container.status in ("exited", "dead"):
+                stderr = container.logs(stdout=False, stderr=True).decode("utf-8", "replace")
+                raise BuildError(f"{shown} exited before its readiness line:\n{_tail(stderr)}")
+            if time.monotonic() > deadline:
+                raise BuildError(f"{shown} printed no readiness line within {HANDSHAKE_TIMEOUT:.0f} s")
+            time.sleep(0.1)
     finally:
         container.remove(force=True)
 

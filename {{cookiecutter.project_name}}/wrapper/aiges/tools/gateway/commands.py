@@ -16,6 +16,7 @@ from aiges.schema.gateway import gateway_schema, sample_request
 from aiges.tools.gateway import example
 from aiges.tools.localrun import phases
 from aiges.tools.localrun.inputs import build_config, parse_assignments
+from aiges.widgetpy.bridge import wrapper_for
 
 MISSING_AIOHTTP = (
     "python -m aiges gateway needs aiohttp (a development requirement): pip install -r requirements-dev.txt"
@@ -44,7 +45,7 @@ def _load(args: argparse.Namespace) -> Tuple[Any, Any, str]:
 
     wrapper_file = loading.find_wrapper_file(args.location)
     root = loading.project_root(wrapper_file)
-    cls, _ = loading.import_wrapper(wrapper_file)
+    cls, _ = loading.import_wrapper(wrapper_file, fallback=wrapper_for)
     wrapper = cls(legacy=False, is_aipaas=True, keep_schema_default_value=True)  # as aiges.serve makes it
     return wrapper, wrapper.declarations(check_samples=True), root
 

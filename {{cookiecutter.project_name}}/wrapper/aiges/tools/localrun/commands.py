@@ -7,7 +7,6 @@ the loader would reject, 2 for bad command-line input or declarations.
 import argparse
 import os
 import sys
-import traceback
 from typing import Any, Dict, List, Optional
 
 from aiges import calling, loading, settings
@@ -78,31 +77,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="print only failures and the verdict")
 
 
-def main(args: argparse.Namespace) -> int:
-
-    reporter = Reporter(quiet=args.quiet)
-    args.input = _absolute_inputs(args.input)  # given relative to where the command runs, before any chdir
-    try:
-        wrapper_file = loading.find_wrapper_file(args.location)
-        root = loading.project_root(wrapper_file)
-        emulate = args.emulate or _mode_to_emulation(settings.plugin_mode(root))
-        cls, _ = loading.import_wrapper(wrapper_file)  # provides aiges_embed unless a real one exists
-    except (OSError, AttributeError, ImportError, SyntaxError, AigesError) as error:
-        reporter.failure("cannot load the wrapper: %s: %s" % (type(error).__name__, error))
-        return EXIT_USAGE
-    except Exception as error:  # noqa: BLE001 - user code at import time
-        reporter.failure(
-            "importing wrapper.py raised %s: %s\n%s" % (type(error).__name__, error, traceback.format_exc())
-        )
-        return EXIT_FAILED
-    try:
-        wrapper = cls() if emulate != "grpc" else cls(legacy=False, is_aipaas=True, keep_schema_default_value=True)
-    except Exception as error:  # noqa: BLE001 - user constructor
-        reporter.failure("Wrapper() raised %s: %s" % (type(error).__name__, error))
-        return EXIT_FAILED
-    return execute(wrapper, args, root, emulate, reporter)
-
-
 def run_instance(wrapper: Any, argv: List[str], stream: Optional[bool] = None, **options: Any) -> int:
     """Entry of ``Wrapper().run()``: parse ``argv`` like ``python -m aiges run`` and run ``wrapper``."""
     parser = argparse.ArgumentParser(
@@ -120,7 +94,7 @@ def run_instance(wrapper: Any, argv: List[str], stream: Optional[bool] = None, *
         root = loading.project_root(loading.find_wrapper_file(os.path.dirname(os.path.abspath(source))))
     except FileNotFoundError:
         root = os.getcwd()
-    emulate = args.emulate or _mode_to_emulation(settings.plugin_mode(root))
+    emulate = args.emulate or mode_to_emulation(settings.plugin_mode(root))
     return execute(wrapper, args, root, emulate, Reporter(quiet=args.quiet))
 
 
@@ -309,7 +283,7 @@ def _shown_params(params: Dict[str, Any]) -> Dict[str, Any]:
     return {key: ("***" if looks_secret(key) and value not in (None, "") else value) for key, value in params.items()}
 
 
-def _absolute_inputs(pairs: Optional[List[str]]) -> Optional[List[str]]:
+def absolute_inputs(pairs: Optional[List[str]]) -> Optional[List[str]]:
     result = []
     for pair in pairs or []:
         key, sep, path = pair.partition("=")
@@ -317,8 +291,8 @@ def _absolute_inputs(pairs: Optional[List[str]]) -> Optional[List[str]]:
     return result or pairs
 
 
-def _mode_to_emulation(plugin_mode: str) -> str:
-    return "grpc" if plugin_mode == "grpc" else "cgo"
+def mode_to_emulation(plugin_mode: str) -> str:
+    return "grpc" if plugin_mode in ("grpc", "widgetpy") else "cgo"  # widgetpy: strings and codes as in grpc
 
 
 def _relative(path: Optional[str], root: str) -> str:

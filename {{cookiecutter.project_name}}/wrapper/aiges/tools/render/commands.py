@@ -38,6 +38,7 @@ from aiges.tools.render.aiges_toml import loader_async_mode, plugin_command
 from aiges.tools.render.evaluate import NotStatic
 from aiges.tools.render.pipeline import Rendered, locate, render
 from aiges.tools.render.tomlout import MissingDependency
+from aiges.widgetpy.bridge import wrapper_for
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1  # render: the declarations are wrong; check: the committed files are stale
@@ -237,7 +238,7 @@ def configure_schema(parser: argparse.ArgumentParser) -> None:
 
 def schema_main(args: argparse.Namespace) -> int:
     try:
-        cls, _ = loading.import_wrapper(args.location)
+        cls, _ = loading.import_wrapper(args.location, fallback=wrapper_for)
         if args.request:
             document = sample_request(cls().declarations(check_samples=True))
         else:

@@ -74,8 +74,9 @@ def child_main(wrapper_file: str, result_file: str) -> int:
     try:
         with contextlib.redirect_stdout(sys.stderr):
             from aiges.loading import import_wrapper  # runs in the import subprocess only
+            from aiges.widgetpy.bridge import wrapper_for  # runs in the import subprocess only
 
-            cls, _ = import_wrapper(wrapper_file)
+            cls, _ = import_wrapper(wrapper_file, fallback=wrapper_for)
             document: Dict[str, Any] = {"ok": True, "declarations": raw_from_class(cls).to_json()}
     except BaseException as error:  # noqa: BLE001 - user code may raise anything, even SystemExit
         document = {

@@ -9,7 +9,9 @@ Keys (all optional)::
 
     [tool.aiges]
     plugin_mode = "grpc"           # "grpc": the loader runs `python -m aiges.serve` (AIGES_PLUGIN_MODE=python);
-                                   # "cgo": the loader embeds Python through libwrapper.so
+                                   # "cgo": the loader embeds Python through libwrapper.so;
+                                   # "widgetpy": the AIGES v3 loader (WIDGET_PLUGIN_MODE=py) runs
+                                   # `python3 -m python_wrapper.grpc_server` (no pythonPluginCmd)
     service_section = "svcName"    # the loader's service section in aiges.toml; must equal AIservice `-s`
     port = 5090                    # xsf RPC port of that section (webgate and xtest talk to it)
     http_listen = "0.0.0.0:1888"   # the loader's HTTP address, written to [wrapper] where the loader reads it
@@ -66,7 +68,7 @@ from aiges.errors import DeclarationError
 from aiges.settings import tool_settings
 from aiges.utils.logfile import DEFAULT_PATH as DEFAULT_LOG_FILE
 
-PLUGIN_MODES = ("grpc", "cgo")
+PLUGIN_MODES = ("grpc", "cgo", "widgetpy")
 # The fastest way to start aiges.serve: `-m` would import runpy (and typing) first.
 # `python3`: the interpreter the Dockerfile installs requirements.txt with and byte-compiles with.
 PLUGIN_CMD = "python3 -c 'from aiges.serve import run; run()'"
