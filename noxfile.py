@@ -39,7 +39,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=str(PY39) if PY39.exists() else "3.9", default=False)
 def runtime39(session: nox.Session) -> None:
     """The runtime on Python 3.9 (the official images' Python): its unit tests, the gRPC server over real
-    loopback gRPC (on both transports), and bakes whose generated test suites run on 3.9."""
+    loopback gRPC (on both transports), the WidgetPy server, and bakes whose generated test suites run on 3.9."""
     session.install(
         "pytest>=8",
         "jsonschema>=4",
@@ -56,6 +56,7 @@ def runtime39(session: nox.Session) -> None:
         "h2>=4",
         "cryptography>=3.4",
         "aiohttp>=3.8",
+        "aiges-wrapper==0.1.0",  # tests/widgetpy's oracle, the vendor's WidgetPy server (never a runtime need)
     )
     session.run(
         "python",
@@ -64,6 +65,7 @@ def runtime39(session: nox.Session) -> None:
         "tests/runtime",
         "tests/grpc",
         "tests/gateway",
+        "tests/widgetpy",
         "-p",
         "no:cacheprovider",
         "--ignore",
