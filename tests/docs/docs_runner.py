@@ -91,7 +91,6 @@ class PageRun:
         self.home.mkdir(parents=True, exist_ok=True)
         self.previous_python = ""
         self.failed: Optional[str] = None
-        self.waiting: Optional[str] = None  # set when a block waits for a feature that has not landed
 
     def env(self, python_path: Optional[Path] = None) -> Dict[str, str]:
         env = dict(os.environ)

@@ -7,28 +7,8 @@ import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
-import pytest
-from docs_runner import DOCS, REPO, TEMPLATE_RUNTIME
-
-
-def runtime_module_file(module: str) -> Path:
-    """Where a runtime module ``aiges.x.y`` lives in the template tree (file or package)."""
-    relative = Path(*module.split("."))
-    plain = TEMPLATE_RUNTIME / relative.with_suffix(".py")
-    return (
-        plain
-        if plain.is_file() or not (TEMPLATE_RUNTIME / relative).is_dir()
-        else (TEMPLATE_RUNTIME / relative / "__init__.py")
-    )
-
-
-def skip_unless_landed(module: str, feature: str) -> None:
-    """Skip while a feature's module is absent from the runtime; once it exists the test runs."""
-    path = runtime_module_file(module)
-    if not path.is_file():
-        pytest.skip(f"waiting for {feature} ({path.relative_to(REPO)})")
+from docs_runner import DOCS, TEMPLATE_RUNTIME
 
 
 def runtime_json(code: str) -> object:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Dict, Iterator, Set, Tuple
 
 import pytest
-from docs_support import load_toml, page_text, runtime_json, skip_unless_landed
+from docs_support import load_toml, page_text, runtime_json
 
 PAGE = "reference/files.md"
 
@@ -101,7 +101,6 @@ def _render(project: Path) -> None:
 @pytest.fixture(scope="module")
 def projects(baked_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Path]:
     """(the default generated project, a copy with every field class and every setting)."""
-    skip_unless_landed("aiges.tools.render.commands", "python -m aiges render")
     every = tmp_path_factory.mktemp("every") / "project"
     shutil.copytree(baked_project, every)
     (every / "wrapper" / "wrapper.py").write_text(EVERY_FIELD_WRAPPER, encoding="utf-8")

@@ -10,13 +10,11 @@ The blocks of a page run in order in one scratch folder (see docs_runner.py); th
 is documented for writers in docs/contributing-docs.md.
 """
 
-import re
 from typing import Dict, List, Tuple
 
 import pytest
 from docs_blocks import Block, MarkerError, Page, all_pages
 from docs_runner import DOCS, REPO, BlockFailedError, PageRun, clone_template, copy_project, needs_skip_reason
-from docs_support import runtime_json, skip_unless_landed
 
 
 def _load() -> Tuple[List[Page], List[str]]:
@@ -60,18 +58,6 @@ def test_every_shell_block_is_marked(block: Block) -> None:
     )
 
 
-def _skip_commands_not_landed(block: Block) -> None:
-    """A block running ``python -m aiges <command>`` waits until that command's module exists."""
-    if block.kind != "shell":
-        return
-    commands: Dict[str, list] = runtime_json(
-        "import json; from aiges.__main__ import COMMANDS; print(json.dumps(COMMANDS))"
-    )  # type: ignore[assignment]
-    for name in re.findall(r"python3? -m aiges[ .](\w+)", block.text):
-        if name in commands:
-            skip_unless_landed(commands[name][0], f"python -m aiges {name}")
-
-
 def _page_run(page: Page, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> PageRun:
     key = page.path.as_posix()
     if key not in _RUNS:
@@ -102,13 +88,6 @@ def test_block(
     run = _page_run(page, request, tmp_path_factory)
     if run.failed:
         pytest.skip(f"an earlier block of this page failed ({run.failed})")
-    if run.waiting:
-        pytest.skip(f"an earlier block of this page is {run.waiting}")
-    try:
-        _skip_commands_not_landed(block)
-    except pytest.skip.Exception as waiting:
-        run.waiting = f"{waiting.msg} ({block.where})"
-        raise
     try:
         run.run(block)
     except BlockFailedError:
