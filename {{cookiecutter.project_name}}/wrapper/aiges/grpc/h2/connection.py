@@ -4,21 +4,10 @@ The HTTP/2 state machine is ``protocol.ServerProtocol`` (bytes in, events and by
 feeds it what the socket reads, hands its events to a ``Handler`` (the gRPC layer) and writes what it
 has to send. One lock guards the protocol object and the order of bytes on the socket.
 
-One thread at a time reads a connection: the one holding the reader role. Two threads share it. When the
-handler queues wrapper work and a wrapper slot is free, the reading thread adopts the work and runs it
-itself, so a request starts on the thread that read it, with no hand-over on its path. While it runs the
-job it only lends the role: the other thread, standing by, takes the role over when the job has run for
-LEND_SECONDS (a slow or blocking wrapper, while more requests may be waiting), and otherwise the first
-thread reads on when the job ends. A fast wrapper thus costs no thread switch at all (on Python 3.9 a
-switch and the GIL hand-over that goes with it cost more than an echo wrapper), and a slow one delays the
-reading by LEND_SECONDS at most. The protocol object keeps the unparsed input between turns.
-
-The answer of the call that queued the adopted work (``send_after_job``) is held until the job's first
-send on this connection and leaves in the same write (the Go plugin, too, queues a once result before it
-answers the unary call): the result does not wait behind that answer, and one write and one wake-up of
-the peer go per request instead of two. A job that sends nothing here (an async wrapper) releases it
-when it ends, and the thread that takes the role from a slow job sends it then: an answer waits
-LEND_SECONDS at most. Any thread may
+One thread at a time reads a connection. Two threads take turns at it: when the handler queues wrapper
+work and a wrapper slot is free, the reading thread adopts the work and runs it itself while the other
+thread takes over the socket (leader/follower), so a request starts on the thread that read it, with
+no hand-over on its path. The protocol object keeps the unparsed input between turns. Any thread may
 send: writes go out under the lock, in order, in as few ``sendall`` calls as possible. Nothing here
 blocks on the peer's flow-control window: data that does not fit waits in the protocol object and
 leaves when the peer's WINDOW_UPDATE arrives (read by the reader thread), so a sender never waits for
@@ -35,7 +24,7 @@ import socket
 import struct
 import threading
 import time
-from typing import Any, Callable, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 from aiges.grpc import workers
 from aiges.grpc.h2 import protocol
@@ -47,10 +36,7 @@ READ_SIZE = 256 * 1024
 LINGER_SECONDS, LINGER_BYTES = 1.0, 4 * 1024 * 1024  # reading on after a GOAWAY (see _linger)
 WRITE_TIMEOUT = 10.0  # a peer that takes nothing from its socket for this long loses the connection
 PARK_AFTER = 2.0  # seconds without a byte from the peer before the reader threads hand the socket to the poller
-SMALL_BODY = 16384  # a held answer leaves behind a result up to this size, ahead of a larger one
 GATHER_FROM, GATHER_BYTES, GATHER_BATCH = 8, 256 * 1024, 512  # when _flush gathers pieces instead of joining
-LEND_SECONDS = 0.001  # how long an adopted job keeps the reader role before the thread standing by takes it
-QUIET_LOOKS = 100  # looks at the role that saw no job started before the thread standing by sleeps until told
 
 _PARK: Callable[[], None] = lambda: None  # noqa: E731 - what _read_frames returns when the peer went quiet
 
@@ -94,19 +80,13 @@ class Connection(workers.Host):
         self.lock = threading.Lock()  # the protocol object, and the order of bytes on the socket
         self.protocol = protocol.ServerProtocol()
         self.closed = False
-        # reading: two threads share the reader role (see _turns); the parse state lives in the protocol object
-        self._role = threading.Condition(threading.Lock())  # guards the fields below
-        self._reader = 0  # the thread holding the reader role (0: nobody)
-        self._lent_at: Optional[float] = None  # when its holder started an adopted job (the role may be taken)
-        self._standby = 0  # threads waiting for the role (0 or 1)
-        self._lends = 0  # jobs started with the role lent, ever (how a thread standing by sees activity)
-        self._sleeping = False  # the thread standing by waits for a notice instead of looking every LEND_SECONDS
+        # reading: two threads take turns (see _turns); the parse state lives in the protocol object
+        self._baton = threading.Lock()
+        self._standby = 0  # threads waiting for the baton (0 or 1)
         self._threads = 0  # reader threads alive (reading, standing by, or running an adopted job)
         self._parked = False  # the peer is quiet: no reader thread; the poller watches the socket
+        self._standby_lock = threading.Lock()
         self._job: Optional[Callable[[], None]] = None
-        self._job_thread = 0  # the reader thread that adopted _job (only it may hold back an answer for it)
-        # (thread, answer): an answer held for the job that thread adopted (send_after_job); under self.lock
-        self._held: Optional[Tuple[int, _Held]] = None
 
     # --- reading ---------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -127,7 +107,7 @@ class Connection(workers.Host):
 
     def resume(self) -> None:
         """(Re)start reading: two reader threads, counting those still running an adopted job."""
-        with self._role:
+        with self._standby_lock:
             if self.closed:
                 return
             self._parked = False
@@ -137,124 +117,50 @@ class Connection(workers.Host):
             threading.Thread(target=self._turns, name="aiges-conn-%d" % turn, daemon=True).start()
 
     def adopt(self, job: Callable[[], None]) -> bool:
-        """Called by ``Workers.submit`` on the reading thread: run ``job`` on it after the event being
-        handled, lending the reader role to the other thread (only when that one is standing by)."""
+        """Called by ``Workers.submit`` on the reading thread: run ``job`` on it once the other reader
+        has taken over the socket (only when that reader is standing by)."""
         if self._job is None and not self.closed and self._standby:
             self._job = job
-            self._job_thread = threading.get_ident()
             return True
         return False
 
-    def send_after_job(
-        self, stream: Stream, headers: bytes, data: protocol.Body, trailers: bytes, then: Callable[[], None]
-    ) -> bool:
-        """Hold a whole answer (``send``'s arguments, then ``then()``) until the job this thread has just
-        adopted makes its first send on this connection, or ends; False (nothing held) when this thread
-        adopted no job, and the caller sends now."""
-        me = threading.get_ident()
-        if self._job is None or self._held is not None or self._job_thread != me:
-            return False
-        self._held = (me, _Held(stream, headers, data, trailers, then))  # nobody else looks before the job starts
-        return True
-
     def _turns(self) -> None:
-        """Body of both reader threads: take the reader role, read until a job is adopted, run it with the
-        role lent, and read on if the role was not taken meanwhile (else stand by for it)."""
-        me = threading.get_ident()
-        role = self._role
-        holding = False
+        """Body of both reader threads: whoever holds the baton reads; a reader that adopts a job hands
+        the baton to the other, runs the job, then stands by for its next turn."""
+        baton, count = self._baton, self._standby_lock
         while True:
-            if not holding and not self._take_role(me):
+            with count:
+                self._standby += 1
+            baton.acquire()
+            with count:
+                self._standby -= 1
+                leave = self.closed or self._parked
+                if leave:
+                    self._threads -= 1
+            if leave:
+                baton.release()
                 return
             workers.hosting(self)
             try:
                 job = self._read_until_job()
             finally:
                 workers.hosting(None)
+                baton.release()
             if job is None or job is _PARK:
-                with role:
-                    self._reader = 0
+                with count:
                     self._threads -= 1
-                    role.notify()
                 if job is _PARK and self._park is not None:
                     self._park(self)
                 return
-            with role:
-                self._lent_at = time.monotonic()
-                self._lends += 1
-                if self._sleeping:
-                    role.notify()
-            self._run_job(job)
-            with role:
-                holding = self._reader == me  # nobody took the role: read on, no thread woken
-                if holding:
-                    self._lent_at = None
-            self._send_held(me)
-
-    def _take_role(self, me: int) -> bool:
-        """Stand by until the role is free, or lent for LEND_SECONDS, and take it; False when the
-        connection closed or parked meanwhile (this thread then ends).
-
-        No notice comes when the holder starts a job (that would cost the thread switch lending avoids),
-        so this thread looks every LEND_SECONDS while jobs are being started, and sleeps until told after
-        QUIET_LOOKS looks that saw none."""
-        role = self._role
-        seen, quiet = -1, 0
-        with role:
-            self._standby += 1
-            try:
-                while True:
-                    if self.closed or self._parked:
-                        self._threads -= 1
-                        return False
-                    lent_at = self._lent_at
-                    waited = 0.0 if lent_at is None else time.monotonic() - lent_at
-                    if not self._reader or waited >= LEND_SECONDS:
-                        self._reader, self._lent_at = me, None
-                        break
-                    if lent_at is not None:
-                        role.wait(LEND_SECONDS - waited)
-                        continue
-                    seen, quiet = self._lends, (quiet + 1 if self._lends == seen else 0)
-                    if quiet < QUIET_LOOKS:
-                        role.wait(LEND_SECONDS)
-                        continue
-                    self._sleeping = True
-                    role.wait()
-                    self._sleeping = False
-                    quiet = 0
-            finally:
-                self._standby -= 1
-        self._send_held(None)  # the job this role was taken from still runs: its answer waits no longer
-        return True
-
-    @staticmethod
-    def _run_job(job: Callable[[], None]) -> None:
-        """An adopted job (``Workers`` catches the wrapper's errors; this keeps the reader thread alive)."""
-        try:
             job()
-        except Exception:
-            log.exception("unexpected error in an adopted job")
-
-    def _send_held(self, owner: Optional[int]) -> None:
-        """Send the held answer now: ``owner``'s (its job ended), or whoever's (None: that job is slow)."""
-        with self.lock:
-            held = self._held
-            if held is None or (owner is not None and held[0] != owner):
-                return
-            self._held = None
-        answer = held[1]
-        self.send(answer.stream, answer.headers, answer.data, answer.trailers)
-        answer.then()
 
     def _read_until_job(self) -> Optional[Callable[[], None]]:
         """Read and handle events until a job is adopted (returned) or the connection ends (None)."""
         try:
             job = self._read_frames()
             if job is _PARK:
-                with self._role:
-                    self._parked = True  # before the role goes: the thread standing by leaves instead of reading
-                    self._role.notify_all()
+                with self._standby_lock:
+                    self._parked = True  # before the baton goes: the thread standing by leaves instead of reading
                 return job
             if job is not None:
                 return job
@@ -343,28 +249,13 @@ class Connection(workers.Host):
         """Queue, in order, and send what the peer's windows allow now (``ServerProtocol.send``). False
         when the stream is gone; if it ends before ``data`` has wholly left, ``dropped()`` is called."""
         with self.lock:
-            if self.closed:
+            if self.closed or not self.protocol.send(stream, headers, data, trailers, trailers_only, dropped):
                 return False
-            held = self._held
-            answer: Optional[_Held] = None
-            if held is not None and held[0] == threading.get_ident():  # the answer this thread's job carries
-                self._held = None
-                answer = held[1]
-            # The answer goes behind the result, as the Go plugin sends them, in the same write; ahead of a
-            # large body, though, which could leave it waiting for the peer's window too.
-            ahead = answer is not None and data is not None and (isinstance(data, list) or len(data) > SMALL_BODY)
-            if answer is not None and ahead:
-                self.protocol.send(answer.stream, answer.headers, answer.data, answer.trailers)
-            sent = self.protocol.send(stream, headers, data, trailers, trailers_only, dropped)
-            if answer is not None and not ahead:
-                self.protocol.send(answer.stream, answer.headers, answer.data, answer.trailers)
             try:
                 self._flush()
             except OSError:
-                sent = False
-        if answer is not None:
-            answer.then()
-        return sent
+                return False
+            return True
 
     def reset(self, stream: Stream, code: int) -> None:
         """End a stream abnormally (RST_STREAM) from our side; its call is cancelled."""
@@ -454,8 +345,6 @@ class Connection(workers.Host):
         except OSError:
             pass
         self.sock.close()
-        with self._role:
-            self._role.notify_all()  # a thread standing by leaves now
         for stream, unsent in ended:
             try:
                 self._ended(stream, unsent)
@@ -465,16 +354,6 @@ class Connection(workers.Host):
     @property
     def open_streams(self) -> int:
         return self.protocol.open_streams
-
-
-class _Held(NamedTuple):
-    """An answer held for an adopted job (see ``Connection.send_after_job``)."""
-
-    stream: Stream
-    headers: bytes
-    data: protocol.Body
-    trailers: bytes
-    then: Callable[[], None]
 
 
 def _send_gathered(sock: socket.socket, pieces: List[Any]) -> None:

@@ -130,13 +130,8 @@ class Call:
         return self.send_message(self.rpc.encode(message), None if requeue is None else lambda: requeue(message))
 
     def respond(self, payload: bytes) -> None:
-        """The whole answer of a unary call: headers, message and OK trailers in one write. When this call
-        queued work that the reading thread adopted (an inline ``wrapperOnceExec``), the answer goes with
-        that work's first send instead (``Connection.send_after_job``): its result leaves first."""
-        message = frame_message(payload)
-        if self.connection.send_after_job(self.stream, RESPONSE_HEADERS, message, OK_TRAILERS, self._end):
-            return
-        self.connection.send(self.stream, RESPONSE_HEADERS, message, OK_TRAILERS)
+        """The whole answer of a unary call: headers, message and OK trailers in one write."""
+        self.connection.send(self.stream, RESPONSE_HEADERS, frame_message(payload), OK_TRAILERS)
         self._end()
 
     def finish(self, code: int = status.OK, details: str = "") -> None:
