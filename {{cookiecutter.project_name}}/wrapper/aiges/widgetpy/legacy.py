@@ -43,18 +43,7 @@ class LegacyWrapper:
         self._lock = threading.Lock()
         self.initialised = False
         self.finished = False
-        self._m = {
-            name: messages.message(name)
-            for name in (
-                "InitResponse",
-                "ErrorResponse",
-                "VersionResponse",
-                "ExecResponse",
-                "CreateResponse",
-                "ReadResponse",
-                "DebugInfoResponse",
-            )
-        }
+        self._m = messages.response_classes()
 
     # --- answers --------------------------------------------------------------------------------------------
     def _text(self, code: int) -> str:

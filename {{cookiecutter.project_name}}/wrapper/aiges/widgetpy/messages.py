@@ -28,6 +28,22 @@ def message(name: str) -> wire.MessageClass:
 
 
 # --- new API ------------------------------------------------------------------------------------------------
+RESPONSES = (
+    "InitResponse",
+    "ErrorResponse",
+    "VersionResponse",
+    "ExecResponse",
+    "CreateResponse",
+    "ReadResponse",
+    "DebugInfoResponse",
+)
+
+
+def response_classes() -> Dict[str, wire.MessageClass]:
+    """The answer messages both APIs' services build, by name."""
+    return {name: message(name) for name in RESPONSES}
+
+
 def to_user_items(items: Iterable[Any]) -> List[WrapperData]:
     return [WrapperData(item.key, bytes(item.data), item.type, item.status, dict(item.desc)) for item in items]
 

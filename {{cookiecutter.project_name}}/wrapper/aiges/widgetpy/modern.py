@@ -31,18 +31,7 @@ class ModernWrapper:
     def __init__(self, wrapper: Any) -> None:
         self.wrapper = wrapper
         self.sessions = Sessions()
-        self._m = {
-            name: messages.message(name)
-            for name in (
-                "InitResponse",
-                "ErrorResponse",
-                "VersionResponse",
-                "ExecResponse",
-                "CreateResponse",
-                "ReadResponse",
-                "DebugInfoResponse",
-            )
-        }
+        self._m = messages.response_classes()
         self.initialised = False  # a successful Init: shutdown calls fini()
         self.finished = False
 
