@@ -49,14 +49,6 @@ def _default_workers() -> int:
     return max(2, os.cpu_count() or 1)
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    try:
-        return int(value) if value else default
-    except ValueError:
-        return default
-
-
 def _env_float(name: str, default: float) -> float:
     value = os.environ.get(name, "").strip()
     try:
@@ -66,6 +58,8 @@ def _env_float(name: str, default: float) -> float:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from aiges.utils.environ import int_from_env  # start-up time: the handshake has gone out by now
+
     parser.add_argument(
         "--listen",
         choices=LISTEN_CHOICES,
@@ -85,14 +79,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "-w",
         "--workers",
         type=int,
-        default=_env_int("AIGES_WORKERS", _default_workers()),
+        default=int_from_env("AIGES_WORKERS", _default_workers()),
         help="wrapper calls run at the same time (env AIGES_WORKERS; default: CPU count, at "
         "least 2). Streams to the loader never use a worker",
     )
     parser.add_argument(
         "--processes",
         type=int,
-        default=_env_int("AIGES_PROCESSES", 1),
+        default=int_from_env("AIGES_PROCESSES", 1),
         metavar="N",
         help="worker processes running the wrapper (env AIGES_PROCESSES; default 1: in this process). "
         "N > 1 lets pure-Python CPU-bound code use N cores; --workers is shared among them",
@@ -100,7 +94,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--queue",
         type=int,
-        default=_env_int("AIGES_QUEUE", 1000),
+        default=int_from_env("AIGES_QUEUE", 1000),
         metavar="N",
         help="wrapper calls that may wait for a worker (env AIGES_QUEUE; default 1000); beyond "
         "it a request is answered at once with ret 30004",
@@ -108,7 +102,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-message-mb",
         type=int,
-        default=_env_int("AIGES_MAX_MESSAGE_MB", DEFAULT_MAX_MESSAGE_MB),
+        default=int_from_env("AIGES_MAX_MESSAGE_MB", DEFAULT_MAX_MESSAGE_MB),
         help="largest request or result in MB (env AIGES_MAX_MESSAGE_MB; default %(default)s)",
     )
     parser.add_argument(
@@ -132,7 +126,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-connections",
         type=int,
-        default=_env_int("AIGES_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
+        default=int_from_env("AIGES_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
         help="h2 transport: open connections at most; more are refused with GOAWAY "
         "(env AIGES_MAX_CONNECTIONS; default %(default)s; the loader opens one)",
     )

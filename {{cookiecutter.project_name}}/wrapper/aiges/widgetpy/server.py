@@ -26,17 +26,14 @@ import threading
 import time
 from typing import Any, List, Optional
 
+from aiges.utils.environ import int_from_env
+
 READY_PREFIX = "AIGES_PY_READY "
 DEFAULT_WORKERS = 4  # the vendor's default
 DEFAULT_MAX_MESSAGE_MB = 256
 DEFAULT_GRACE = 5.0  # the vendor's server.stop(grace=5)
 
 log = logging.getLogger("aiges.widgetpy")
-
-
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    return int(value) if value.isdigit() else default
 
 
 def parser() -> argparse.ArgumentParser:
@@ -50,20 +47,20 @@ def parser() -> argparse.ArgumentParser:
     found.add_argument(
         "--workers",
         type=int,
-        default=_env_int("AIGES_WORKERS", DEFAULT_WORKERS),
+        default=int_from_env("AIGES_WORKERS", DEFAULT_WORKERS),
         help="wrapper calls run at the same time (env AIGES_WORKERS; default %(default)s)",
     )
     found.add_argument("--callback-sock", dest="callback_sock", default=None, help="the loader's CallbackService")
     found.add_argument(
         "--queue",
         type=int,
-        default=_env_int("AIGES_QUEUE", 1000),
+        default=int_from_env("AIGES_QUEUE", 1000),
         help="wrapper calls that may wait for a worker (env AIGES_QUEUE; default %(default)s)",
     )
     found.add_argument(
         "--max-message-mb",
         type=int,
-        default=_env_int("AIGES_MAX_MESSAGE_MB", DEFAULT_MAX_MESSAGE_MB),
+        default=int_from_env("AIGES_MAX_MESSAGE_MB", DEFAULT_MAX_MESSAGE_MB),
         help="largest request or result in MB (env AIGES_MAX_MESSAGE_MB; default %(default)s)",
     )
     found.add_argument(
