@@ -238,13 +238,15 @@ class Plugin:
         except OSError:
             return []
 
-    def wait_log(self, needle: str, level: str = "info", timeout: float = 10.0) -> List[loaderlog.Entry]:
-        """The loader-visible entries containing ``needle``, waiting (bounded) for them: text written
-        to fd 1/2 directly (C code, child processes) passes the plugin's pipe reader, a moment later."""
+    def wait_log(
+        self, needle: str, level: str = "info", timeout: float = 10.0, count: int = 1
+    ) -> List[loaderlog.Entry]:
+        """The loader-visible entries containing ``needle``, waiting (bounded) until there are ``count``:
+        text written to fd 1/2 directly (C code, child processes) passes a pipe reader, a moment later."""
         deadline = time.monotonic() + timeout
         while True:
             found = loaderlog.search(self.loader_log(level), needle)
-            if found or time.monotonic() > deadline:
+            if len(found) >= count or time.monotonic() > deadline:
                 return found
             time.sleep(0.05)
 

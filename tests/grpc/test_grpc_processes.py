@@ -111,10 +111,19 @@ def test_results_a_wrapper_delivers_later_by_callback_come_back_from_the_process
         assert (result.ret, result.list[0].data) == (0, b"async:data-%d" % n)
 
 
-def test_worker_process_logs_and_prints_reach_the_loader_log(procs):
+def test_worker_process_logs_and_prints_reach_the_loader_log_whole_with_their_process_id(procs):
     entries = procs.wait_log("wrapperInit succeeded")
-    assert len({entry.fields.get("worker_pid") for entry in entries}) == 2
-    assert len(procs.wait_log("print from wrapperInit in")) >= 2
+    pids = {entry.fields.get("worker_pid") for entry in entries}
+    assert len(pids) == 2
+    # both processes print one line in two pieces at the same moment: neither cuts into the other's
+    printed = procs.wait_log("print from wrapperInit in", count=2)
+    assert sorted(entry.message for entry in printed) == sorted("print from wrapperInit in %d" % pid for pid in pids)
+    assert all(entry.message.endswith(str(entry.fields["worker_pid"])) for entry in printed)
+    assert all(entry.fields["stream"] == "stdout" for entry in printed)
+    written = procs.wait_log("fd 2 line from wrapperInit in", count=2)  # bytes written to the fd, as C code does
+    assert sorted(entry.message for entry in written) == sorted(
+        "fd 2 line from wrapperInit in %d" % pid for pid in pids
+    )
     procs.loader_log("trace")  # and no line would crash the loader
 
 

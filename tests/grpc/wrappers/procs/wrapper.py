@@ -11,6 +11,7 @@ config ``init = "fail"`` makes wrapperInit answer 7.
 import ctypes
 import itertools
 import os
+import sys
 import threading
 import time
 
@@ -49,7 +50,12 @@ class Wrapper(WrapperBase):
         self.sessions = {}
         self.numbers = itertools.count(1)
         self.lock = threading.Lock()
-        print("print from wrapperInit in", os.getpid(), flush=True)
+        # a line in pieces, as an unbuffered print writes it: both processes do this at once
+        sys.stdout.write("print from wrapperInit in ")
+        sys.stdout.flush()
+        time.sleep(0.2)
+        print(os.getpid(), flush=True)
+        os.write(2, b"fd 2 line from wrapperInit in %d\n" % os.getpid())  # as C code writes
         return 0
 
     def wrapperFini(self):

@@ -26,8 +26,10 @@ from aiges.grpc import wire
 from aiges.grpc.procwire import Channel, Frame
 from aiges.grpc.runner import WrapperRunner
 from aiges.grpc.workers import Workers
+from aiges.utils import stdio
 from aiges.utils.log import level_number
 from aiges.utils.log import log as runtime_log
+from aiges.utils.logsetup import captured_record
 
 QUEUE_LIMIT = 1 << 30  # the server bounds the calls it sends (its --queue); here nothing is refused
 FINI_DRAIN = 0.5  # seconds running calls may take to finish before wrapperFini
@@ -48,13 +50,23 @@ class _Forward(logging.Handler):
             exception = record.exc_text
             if record.exc_info and not exception:
                 exception = self.formatter.formatException(record.exc_info) if self.formatter else None
-            fields = (record.levelno, record.name, message, exception, record.pathname, record.lineno, record.funcName)
+            fields = (
+                record.levelno,
+                record.name,
+                message,
+                exception,
+                record.pathname,
+                record.lineno,
+                record.funcName,
+                getattr(record, "hclog_fields", None),
+                getattr(record, "hclog_caller", True),
+            )
             self.channel.send("log", 0, fields)
         except Exception:  # noqa: BLE001, S110 - the server is gone: nobody to tell
             pass
 
 
-def _logging(channel: Channel, level: int) -> None:
+def _logging(channel: Channel, level: int) -> _Forward:
     """The runtime's and the wrapper's records go to the server, at the server's level."""
     forward = _Forward(channel)
     runtime = runtime_log  # its import added a stderr handler: replaced
@@ -67,6 +79,20 @@ def _logging(channel: Channel, level: int) -> None:
     if not root.handlers:
         root.addHandler(forward)
         root.setLevel(level)
+    return forward
+
+
+def _capture_output(forward: _Forward) -> stdio.Capture:
+    """What the wrapper prints (``sys.stdout``/``sys.stderr``, and fds 1 and 2) becomes records here,
+    line by line, as in the server process. Written raw to the server's stderr, the lines of two
+    processes would cut into each other (an unbuffered ``print`` writes its pieces one by one)."""
+
+    def emit(stream: str, record: stdio.Record) -> None:
+        made = captured_record(stream, record)
+        if made is not None:
+            forward.emit(made)
+
+    return stdio.Capture(os.dup(2), emit).start()
 
 
 class Worker:
@@ -106,6 +132,7 @@ class Worker:
                 level = level_number(config["log.level"])
                 if level is not None:
                     logging.getLogger().setLevel(level)
+                    runtime_log.setLevel(level)
             self._reply(number, self.runner.init(config))
         elif kind == "schema":
             self._reply(number, self.runner.schema(frame.value))
@@ -146,7 +173,8 @@ def main(fd: Optional[int] = None) -> None:
         return
     settings = hello.value
     sys.path[:] = settings["path"]
-    _logging(channel, settings["level"])
+    forward = _logging(channel, settings["level"])
+    capture = _capture_output(forward) if settings.get("capture") else None
     worker = Worker(channel, settings)
     while True:
         frame = channel.receive()
@@ -156,6 +184,8 @@ def main(fd: Optional[int] = None) -> None:
     worker.workers.stop()
     if worker.finishing is not None:  # the server may be gone already: wrapperFini still gets its time
         worker.finishing.join(EXIT_GRACE)
+    if capture is not None:
+        capture.close()  # the last lines printed (by wrapperFini) are sent before the exit
     _exit_later(EXIT_GRACE)
 
 

@@ -40,6 +40,7 @@ from aiges import errors
 from aiges.grpc import convert, wire
 from aiges.grpc.procwire import Channel
 from aiges.grpc.runner import WrapperRunner
+from aiges.utils import stdio
 
 log = logging.getLogger("aiges.serve")
 
@@ -313,6 +314,7 @@ class ProcessRunner:
             "argv": self.argv,
             "max_message_bytes": self.max_message_bytes,
             "threads": self.threads,
+            "capture": isinstance(sys.stderr, stdio.TextToLog),  # the server's prints become records: theirs too
         }
         self._send(child, "hello", hello)
         threading.Thread(target=self._read, args=(child,), name="aiges-process-%d" % slot, daemon=True).start()
@@ -461,10 +463,19 @@ def _exit_text(status: Optional[int]) -> str:
 
 def _log_from(pid: int, fields: Any) -> None:
     """A worker process's log record, logged here as if it were ours (with its process id)."""
-    level, name, message, exception, path, line, function = fields
+    level, name, message, exception, path, line, function, extra, caller = fields
     logger = logging.getLogger(name)
+    hclog_fields = dict(extra or (), worker_pid=pid)
     record = logger.makeRecord(
-        name, level, path, line, message, (), None, func=function, extra={"hclog_fields": {"worker_pid": pid}}
+        name,
+        level,
+        path,
+        line,
+        message,
+        (),
+        None,
+        func=function,
+        extra={"hclog_fields": hclog_fields, "hclog_caller": caller},
     )
     if exception:
         record.exc_text = exception

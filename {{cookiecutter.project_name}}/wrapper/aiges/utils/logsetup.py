@@ -39,6 +39,31 @@ def console_format(env: Mapping[str, str] = os.environ) -> str:
     return "json" if under_go_plugin(env) else "text"
 
 
+def captured_record(stream: str, record: stdio.Record) -> Optional[logging.LogRecord]:
+    """A captured line of ``stream`` as a record of the logger ``aiges.<stream>``, or None below its
+    level. Also used by each ``--processes`` worker, whose lines reach the server as records."""
+    level, message, fields = record
+    logger = logging.getLogger("%s.%s" % (LOGGER_NAME, stream))
+    if not logger.isEnabledFor(level):
+        return None
+    fields = dict(fields, stream=stream)
+    exception = fields.pop("exception", None)
+    made = logger.makeRecord(
+        logger.name,
+        level,
+        "<%s>" % stream,
+        0,
+        message,
+        (),
+        None,
+        func=stream,
+        extra={"hclog_fields": fields, "hclog_caller": False},
+    )
+    if exception:
+        made.exc_text = str(exception)
+    return made
+
+
 class _Once(logging.Filter):
     """A handler attached to several loggers handles each record once (a record may pass both)."""
 
@@ -98,26 +123,9 @@ class ServerLogging:
             self.capture = stdio.Capture(console_fd, self._captured).start()
 
     def _captured(self, stream: str, record: stdio.Record) -> None:
-        level, message, fields = record
-        logger = logging.getLogger("%s.%s" % (LOGGER_NAME, stream))
-        if not logger.isEnabledFor(level):
-            return
-        fields = dict(fields, stream=stream)
-        exception = fields.pop("exception", None)
-        made = logger.makeRecord(
-            logger.name,
-            level,
-            "<%s>" % stream,
-            0,
-            message,
-            (),
-            None,
-            func=stream,
-            extra={"hclog_fields": fields, "hclog_caller": False},
-        )
-        if exception:
-            made.exc_text = str(exception)
-        logger.handle(made)
+        made = captured_record(stream, record)
+        if made is not None:
+            logging.getLogger(made.name).handle(made)
 
     def set_level(self, name: str) -> None:
         level = level_number(name)
