@@ -103,6 +103,26 @@ def test_a_crashed_worker_process_answers_its_requests_and_sessions_with_an_erro
     assert procs.wait_log("replaces the one that exited")
 
 
+def test_a_replacement_whose_wrapper_init_fails_is_tried_again_while_the_other_process_serves(
+    wrapper_dir, spawn, tmp_path
+):
+    plugin = spawn(wrapper_dir("procs"), args=["--processes", "2"])
+    marker = tmp_path / "init-fails"
+    assert plugin.init({"fail_while": str(marker)}) == 0
+    doomed = pid_of(plugin, "first")
+    marker.write_text("every new wrapperInit answers 7 while this file exists")
+    for attempt in range(20):
+        if plugin.exec_once("crash-%d" % attempt, text(b"x"), {"mode": "exit", "pid": str(doomed)}).ret != 0:
+            break
+    assert plugin.wait_log("wrapperInit answered 30002: trying again in 1.0 s", level="error", timeout=30)
+    survivors = answering_pids(plugin, "meanwhile")
+    assert len(survivors) == 1 and doomed not in survivors  # the other process served all along
+
+    marker.unlink()
+    assert plugin.wait_log("replaces the one that exited", timeout=60)
+    assert len(answering_pids(plugin, "after")) == 2
+
+
 def test_results_a_wrapper_delivers_later_by_callback_come_back_from_the_processes(wrapper_dir, spawn):
     plugin = spawn(wrapper_dir("async_only"), args=["--processes", "2"])
     assert plugin.init({}) == 0

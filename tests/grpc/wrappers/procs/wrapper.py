@@ -47,6 +47,8 @@ class Wrapper(WrapperBase):
         self.config = dict(config)
         if config.get("init") == "fail":
             return 7
+        if os.path.exists(config.get("fail_while", "")):  # a replacement's wrapperInit fails while it exists
+            return 7
         self.sessions = {}
         self.numbers = itertools.count(1)
         self.lock = threading.Lock()
