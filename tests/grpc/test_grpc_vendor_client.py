@@ -33,6 +33,7 @@ def test_the_vendor_fake_host_talks_to_our_server(harness, wrapper_dir, tmp_path
     ours = "env PYTHONPATH=%s %s" % (shlex.quote(str(RUNTIME_PARENT)), shlex.quote(sys.executable))
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     env["PYCMD"] = ours  # fake_host.py runs "$PYCMD -m aiges.serve"
+    env["AIGES_LISTEN"] = "tcp"  # the harness dials the handshake's address as host:port (no unix: scheme)
     done = subprocess.run(
         [vendor_python(), str(harness / "fake_host.py"), str(folder), "all"],
         cwd=str(tmp_path),
