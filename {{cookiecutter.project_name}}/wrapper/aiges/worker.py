@@ -86,6 +86,22 @@ class Worker(threading.Thread):
             return self.infer_class.predict
         return self.infer_func
 
+    def _serve(self, request: Any) -> bool:
+        """One request through the inference, its output to ``out_q``; True when it said all is done."""
+        infer = self._infer()
+        if infer is None:
+            log.error("worker %s got a request but has no inference registered; dropped", self.name)
+            return False
+        try:
+            result = infer(req=request)
+        except Exception:  # noqa: BLE001 - a failing request must not end the worker
+            log.exception("worker %s: predict raised", self.name)
+            return False
+        output, all_done = result if isinstance(result, tuple) and len(result) == 2 else (result, False)
+        if output is not None:
+            self.out_q.put(output)
+        return bool(all_done)
+
     def run(self) -> None:
         if self._infer() is None:
             log.warning("worker %s started without an inference: register_infer_class() first", self.name)
@@ -94,17 +110,7 @@ class Worker(threading.Thread):
                 request = self.in_q.get(timeout=POLL_SECONDS)
             except queue.Empty:
                 continue
-            infer = self._infer()
-            if infer is None:
-                log.error("worker %s got a request but has no inference registered; dropped", self.name)
-                continue
-            try:
-                result = infer(req=request)
-            except Exception:  # noqa: BLE001 - a failing request must not end the worker
-                log.exception("worker %s: predict raised", self.name)
-                continue
-            output, all_done = result if isinstance(result, tuple) and len(result) == 2 else (result, False)
-            if output is not None:
-                self.out_q.put(output)
+            all_done = self._serve(request)
+            del request  # waiting for the next must not keep this one alive
             if all_done:
                 break

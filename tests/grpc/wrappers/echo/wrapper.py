@@ -3,6 +3,7 @@
 Once: ``params["mode"]`` picks the answer. Sessions: ``params["create"]`` picks what wrapperCreate
 returns, ``params["cb"]`` which callback delivers the echoed frames, ``params["type"]`` their type.
 """
+import gc
 import json
 import os
 import sys
@@ -14,6 +15,29 @@ from aiges.core.types import DataEnd, DataOnce, DataText
 from aiges.dto import Response, ResponseData, SessionCreateResponse
 from aiges.dto import callback as dto_callback
 from aiges.sdk import StringBodyField, StringParamField, WrapperBase
+
+
+def held_tags():
+    """Tags of the wire Request/Response messages anything in this process refers to: from any
+    object the collector knows (a suspended generator's locals too) and from every thread's stack."""
+    seen = set()
+
+    def note(value):
+        if type(value).__name__ in ("Request", "Response") and hasattr(value, "tag"):
+            seen.add(value.tag)
+        elif isinstance(value, tuple):
+            for item in value:
+                note(item)
+
+    for container in gc.get_objects():
+        for value in gc.get_referents(container):
+            note(value)
+    for frame in sys._current_frames().values():
+        while frame is not None:
+            for value in list(frame.f_locals.values()):
+                note(value)
+            frame = frame.f_back
+    return seen
 
 
 class UserRequest:
@@ -114,6 +138,8 @@ class Wrapper(WrapperBase):
         if mode == "print":
             print("print from wrapperOnceExec", flush=True)
             return answer(first)
+        if mode == "held":  # the tags of the wire messages this process still refers to
+            return answer(" ".join(sorted(held_tags())).encode())
         if mode == "repeat":  # the input ``times`` times over (results larger than any request)
             return answer(first * int(params["times"]))
         if mode == "dict_item":

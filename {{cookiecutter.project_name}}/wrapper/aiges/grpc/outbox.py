@@ -114,6 +114,7 @@ class Outbox:
                 if message is _END:
                     return
                 yield message
+                del message  # waiting for the next must not keep this one (a big result) alive
         finally:
             self._release(mine)
 

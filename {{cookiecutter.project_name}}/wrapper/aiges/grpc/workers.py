@@ -121,21 +121,24 @@ class Workers:
             job = self._queue.get()
             if job is _STOP:
                 return
-            function, args, future = job
-            self._slots.acquire()
-            try:
-                result = function(*args)
-            except BaseException as error:
-                if future is not None:
-                    future.set_exception(error)
-                else:
-                    log.exception("unexpected error in a worker")
+            self._run_job(*job)
+            del job  # an idle worker must not keep its last request (a 100 MB payload) alive
+
+    def _run_job(self, function: Callable[..., Any], args: Tuple[Any, ...], future: Optional[Future]) -> None:
+        self._slots.acquire()
+        try:
+            result = function(*args)
+        except BaseException as error:
+            if future is not None:
+                future.set_exception(error)
             else:
-                if future is not None:
-                    future.set_result(result)
-            finally:
-                self._slots.release()
-                self._count(-1)
+                log.exception("unexpected error in a worker")
+        else:
+            if future is not None:
+                future.set_result(result)
+        finally:
+            self._slots.release()
+            self._count(-1)
 
     def drain(self, timeout: float) -> bool:
         """Wait up to ``timeout`` s until no job is queued or running; True when idle (shutdown only)."""

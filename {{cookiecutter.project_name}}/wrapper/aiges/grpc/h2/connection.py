@@ -153,6 +153,7 @@ class Connection(workers.Host):
                     self._park(self)
                 return
             job()
+            del job  # standing by must not keep the request it ran alive
 
     def _read_until_job(self) -> Optional[Callable[[], None]]:
         """Read and handle events until a job is adopted (returned) or the connection ends (None)."""

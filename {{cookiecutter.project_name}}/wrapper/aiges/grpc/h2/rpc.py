@@ -173,6 +173,7 @@ class Call:
             if item is _END:
                 return
             yield item
+            del item  # not kept alive while the next is awaited
 
 
 class Router(Handler):
