@@ -339,6 +339,7 @@ class StaticReader:
             return
         if not isinstance(value, InstanceOf):
             return  # None, another literal or a field: no declared attributes, as when imported
+        raw.holder_classes[attribute] = value.name
         for name, item, item_owner, item_line in self.instance_fields(value, attribute):
             if isinstance(item, Deferred):
                 raise item.error
