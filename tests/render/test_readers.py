@@ -266,6 +266,32 @@ NON_STATIC_VARIANTS = {
         "class Wrapper(Base)",
         ["Base", "mybase"],
     ),
+    # a class changed after its body ran: the runtime finds its fields when it reads the class, the reader cannot
+    "field_assigned_into_the_request_class_after_wrapper": (
+        source(tail='UserRequest.late = StringParamField(key="late", value="x")\n'),
+        "UserRequest.late =",
+        ["class UserRequest is changed at module level", "UserRequest.late"],
+    ),
+    "module_field_assigned_into_the_request_class": (
+        source(tail='late = StringParamField(key="late", value="x")\nUserRequest.late = late\n'),
+        "UserRequest.late = late",
+        ["class UserRequest is changed at module level"],
+    ),
+    "field_set_with_setattr_inside_a_block": (
+        source(
+            tail="""\
+        for name in ("late", "later"):
+            setattr(UserResponse, "accept_" + name, StringBodyField(key=name))
+        """
+        ),
+        "setattr(UserResponse",
+        ["class UserResponse is changed at module level", "setattr(UserResponse"],
+    ),
+    "wrapper_attribute_changed_after_its_class": (
+        source(tail='Wrapper.version = "v2"\n'),
+        "Wrapper.version =",
+        ["class Wrapper is changed at module level"],
+    ),
 }
 MYBASE = """\
 from aiges.sdk import WrapperBase

@@ -110,7 +110,10 @@ def raw_from_class(cls: type) -> RawDeclarations:
     )
     for attribute, groups in holders:
         holder = getattr(cls, attribute, None)
-        names = _attribute_names(holder) if holder is not None and not isinstance(holder, type) else {}
+        is_instance = holder is not None and not isinstance(holder, type)
+        if is_instance:
+            raw.holder_classes[attribute] = type(holder).__name__
+        names = _attribute_names(holder) if is_instance else {}
         for group, fields in groups:
             for field in fields:
                 pending = names.get(id(field))

@@ -55,6 +55,8 @@ class RawDeclarations:
     response_error: Optional[str] = None
     session_mode: Any = None  # the Wrapper's session_mode class attribute (aiges.sessionmode)
     field_holders: bool = True  # False when the class sets neither requestCls nor responseCls
+    # requestCls/responseCls -> the class it is an instance of (UserRequest...): where fields must be declared
+    holder_classes: Dict[str, str] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> Dict[str, Any]:
         document = dataclasses.asdict(self)
@@ -79,6 +81,7 @@ class RawDeclarations:
             response_error=document.get("response_error"),
             session_mode=values.decode(document.get("session_mode")),
             field_holders=bool(document.get("field_holders", True)),
+            holder_classes=dict(document.get("holder_classes", {})),
         )
         raw.meta = {name: values.decode(value) for name, value in document["meta"].items()}
         raw.config = values.decode(document["config"])

@@ -12,6 +12,7 @@ from aiges.tools.render.evaluate import NotStatic
 from aiges.tools.render.imported import ImportFailed, read_imported
 from aiges.tools.render.raw import FIELD_GROUPS, RawDeclarations, build_declarations
 from aiges.tools.render.static import read_source, read_static
+from aiges.tools.render.strays import stray_errors, stray_fields
 
 
 @dataclasses.dataclass
@@ -53,7 +54,14 @@ def read_declarations(
     except DeclarationError as error:
         raise DeclarationErrors([error]) from error
     _fill_lines(raw, source)
-    return Reading(build_declarations(raw, display, wrapper_dir), how, reason)
+    strays = stray_errors(stray_fields(source, display), raw.holder_classes, raw.class_name, display)
+    try:
+        declarations = build_declarations(raw, display, wrapper_dir)
+    except DeclarationErrors as errors:
+        raise DeclarationErrors([*errors.errors, *strays]) from None
+    if strays:  # render refuses: a schema without the field would look right and be wrong
+        raise DeclarationErrors(strays)
+    return Reading(declarations, how, reason)
 
 
 def _imported(wrapper_file: str, display: str, cause: Optional[NotStatic] = None) -> RawDeclarations:

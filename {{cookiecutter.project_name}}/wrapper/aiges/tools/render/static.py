@@ -86,6 +86,8 @@ class StaticReader:
 
     # --- module level ------------------------------------------------------------------------------
     def _statement(self, node: ast.stmt, block: Optional[str]) -> None:
+        if not isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and not _is_main_guard(node):
+            self._class_changes(node)
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             for name in self.imports.add(node):
                 self.env.pop(name, None)
@@ -114,6 +116,18 @@ class StaticReader:
             for name in _bound_names(node, imports_too=False):
                 self.env[name] = _uncertain("%s is changed by %s" % (name, describe(node)), node)
 
+    def _class_changes(self, node: ast.stmt) -> None:
+        """``UserRequest.x = ...``, ``del C.x`` or ``setattr(C, ...)`` at module level change a class after its
+        body ran; the runtime reads classes when the plugin starts, so only importing shows what it finds."""
+        for name, change in _changed_classes(node):
+            bound = self.env.get(name)
+            if isinstance(bound, ClassRef) and self.classes[bound].problem is None:
+                self.classes[bound].problem = NotStatic(
+                    "class %s is changed at module level by %s, so only importing shows its attributes"
+                    % (name, describe(change)),
+                    getattr(change, "lineno", None) or node.lineno,
+                )
+
     def _assign(
         self,
         node: Any,
@@ -140,6 +154,8 @@ class StaticReader:
                     lines[target.id] = node.lineno
             else:
                 for name in _target_names(target):
+                    if table is self.env and isinstance(table.get(name), ClassRef) and name not in _stored(target):
+                        continue  # `C.x = ...` changes the class, it does not rebind C: see _class_changes
                     table[name] = _uncertain("%s is bound by %s" % (name, describe(target)), node)
                     if lines is not None:
                         lines[name] = node.lineno
@@ -323,6 +339,7 @@ class StaticReader:
             return
         if not isinstance(value, InstanceOf):
             return  # None, another literal or a field: no declared attributes, as when imported
+        raw.holder_classes[attribute] = value.name
         for name, item, item_owner, item_line in self.instance_fields(value, attribute):
             if isinstance(item, Deferred):
                 raise item.error
@@ -433,6 +450,40 @@ def _is_main_guard(node: ast.stmt) -> bool:
     names = [part.id for part in parts if isinstance(part, ast.Name)]
     constants = [part.value for part in parts if isinstance(part, ast.Constant)]
     return names == ["__name__"] and constants == ["__main__"] and not node.orelse
+
+
+def _changed_classes(node: ast.stmt) -> Iterator[Tuple[str, ast.AST]]:
+    """(name, expression) of what a module-level statement changes inside an object named by a plain name:
+    ``C.x = ...``, ``C.x[k] = ...``, ``del C.x``, ``setattr(C, ...)``, ``delattr(C, ...)`` (nested blocks too)."""
+    pending: List[ast.AST] = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue  # runs later, if ever
+        if isinstance(item, (ast.Attribute, ast.Subscript)) and isinstance(item.ctx, (ast.Store, ast.Del)):
+            root = _root_name(item)
+            if root is not None:
+                yield root, item
+        elif (
+            isinstance(item, ast.Call)
+            and isinstance(item.func, ast.Name)
+            and item.func.id in ("setattr", "delattr")
+            and item.args
+            and isinstance(item.args[0], ast.Name)
+        ):
+            yield item.args[0].id, item
+        pending.extend(reversed(list(ast.iter_child_nodes(item))))
+
+
+def _root_name(node: ast.expr) -> Optional[str]:
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _stored(target: ast.expr) -> List[str]:
+    """Names a target rebinds (``a``, ``a, b``), not the objects it changes (``a.x``, ``a[0]``)."""
+    return [node.id for node in ast.walk(target) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)]
 
 
 def _target_names(target: ast.expr) -> List[str]:
