@@ -134,12 +134,12 @@ def free_port() -> int:
 GRPC_MODES = [(mode, session) for mode, session in MODES if mode == "grpc"]  # cgo: libwrapper.so in AIservice
 
 
-@pytest.mark.parametrize("image", GRPC_MODES, ids=[f"{mode}-{session}" for mode, session in GRPC_MODES], indirect=True)
-def test_grpc_plugin_server_answers_the_loader(image: Built) -> None:
+def start_over_tcp(image: Built, **environment: str) -> Any:
+    """The plugin as AIservice starts it: bash -c <[aiges].pythonPluginCmd> in /home/aiges, the image's
+    working directory; on TCP, since the default unix socket would be inside the container's /tmp."""
     port = free_port()
-    # As AIservice starts it: bash -c <[aiges].pythonPluginCmd> in /home/aiges, the image's working directory.
     plugin_cmd = tomllib.loads((image.project / "aiges.toml").read_text(encoding="utf-8"))["aiges"]["pythonPluginCmd"]
-    container = support.client().containers.run(
+    return support.client().containers.run(
         image.tag,
         ["bash", "-c", plugin_cmd],
         detach=True,
@@ -150,32 +150,35 @@ def test_grpc_plugin_server_answers_the_loader(image: Built) -> None:
             "PLUGIN_MAX_PORT": str(port),
             "PLUGIN_PROTOCOL_VERSIONS": "1",
             "AIGES_LISTEN": "tcp",
+            **environment,
         },
-    )  # the default unix socket would be inside the container's /tmp
+    )
+
+
+def drive(image: Built, container: Any) -> Dict[str, Any]:
+    """The fake loader's report of init, schema and requests against the container's plugin."""
+    handshake = first_stdout_line(container)
+    logs = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+    assert handshake, f"no go-plugin handshake on stdout:\n{logs}"
+    match = re.match(r"^1\|1\|tcp\|(127\.0\.0\.1:\d+)\|grpc$", handshake)
+    assert match, f"bad handshake {handshake!r}"
+    args = [sys.executable, str(FAKE_HOST), "--project", str(image.project), "--address", match.group(1)]
+    if image.session_mode == "stream":
+        args.append("--session")
+    host = subprocess.run(args, capture_output=True, text=True, timeout=180, env=runtime_env(), check=False)
+    logs = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+    assert host.returncode == 0, f"fake loader:\n{host.stdout}\n{host.stderr}\nplugin:\n{logs[-4000:]}"
+    report: Dict[str, Any] = json.loads(host.stdout)
+    assert report["health"] == 1 and report["init"] == 0  # SERVING, wrapperInit ok
+    return report
+
+
+@pytest.mark.parametrize("image", GRPC_MODES, ids=[f"{mode}-{session}" for mode, session in GRPC_MODES], indirect=True)
+def test_grpc_plugin_server_answers_the_loader(image: Built) -> None:
+    container = start_over_tcp(image)
     try:
-        handshake = None
-        deadline = time.monotonic() + 60
-        while handshake is None and time.monotonic() < deadline:
-            container.reload()
-            first = container.logs(stdout=True, stderr=False).decode("utf-8", "replace").splitlines()
-            if first:
-                handshake = first[0]
-            elif container.status == "exited":
-                break
-            else:
-                time.sleep(0.2)
+        report = drive(image, container)
         logs = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
-        assert handshake, f"no go-plugin handshake on stdout:\n{logs}"
-        match = re.match(r"^1\|1\|tcp\|(127\.0\.0\.1:\d+)\|grpc$", handshake)
-        assert match, f"bad handshake {handshake!r}"
-        args = [sys.executable, str(FAKE_HOST), "--project", str(image.project), "--address", match.group(1)]
-        if image.session_mode == "stream":
-            args.append("--session")
-        host = subprocess.run(args, capture_output=True, text=True, timeout=180, env=runtime_env(), check=False)
-        logs = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
-        assert host.returncode == 0, f"fake loader:\n{host.stdout}\n{host.stderr}\nplugin:\n{logs[-4000:]}"
-        report: Dict[str, Any] = json.loads(host.stdout)
-        assert report["health"] == 1 and report["init"] == 0  # SERVING, wrapperInit ok
         assert (
             report["schema_service_id"] == json.loads((image.project / "schema.json").read_bytes())["meta"]["serviceId"]
         )
@@ -191,6 +194,24 @@ def test_grpc_plugin_server_answers_the_loader(image: Built) -> None:
         assert loaderlog.search(shown, "wrapperInit succeeded"), logs[-4000:]
         code, _ = container.exec_run(["test", "-s", "/log/app/wrapper.log"])
         assert code == 0, "the plugin writes the vendor's log file, /log/app/wrapper.log, in the image"
+    finally:
+        container.remove(force=True)
+
+
+@pytest.mark.parametrize("image", [("grpc", "once")], ids=["grpc-once"], indirect=True)
+def test_process_workers_serve_in_the_image_and_stop_with_the_container(image: Built) -> None:
+    """``AIGES_PROCESSES=2`` in the image: two worker processes, each with its own wrapperInit (their
+    records reach the loader's log with their process id), answer the requests, and a stop ends them all."""
+    container = start_over_tcp(image, AIGES_PROCESSES="2")
+    try:
+        report = drive(image, container)
+        assert report["results"] and all(result["ret"] == 0 for result in report["results"]), report
+        shown = loaderlog.visible(container.logs(stdout=False, stderr=True), "info")
+        initialised = loaderlog.search(shown, "wrapperInit succeeded")
+        assert len({entry.fields.get("worker_pid") for entry in initialised} - {None}) == 2, initialised
+        container.stop(timeout=10)
+        container.reload()
+        assert container.attrs["State"]["ExitCode"] == 0, container.logs().decode("utf-8", "replace")[-4000:]
     finally:
         container.remove(force=True)
 
