@@ -59,14 +59,7 @@ class UnaryClient:
         self.authority = authority
         self._lock = threading.Lock()
         self._sock: Optional[socket.socket] = None
-        self._buffer = bytearray()
-        self._decoder = hpack.Decoder()
-        self._next_stream = 1
-        self._peer_frame = frames.DEFAULT_MAX_FRAME
-        self._peer_initial_window = frames.DEFAULT_WINDOW
-        self._connection_window = frames.DEFAULT_WINDOW
-        self._call: Optional[_Call] = None
-        self._block: Optional[Tuple[int, int, bytearray]] = None  # (stream, flags, header block) until END_HEADERS
+        self._fresh_state()
 
     # --- public ---------------------------------------------------------------------------------------------
     def connect(self) -> None:
@@ -139,14 +132,18 @@ class UnaryClient:
             except OSError:
                 pass
         self._sock = None
+        self._fresh_state()
+
+    def _fresh_state(self) -> None:
+        """What a new connection starts with (a dropped one's state is forgotten, so the next call reconnects)."""
         self._buffer = bytearray()
         self._decoder = hpack.Decoder()
         self._next_stream = 1
         self._peer_frame = frames.DEFAULT_MAX_FRAME
         self._peer_initial_window = frames.DEFAULT_WINDOW
         self._connection_window = frames.DEFAULT_WINDOW
-        self._call = None
-        self._block = None
+        self._call: Optional[_Call] = None
+        self._block: Optional[Tuple[int, int, bytearray]] = None  # (stream, flags, header block) until END_HEADERS
 
     def _send(self, data: bytes) -> None:
         assert self._sock is not None
