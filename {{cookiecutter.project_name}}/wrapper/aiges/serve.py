@@ -27,7 +27,6 @@ if TYPE_CHECKING:  # typing and argparse cost milliseconds; annotations here are
 COOKIE_KEY = "BASIC_PLUGIN"
 COOKIE_VALUE = "hello"
 APP_PROTOCOL_VERSION = "1"
-DEFAULT_MAX_MESSAGE_MB = 256
 LISTEN_CHOICES = ("unix", "tcp")
 CLIENT_CERT_KEY = "PLUGIN_CLIENT_CERT"  # go-plugin's AutoMTLS: the host's certificate (PEM)
 DEFAULT_MAX_CONNECTIONS = 100  # the loader opens exactly one
@@ -58,7 +57,7 @@ def _env_float(name: str, default: float) -> float:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from aiges.utils.environ import int_from_env  # start-up time: the handshake has gone out by now
+    from aiges.utils.environ import add_max_message_mb, int_from_env  # start-up time: the handshake has gone out by now
 
     parser.add_argument(
         "--listen",
@@ -99,12 +98,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="wrapper calls that may wait for a worker (env AIGES_QUEUE; default 1000); beyond "
         "it a request is answered at once with ret 30004",
     )
-    parser.add_argument(
-        "--max-message-mb",
-        type=int,
-        default=int_from_env("AIGES_MAX_MESSAGE_MB", DEFAULT_MAX_MESSAGE_MB),
-        help="largest request or result in MB (env AIGES_MAX_MESSAGE_MB; default %(default)s)",
-    )
+    add_max_message_mb(parser)
     parser.add_argument(
         "--wrapper",
         default=None,

@@ -26,11 +26,10 @@ import threading
 import time
 from typing import Any, List, Optional
 
-from aiges.utils.environ import int_from_env
+from aiges.utils.environ import add_max_message_mb, int_from_env
 
 READY_PREFIX = "AIGES_PY_READY "
 DEFAULT_WORKERS = 4  # the vendor's default
-DEFAULT_MAX_MESSAGE_MB = 256
 DEFAULT_GRACE = 5.0  # the vendor's server.stop(grace=5)
 
 log = logging.getLogger("aiges.widgetpy")
@@ -57,12 +56,7 @@ def parser() -> argparse.ArgumentParser:
         default=int_from_env("AIGES_QUEUE", 1000),
         help="wrapper calls that may wait for a worker (env AIGES_QUEUE; default %(default)s)",
     )
-    found.add_argument(
-        "--max-message-mb",
-        type=int,
-        default=int_from_env("AIGES_MAX_MESSAGE_MB", DEFAULT_MAX_MESSAGE_MB),
-        help="largest request or result in MB (env AIGES_MAX_MESSAGE_MB; default %(default)s)",
-    )
+    add_max_message_mb(found)
     found.add_argument(
         "--log-level",
         default=os.environ.get("AIGES_LOG_LEVEL") or None,
