@@ -79,6 +79,10 @@ PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0
 OTHERS = ("vendor", "floor", "go")  # what ours is compared with, in the table's order
 NETWORKS = ("tcp", "unix")  # ours vs the Go plugin: over each (AIGES_LISTEN, which both read)
 THROUGHPUT_CLIENTS = (4, 32)
+# The throughput ceilings, a third table: what else serves these clients, on its default network.
+CEILINGS = ("ours", "floor", "go1", "go")
+CEILING_COLUMNS = {"ours": "ours", "floor": "floor (bare grpcio)", "go1": "Go plugin, one core", "go": "Go plugin"}
+THROUGHPUT_GOAL = 0.9  # ours/Go, the goal of the 4 and 32 client rows
 # Ours vs the Go plugin: (metric, path in the results, better, goal for ours/Go: "<=" or ">=" and a bound).
 VERSUS_GO = [
     ("sequential 1 KB once, p50 latency (ms)", ("sequential_1kb", "p50_ms"), "lower", ("<=", 1.3)),
@@ -213,8 +217,31 @@ def bench(chosen: List[Dict[str, Any]], wrapper_dir: str, counts: Dict[str, int]
     )
     results["ours"]["concurrent_scaled"]["workers"] = SCALED_WORKERS
     if any(target["name"] == "go" for target in chosen):
-        results["versus_go"] = versus_go(ours, next(t for t in chosen if t["name"] == "go"), wrapper_dir, counts)
+        go = next(t for t in chosen if t["name"] == "go")
+        results["versus_go"] = versus_go(ours, go, wrapper_dir, counts)
+        floor = next((t for t in chosen if t["name"] == "floor"), None)
+        results["ceilings"] = ceilings(ours, floor, go, wrapper_dir, counts)
     return results
+
+
+def ceilings(
+    ours: Dict[str, Any], floor: Optional[Dict[str, Any]], go: Dict[str, Any], wrapper_dir: str, counts: Dict[str, int]
+) -> Dict[str, Dict[str, Any]]:
+    """How far concurrent throughput can go on this machine: the 4 and 32 client rows for ours, the bare
+    grpcio floor (a Python server whose HTTP/2 is grpcio's C core) and the Go plugin on one core
+    (GOMAXPROCS=1: what one core does for a server that needs no interpreter) beside the Go plugin, with
+    each one's server CPU per request. One core at 0.9x the Go plugin's rate leaves at most
+    1e6 / (0.9 x Go's requests/s) microseconds of CPU per request. ``{"clients_N": {name: {...}}}``."""
+    variants = [dict(ours)]
+    if floor is not None:
+        variants.append(dict(floor))
+    variants += [dict(go, name="go1", command="GOMAXPROCS=1 " + go["command"]), dict(go)]
+    found: Dict[str, Dict[str, Any]] = {}
+    for clients in THROUGHPUT_CLIENTS:
+        print("bench: throughput ceilings, %d clients" % clients, file=sys.stderr)
+        samples = _round_robin(variants, counts["rounds"], functools.partial(_clients, wrapper_dir, counts, clients))
+        found["clients_%d" % clients] = {name: _throughput(runs) for name, runs in samples.items()}
+    return found
 
 
 def _payload(target: Dict[str, Any], wrapper_dir: str, size: int, params: Dict[str, str], runs: int) -> Dict[str, Any]:
@@ -334,6 +361,8 @@ def _throughput(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
         "rps": completed / seconds if seconds and not errors else None,
         "rps_per_round": [run.get("rps") for run in runs],
     }
+    cpu = [run["server_cpu_us_per_request"] for run in runs if run.get("server_cpu_us_per_request")]
+    summary["server_cpu_us_per_request"] = statistics.mean(cpu) if cpu else None
     if errors:
         summary["first_error"] = next(run.get("first_error") for run in runs if run.get("errors"))
     return summary
@@ -548,6 +577,27 @@ def go_rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
     return table
 
 
+def ceiling_rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The ceilings table: per client count, each server's requests/s and CPU per request, ours/Go, and
+    the CPU per request one core may spend to reach the throughput goal."""
+    table = []
+    for clients in THROUGHPUT_CLIENTS:
+        found = results.get("ceilings", {}).get("clients_%d" % clients)
+        if not found:
+            continue
+        go_rps = _number(found.get("go"), "rps")
+        table.append(
+            {
+                "clients": clients,
+                "rps": {name: _number(found.get(name), "rps") for name in CEILINGS},
+                "cpu": {name: _number(found.get(name), "server_cpu_us_per_request") for name in CEILINGS},
+                "of_go": {name: _ratio(_number(found.get(name), "rps"), go_rps) for name in CEILINGS},
+                "one_core_budget_us": 1e6 / (THROUGHPUT_GOAL * go_rps) if go_rps else None,
+            }
+        )
+    return table
+
+
 def _cell(value: Optional[float], note: Optional[str] = None) -> str:
     if note:
         return "fails (%s)" % note
@@ -563,7 +613,12 @@ def _times(ratio: Optional[float]) -> str:
 COLUMNS = {"ours": "ours", "vendor": "vendor 0.16.0", "floor": "floor (bare grpcio)", "go": "Go plugin"}
 
 
-def markdown(table: List[Dict[str, Any]], meta: Dict[str, Any], versus: List[Dict[str, Any]]) -> str:
+def markdown(
+    table: List[Dict[str, Any]],
+    meta: Dict[str, Any],
+    versus: List[Dict[str, Any]],
+    ceiling: Optional[List[Dict[str, Any]]] = None,
+) -> str:
     names = ("ours", *OTHERS)
     lines = [
         "| metric | %s | %s |"
@@ -631,6 +686,35 @@ def markdown(table: List[Dict[str, Any]], meta: Dict[str, Any], versus: List[Dic
                     met if row["goal"] else "",
                 )
             )
+    if ceiling:
+        lines += [
+            "",
+            "Throughput ceilings: the same 1 KB once requests from 4 and 32 clients on the one connection, "
+            "each server on its default network, in one round robin; requests/s with its fraction of the Go "
+            'plugin\'s, and server CPU per request. "Go plugin, one core" runs it with GOMAXPROCS=1. The '
+            "last column is the CPU a request may cost in a server that runs on one core (as a Python "
+            "server does: one interpreter, one GIL) for %.1f\u00d7 the Go plugin's requests/s." % THROUGHPUT_GOAL,
+            "",
+            "| clients | %s | one-core budget for %.1f\u00d7 Go (\u00b5s/request) |"
+            % (" | ".join(CEILING_COLUMNS[name] for name in CEILINGS), THROUGHPUT_GOAL),
+            "| ---: |%s ---: |" % (" ---: |" * len(CEILINGS)),
+        ]
+        for row in ceiling:
+            cells = [
+                "%.0f/s (%s), %s \u00b5s"
+                % (
+                    row["rps"][name],
+                    _times(row["of_go"][name]),
+                    "n/a" if row["cpu"][name] is None else "%.0f" % row["cpu"][name],
+                )
+                if row["rps"][name] is not None
+                else "n/a"
+                for name in CEILINGS
+            ]
+            budget = row["one_core_budget_us"]
+            lines.append(
+                "| %d | %s | %s |" % (row["clients"], " | ".join(cells), "n/a" if budget is None else "%.0f" % budget)
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -689,13 +773,21 @@ def main(argv: Optional[List[str]] = None) -> int:
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     meta.update(_versions(python, "servers_"))
-    table, versus = rows(results), go_rows(results)
-    text = markdown(table, meta, versus)
+    table, versus, ceiling = rows(results), go_rows(results), ceiling_rows(results)
+    text = markdown(table, meta, versus, ceiling)
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     (output / "grpc.json").write_text(
         json.dumps(
-            {"meta": meta, "results": results, "table": table, "versus_go": versus, "problems": problems}, indent=2
+            {
+                "meta": meta,
+                "results": results,
+                "table": table,
+                "versus_go": versus,
+                "ceilings": ceiling,
+                "problems": problems,
+            },
+            indent=2,
         )
         + "\n"
     )
