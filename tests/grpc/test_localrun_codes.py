@@ -9,12 +9,28 @@ the local run must show what the HTTP client then gets from the loader (spec 13.
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import fakehost
 import pytest
 from conftest import plugin_env
 
 SERVED = re.compile(r"aiges\.serve answers this request with ret (-?\d+)")
+
+
+def failing_local_run(folder: Path) -> "subprocess.CompletedProcess[str]":
+    """``python -m aiges run`` in ``folder``, which must fail (exit 1)."""
+    local = subprocess.run(
+        [sys.executable, "-m", "aiges", "run", "--no-output"],
+        cwd=str(folder),
+        env=plugin_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert local.returncode == 1, local.stderr
+    return local
 
 
 @pytest.mark.parametrize("mode", ["raise", "none", "empty", "err", "not_bytes"])
@@ -32,16 +48,7 @@ def test_the_local_run_names_the_ret_the_server_answers(harness, wrapper_dir, sp
         )
     lines = [("MODE = %r" % mode) if line.startswith("MODE =") else line for line in source.splitlines()]
     (folder / "wrapper.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    local = subprocess.run(
-        [sys.executable, "-m", "aiges", "run", "--no-output"],
-        cwd=str(folder),
-        env=plugin_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert local.returncode == 1, local.stderr
+    local = failing_local_run(folder)
     assert "grpc emulation" in local.stderr
     found = SERVED.search(local.stderr)
     assert found, local.stderr
@@ -89,16 +96,7 @@ def test_the_async_path_reports_the_servers_ret_too(tmp_path, spawn, outcome, re
     folder = tmp_path / "async"
     folder.mkdir()
     (folder / "wrapper.py").write_text("OUTCOME = %s\n%s" % (outcome, ASYNC_WRAPPER), encoding="utf-8")
-    local = subprocess.run(
-        [sys.executable, "-m", "aiges", "run", "--no-output"],
-        cwd=str(folder),
-        env=plugin_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert local.returncode == 1, local.stderr
+    local = failing_local_run(folder)
     found = SERVED.search(local.stderr)
     assert found and int(found.group(1)) == ret, local.stderr
     plugin = spawn(folder)
@@ -178,16 +176,7 @@ def test_a_failing_session_reports_the_err_code_the_server_answers(tmp_path, spa
     folder.mkdir()
     source = SESSION_WRAPPER + "\n\nCREATE = %s\nWRITE = %s\n" % (create, write)
     (folder / "wrapper.py").write_text(source, encoding="utf-8")
-    local = subprocess.run(
-        [sys.executable, "-m", "aiges", "run", "--no-output"],
-        cwd=str(folder),
-        env=plugin_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert local.returncode == 1, local.stderr
+    local = failing_local_run(folder)
     found = SESSION_SERVED.search(local.stderr)
     assert found and found.groups() == (phase, str(code)), local.stderr
     assert "called with -1" not in local.stdout and "error -1" not in local.stderr
