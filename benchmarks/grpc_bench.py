@@ -178,19 +178,7 @@ def bench(chosen: List[Dict[str, Any]], wrapper_dir: str, counts: Dict[str, int]
             results[name]["cold_start"] = summary
 
     print("bench: sequential 1 KB", file=sys.stderr)
-    runs = _round_robin(
-        chosen,
-        counts["rounds"],
-        lambda t: gohost.bench(
-            t["command"],
-            wrapper_dir,
-            t["env"],
-            count=counts["sequential"],
-            size=1024,
-            warmup=counts["warmup"],
-            raw=True,
-        ),
-    )
+    runs = _round_robin(chosen, counts["rounds"], functools.partial(_one_at_a_time, wrapper_dir, counts))
     for name, found in runs.items():
         results[name]["sequential_1kb"] = _sequential(found)
         results[name]["rss_mb_after"] = found[-1].get("server_rss_mb")
@@ -311,19 +299,7 @@ def versus_go(
     print("bench: ours vs the Go plugin, sequential 1 KB over %s" % " and ".join(NETWORKS), file=sys.stderr)
     store(
         "sequential_1kb",
-        _round_robin(
-            variants,
-            counts["rounds"],
-            lambda v: gohost.bench(
-                v["command"],
-                wrapper_dir,
-                v["env"],
-                count=counts["sequential"],
-                size=1024,
-                warmup=counts["warmup"],
-                raw=True,
-            ),
-        ),
+        _round_robin(variants, counts["rounds"], functools.partial(_one_at_a_time, wrapper_dir, counts)),
         _sequential,
     )
     for clients in THROUGHPUT_CLIENTS:
@@ -334,6 +310,19 @@ def versus_go(
             _throughput,
         )
     return found
+
+
+def _one_at_a_time(wrapper_dir: str, counts: Dict[str, int], target: Dict[str, Any]) -> Dict[str, Any]:
+    """Sequential 1 KB once requests, one at a time as the loader sends them, every latency kept."""
+    return gohost.bench(
+        target["command"],
+        wrapper_dir,
+        target["env"],
+        count=counts["sequential"],
+        size=1024,
+        warmup=counts["warmup"],
+        raw=True,
+    )
 
 
 def _clients(wrapper_dir: str, counts: Dict[str, int], clients: int, variant: Dict[str, Any]) -> Dict[str, Any]:
