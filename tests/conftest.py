@@ -1,8 +1,10 @@
 """Shared test setup: where the template and its vendored runtime live, and how to run them."""
 
 import os
+import subprocess
 import sys
 from pathlib import Path
+from typing import Dict, Optional, Union
 
 import pytest
 
@@ -28,6 +30,24 @@ def runtime_env(**extra: str) -> dict:
     env.pop("AIGES_LOG_LEVEL", None)
     env.update(extra)
     return env
+
+
+def aiges_cli(
+    cwd: Union[str, Path], *args: str, env: Optional[Dict[str, str]] = None, timeout: float = 300
+) -> "subprocess.CompletedProcess[str]":
+    """``python -m aiges <args>`` in ``cwd``, its output captured as text; the caller judges the exit status.
+
+    ``env`` is the whole environment (``runtime_env()`` when not given); ``timeout`` only stops a hung run.
+    """
+    return subprocess.run(
+        [sys.executable, "-m", "aiges", *args],
+        cwd=str(cwd),
+        env=runtime_env() if env is None else env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture

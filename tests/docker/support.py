@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from tests import conftest as common
 from tests.conftest import REPO, RUNTIME_PARENT, runtime_env
 
 BASE_IMAGE = os.environ.get("AIGES_TEST_BASE_IMAGE", "aiges-test/base:py39")
@@ -105,17 +106,8 @@ def hadolint_command() -> List[str]:
 def aiges_cli(
     project: Path, *args: str, env: Optional[Dict[str, str]] = None, timeout: float = 900
 ) -> subprocess.CompletedProcess:
-    """``python -m aiges <args>`` from the project root, with the template's runtime on the path."""
-    environment = runtime_env(**(env or {}))
-    return subprocess.run(
-        [sys.executable, "-m", "aiges", *args],
-        cwd=str(project),
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    """``python -m aiges <args>`` from the project root, with ``env`` added to the runtime's environment."""
+    return common.aiges_cli(project, *args, env=runtime_env(**(env or {})), timeout=timeout)
 
 
 # -- the engine ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ keys, the service id, ``Wrapper.config`` keys) are not expected on the page; the
 """
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -18,6 +19,8 @@ from typing import Dict, Iterator, Set, Tuple
 
 import pytest
 from docs_support import load_toml, page_text, runtime_json
+
+from tests.conftest import aiges_cli
 
 PAGE = "reference/files.md"
 
@@ -87,14 +90,7 @@ def user_names(project: Path) -> Set[str]:
 
 
 def _render(project: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "aiges", "render", "--quiet"],
-        cwd=str(project),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = aiges_cli(project, "render", "--quiet", env=dict(os.environ))
     assert done.returncode == 0, done.stderr
 
 

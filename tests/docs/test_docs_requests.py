@@ -9,15 +9,13 @@ commands with an inline ``-d '...'`` body, in docs/ and in the template's README
 import ast
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any, List, Tuple
 
 import pytest
 from docs_blocks import all_pages, parse_page
 
-from tests.conftest import runtime_env
+from tests.conftest import aiges_cli
 from tests.loader_requests import http_request_problems, is_request
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,15 +70,7 @@ def test_every_documented_request_names_its_outputs_with_data_type_and_uses_appi
 def test_the_generated_readme_sends_the_request_the_project_prints(baked_project):
     readme = (baked_project / "README.md").read_text(encoding="utf-8")
     assert "python -m aiges schema --request > request.json" in readme and "-d @request.json" in readme
-    done = subprocess.run(
-        [sys.executable, "-m", "aiges", "schema", "--request"],
-        cwd=str(baked_project),
-        env=runtime_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = aiges_cli(baked_project, "schema", "--request")
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
     service_id = next(iter(body["parameter"]))

@@ -20,7 +20,7 @@ from docs_runner import REPO
 from docs_support import page_text
 
 sys.path.insert(0, str(REPO))
-from tests.conftest import runtime_env
+from tests.conftest import aiges_cli, runtime_env
 from tests.render.support import make_project
 
 CLI_PAGE = "reference/cli.md"
@@ -63,16 +63,8 @@ def cli_statuses() -> Dict[str, Set[int]]:
 
 
 def aiges(cwd: Path, *args: str, **env: str) -> int:
-    result = subprocess.run(
-        [sys.executable, "-m", "aiges", *args],
-        cwd=str(cwd),
-        env=runtime_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return result.returncode
+    """The exit status of ``python -m aiges <args>`` in ``cwd``, with ``env`` added to the runtime's environment."""
+    return aiges_cli(cwd, *args, env=runtime_env(**env)).returncode
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -222,13 +214,5 @@ def test_a_missing_optional_dependency_exits_2_for_every_command_that_has_one(tm
         [without_module(tmp_path, "docker"), without_module(tmp_path, "tomli_w"), runtime_env()["PYTHONPATH"]]
     )
     for args in (["build"], ["render"], ["check"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "aiges", *args],
-            cwd=str(project),
-            env=runtime_env(PYTHONPATH=hidden),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = aiges_cli(project, *args, env=runtime_env(PYTHONPATH=hidden))
         assert result.returncode == 2, f"{args}: {result.returncode}\n{result.stderr}"

@@ -8,7 +8,6 @@ session-rate scenarios run on a simulated clock. The loader's own default, ``max
 """
 
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -19,6 +18,8 @@ import fakehost
 import pytest
 from admission import LICENCE_REFUSED, Admission, FakeClock, Refused
 from conftest import REPO, WRAPPERS, plugin_env
+
+from tests.conftest import aiges_cli
 
 try:
     import tomllib
@@ -32,15 +33,7 @@ WRAPPER_MS = "20"
 def render(root: Path, settings: str = "") -> Dict[str, object]:
     """``python -m aiges render`` in ``root``; the rendered aiges.toml."""
     (root / "pyproject.toml").write_text('[tool.aiges]\nplugin_mode = "grpc"\n' + settings, encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "aiges", "render", "-q"],
-        cwd=str(root),
-        capture_output=True,
-        text=True,
-        env=plugin_env(),
-        timeout=120,
-        check=False,
-    )
+    done = aiges_cli(root, "render", "-q", env=plugin_env())
     assert done.returncode == 0, done.stderr
     return tomllib.loads((root / "aiges.toml").read_text(encoding="utf-8"))
 

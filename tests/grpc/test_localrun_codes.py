@@ -8,27 +8,20 @@ the local run must show what the HTTP client then gets from the loader (spec 13.
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import fakehost
 import pytest
 from conftest import plugin_env
 
+from tests.conftest import aiges_cli
+
 SERVED = re.compile(r"aiges\.serve answers this request with ret (-?\d+)")
 
 
 def failing_local_run(folder: Path) -> "subprocess.CompletedProcess[str]":
     """``python -m aiges run`` in ``folder``, which must fail (exit 1)."""
-    local = subprocess.run(
-        [sys.executable, "-m", "aiges", "run", "--no-output"],
-        cwd=str(folder),
-        env=plugin_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    local = aiges_cli(folder, "run", "--no-output", env=plugin_env())
     assert local.returncode == 1, local.stderr
     return local
 

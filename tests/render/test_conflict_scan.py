@@ -1,12 +1,10 @@
 """``python -m aiges check`` refuses a project a template update left half-merged, naming file and line."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 from aiges.tools import conflicts
 
-from tests.conftest import RUNTIME_PARENT, runtime_env
+from tests.conftest import RUNTIME_PARENT, aiges_cli
 
 
 def test_markers_and_rej_files_are_found_with_their_line(tmp_path: Path) -> None:
@@ -34,29 +32,13 @@ def test_the_runtime_itself_holds_no_markers() -> None:
 
 def test_check_names_a_conflicted_rendered_file_before_reading_it(project) -> None:
     project = project("once_text")
-    rendered = subprocess.run(
-        [sys.executable, "-m", "aiges", "render"],
-        cwd=str(project),
-        env=runtime_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    rendered = aiges_cli(project, "render")
     assert rendered.returncode == 0, rendered.stderr
     schema = project / "schema.json"
     schema.write_text(
         "<<<<<<< HEAD\n" + schema.read_text(encoding="utf-8") + "=======\n{}\n>>>>>>> theirs\n", encoding="utf-8"
     )
-    check = subprocess.run(
-        [sys.executable, "-m", "aiges", "check"],
-        cwd=str(project),
-        env=runtime_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    check = aiges_cli(project, "check")
     assert check.returncode == 1, check.stderr
     assert "unresolved update conflicts in 1 file" in check.stderr
     assert "schema.json:1: conflict markers (a rendered file" in check.stderr

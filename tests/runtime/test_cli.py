@@ -2,16 +2,12 @@
 
 import json
 import shutil
-import subprocess
-import sys
 
-from tests.conftest import runtime_env
+from tests.conftest import aiges_cli
 
 
-def aiges(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "aiges", *args], cwd=cwd, env=runtime_env(), capture_output=True, text=True, timeout=120
-    )
+def aiges(*args, cwd="."):
+    return aiges_cli(cwd, *args)
 
 
 def test_without_a_command_it_prints_the_commands_and_exits_2():

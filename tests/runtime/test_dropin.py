@@ -15,6 +15,7 @@ try:
 except ImportError:  # Python < 3.11
     import tomli as tomllib
 
+from tests.conftest import aiges_cli as aiges
 from tests.conftest import runtime_env
 
 WRAPPERS = Path(__file__).resolve().parent / "wrappers" / "dropin"
@@ -43,18 +44,6 @@ def place(tmp_path: Path, name: str, mode: str = "", project: str = "", edits=()
 def run(folder: Path, *args: str, script: bool = False, timeout: float = 120) -> subprocess.CompletedProcess:
     command = [sys.executable, "wrapper.py", *args] if script else [sys.executable, "-m", "aiges", "run", *args]
     return subprocess.run(command, cwd=folder, env=runtime_env(), capture_output=True, text=True, timeout=timeout)
-
-
-def aiges(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    """``python -m aiges <args>`` in ``folder``."""
-    return subprocess.run(
-        [sys.executable, "-m", "aiges", *args],
-        cwd=folder,
-        env=runtime_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 PROJECT = '[tool.aiges]\nplugin_mode = "grpc"\n'

@@ -8,20 +8,13 @@ import textwrap
 
 import pytest
 
-from tests.conftest import runtime_env
+from tests.conftest import aiges_cli, runtime_env
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
 
 
 def run(folder, *args, timeout=120):
-    return subprocess.run(
-        [sys.executable, "-m", "aiges", "run", *args],
-        cwd=folder,
-        env=runtime_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return aiges_cli(folder, "run", *args, timeout=timeout)
 
 
 @pytest.fixture
@@ -316,13 +309,7 @@ def test_a_session_that_never_ends_is_reported(tmp_path):
 def test_input_paths_are_relative_to_where_the_command_runs(edge_project, tmp_path):
     folder = edge_project("ok")
     (folder / "mine.txt").write_bytes(b"relative")
-    result = subprocess.run(
-        [sys.executable, "-m", "aiges", "run", str(folder), "--no-output", "--input", "txt=mine.txt"],
-        cwd=folder,
-        env=runtime_env(),
-        capture_output=True,
-        text=True,
-    )
+    result = run(folder, str(folder), "--no-output", "--input", "txt=mine.txt")
     assert result.returncode == 0, result.stderr
     assert "key=txt type=0 status=3 len=8" in result.stdout
 
@@ -338,13 +325,7 @@ def test_quiet_still_shows_the_load_figures(edge_project):
 
 def test_inside_the_image_the_emulated_mode_follows_aiges_plugin_mode(edge_project):
     folder = edge_project("ok")
-    result = subprocess.run(
-        [sys.executable, "-m", "aiges", "run", "--no-output"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        env=runtime_env(AIGES_PLUGIN_MODE="c"),
-    )
+    result = aiges_cli(folder, "run", "--no-output", env=runtime_env(AIGES_PLUGIN_MODE="c"))
     assert "cgo emulation" in result.stderr
 
 

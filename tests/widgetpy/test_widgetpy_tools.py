@@ -1,6 +1,7 @@
 """A wrapper written for the vendor's package, rendered and run locally like ours, in a widgetpy project."""
 
 import json
+import os
 import re
 import shutil
 import signal
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from widgetpy_support import REPO, RUNTIME_PARENT, vendor_example
+
+from tests.conftest import aiges_cli
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +27,8 @@ def project(tmp_path_factory):
 
 
 def aiges(project, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "aiges", *args], cwd=str(project), capture_output=True, text=True, timeout=300
-    )
+    """``python -m aiges <args>`` as the user runs it in the baked project: its own vendored runtime."""
+    return aiges_cli(project, *args, env=dict(os.environ))
 
 
 def test_render_and_the_local_run_take_the_new_api_wrapper(project):
